@@ -1,0 +1,42 @@
+//! `metaless`: the command line for users and researchers.
+//!
+//! Every subcommand prints exactly one JSON object on stdout. Bad input prints one line on
+//! stderr, nothing on stdout, and exits with code 2 (the same code clap uses for usage errors).
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use serde_json::Value;
+
+mod cli_error;
+
+use cli_error::CliError;
+
+/// Send messages, not metadata.
+#[derive(Debug, Parser)]
+#[command(name = "metaless", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {}
+
+fn run(command: Command) -> Result<Value, CliError> {
+    match command {}
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli.command) {
+        Ok(value) => {
+            println!("{value}");
+            ExitCode::SUCCESS
+        }
+        Err(err) => {
+            eprintln!("error: {err}");
+            ExitCode::from(2)
+        }
+    }
+}

@@ -1,0 +1,217 @@
+use core::fmt;
+
+use curve25519_dalek::edwards::CompressedEdwardsY;
+use curve25519_dalek::montgomery::MontgomeryPoint;
+use curve25519_dalek::scalar::clamp_integer;
+use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
+use sha2::{Digest, Sha512};
+use subtle::{Choice, ConstantTimeEq};
+use zeroize::{Zeroize, ZeroizeOnDrop};
+
+use crate::{IdentityError, Seed, SessionId};
+
+/// An X25519 secret key (clamped scalar bytes). Zeroized on drop, never `Clone`.
+///
+/// ```
+/// use metaless_identity::X25519Secret;
+/// let secret = X25519Secret::from_bytes([3u8; 32]);
+/// let public = secret.public_key();
+/// assert_eq!(format!("{secret:?}"), "X25519Secret(<redacted>)");
+/// assert_ne!(public, [0u8; 32]);
+/// ```
+#[derive(Zeroize, ZeroizeOnDrop)]
+pub struct X25519Secret([u8; 32]);
+
+impl X25519Secret {
+    /// Wraps secret scalar bytes (clamping happens inside every multiplication, as in libsodium).
+    pub fn from_bytes(bytes: [u8; 32]) -> Self {
+        Self(bytes)
+    }
+
+    /// Parses 64 hex characters.
+    ///
+    /// ```
+    /// assert!(metaless_identity::X25519Secret::from_hex(&"11".repeat(32)).is_ok());
+    /// assert!(metaless_identity::X25519Secret::from_hex("11").is_err());
+    /// ```
+    pub fn from_hex(text: &str) -> Result<Self, IdentityError> {
+        crate::hex::decode_array(text.trim()).map(Self)
+    }
+
+    /// The public key `X25519(secret, 9)`.
+    pub fn public_key(&self) -> [u8; 32] {
+        MontgomeryPoint::mul_base_clamped(self.0).to_bytes()
+    }
+
+    /// `X25519(secret, peer)`, exactly as libsodium's `crypto_scalarmult`, except that an
+    /// all-zero result (a small-order peer point) is refused as libsodium does.
+    ///
+    /// ```
+    /// use metaless_identity::X25519Secret;
+    /// let a = X25519Secret::from_bytes([1u8; 32]);
+    /// let b = X25519Secret::from_bytes([2u8; 32]);
+    /// assert_eq!(a.diffie_hellman(&b.public_key()).unwrap(), b.diffie_hellman(&a.public_key()).unwrap());
+    /// assert!(a.diffie_hellman(&[0u8; 32]).is_err());
+    /// ```
+    pub fn diffie_hellman(&self, peer: &[u8; 32]) -> Result<[u8; 32], IdentityError> {
+        let shared = MontgomeryPoint(*peer).mul_clamped(self.0).to_bytes();
+        if bool::from(shared.ct_eq(&[0u8; 32])) {
+            return Err(IdentityError::InvalidPoint);
+        }
+        Ok(shared)
+    }
+
+    /// The raw secret bytes.
+    pub fn expose_secret(&self) -> &[u8; 32] {
+        &self.0
+    }
+}
+
+impl ConstantTimeEq for X25519Secret {
+    fn ct_eq(&self, other: &Self) -> Choice {
+        self.0.ct_eq(&other.0)
+    }
+}
+
+impl PartialEq for X25519Secret {
+    fn eq(&self, other: &Self) -> bool {
+        self.ct_eq(other).into()
+    }
+}
+
+impl Eq for X25519Secret {}
+
+impl fmt::Debug for X25519Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("X25519Secret(<redacted>)")
+    }
+}
+
+/// An account's keys: the Ed25519 signing key and the X25519 key derived from it.
+///
+/// The X25519 pair is derived once, at construction, the way libsodium's
+/// `crypto_sign_ed25519_sk_to_curve25519` and `crypto_sign_ed25519_pk_to_curve25519` do, so
+/// decrypting never has to recompute it.
+///
+/// ```
+/// use metaless_identity::{Keypair, Seed, verify_ed25519};
+/// let keys = Keypair::from_seed(&Seed::from_bytes([1u8; 32]));
+/// let sig = keys.sign(b"hello");
+/// assert!(verify_ed25519(&keys.ed25519_public(), b"hello", &sig).is_ok());
+/// assert!(verify_ed25519(&keys.ed25519_public(), b"hellO", &sig).is_err());
+/// ```
+pub struct Keypair {
+    signing: SigningKey,
+    x25519_secret: X25519Secret,
+    x25519_public: [u8; 32],
+}
+
+impl Keypair {
+    /// Derives every key of the account from its seed.
+    pub fn from_seed(seed: &Seed) -> Self {
+        let signing = SigningKey::from_bytes(seed.expose_secret());
+        let mut hash: [u8; 64] = Sha512::digest(seed.expose_secret()).into();
+        let mut scalar = [0u8; 32];
+        scalar.copy_from_slice(&hash[..32]);
+        hash.zeroize();
+        let x25519_secret = X25519Secret(clamp_integer(scalar));
+        scalar.zeroize();
+        let x25519_public = signing.verifying_key().to_montgomery().to_bytes();
+        Self {
+            signing,
+            x25519_secret,
+            x25519_public,
+        }
+    }
+
+    /// Builds the keypair from a libsodium-style 64-byte secret key (`seed ‖ ed25519_pk`),
+    /// checking that the public half matches the seed.
+    ///
+    /// ```
+    /// use metaless_identity::{Keypair, Seed};
+    /// let keys = Keypair::from_seed(&Seed::from_bytes([4u8; 32]));
+    /// let mut sk = [0u8; 64];
+    /// sk[..32].copy_from_slice(&[4u8; 32]);
+    /// sk[32..].copy_from_slice(&keys.ed25519_public());
+    /// assert_eq!(Keypair::from_libsodium_secret(&sk).unwrap().ed25519_public(), keys.ed25519_public());
+    /// sk[63] ^= 1;
+    /// assert!(Keypair::from_libsodium_secret(&sk).is_err());
+    /// ```
+    pub fn from_libsodium_secret(sk: &[u8; 64]) -> Result<Self, IdentityError> {
+        let seed = Seed::from_slice(&sk[..32])?;
+        let keys = Self::from_seed(&seed);
+        if keys.ed25519_public()[..] != sk[32..] {
+            return Err(IdentityError::InvalidPoint);
+        }
+        Ok(keys)
+    }
+
+    /// The Ed25519 public key.
+    pub fn ed25519_public(&self) -> [u8; 32] {
+        self.signing.verifying_key().to_bytes()
+    }
+
+    /// The X25519 public key (the key in the Session ID).
+    pub fn x25519_public(&self) -> [u8; 32] {
+        self.x25519_public
+    }
+
+    /// The X25519 secret key.
+    pub fn x25519_secret(&self) -> &X25519Secret {
+        &self.x25519_secret
+    }
+
+    /// The account's standard (`05`) Session ID.
+    pub fn session_id(&self) -> SessionId {
+        SessionId::standard(self.x25519_public)
+    }
+
+    /// The Ed25519 signing key, for protocols (such as blinding) that need the raw scalar.
+    pub fn signing_key(&self) -> &SigningKey {
+        &self.signing
+    }
+
+    /// A detached Ed25519 signature over `message`.
+    pub fn sign(&self, message: &[u8]) -> [u8; 64] {
+        self.signing.sign(message).to_bytes()
+    }
+}
+
+impl fmt::Debug for Keypair {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Keypair")
+            .field("ed25519_public", &crate::hex::encode(&self.ed25519_public()))
+            .finish_non_exhaustive()
+    }
+}
+
+/// Verifies a detached Ed25519 signature (RFC 8032 with libsodium's strictness: the
+/// signature's `R` and the key must not be small-order, `S` must be canonical).
+///
+/// ```
+/// use metaless_identity::{verify_ed25519, IdentityError};
+/// assert_eq!(verify_ed25519(&[0u8; 32], b"m", &[0u8; 64]), Err(IdentityError::BadSignature));
+/// ```
+pub fn verify_ed25519(public: &[u8; 32], message: &[u8], signature: &[u8; 64]) -> Result<(), IdentityError> {
+    let key = VerifyingKey::from_bytes(public).map_err(|_| IdentityError::BadSignature)?;
+    key.verify_strict(message, &Signature::from_bytes(signature))
+        .map_err(|_| IdentityError::BadSignature)
+}
+
+/// Converts another party's Ed25519 public key to its X25519 public key, as libsodium's
+/// `crypto_sign_ed25519_pk_to_curve25519` does (small-order and non-prime-order points are refused).
+///
+/// ```
+/// use metaless_identity::{ed25519_to_x25519_public, Keypair, Seed};
+/// let keys = Keypair::from_seed(&Seed::from_bytes([5u8; 32]));
+/// assert_eq!(ed25519_to_x25519_public(&keys.ed25519_public()).unwrap(), keys.x25519_public());
+/// ```
+pub fn ed25519_to_x25519_public(ed25519: &[u8; 32]) -> Result<[u8; 32], IdentityError> {
+    let point = CompressedEdwardsY(*ed25519)
+        .decompress()
+        .ok_or(IdentityError::InvalidPoint)?;
+    if point.is_small_order() || !point.is_torsion_free() {
+        return Err(IdentityError::InvalidPoint);
+    }
+    Ok(point.to_montgomery().to_bytes())
+}

@@ -1,0 +1,41 @@
+//! Upstream known answers: seed → Ed25519 → X25519 → Session ID.
+
+use metaless_identity::{Keypair, Seed, SessionId, ed25519_to_x25519_public, hex};
+use serde_json::Value;
+
+fn vectors(name: &str) -> Value {
+    let path = format!("{}/../../test-vectors/{name}", env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    serde_json::from_str(&text).unwrap()
+}
+
+#[test]
+fn seed_to_session_id_matches_upstream() {
+    let v = vectors("session_encrypt.json");
+    let keys = v["keys"].as_array().unwrap();
+    assert!(!keys.is_empty());
+    for case in keys {
+        let seed = Seed::from_hex(case["ed25519_seed"].as_str().unwrap()).unwrap();
+        let kp = Keypair::from_seed(&seed);
+        assert_eq!(hex::encode(&kp.ed25519_public()), case["ed25519_pk"].as_str().unwrap());
+        assert_eq!(hex::encode(&kp.x25519_public()), case["x25519_pk"].as_str().unwrap());
+        assert_eq!(kp.session_id().to_string(), case["session_id"].as_str().unwrap());
+        assert_eq!(
+            ed25519_to_x25519_public(&kp.ed25519_public()).unwrap(),
+            kp.x25519_public()
+        );
+        // The X25519 secret must be the one whose public key is in the Session ID.
+        assert_eq!(kp.x25519_secret().public_key(), kp.x25519_public());
+    }
+}
+
+#[test]
+fn libsodium_secret_keys_match_upstream_session_ids() {
+    let v = vectors("blinding.json");
+    for case in v["identities"].as_array().unwrap() {
+        let sk: [u8; 64] = hex::decode_array(case["ed25519_sk64"].as_str().unwrap()).unwrap();
+        let kp = Keypair::from_libsodium_secret(&sk).unwrap();
+        let expected: SessionId = case["session_id"].as_str().unwrap().parse().unwrap();
+        assert_eq!(kp.session_id(), expected);
+    }
+}
