@@ -1,0 +1,22 @@
+//! Resource limits of a node, each enforced before allocating in proportion to untrusted input.
+
+/// Largest HTTP request body accepted, in bytes (upstream `MAX_REQUEST_BODY_SIZE`, 10 MiB).
+/// Larger declared or streamed bodies get 413 `Request body too large` before buffering.
+pub const MAX_REQUEST_BODY_SIZE: usize = 10 * 1024 * 1024;
+
+/// Largest `retrieve` reply, in bytes of hash + base64 data + per-message overhead (upstream
+/// `RETRIEVE_MAX_SIZE`, 7.8 MB); negative `max_size` values are fractions of it.
+pub const RETRIEVE_MAX_SIZE: usize = 7_800_000;
+
+/// Overhead counted per message when sizing a `retrieve` reply (JSON keys, timestamps).
+pub const RETRIEVE_PER_MESSAGE_OVERHEAD: usize = 100;
+
+/// Most message hashes one `delete`/`expire`/`get_expiries` request may name; extra ones are
+/// ignored by storage (the RPC layer rejects such requests first).
+pub const MAX_HASHES_PER_REQUEST: usize = 1000;
+
+/// Most onion hops a request may take before a node refuses to forward it (upstream 15).
+pub const MAX_ONION_HOPS: u32 = 15;
+
+/// Observation records a node keeps in memory when observation is on; older ones are dropped.
+pub const MAX_OBSERVATIONS: usize = 100_000;
