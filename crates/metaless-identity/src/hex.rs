@@ -42,7 +42,7 @@ fn nibble(c: u8, position: usize) -> Result<u8, IdentityError> {
 /// ```
 pub fn decode(text: &str) -> Result<Vec<u8>, IdentityError> {
     let raw = text.as_bytes();
-    if raw.len() % 2 != 0 {
+    if !raw.len().is_multiple_of(2) {
         return Err(IdentityError::WrongLength {
             expected: raw.len() + 1,
             actual: raw.len(),
@@ -92,6 +92,9 @@ mod tests {
 
     #[test]
     fn odd_length_is_rejected() {
-        assert!(matches!(decode("abc"), Err(IdentityError::WrongLength { .. })));
+        assert!(matches!(
+            decode("abc"),
+            Err(IdentityError::WrongLength { .. })
+        ));
     }
 }

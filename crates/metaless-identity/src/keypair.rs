@@ -180,7 +180,10 @@ impl Keypair {
 impl fmt::Debug for Keypair {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Keypair")
-            .field("ed25519_public", &crate::hex::encode(&self.ed25519_public()))
+            .field(
+                "ed25519_public",
+                &crate::hex::encode(&self.ed25519_public()),
+            )
             .finish_non_exhaustive()
     }
 }
@@ -192,7 +195,11 @@ impl fmt::Debug for Keypair {
 /// use metaless_identity::{verify_ed25519, IdentityError};
 /// assert_eq!(verify_ed25519(&[0u8; 32], b"m", &[0u8; 64]), Err(IdentityError::BadSignature));
 /// ```
-pub fn verify_ed25519(public: &[u8; 32], message: &[u8], signature: &[u8; 64]) -> Result<(), IdentityError> {
+pub fn verify_ed25519(
+    public: &[u8; 32],
+    message: &[u8],
+    signature: &[u8; 64],
+) -> Result<(), IdentityError> {
     let key = VerifyingKey::from_bytes(public).map_err(|_| IdentityError::BadSignature)?;
     key.verify_strict(message, &Signature::from_bytes(signature))
         .map_err(|_| IdentityError::BadSignature)

@@ -165,14 +165,23 @@ mod tests {
         for len in [0usize, 1, 15, 17, 31, 33, 64] {
             assert_eq!(
                 Seed::from_slice(&alloc::vec![0u8; len]).err(),
-                Some(IdentityError::WrongLength { expected: 32, actual: len })
+                Some(IdentityError::WrongLength {
+                    expected: 32,
+                    actual: len
+                })
             );
         }
         assert_eq!(
             Seed::from_hex("abc").err(),
-            Some(IdentityError::WrongLength { expected: 4, actual: 3 })
+            Some(IdentityError::WrongLength {
+                expected: 4,
+                actual: 3
+            })
         );
-        assert_eq!(Seed::from_hex(&"zz".repeat(32)).err(), Some(IdentityError::NotHex { position: 0 }));
+        assert_eq!(
+            Seed::from_hex(&"zz".repeat(32)).err(),
+            Some(IdentityError::NotHex { position: 0 })
+        );
     }
 
     #[test]

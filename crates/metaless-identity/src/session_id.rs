@@ -216,14 +216,26 @@ mod tests {
         let good = "05d2ad010eeb72d72e561d9de7bd7b6989af77dcabffa03a5111a6c859ae5c3a72";
         assert_eq!(
             good[..64].parse::<SessionId>(),
-            Err(IdentityError::WrongLength { expected: 66, actual: 64 })
+            Err(IdentityError::WrongLength {
+                expected: 66,
+                actual: 64
+            })
         );
         let mut bad_hex = good.to_string();
         bad_hex.replace_range(10..11, "x");
-        assert_eq!(bad_hex.parse::<SessionId>(), Err(IdentityError::NotHex { position: 10 }));
+        assert_eq!(
+            bad_hex.parse::<SessionId>(),
+            Err(IdentityError::NotHex { position: 10 })
+        );
         let unknown = alloc::format!("07{}", &good[2..]);
-        assert_eq!(unknown.parse::<SessionId>(), Err(IdentityError::UnknownPrefix(0x07)));
+        assert_eq!(
+            unknown.parse::<SessionId>(),
+            Err(IdentityError::UnknownPrefix(0x07))
+        );
         let not_point = alloc::format!("25{}", "02".to_string() + &"00".repeat(31));
-        assert_eq!(not_point.parse::<SessionId>(), Err(IdentityError::InvalidPoint));
+        assert_eq!(
+            not_point.parse::<SessionId>(),
+            Err(IdentityError::InvalidPoint)
+        );
     }
 }

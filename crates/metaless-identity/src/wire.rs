@@ -86,7 +86,11 @@ impl<'a> Reader<'a> {
     ///
     /// The limit is checked before the length is compared with the input, so a forged length
     /// is reported as [`WireError::TooLarge`] whatever follows it.
-    pub fn u32_le_prefixed(&mut self, field: &'static str, max: usize) -> Result<&'a [u8], WireError> {
+    pub fn u32_le_prefixed(
+        &mut self,
+        field: &'static str,
+        max: usize,
+    ) -> Result<&'a [u8], WireError> {
         let len = usize::try_from(self.u32_le()?).unwrap_or(usize::MAX);
         if len > max {
             return Err(WireError::TooLarge { field, len, max });
@@ -207,7 +211,11 @@ mod tests {
         let mut r = Reader::new(&[0xff, 0xff, 0xff, 0xff]);
         assert_eq!(
             r.u32_le_prefixed("blob", 10),
-            Err(WireError::TooLarge { field: "blob", len: 0xffff_ffff, max: 10 })
+            Err(WireError::TooLarge {
+                field: "blob",
+                len: 0xffff_ffff,
+                max: 10
+            })
         );
     }
 
