@@ -24,12 +24,15 @@ extern crate std;
 mod error;
 pub mod hex;
 mod keypair;
+pub mod limits;
+pub mod mnemonic;
 mod seed;
 mod session_id;
 pub mod wire;
 
 pub use error::IdentityError;
 pub use keypair::{Keypair, X25519Secret, ed25519_to_x25519_public, verify_ed25519};
+pub use mnemonic::RecoveryPhrase;
 pub use seed::Seed;
 pub use session_id::{SessionId, SessionIdPrefix};
 
