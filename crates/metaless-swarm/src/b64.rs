@@ -1,0 +1,105 @@
+//! Base64 as the storage server reads and writes it.
+//!
+//! Output is standard padded base64 (`oxenc::to_base64`). Input is read the way
+//! `oxenc::is_base64`/`from_base64` read it: the standard and URL-safe alphabets both decode,
+//! `=` padding is optional (at most two, only when it completes a multiple of four), a length of
+//! 4n+1 is refused, and unused trailing bits are ignored.
+
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use base64::Engine;
+use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD};
+
+/// Standard base64 with padding.
+pub fn encode(bytes: &[u8]) -> String {
+    STANDARD.encode(bytes)
+}
+
+/// Standard base64 without padding (message hashes).
+pub fn encode_unpadded(bytes: &[u8]) -> String {
+    STANDARD_NO_PAD.encode(bytes)
+}
+
+fn sextet(c: u8) -> Option<u8> {
+    match c {
+        b'A'..=b'Z' => Some(c - b'A'),
+        b'a'..=b'z' => Some(c - b'a' + 26),
+        b'0'..=b'9' => Some(c - b'0' + 52),
+        b'+' | b'-' => Some(62),
+        b'/' | b'_' => Some(63),
+        _ => None,
+    }
+}
+
+/// The base64 digits of `text` with any valid padding removed, or `None` if it is not base64.
+fn digits(text: &[u8]) -> Option<&[u8]> {
+    if text.len() % 4 == 1 {
+        return None;
+    }
+    let mut body = text;
+    if !body.is_empty() && body.len().is_multiple_of(4) {
+        for _ in 0..2 {
+            if let Some((b'=', rest)) = body.split_last() {
+                body = rest;
+            }
+        }
+    }
+    body.iter().all(|&c| sextet(c).is_some()).then_some(body)
+}
+
+/// Whether `text` is base64 by the storage server's rules.
+pub fn is_base64(text: &[u8]) -> bool {
+    digits(text).is_some()
+}
+
+/// Decodes by the storage server's rules; `None` if `text` is not base64.
+pub fn decode(text: &[u8]) -> Option<Vec<u8>> {
+    let body = digits(text)?;
+    let mut out = Vec::with_capacity(body.len() / 4 * 3 + 2);
+    let mut acc = 0u32;
+    let mut bits = 0u32;
+    for &c in body {
+        acc = (acc << 6) | u32::from(sextet(c)?);
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push(((acc >> bits) & 0xff) as u8);
+        }
+    }
+    Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn server_rules() {
+        assert!(is_base64(b""));
+        assert!(is_base64(b"YWJj"));
+        assert!(is_base64(b"YWI="));
+        assert!(is_base64(b"YWI"));
+        assert!(!is_base64(b"YWJjZ")); // 4n+1
+        assert!(!is_base64(b"YW=I"));
+        assert!(!is_base64(b"Y==="));
+        assert!(!is_base64(b"YWI=="));
+        assert_eq!(decode(b"-_-_").unwrap(), decode(b"+/+/").unwrap());
+        assert_eq!(decode(b"YWI").unwrap(), b"ab");
+        assert_eq!(decode(b"YWJ=").unwrap(), b"ab"); // trailing bits ignored
+    }
+
+    proptest! {
+        #[test]
+        fn round_trip(bytes in proptest::collection::vec(any::<u8>(), 0..100)) {
+            prop_assert_eq!(decode(encode(&bytes).as_bytes()).unwrap(), bytes.clone());
+            prop_assert_eq!(decode(encode_unpadded(&bytes).as_bytes()).unwrap(), bytes);
+        }
+
+        #[test]
+        fn never_panics(text in proptest::collection::vec(any::<u8>(), 0..64)) {
+            let _ = decode(&text);
+        }
+    }
+}

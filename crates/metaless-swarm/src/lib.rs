@@ -1,0 +1,36 @@
+//! Swarms and the storage RPC of the Session network, without I/O.
+//!
+//! * [`swarm_space`] and [`SwarmIds::nearest`]: which swarm holds an account's messages.
+//! * [`Namespace`], [`MessageHash`], [`UserPubkey`]: the storage server's vocabulary.
+//!
+//! Time is always a parameter (`now_ms`, milliseconds since the Unix epoch); nothing here reads
+//! a clock, opens a socket or draws randomness.
+//!
+//! ```
+//! use metaless_swarm::{SwarmIds, UserPubkey};
+//! let account: UserPubkey =
+//!     "050000000000000000000000000000000000000000000000000000000000000096".parse().unwrap();
+//! assert_eq!(account.swarm_space(), 150);
+//! let swarms = SwarmIds::new([100, 200, 300]);
+//! assert_eq!(swarms.nearest(account.swarm_space()), Some(100)); // ties go to the lower swarm
+//! ```
+#![no_std]
+#![forbid(unsafe_code)]
+
+extern crate alloc;
+#[cfg(feature = "std")]
+extern crate std;
+
+pub mod b64;
+mod error;
+mod hash;
+pub mod limits;
+mod namespace;
+mod pubkey;
+mod space;
+
+pub use error::SwarmError;
+pub use hash::{MESSAGE_HASH_LEN, MessageHash};
+pub use namespace::{Namespace, NamespaceOrAll};
+pub use pubkey::UserPubkey;
+pub use space::{INVALID_SWARM_ID, SwarmIds, swarm_space};
