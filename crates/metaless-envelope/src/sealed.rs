@@ -1,0 +1,347 @@
+//! Sign-then-seal and open-then-verify: libsession-util's `encrypt_for_recipient`,
+//! `encrypt_for_recipient_deterministic` and `decrypt_incoming`, byte for byte.
+//!
+//! Sender (Ed25519 `a`, public `A`) to recipient X25519 public `Y`, message `M`:
+//!
+//! 1. `SIG = Ed25519-sign(a, M ‖ A ‖ Y)`
+//! 2. `inner = M ‖ A ‖ SIG`
+//! 3. sealed box: ephemeral X25519 `(e, E)`; `k = HSalsa20(X25519(e, Y), 0¹⁶)`;
+//!    `nonce = BLAKE2b-192(E ‖ Y)`; output `E ‖ tag ‖ XSalsa20(k, nonce) ⊕ inner` where `tag` is
+//!    the Poly1305 tag (libsodium's `crypto_box_seal`).
+//!
+//! The box is built here from X25519, HSalsa20 and XSalsa20-Poly1305 rather than through a
+//! `crypto_box` type, so opening uses the account's stored X25519 public key for the nonce
+//! instead of recomputing it from the secret on every message, and so every byte lands in one
+//! buffer that is signed and encrypted in place.
+
+use alloc::vec::Vec;
+
+use blake2::digest::consts::{U10, U24, U32};
+use blake2::digest::{Digest, Mac};
+use blake2::{Blake2b, Blake2bMac};
+use curve25519_dalek::edwards::{CompressedEdwardsY, EdwardsPoint};
+use curve25519_dalek::scalar::Scalar;
+use curve25519_dalek::traits::IsIdentity;
+use ed25519_dalek::{Signature, VerifyingKey};
+use metaless_identity::{Keypair, SessionId, SessionIdPrefix, X25519Secret};
+use rand_core::{CryptoRng, RngCore};
+use sha2::Sha512;
+use xsalsa20poly1305::aead::generic_array::GenericArray;
+use xsalsa20poly1305::{AeadInPlace, KeyInit, XSalsa20Poly1305};
+use zeroize::{Zeroize, Zeroizing};
+
+use crate::EnvelopeError;
+use crate::limits::{MAX_CIPHERTEXT_LEN, MAX_PLAINTEXT_LEN};
+
+/// Bytes the sealed box adds: ephemeral public key (32) and Poly1305 tag (16).
+pub const SEAL_OVERHEAD: usize = 48;
+/// Bytes the signature adds inside the box: sender's Ed25519 public key (32) and signature (64).
+pub const SIGN_OVERHEAD: usize = 96;
+/// Total ciphertext overhead over the plaintext: 144 bytes.
+///
+/// ```
+/// assert_eq!(metaless_envelope::OVERHEAD, 144);
+/// ```
+pub const OVERHEAD: usize = SEAL_OVERHEAD + SIGN_OVERHEAD;
+
+/// Key of the keyed BLAKE2b that derives the deterministic variant's ephemeral seed.
+const DETERMINISTIC_HASH_KEY: &[u8] = b"SessionBoxEphemeralHashKey";
+
+/// A verified, decrypted message: what [`decrypt_incoming`] returns.
+///
+/// ```
+/// # use metaless_envelope::{decrypt_incoming, encrypt_for_recipient};
+/// # use metaless_identity::{Keypair, Seed};
+/// let alice = Keypair::from_seed(&Seed::from_bytes([1u8; 32]));
+/// let bob = Keypair::from_seed(&Seed::from_bytes([2u8; 32]));
+/// let sealed = encrypt_for_recipient(&alice, &bob.session_id(), b"hi", &mut rand_core::OsRng).unwrap();
+/// let opened = decrypt_incoming(&bob, &sealed).unwrap();
+/// assert_eq!(opened.sender, alice.session_id());
+/// assert_eq!(opened.sender_ed25519, alice.ed25519_public());
+/// assert_eq!(opened.plaintext, b"hi");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Decrypted {
+    /// The sender's Session ID (`05` ‖ X25519 form of the signing key).
+    pub sender: SessionId,
+    /// The Ed25519 key the signature verified under.
+    pub sender_ed25519: [u8; 32],
+    /// The signed plaintext, exactly as sealed.
+    pub plaintext: Vec<u8>,
+}
+
+/// Signs `message` for `to` and seals it to `to`'s X25519 key with a fresh ephemeral key.
+///
+/// ```
+/// # use metaless_envelope::{encrypt_for_recipient, EnvelopeError, OVERHEAD};
+/// # use metaless_identity::{Keypair, Seed, SessionId};
+/// let alice = Keypair::from_seed(&Seed::from_bytes([1u8; 32]));
+/// let bob = Keypair::from_seed(&Seed::from_bytes([2u8; 32]));
+/// let sealed = encrypt_for_recipient(&alice, &bob.session_id(), b"hello", &mut rand_core::OsRng).unwrap();
+/// assert_eq!(sealed.len(), 5 + OVERHEAD);
+/// let group: SessionId = format!("03{}", metaless_identity::hex::encode(&alice.ed25519_public())).parse().unwrap();
+/// assert_eq!(encrypt_for_recipient(&alice, &group, b"x", &mut rand_core::OsRng), Err(EnvelopeError::InvalidRecipient));
+/// ```
+pub fn encrypt_for_recipient(
+    sender: &Keypair,
+    to: &SessionId,
+    message: &[u8],
+    rng: &mut (impl RngCore + CryptoRng),
+) -> Result<Vec<u8>, EnvelopeError> {
+    let mut ephemeral = Zeroizing::new([0u8; 32]);
+    rng.fill_bytes(ephemeral.as_mut());
+    let ephemeral = X25519Secret::from_bytes(*ephemeral);
+    seal_to(sender, recipient_key(to)?, message, ephemeral, Vec::new())
+}
+
+/// The deterministic variant: the ephemeral key is derived from the sender's seed, the
+/// recipient and the message, so the same inputs always give the same bytes (libsession-util's
+/// `encrypt_for_recipient_deterministic`; useful for tests and for idempotent re-sends).
+///
+/// Ephemeral seed = keyed BLAKE2b-256 (key `"SessionBoxEphemeralHashKey"`) of
+/// `sender seed ‖ Y ‖ M`; the ephemeral secret is the first half of SHA-512 of that seed, as
+/// libsodium's `crypto_box_seed_keypair` does.
+///
+/// ```
+/// # use metaless_envelope::encrypt_for_recipient_deterministic;
+/// # use metaless_identity::{Keypair, Seed};
+/// let alice = Keypair::from_seed(&Seed::from_bytes([1u8; 32]));
+/// let bob = Keypair::from_seed(&Seed::from_bytes([2u8; 32]));
+/// let one = encrypt_for_recipient_deterministic(&alice, &bob.session_id(), b"hi").unwrap();
+/// let two = encrypt_for_recipient_deterministic(&alice, &bob.session_id(), b"hi").unwrap();
+/// assert_eq!(one, two);
+/// ```
+pub fn encrypt_for_recipient_deterministic(
+    sender: &Keypair,
+    to: &SessionId,
+    message: &[u8],
+) -> Result<Vec<u8>, EnvelopeError> {
+    let recipient = recipient_key(to)?;
+    check_plaintext_len(message.len())?;
+    let mut hash = <Blake2bMac<U32> as Mac>::new_from_slice(DETERMINISTIC_HASH_KEY)
+        .map_err(|_| EnvelopeError::InvalidRecipient)?;
+    let mut seed = Zeroizing::new(sender.signing_key().to_bytes());
+    hash.update(seed.as_ref());
+    seed.zeroize();
+    hash.update(recipient);
+    hash.update(message);
+    let mut box_seed: [u8; 32] = hash.finalize().into_bytes().into();
+    let mut expanded: [u8; 64] = Sha512::digest(box_seed).into();
+    box_seed.zeroize();
+    let mut secret = [0u8; 32];
+    secret.copy_from_slice(&expanded[..32]);
+    expanded.zeroize();
+    seal_to(
+        sender,
+        recipient,
+        message,
+        X25519Secret::from_bytes(secret),
+        Vec::new(),
+    )
+}
+
+/// The recipient's X25519 key, refusing anything but a standard account.
+fn recipient_key(to: &SessionId) -> Result<&[u8; 32], EnvelopeError> {
+    if to.prefix() != SessionIdPrefix::Standard {
+        return Err(EnvelopeError::InvalidRecipient);
+    }
+    Ok(to.key())
+}
+
+fn check_plaintext_len(len: usize) -> Result<(), EnvelopeError> {
+    if len > MAX_PLAINTEXT_LEN {
+        return Err(EnvelopeError::TooLarge {
+            what: "plaintext",
+            len,
+            max: MAX_PLAINTEXT_LEN,
+        });
+    }
+    Ok(())
+}
+
+/// Seals `message` into `out` (appending after whatever `out` already holds) and returns `out`.
+pub(crate) fn seal_to(
+    sender: &Keypair,
+    recipient: &[u8; 32],
+    message: &[u8],
+    ephemeral: X25519Secret,
+    out: Vec<u8>,
+) -> Result<Vec<u8>, EnvelopeError> {
+    check_plaintext_len(message.len())?;
+    seal_with(sender, recipient, ephemeral, out, message.len(), |buf| {
+        buf.extend_from_slice(message);
+        Ok(())
+    })
+}
+
+/// The one sealing routine: `write_message` appends `message_len` plaintext bytes to the
+/// buffer, which then receives `A ‖ Y`, is signed, has `Y` replaced by the signature, and is
+/// encrypted in place behind the ephemeral key and tag.
+pub(crate) fn seal_with(
+    sender: &Keypair,
+    recipient: &[u8; 32],
+    ephemeral: X25519Secret,
+    mut out: Vec<u8>,
+    message_len: usize,
+    write_message: impl FnOnce(&mut Vec<u8>) -> Result<(), EnvelopeError>,
+) -> Result<Vec<u8>, EnvelopeError> {
+    let ephemeral_public = ephemeral.public_key();
+    let cipher = box_cipher(&ephemeral, recipient).map_err(|_| EnvelopeError::InvalidRecipient)?;
+    drop(ephemeral);
+    let nonce = box_nonce(&ephemeral_public, recipient);
+
+    let start = out.len();
+    out.reserve(SEAL_OVERHEAD + message_len + SIGN_OVERHEAD);
+    out.extend_from_slice(&ephemeral_public);
+    out.extend_from_slice(&[0u8; 16]); // tag, filled in after encryption
+    let inner = start + SEAL_OVERHEAD;
+    write_message(&mut out)?;
+    out.extend_from_slice(&sender.ed25519_public());
+    out.extend_from_slice(recipient);
+    let signature = sender.sign(out.get(inner..).unwrap_or_default());
+    out.truncate(out.len() - 32);
+    out.extend_from_slice(&signature);
+
+    let body = out.get_mut(inner..).unwrap_or_default();
+    let tag = cipher
+        .encrypt_in_place_detached(&nonce, b"", body)
+        .map_err(|_| EnvelopeError::TooLarge {
+            what: "plaintext",
+            len: message_len,
+            max: MAX_PLAINTEXT_LEN,
+        })?;
+    if let Some(slot) = out.get_mut(start + 32..inner) {
+        slot.copy_from_slice(&tag);
+    }
+    Ok(out)
+}
+
+/// Opens and verifies a sign-then-seal ciphertext addressed to `me`.
+///
+/// The signature is checked over the decrypted bytes exactly as received, followed by the
+/// sender key and our own X25519 key; the sender's Session ID is derived from the key that
+/// verified, never taken from anything unauthenticated.
+///
+/// ```
+/// # use metaless_envelope::{decrypt_incoming, encrypt_for_recipient, EnvelopeError};
+/// # use metaless_identity::{Keypair, Seed};
+/// let alice = Keypair::from_seed(&Seed::from_bytes([1u8; 32]));
+/// let bob = Keypair::from_seed(&Seed::from_bytes([2u8; 32]));
+/// let sealed = encrypt_for_recipient(&alice, &bob.session_id(), b"hi", &mut rand_core::OsRng).unwrap();
+/// assert_eq!(decrypt_incoming(&alice, &sealed), Err(EnvelopeError::WrongRecipient));
+/// assert_eq!(decrypt_incoming(&bob, &sealed[..100]), Err(EnvelopeError::CiphertextTooShort { len: 100 }));
+/// ```
+pub fn decrypt_incoming(me: &Keypair, ciphertext: &[u8]) -> Result<Decrypted, EnvelopeError> {
+    if ciphertext.len() > MAX_CIPHERTEXT_LEN {
+        return Err(EnvelopeError::TooLarge {
+            what: "ciphertext",
+            len: ciphertext.len(),
+            max: MAX_CIPHERTEXT_LEN,
+        });
+    }
+    let (Some(ephemeral), Some(tag), Some(body)) = (
+        ciphertext.get(..32),
+        ciphertext.get(32..SEAL_OVERHEAD),
+        ciphertext.get(SEAL_OVERHEAD..),
+    ) else {
+        return Err(EnvelopeError::CiphertextTooShort {
+            len: ciphertext.len(),
+        });
+    };
+    if body.len() < SIGN_OVERHEAD {
+        return Err(EnvelopeError::CiphertextTooShort {
+            len: ciphertext.len(),
+        });
+    }
+    let mut ephemeral_public = [0u8; 32];
+    ephemeral_public.copy_from_slice(ephemeral);
+    let my_public = me.x25519_public();
+
+    let cipher = box_cipher(me.x25519_secret(), &ephemeral_public)
+        .map_err(|_| EnvelopeError::WrongRecipient)?;
+    let nonce = box_nonce(&ephemeral_public, &my_public);
+    // M ‖ A ‖ Y is 32 bytes shorter than M ‖ A ‖ SIG, so one allocation serves both.
+    let mut buf = Vec::with_capacity(body.len());
+    buf.extend_from_slice(body);
+    cipher
+        .decrypt_in_place_detached(&nonce, b"", &mut buf, GenericArray::from_slice(tag))
+        .map_err(|_| EnvelopeError::WrongRecipient)?;
+
+    let message_len = buf.len() - SIGN_OVERHEAD;
+    let mut signature = [0u8; 64];
+    let mut sender_ed25519 = [0u8; 32];
+    if let (Some(sig), Some(key)) = (
+        buf.get(message_len + 32..),
+        buf.get(message_len..message_len + 32),
+    ) {
+        signature.copy_from_slice(sig);
+        sender_ed25519.copy_from_slice(key);
+    }
+    let sender_point = account_point(&sender_ed25519);
+    buf.truncate(message_len + 32);
+    buf.extend_from_slice(&my_public);
+    let verified = match sender_point {
+        Some(point) => VerifyingKey::from(point)
+            .verify_strict(&buf, &Signature::from_bytes(&signature))
+            .is_ok(),
+        None => false,
+    };
+    if !verified {
+        // A key libsodium would refuse to convert can still sign validly; say which it was.
+        return Err(
+            if sender_point.is_none() && signature_verifies(&sender_ed25519, &buf, &signature) {
+                EnvelopeError::InvalidSenderKey
+            } else {
+                EnvelopeError::BadSignature
+            },
+        );
+    }
+    buf.truncate(message_len);
+    let sender_x25519 = sender_point
+        .map(|point| point.to_montgomery().to_bytes())
+        .ok_or(EnvelopeError::InvalidSenderKey)?;
+    Ok(Decrypted {
+        sender: SessionId::standard(sender_x25519),
+        sender_ed25519,
+        plaintext: buf,
+    })
+}
+
+/// The point of an Ed25519 account key, if libsodium's `crypto_sign_ed25519_pk_to_curve25519`
+/// would accept it: decodes, not of small order, and in the prime-order subgroup.
+fn account_point(key: &[u8; 32]) -> Option<EdwardsPoint> {
+    let point = CompressedEdwardsY(*key).decompress()?;
+    if point.is_small_order() {
+        return None;
+    }
+    // [ℓ]P = O  ⇔  [ℓ−1]P = −P; variable time is fine for a public key and much cheaper than
+    // the constant-time multiplication `is_torsion_free` does.
+    let times_l_minus_one =
+        EdwardsPoint::vartime_double_scalar_mul_basepoint(&(-Scalar::ONE), &point, &Scalar::ZERO);
+    (times_l_minus_one + point).is_identity().then_some(point)
+}
+
+fn signature_verifies(key: &[u8; 32], message: &[u8], signature: &[u8; 64]) -> bool {
+    metaless_identity::verify_ed25519(key, message, signature).is_ok()
+}
+
+/// `k = HSalsa20(X25519(secret, public), 0¹⁶)` as a ready XSalsa20-Poly1305 cipher
+/// (libsodium's `crypto_box_beforenm`; an all-zero shared secret is refused as libsodium does).
+fn box_cipher(secret: &X25519Secret, public: &[u8; 32]) -> Result<XSalsa20Poly1305, ()> {
+    let shared = Zeroizing::new(secret.diffie_hellman(public).map_err(|_| ())?);
+    let mut key = salsa20::hsalsa::<U10>(
+        GenericArray::from_slice(shared.as_ref()),
+        &GenericArray::default(),
+    );
+    let cipher = XSalsa20Poly1305::new(&key);
+    key.as_mut_slice().zeroize();
+    Ok(cipher)
+}
+
+/// The sealed-box nonce, `BLAKE2b-192(E ‖ Y)`.
+fn box_nonce(ephemeral_public: &[u8; 32], recipient: &[u8; 32]) -> xsalsa20poly1305::Nonce {
+    let mut hash = Blake2b::<U24>::new();
+    hash.update(ephemeral_public);
+    hash.update(recipient);
+    hash.finalize()
+}
