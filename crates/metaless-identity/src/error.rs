@@ -23,6 +23,10 @@ pub enum IdentityError {
     /// The first byte of a Session ID is not a known prefix.
     #[error("unknown Session ID prefix {0:#04x}")]
     UnknownPrefix(u8),
+    /// A Session ID of a known kind where another kind is required (e.g. a `15` ID where
+    /// blinding needs a standard `05` one).
+    #[error("Session ID prefix {0:#04x} is not valid here")]
+    UnexpectedPrefix(u8),
     /// The key bytes do not decode to a point on the curve.
     #[error("key is not a valid curve point")]
     InvalidPoint,

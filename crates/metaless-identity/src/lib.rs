@@ -21,6 +21,7 @@ extern crate alloc;
 #[cfg(feature = "std")]
 extern crate std;
 
+pub mod blinding;
 mod error;
 pub mod hex;
 mod keypair;
