@@ -1,5 +1,7 @@
 //! Storage behaviour: idempotence, paging, expiry, deletes, and durability across reopen.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use metaless_node::storage::{Durability, ExpiryMode, NewMessage, Storage, StoreOutcome};
 use proptest::prelude::*;
 

@@ -1,0 +1,317 @@
+//! Testnet configuration: every node's key seed, port and swarm id, as JSON.
+//!
+//! `config.json` holds node **secrets** (Ed25519 seeds) and is written with mode 0600;
+//! `bootstrap.json` holds only public facts and is what clients read.
+
+use std::path::Path;
+
+use rand_core::{CryptoRng, RngCore};
+use serde::{Deserialize, Serialize};
+
+use metaless_identity::{Keypair, Seed, hex};
+
+use crate::NodeError;
+use crate::network::{NetworkMap, NodeInfo};
+
+/// File name of the testnet configuration inside its directory.
+pub const CONFIG_FILE: &str = "config.json";
+/// File name of the bootstrap file `testnet up` writes for clients.
+pub const BOOTSTRAP_FILE: &str = "bootstrap.json";
+
+/// One node of a testnet configuration.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NodeEntry {
+    /// Hex Ed25519 seed (secret).
+    pub seed: String,
+    /// Hex Ed25519 public key (checked against the seed on load).
+    pub pubkey_ed25519: String,
+    /// Hex X25519 public key.
+    pub pubkey_x25519: String,
+    /// Swarm id.
+    pub swarm_id: u64,
+    /// Loopback port; 0 = pick a free one when the node starts.
+    pub port: u16,
+}
+
+impl NodeEntry {
+    /// The node's keypair from its seed.
+    ///
+    /// ```
+    /// # use rand_core::SeedableRng;
+    /// let cfg = metaless_node::config::TestnetConfig::generate(2, 1, 0,
+    ///     &mut rand_chacha::ChaCha20Rng::seed_from_u64(1));
+    /// let k = cfg.nodes[0].keypair().unwrap();
+    /// assert_eq!(metaless_identity::hex::encode(&k.ed25519_public()), cfg.nodes[0].pubkey_ed25519);
+    /// ```
+    pub fn keypair(&self) -> Result<Keypair, NodeError> {
+        let seed =
+            Seed::from_hex(&self.seed).map_err(|_| NodeError::Config("bad node seed".into()))?;
+        let k = Keypair::from_seed(&seed);
+        if hex::encode(&k.ed25519_public()) != self.pubkey_ed25519 {
+            return Err(NodeError::Config(
+                "node seed does not match its pubkey_ed25519".into(),
+            ));
+        }
+        Ok(k)
+    }
+}
+
+/// A whole testnet: every node, its keys, port and swarm.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TestnetConfig {
+    /// Format version (1).
+    pub version: u32,
+    /// The nodes.
+    pub nodes: Vec<NodeEntry>,
+}
+
+/// Evenly spread swarm ids over the u64 circle (never [`crate::network::INVALID_SWARM_ID`]).
+///
+/// ```
+/// let ids = metaless_node::config::swarm_ids(4);
+/// assert_eq!(ids.len(), 4);
+/// assert!(ids.windows(2).all(|w| w[0] < w[1]));
+/// ```
+pub fn swarm_ids(count: usize) -> Vec<u64> {
+    let count = count.max(1) as u64;
+    let step = u64::MAX / count;
+    (0..count).map(|i| i * step + step / 2).collect()
+}
+
+impl TestnetConfig {
+    /// `nodes` nodes in `swarms` swarms (round-robin), ports `base_port + i` (or all 0 when
+    /// `base_port` is 0: ephemeral ports).
+    ///
+    /// ```
+    /// # use rand_core::SeedableRng;
+    /// let cfg = metaless_node::config::TestnetConfig::generate(6, 2, 0,
+    ///     &mut rand_chacha::ChaCha20Rng::seed_from_u64(1));
+    /// assert_eq!(cfg.nodes.len(), 6);
+    /// assert_eq!(cfg.network().unwrap().swarm_ids().len(), 2);
+    /// ```
+    pub fn generate(
+        nodes: usize,
+        swarms: usize,
+        base_port: u16,
+        rng: &mut (impl RngCore + CryptoRng),
+    ) -> Self {
+        let ids = swarm_ids(swarms.clamp(1, nodes.max(1)));
+        let nodes = (0..nodes)
+            .map(|i| {
+                let mut s = [0u8; 32];
+                rng.fill_bytes(&mut s);
+                let k = Keypair::from_seed(&Seed::from_bytes(s));
+                NodeEntry {
+                    seed: hex::encode(&s),
+                    pubkey_ed25519: hex::encode(&k.ed25519_public()),
+                    pubkey_x25519: hex::encode(&k.x25519_public()),
+                    swarm_id: ids.get(i % ids.len()).copied().unwrap_or(0),
+                    port: if base_port == 0 {
+                        0
+                    } else {
+                        base_port.saturating_add(u16::try_from(i).unwrap_or(u16::MAX))
+                    },
+                }
+            })
+            .collect();
+        Self { version: 1, nodes }
+    }
+
+    /// Node infos with the given actual ports (same order as `nodes`).
+    ///
+    /// ```
+    /// # use rand_core::SeedableRng;
+    /// let cfg = metaless_node::config::TestnetConfig::generate(1, 1, 5000,
+    ///     &mut rand_chacha::ChaCha20Rng::seed_from_u64(1));
+    /// assert_eq!(cfg.infos(&[5000]).unwrap()[0].port, 5000);
+    /// ```
+    pub fn infos(&self, ports: &[u16]) -> Result<Vec<NodeInfo>, NodeError> {
+        self.nodes
+            .iter()
+            .enumerate()
+            .map(|(i, n)| {
+                let k = n.keypair()?;
+                Ok(NodeInfo {
+                    pubkey_ed25519: k.ed25519_public(),
+                    pubkey_x25519: k.x25519_public(),
+                    swarm_id: n.swarm_id,
+                    ip: "127.0.0.1".into(),
+                    port: ports.get(i).copied().unwrap_or(n.port),
+                })
+            })
+            .collect()
+    }
+
+    /// The network map with the configured ports.
+    ///
+    /// ```
+    /// # use rand_core::SeedableRng;
+    /// let cfg = metaless_node::config::TestnetConfig::generate(3, 3, 0,
+    ///     &mut rand_chacha::ChaCha20Rng::seed_from_u64(1));
+    /// assert_eq!(cfg.network().unwrap().nodes().len(), 3);
+    /// ```
+    pub fn network(&self) -> Result<NetworkMap, NodeError> {
+        Ok(NetworkMap::new(self.infos(&[])?))
+    }
+
+    /// Reads `dir/config.json`.
+    ///
+    /// ```
+    /// let dir = tempfile::tempdir().unwrap();
+    /// assert!(metaless_node::config::TestnetConfig::load(dir.path()).is_err());
+    /// ```
+    pub fn load(dir: &Path) -> Result<Self, NodeError> {
+        let text = std::fs::read_to_string(dir.join(CONFIG_FILE))?;
+        let cfg: Self = serde_json::from_str(&text)?;
+        if cfg.version != 1 {
+            return Err(NodeError::Config(format!(
+                "unsupported config version {}",
+                cfg.version
+            )));
+        }
+        if cfg.nodes.is_empty() {
+            return Err(NodeError::Config("no nodes".into()));
+        }
+        for n in &cfg.nodes {
+            n.keypair()?;
+        }
+        Ok(cfg)
+    }
+
+    /// Writes `dir/config.json` (mode 0600: it holds node secrets).
+    ///
+    /// ```
+    /// # use rand_core::SeedableRng;
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let cfg = metaless_node::config::TestnetConfig::generate(2, 1, 0,
+    ///     &mut rand_chacha::ChaCha20Rng::seed_from_u64(1));
+    /// cfg.save(dir.path()).unwrap();
+    /// assert_eq!(metaless_node::config::TestnetConfig::load(dir.path()).unwrap(), cfg);
+    /// ```
+    pub fn save(&self, dir: &Path) -> Result<(), NodeError> {
+        std::fs::create_dir_all(dir)?;
+        let path = dir.join(CONFIG_FILE);
+        write_private(&path, serde_json::to_string_pretty(self)?.as_bytes())
+    }
+}
+
+fn write_private(path: &Path, bytes: &[u8]) -> Result<(), NodeError> {
+    use std::io::Write;
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
+    let mut f = opts.open(path)?;
+    f.write_all(bytes)?;
+    f.sync_all()?;
+    Ok(())
+}
+
+/// What clients read: every node's public keys, swarm and URL.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Bootstrap {
+    /// Format version (1).
+    pub version: u32,
+    /// The nodes.
+    pub nodes: Vec<BootstrapNode>,
+}
+
+/// One node in `bootstrap.json`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BootstrapNode {
+    /// Hex Ed25519 public key.
+    pub pubkey_ed25519: String,
+    /// Hex X25519 public key.
+    pub pubkey_x25519: String,
+    /// Swarm id.
+    pub swarm_id: u64,
+    /// `http://127.0.0.1:PORT`.
+    pub address: String,
+    /// IP address.
+    pub ip: String,
+    /// Port.
+    pub port: u16,
+}
+
+impl Bootstrap {
+    /// From node infos.
+    ///
+    /// ```
+    /// let n = metaless_node::NodeInfo { pubkey_ed25519: [1; 32], pubkey_x25519: [2; 32],
+    ///     swarm_id: 7, ip: "127.0.0.1".into(), port: 4000 };
+    /// let b = metaless_node::config::Bootstrap::from_infos(&[n]);
+    /// assert_eq!(b.nodes[0].address, "http://127.0.0.1:4000");
+    /// ```
+    pub fn from_infos(infos: &[NodeInfo]) -> Self {
+        Self {
+            version: 1,
+            nodes: infos
+                .iter()
+                .map(|n| BootstrapNode {
+                    pubkey_ed25519: hex::encode(&n.pubkey_ed25519),
+                    pubkey_x25519: hex::encode(&n.pubkey_x25519),
+                    swarm_id: n.swarm_id,
+                    address: n.url(),
+                    ip: n.ip.clone(),
+                    port: n.port,
+                })
+                .collect(),
+        }
+    }
+
+    /// Back to node infos (errors on malformed keys).
+    ///
+    /// ```
+    /// let n = metaless_node::NodeInfo { pubkey_ed25519: [1; 32], pubkey_x25519: [2; 32],
+    ///     swarm_id: 7, ip: "127.0.0.1".into(), port: 4000 };
+    /// let b = metaless_node::config::Bootstrap::from_infos(&[n.clone()]);
+    /// assert_eq!(b.infos().unwrap(), vec![n]);
+    /// ```
+    pub fn infos(&self) -> Result<Vec<NodeInfo>, NodeError> {
+        self.nodes
+            .iter()
+            .map(|n| {
+                let key = |s: &str| {
+                    hex::decode_array::<32>(s)
+                        .map_err(|_| NodeError::Config("bad key in bootstrap".into()))
+                };
+                Ok(NodeInfo {
+                    pubkey_ed25519: key(&n.pubkey_ed25519)?,
+                    pubkey_x25519: key(&n.pubkey_x25519)?,
+                    swarm_id: n.swarm_id,
+                    ip: n.ip.clone(),
+                    port: n.port,
+                })
+            })
+            .collect()
+    }
+
+    /// Reads `dir/bootstrap.json`.
+    ///
+    /// ```
+    /// let dir = tempfile::tempdir().unwrap();
+    /// assert!(metaless_node::config::Bootstrap::load(dir.path()).is_err());
+    /// ```
+    pub fn load(dir: &Path) -> Result<Self, NodeError> {
+        Ok(serde_json::from_str(&std::fs::read_to_string(
+            dir.join(BOOTSTRAP_FILE),
+        )?)?)
+    }
+
+    /// Writes `dir/bootstrap.json`.
+    ///
+    /// ```
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let b = metaless_node::config::Bootstrap { version: 1, nodes: vec![] };
+    /// b.save(dir.path()).unwrap();
+    /// assert_eq!(metaless_node::config::Bootstrap::load(dir.path()).unwrap(), b);
+    /// ```
+    pub fn save(&self, dir: &Path) -> Result<(), NodeError> {
+        std::fs::create_dir_all(dir)?;
+        std::fs::write(
+            dir.join(BOOTSTRAP_FILE),
+            serde_json::to_string_pretty(self)?,
+        )?;
+        Ok(())
+    }
+}
