@@ -1,20 +1,27 @@
 //! Session-compatible one-to-one messages: the SessionProtos protobuf, padding, and the
 //! sign-then-seal encryption that libsession-util and every Session client use.
 //!
-//! The sign-then-seal layer is [`encrypt_for_recipient`] / [`decrypt_incoming`]; [`padding`]
-//! pads the protobuf `Content` and the generated protobuf types live in [`proto`].
-//! `docs/envelope.md` draws the byte layout.
+//! A message is stored as `WebSocketMessage { request { body: Envelope { content } } }`, where
+//! `content` is the sender's signed and sealed box of the padded protobuf `Content`.
+//! [`seal_message`] builds exactly those bytes; [`open_message`] takes them apart again,
+//! verifying the signature over the bytes as received. The layers below are public too:
+//! [`encrypt_for_recipient`] / [`decrypt_incoming`] (raw sign-then-seal), [`padding`], and the
+//! generated protobuf types in [`proto`]. `docs/envelope.md` draws the byte layout.
 //!
 //! ```
-//! use metaless_envelope::{decrypt_incoming, encrypt_for_recipient};
+//! use metaless_envelope::{open_message, seal_message, storage_ttl_ms, Content, DisappearMode, Disappearing};
 //! use metaless_identity::{Keypair, Seed};
 //!
 //! let alice = Keypair::from_seed(&Seed::from_bytes([1u8; 32]));
 //! let bob = Keypair::from_seed(&Seed::from_bytes([2u8; 32]));
-//! let sealed = encrypt_for_recipient(&alice, &bob.session_id(), b"hi Bob", &mut rand_core::OsRng)?;
-//! let opened = decrypt_incoming(&bob, &sealed)?;
-//! assert_eq!(opened.sender, alice.session_id());
-//! assert_eq!(opened.plaintext, b"hi Bob");
+//! let content = Content::text("hi Bob").disappearing(Disappearing::new(DisappearMode::AfterSend, 3600));
+//! let stored = seal_message(&alice, &bob.session_id(), &content, 1_700_000_000_000, &mut rand_core::OsRng)?;
+//! assert_eq!(storage_ttl_ms(&content), 3_600_000);
+//!
+//! let received = open_message(&bob, &stored)?;
+//! assert_eq!(received.sender, alice.session_id());
+//! assert_eq!(received.content, content);
+//! assert_eq!(received.sent_at_ms, 1_700_000_000_000);
 //! # Ok::<(), metaless_envelope::EnvelopeError>(())
 //! ```
 #![no_std]
@@ -24,13 +31,22 @@ extern crate alloc;
 #[cfg(feature = "std")]
 extern crate std;
 
+mod content;
+mod disappearing;
 mod error;
 pub mod limits;
+mod message;
 pub mod padding;
 pub mod proto;
 mod sealed;
 
+pub use content::{Content, DataExtractionKind, Message, ReceiptKind, TypingAction};
+pub use disappearing::{
+    CALL_MESSAGE_TTL_MS, DEFAULT_MESSAGE_TTL_MS, DisappearMode, Disappearing,
+    TYPING_MESSAGE_TTL_MS, storage_ttl_ms,
+};
 pub use error::EnvelopeError;
+pub use message::{Received, open_envelope, open_message, seal_message, seal_proto};
 pub use sealed::{
     Decrypted, OVERHEAD, SEAL_OVERHEAD, SIGN_OVERHEAD, decrypt_incoming, encrypt_for_recipient,
     encrypt_for_recipient_deterministic,

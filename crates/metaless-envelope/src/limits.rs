@@ -4,7 +4,7 @@
 //! business); the limits here only bound the memory one hostile message can make us use, while
 //! leaving room for every message size the tests exercise (256 KiB of content).
 
-/// Largest serialized `Content` `seal_message` and [`crate::padding::pad`] accept (512 KiB).
+/// Largest serialized `Content` [`crate::seal_message`] and [`crate::padding::pad`] accept (512 KiB).
 ///
 /// ```
 /// assert_eq!(metaless_envelope::limits::MAX_CONTENT_LEN, 512 * 1024);
@@ -28,7 +28,7 @@ pub const MAX_PLAINTEXT_LEN: usize = MAX_CONTENT_LEN + crate::padding::PADDING_B
 /// ```
 pub const MAX_CIPHERTEXT_LEN: usize = MAX_PLAINTEXT_LEN + crate::sealed::OVERHEAD;
 
-/// Largest stored message (the `WebSocketMessage` bytes) `open_message` parses: the
+/// Largest stored message (the `WebSocketMessage` bytes) [`crate::open_message`] parses: the
 /// largest ciphertext plus room for the two protobuf wrappers around it.
 ///
 /// ```

@@ -345,3 +345,133 @@ fn box_nonce(ephemeral_public: &[u8; 32], recipient: &[u8; 32]) -> xsalsa20poly1
     hash.update(recipient);
     hash.finalize()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use curve25519_dalek::constants::EIGHT_TORSION;
+    use metaless_identity::Seed;
+
+    fn keys(byte: u8) -> Keypair {
+        Keypair::from_seed(&Seed::from_bytes([byte; 32]))
+    }
+
+    /// Seals an arbitrary inner plaintext to `recipient` exactly as `seal_to` would.
+    fn seal_inner(recipient: &Keypair, inner: &[u8]) -> Vec<u8> {
+        let ephemeral = X25519Secret::from_bytes([9u8; 32]);
+        let public = ephemeral.public_key();
+        let cipher = box_cipher(&ephemeral, &recipient.x25519_public()).unwrap();
+        let nonce = box_nonce(&public, &recipient.x25519_public());
+        let mut body = inner.to_vec();
+        let tag = cipher
+            .encrypt_in_place_detached(&nonce, b"", &mut body)
+            .unwrap();
+        [&public[..], &tag[..], &body[..]].concat()
+    }
+
+    #[test]
+    fn swapped_sender_key_is_a_bad_signature() {
+        let (alice, bob, carol) = (keys(1), keys(2), keys(3));
+        let message = b"who sent this?";
+        let signed = [&message[..], &alice.ed25519_public(), &bob.x25519_public()].concat();
+        let signature = alice.sign(&signed);
+        let inner = [&message[..], &carol.ed25519_public(), &signature].concat();
+        assert_eq!(
+            decrypt_incoming(&bob, &seal_inner(&bob, &inner)),
+            Err(EnvelopeError::BadSignature)
+        );
+        // The honest inner opens, so the refusal above is the key swap and nothing else.
+        let honest = [&message[..], &alice.ed25519_public(), &signature].concat();
+        assert_eq!(
+            decrypt_incoming(&bob, &seal_inner(&bob, &honest))
+                .unwrap()
+                .sender,
+            alice.session_id()
+        );
+    }
+
+    #[test]
+    fn signature_for_another_recipient_is_refused_when_resealed() {
+        // Carol received a message signed for her and re-seals it to Bob: the signature covers
+        // Carol's key, so Bob must not accept it as sent to him.
+        let (alice, bob, carol) = (keys(1), keys(2), keys(3));
+        let message = b"for carol only";
+        let signature = alice.sign(
+            &[
+                &message[..],
+                &alice.ed25519_public(),
+                &carol.x25519_public(),
+            ]
+            .concat(),
+        );
+        let inner = [&message[..], &alice.ed25519_public(), &signature].concat();
+        assert_eq!(
+            decrypt_incoming(&bob, &seal_inner(&bob, &inner)),
+            Err(EnvelopeError::BadSignature)
+        );
+        assert!(decrypt_incoming(&carol, &seal_inner(&carol, &inner)).is_ok());
+    }
+
+    #[test]
+    fn mixed_order_sender_key_is_refused_even_with_a_valid_signature() {
+        // A = a·B + T (T of order 8): verify_strict accepts signatures whose challenge k makes
+        // [k]T vanish, but libsodium refuses to turn A into an X25519 key, so no Session ID.
+        let bob = keys(2);
+        let a = Scalar::from_bytes_mod_order([5u8; 32]);
+        let mixed = (EdwardsPoint::mul_base(&a) + EIGHT_TORSION[1])
+            .compress()
+            .to_bytes();
+        let mut found = false;
+        for attempt in 0u8..64 {
+            let message = [attempt; 8];
+            let signed = [&message[..], &mixed, &bob.x25519_public()].concat();
+            let r = Scalar::from_bytes_mod_order([attempt.wrapping_add(77); 32]);
+            let big_r = EdwardsPoint::mul_base(&r).compress().to_bytes();
+            let k = Scalar::from_hash(
+                Sha512::new()
+                    .chain_update(big_r)
+                    .chain_update(mixed)
+                    .chain_update(&signed),
+            );
+            let s = r + k * a;
+            let signature = [&big_r[..], s.as_bytes()].concat();
+            if !signature_verifies(&mixed, &signed, signature.as_slice().try_into().unwrap()) {
+                continue;
+            }
+            let inner = [&message[..], &mixed, &signature].concat();
+            assert_eq!(
+                decrypt_incoming(&bob, &seal_inner(&bob, &inner)),
+                Err(EnvelopeError::InvalidSenderKey)
+            );
+            found = true;
+            break;
+        }
+        assert!(found, "one challenge in eight kills the torsion part");
+    }
+
+    #[test]
+    fn small_order_ephemeral_key_is_refused() {
+        let bob = keys(2);
+        let mut sealed = alloc::vec![0u8; OVERHEAD + 4];
+        sealed[0] = 1; // u = 1 is a small-order point: the shared secret would be zero
+        assert_eq!(
+            decrypt_incoming(&bob, &sealed),
+            Err(EnvelopeError::WrongRecipient)
+        );
+    }
+
+    #[test]
+    fn torsion_check_agrees_with_dalek() {
+        for byte in 0u8..32 {
+            let point = EdwardsPoint::mul_base(&Scalar::from_bytes_mod_order([byte; 32]));
+            for torsion in EIGHT_TORSION {
+                let candidate = (point + torsion).compress().to_bytes();
+                let expected = CompressedEdwardsY(candidate)
+                    .decompress()
+                    .filter(|p| !p.is_small_order() && p.is_torsion_free())
+                    .is_some();
+                assert_eq!(account_point(&candidate).is_some(), expected);
+            }
+        }
+    }
+}
