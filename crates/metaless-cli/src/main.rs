@@ -9,6 +9,7 @@ use clap::{Parser, Subcommand};
 use serde_json::Value;
 
 mod cli_error;
+mod id;
 
 use cli_error::CliError;
 
@@ -21,10 +22,16 @@ struct Cli {
 }
 
 #[derive(Debug, Subcommand)]
-enum Command {}
+enum Command {
+    /// Account identities: create, restore, blind.
+    #[command(subcommand)]
+    Id(id::IdCommand),
+}
 
 fn run(command: Command) -> Result<Value, CliError> {
-    match command {}
+    match command {
+        Command::Id(cmd) => id::run(cmd),
+    }
 }
 
 fn main() -> ExitCode {
