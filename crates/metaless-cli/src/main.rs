@@ -10,6 +10,7 @@ use serde_json::Value;
 
 mod cli_error;
 mod id;
+mod msg;
 
 use cli_error::CliError;
 
@@ -26,11 +27,15 @@ enum Command {
     /// Account identities: create, restore, blind.
     #[command(subcommand)]
     Id(id::IdCommand),
+    /// One-to-one messages: sign-and-seal, open-and-verify, the stored envelope form.
+    #[command(subcommand)]
+    Msg(msg::MsgCommand),
 }
 
 fn run(command: Command) -> Result<Value, CliError> {
     match command {
         Command::Id(cmd) => id::run(cmd),
+        Command::Msg(cmd) => msg::run(cmd),
     }
 }
 
