@@ -1,0 +1,203 @@
+//! Routing JSON: a fixed-shape writer for what the builder emits, typed serde structs for what
+//! hops parse.
+//!
+//! The builder writes its few object shapes directly into the output buffer (keys in the sorted
+//! order upstream's nlohmann `dump()` produces, no whitespace), after a counting pass sizes the
+//! buffer — so a whole onion is built with one allocation. Every string written is hex, an
+//! [`EncType`] name, or a server field validated to need no escaping. Parsing uses serde_json
+//! with typed structs; unknown keys are ignored as upstream ignores them.
+
+use alloc::borrow::Cow;
+use alloc::string::String;
+use core::fmt;
+
+use metaless_identity::wire::Writer;
+use serde::de::{self, Deserialize, Deserializer, IgnoredAny, Visitor};
+
+use crate::{EncType, OnionError};
+
+/// Where JSON bytes go: counted, or written.
+pub(crate) trait Sink {
+    fn put(&mut self, bytes: &[u8]);
+}
+
+/// Counts bytes (the sizing pass).
+#[derive(Default)]
+pub(crate) struct Count(pub usize);
+
+impl Sink for Count {
+    fn put(&mut self, bytes: &[u8]) {
+        self.0 += bytes.len();
+    }
+}
+
+impl Sink for Writer {
+    fn put(&mut self, bytes: &[u8]) {
+        self.bytes(bytes);
+    }
+}
+
+/// The byte count `f` would write.
+pub(crate) fn measure(f: impl FnOnce(&mut Count)) -> usize {
+    let mut count = Count::default();
+    f(&mut count);
+    count.0
+}
+
+const HEX: &[u8; 16] = b"0123456789abcdef";
+
+fn put_hex(out: &mut impl Sink, bytes: &[u8; 32]) {
+    let mut text = [0u8; 64];
+    for (pair, b) in text.chunks_exact_mut(2).zip(bytes) {
+        pair[0] = HEX[usize::from(b >> 4)];
+        pair[1] = HEX[usize::from(b & 0x0f)];
+    }
+    out.put(&text);
+}
+
+fn put_u16(out: &mut impl Sink, value: u16) {
+    let mut digits = [0u8; 5];
+    let mut v = value;
+    let mut start = digits.len();
+    loop {
+        start -= 1;
+        digits[start] = b'0' + (v % 10) as u8;
+        v /= 10;
+        if v == 0 {
+            break;
+        }
+    }
+    out.put(&digits[start..]);
+}
+
+/// `{"headers":""}`: tells the final service node it is the destination.
+pub(crate) const CONTROL: &[u8] = br#"{"headers":""}"#;
+
+/// The first hop's metadata: `{"enc_type":…,"ephemeral_key":…}`.
+pub(crate) fn outer(out: &mut impl Sink, ephemeral: &[u8; 32], enc: EncType) {
+    out.put(br#"{"enc_type":""#);
+    out.put(enc.as_str().as_bytes());
+    out.put(br#"","ephemeral_key":""#);
+    put_hex(out, ephemeral);
+    out.put(br#""}"#);
+}
+
+/// Routing to the next node: `{"destination":…,"enc_type":…,"ephemeral_key":…}`.
+pub(crate) fn to_node(
+    out: &mut impl Sink,
+    next_ed25519: &[u8; 32],
+    ephemeral: &[u8; 32],
+    enc: EncType,
+) {
+    out.put(br#"{"destination":""#);
+    put_hex(out, next_ed25519);
+    out.put(br#"","enc_type":""#);
+    out.put(enc.as_str().as_bytes());
+    out.put(br#"","ephemeral_key":""#);
+    put_hex(out, ephemeral);
+    out.put(br#""}"#);
+}
+
+/// Routing to an HTTP server (`method` is always `POST`, as upstream builds it).
+pub(crate) fn to_server(
+    out: &mut impl Sink,
+    host: &str,
+    target: &str,
+    port: u16,
+    protocol: &str,
+    ephemeral: &[u8; 32],
+    enc: EncType,
+) {
+    out.put(br#"{"enc_type":""#);
+    out.put(enc.as_str().as_bytes());
+    out.put(br#"","ephemeral_key":""#);
+    put_hex(out, ephemeral);
+    out.put(br#"","host":""#);
+    out.put(host.as_bytes());
+    out.put(br#"","method":"POST","port":"#);
+    put_u16(out, port);
+    out.put(br#","protocol":""#);
+    out.put(protocol.as_bytes());
+    out.put(br#"","target":""#);
+    out.put(target.as_bytes());
+    out.put(br#""}"#);
+}
+
+/// A JSON string, borrowed from the input unless it contained escapes.
+pub(crate) struct JsonStr<'a>(pub Cow<'a, str>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for JsonStr<'a> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = JsonStr<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
+                Ok(JsonStr(Cow::Borrowed(v)))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+                Ok(JsonStr(Cow::Owned(String::from(v))))
+            }
+            fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
+                Ok(JsonStr(Cow::Owned(v)))
+            }
+        }
+        deserializer.deserialize_str(V)
+    }
+}
+
+/// True when the key is present with any value (even `null`), as upstream's `count()` tests.
+#[derive(Default)]
+pub(crate) struct Present(pub bool);
+
+impl<'de> Deserialize<'de> for Present {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        IgnoredAny::deserialize(deserializer).map(|_| Present(true))
+    }
+}
+
+/// The unencrypted metadata of a layer: what a hop needs to decrypt it.
+#[derive(serde::Deserialize)]
+pub(crate) struct LayerMeta<'a> {
+    #[serde(borrow, default)]
+    pub ephemeral_key: Option<JsonStr<'a>>,
+    #[serde(borrow, default)]
+    pub enc_type: Option<JsonStr<'a>>,
+}
+
+/// The routing JSON inside a decrypted layer.
+#[derive(serde::Deserialize)]
+pub(crate) struct Routing<'a> {
+    #[serde(default)]
+    pub headers: Present,
+    #[serde(default)]
+    pub json: Option<bool>,
+    #[serde(default)]
+    pub base64: Option<bool>,
+    #[serde(borrow, default)]
+    pub host: Option<JsonStr<'a>>,
+    #[serde(borrow, default)]
+    pub target: Option<JsonStr<'a>>,
+    #[serde(default)]
+    pub port: Option<u16>,
+    #[serde(borrow, default)]
+    pub protocol: Option<JsonStr<'a>>,
+    #[serde(borrow, default)]
+    pub destination: Option<JsonStr<'a>>,
+    #[serde(borrow, default)]
+    pub ephemeral_key: Option<JsonStr<'a>>,
+    #[serde(borrow, default)]
+    pub enc_type: Option<JsonStr<'a>>,
+}
+
+/// `enc_type` if present (unknown names refused), else the absent default.
+pub(crate) fn enc_type(value: Option<&JsonStr<'_>>) -> Result<EncType, OnionError> {
+    value.map_or(Ok(EncType::ABSENT_DEFAULT), |name| EncType::parse(&name.0))
+}
+
+/// A 32-byte key written as 64 hex characters (either case, as upstream's `from_hex`).
+pub(crate) fn key(value: &JsonStr<'_>) -> Result<[u8; 32], OnionError> {
+    metaless_identity::hex::decode_array(&value.0).map_err(|_| OnionError::InvalidKey)
+}
