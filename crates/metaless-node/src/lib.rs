@@ -26,8 +26,10 @@ pub mod loopback;
 pub mod network;
 pub mod node;
 pub mod rpc;
+pub mod server;
 pub mod storage;
 pub mod testkit;
+pub mod testnet;
 
 pub use error::NodeError;
 pub use network::{NetworkMap, NodeInfo};

@@ -1,0 +1,144 @@
+//! A whole testnet in one process: every node of a [`TestnetConfig`] served on loopback, data in
+//! a directory (a temporary one unless given), `bootstrap.json` written for clients.
+
+use std::path::{Path, PathBuf};
+
+use rand_core::{OsRng, RngCore};
+
+use crate::NodeError;
+use crate::config::{Bootstrap, TestnetConfig};
+use crate::network::{NetworkMap, NodeInfo};
+use crate::node::{Node, NodeConfig, Observation};
+use crate::server::{self, ServerHandle};
+use crate::storage::{Durability, Storage};
+
+/// How to start a testnet.
+#[derive(Debug, Clone, Default)]
+pub struct TestnetOptions {
+    /// Data directory (one SQLite database per node under `<dir>/nodes/<ed25519 hex>/`, and
+    /// `bootstrap.json`); `None` = a temporary directory removed on shutdown.
+    pub data_dir: Option<PathBuf>,
+    /// Record per-request observations on every node (demo / research only).
+    pub observe: bool,
+    /// SQLite durability.
+    pub durability: Durability,
+}
+
+/// Entry point for in-process testnets.
+#[derive(Debug)]
+pub struct Testnet;
+
+/// A running testnet.
+#[derive(Debug)]
+pub struct TestnetHandle {
+    nodes: Vec<NodeInfo>,
+    servers: Vec<ServerHandle>,
+    data_dir: PathBuf,
+    _temp: Option<tempfile::TempDir>,
+}
+
+impl Testnet {
+    /// Binds every node (configured port, or an ephemeral one for port 0) on 127.0.0.1, opens
+    /// its database, writes `bootstrap.json` into the data directory and starts serving.
+    /// Must be called inside a tokio runtime.
+    ///
+    /// ```
+    /// # use rand_core::SeedableRng;
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// use metaless_node::{config::TestnetConfig, testnet::{Testnet, TestnetOptions}};
+    /// let cfg = TestnetConfig::generate(3, 1, 0, &mut rand_chacha::ChaCha20Rng::seed_from_u64(1));
+    /// let net = Testnet::start(cfg, TestnetOptions::default()).await.unwrap();
+    /// assert_eq!(net.bootstrap().nodes.len(), 3);
+    /// assert!(net.nodes()[0].url().starts_with("http://127.0.0.1:"));
+    /// net.shutdown().await;
+    /// # });
+    /// ```
+    pub async fn start(
+        config: TestnetConfig,
+        options: TestnetOptions,
+    ) -> Result<TestnetHandle, NodeError> {
+        let (data_dir, temp) = match options.data_dir {
+            Some(d) => (d, None),
+            None => {
+                let t = tempfile::tempdir()?;
+                (t.path().to_path_buf(), Some(t))
+            }
+        };
+        let mut listeners = Vec::with_capacity(config.nodes.len());
+        for n in &config.nodes {
+            listeners.push(tokio::net::TcpListener::bind(("127.0.0.1", n.port)).await?);
+        }
+        let ports: Vec<u16> = listeners
+            .iter()
+            .map(|l| l.local_addr().map(|a| a.port()))
+            .collect::<Result<_, _>>()?;
+        let infos = config.infos(&ports)?;
+        let network = NetworkMap::new(infos.clone());
+        let mut servers = Vec::with_capacity(infos.len());
+        for ((entry, info), listener) in config.nodes.iter().zip(&infos).zip(listeners) {
+            let dir = node_dir(&data_dir, info);
+            let mut rng_seed = [0u8; 32];
+            OsRng.fill_bytes(&mut rng_seed);
+            let node = Node::new(NodeConfig {
+                keypair: entry.keypair()?,
+                info: info.clone(),
+                network: network.clone(),
+                storage: Storage::open(&dir, options.durability)?,
+                rng_seed,
+                observe: options.observe,
+            });
+            let handle = server::spawn(listener, node)?;
+            tracing::info!(url = %info.url(), swarm = format!("{:x}", info.swarm_id), "node listening");
+            servers.push(handle);
+        }
+        Bootstrap::from_infos(&infos).save(&data_dir)?;
+        Ok(TestnetHandle {
+            nodes: infos,
+            servers,
+            data_dir,
+            _temp: temp,
+        })
+    }
+}
+
+fn node_dir(data_dir: &Path, info: &NodeInfo) -> PathBuf {
+    data_dir
+        .join("nodes")
+        .join(metaless_identity::hex::encode(&info.pubkey_ed25519))
+}
+
+impl TestnetHandle {
+    /// Every node's public facts with its real address.
+    pub fn nodes(&self) -> &[NodeInfo] {
+        &self.nodes
+    }
+
+    /// What `bootstrap.json` holds.
+    pub fn bootstrap(&self) -> Bootstrap {
+        Bootstrap::from_infos(&self.nodes)
+    }
+
+    /// The data directory (databases and `bootstrap.json`).
+    pub fn data_dir(&self) -> &Path {
+        &self.data_dir
+    }
+
+    /// Takes the observation records of every node (empty unless started with `observe`).
+    pub fn take_observations(&self) -> Vec<Observation> {
+        let mut all: Vec<Observation> = self
+            .servers
+            .iter()
+            .filter_map(|s| s.node().lock().ok().map(|mut n| n.take_observations()))
+            .flatten()
+            .collect();
+        all.sort_by(|a, b| (a.at_ms, &a.node, a.seq).cmp(&(b.at_ms, &b.node, b.seq)));
+        all
+    }
+
+    /// Stops every node: no new connections, in-flight requests drained, databases closed.
+    pub async fn shutdown(self) {
+        for s in self.servers {
+            s.shutdown().await;
+        }
+    }
+}
