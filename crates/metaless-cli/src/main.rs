@@ -11,6 +11,7 @@ use serde_json::Value;
 mod cli_error;
 mod id;
 mod msg;
+mod testnet;
 
 use cli_error::CliError;
 
@@ -30,12 +31,16 @@ enum Command {
     /// One-to-one messages: sign-and-seal, open-and-verify, the stored envelope form.
     #[command(subcommand)]
     Msg(msg::MsgCommand),
+    /// A local testnet of real service nodes on loopback: init, up.
+    #[command(subcommand)]
+    Testnet(testnet::TestnetCommand),
 }
 
 fn run(command: Command) -> Result<Value, CliError> {
     match command {
         Command::Id(cmd) => id::run(cmd),
         Command::Msg(cmd) => msg::run(cmd),
+        Command::Testnet(cmd) => testnet::run(cmd),
     }
 }
 

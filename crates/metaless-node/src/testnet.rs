@@ -142,3 +142,83 @@ impl TestnetHandle {
         }
     }
 }
+
+/// Writes `dir/config.json` for `nodes` nodes in `swarms` swarms (ports from `base_port`, or
+/// ephemeral when 0). Refuses to overwrite an existing configuration.
+///
+/// ```
+/// let dir = tempfile::tempdir().unwrap();
+/// let cfg = metaless_node::testnet::init(dir.path(), 4, 2, 0).unwrap();
+/// assert_eq!(cfg.nodes.len(), 4);
+/// assert!(metaless_node::testnet::init(dir.path(), 4, 2, 0).is_err());
+/// ```
+pub fn init(
+    dir: &Path,
+    nodes: usize,
+    swarms: usize,
+    base_port: u16,
+) -> Result<TestnetConfig, NodeError> {
+    if nodes == 0 || nodes > crate::limits::MAX_TESTNET_NODES {
+        return Err(NodeError::Config(format!(
+            "--nodes must be between 1 and {}",
+            crate::limits::MAX_TESTNET_NODES
+        )));
+    }
+    if swarms == 0 || swarms > nodes {
+        return Err(NodeError::Config(
+            "--swarms must be between 1 and --nodes".into(),
+        ));
+    }
+    if base_port != 0 && usize::from(base_port) + nodes > usize::from(u16::MAX) {
+        return Err(NodeError::Config("--base-port leaves too few ports".into()));
+    }
+    if dir.join(crate::config::CONFIG_FILE).exists() {
+        return Err(NodeError::Config(
+            "a testnet configuration already exists in that directory".into(),
+        ));
+    }
+    let cfg = TestnetConfig::generate(nodes, swarms, base_port, &mut OsRng);
+    cfg.save(dir)?;
+    Ok(cfg)
+}
+
+/// Loads `dir/config.json`, starts every node with data under `dir`, writes
+/// `dir/bootstrap.json`, and runs until Ctrl-C or SIGTERM, then shuts down cleanly. Returns the
+/// number of nodes that ran.
+pub async fn run_until_signal(dir: &Path, observe: bool) -> Result<usize, NodeError> {
+    let cfg = TestnetConfig::load(dir)?;
+    let options = TestnetOptions {
+        data_dir: Some(dir.to_path_buf()),
+        observe,
+        durability: Durability::Normal,
+    };
+    let net = Testnet::start(cfg, options).await?;
+    let count = net.nodes().len();
+    tracing::info!(nodes = count, bootstrap = %dir.join(crate::config::BOOTSTRAP_FILE).display(), "testnet up; Ctrl-C to stop");
+    wait_for_signal().await;
+    tracing::info!("shutting down");
+    net.shutdown().await;
+    Ok(count)
+}
+
+async fn wait_for_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
