@@ -11,6 +11,7 @@ use serde_json::Value;
 mod cli_error;
 mod id;
 mod msg;
+mod onion;
 mod testnet;
 
 use cli_error::CliError;
@@ -31,6 +32,9 @@ enum Command {
     /// One-to-one messages: sign-and-seal, open-and-verify, the stored envelope form.
     #[command(subcommand)]
     Msg(msg::MsgCommand),
+    /// Onion requests by hand: build, peel a layer, respond, open the response.
+    #[command(subcommand)]
+    Onion(onion::OnionCommand),
     /// A local testnet of real service nodes on loopback: init, up.
     #[command(subcommand)]
     Testnet(testnet::TestnetCommand),
@@ -40,6 +44,7 @@ fn run(command: Command) -> Result<Value, CliError> {
     match command {
         Command::Id(cmd) => id::run(cmd),
         Command::Msg(cmd) => msg::run(cmd),
+        Command::Onion(cmd) => onion::run(cmd),
         Command::Testnet(cmd) => testnet::run(cmd),
     }
 }
