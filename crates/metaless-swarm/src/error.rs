@@ -57,6 +57,9 @@ pub enum SwarmError {
     /// A signature in a response did not verify.
     #[error("signature verification failed")]
     BadSignature,
+    /// Storing to this namespace needs the owner's signature (use `Store::signed`).
+    #[error("namespace requires a signature")]
+    SignatureRequired,
     /// A service node entry lacks a usable key, address or port.
     #[error("invalid service node: {0}")]
     InvalidNode(&'static str),

@@ -41,7 +41,7 @@ impl MessageHash {
     }
 
     /// Accepts a hash as the storage server does in `delete`/`expire`: exactly 43 characters of
-    /// base64 (either alphabet). The text is kept as given, because hashes are compared as
+    /// standard base64. The text is kept as given, because hashes are compared as
     /// strings.
     ///
     /// ```

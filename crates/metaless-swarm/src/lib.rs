@@ -22,15 +22,27 @@ extern crate alloc;
 extern crate std;
 
 pub mod b64;
+mod clock;
 mod error;
 mod hash;
+mod json;
 pub mod limits;
 mod namespace;
+mod node;
 mod pubkey;
+pub mod response;
+pub mod rpc;
+pub mod server;
+pub mod sig;
 mod space;
+pub mod ttl;
 
+pub use clock::NetworkClock;
 pub use error::SwarmError;
 pub use hash::{MESSAGE_HASH_LEN, MessageHash};
 pub use namespace::{Namespace, NamespaceOrAll};
+pub use node::{
+    ACTIVE_NODE_RECORD_LEN, NodeList, ServiceNode, SwarmResponse, base32z, oxend_service_nodes_json,
+};
 pub use pubkey::UserPubkey;
 pub use space::{INVALID_SWARM_ID, SwarmIds, swarm_space};
