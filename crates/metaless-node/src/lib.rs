@@ -20,7 +20,6 @@
 
 pub mod config;
 mod error;
-pub mod hop;
 pub mod limits;
 pub mod loopback;
 pub mod network;
@@ -32,5 +31,6 @@ pub mod testkit;
 pub mod testnet;
 
 pub use error::NodeError;
+pub use metaless_onion::EncType;
 pub use network::{NetworkMap, NodeInfo};
 pub use node::{Action, Node, NodeConfig, Observation, Replicate, Request, Response};

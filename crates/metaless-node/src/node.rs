@@ -10,11 +10,11 @@ use serde_json::{Value, json};
 
 use metaless_identity::{Keypair, hex};
 
-use crate::hop::{self, EncType, HopKey};
 use crate::limits::{MAX_OBSERVATIONS, MAX_ONION_HOPS, MAX_REQUEST_BODY_SIZE};
 use crate::network::{NetworkMap, NodeInfo};
 use crate::rpc::{RpcCtx, RpcResponse};
 use crate::storage::Storage;
+use metaless_onion::{NodeKey, Peeled};
 
 /// Path of onion requests.
 pub const ONION_PATH: &str = "/onion_req/v2";
@@ -218,25 +218,6 @@ impl core::fmt::Debug for Node {
             .field("info", &self.info)
             .finish_non_exhaustive()
     }
-}
-
-/// The outcome of peeling one layer.
-enum Peeled {
-    Deliver {
-        payload: Vec<u8>,
-        key: HopKey,
-        json: bool,
-        base64: bool,
-    },
-    Forward {
-        node: [u8; 32],
-        body: Vec<u8>,
-    },
-    Server {
-        url: String,
-        body: Vec<u8>,
-        key: HopKey,
-    },
 }
 
 impl Node {
@@ -479,199 +460,140 @@ impl Node {
     }
 
     fn onion(&mut self, now_ms: i64, body: &[u8], obs: &mut Observation) -> Action {
-        let (blob, routing) = match hop::parse_frame(body) {
-            Ok(x) => x,
-            Err(e) => {
-                return Action::Respond(Response::text(
-                    400,
-                    format!("Error parsing onion request: {e}"),
-                ));
-            }
-        };
-        let Some(ephemeral) = hop::hex_key(routing.get("ephemeral_key")) else {
-            return Action::Respond(Response::text(
-                400,
-                "Error parsing onion request: invalid or missing 'ephemeral_key'",
-            ));
-        };
-        let enc = match routing.get("enc_type") {
-            None => EncType::AesGcm,
-            Some(v) => match v.as_str().and_then(EncType::parse) {
-                Some(e) => e,
-                None => {
-                    return Action::Respond(Response::text(
-                        400,
-                        "Error parsing onion request: invalid enc_type",
-                    ));
-                }
-            },
-        };
-        let hop_no = routing.get("hop_no").and_then(Value::as_u64).unwrap_or(0);
+        // hop_no travels in the outer JSON between our nodes (upstream: the OMQ "nh" field).
+        let hop_no = outer_hop_no(body);
         if hop_no > u64::from(MAX_ONION_HOPS) {
             return Action::Respond(Response::text(
                 400,
                 "onion request max path length exceeded",
             ));
         }
-        let Some(key) = HopKey::server(self.keypair.x25519_secret(), &ephemeral, enc) else {
-            return Action::Respond(Response::text(400, "Invalid ciphertext"));
-        };
-        let Some(plaintext) = key.decrypt(blob) else {
-            return Action::Respond(Response::text(400, "Invalid ciphertext"));
-        };
-        let peeled = match Self::inner(plaintext, key, hop_no) {
+        let peeled = match metaless_onion::peel(&NodeKey::from_keypair(&self.keypair), body) {
             Ok(p) => p,
-            Err(key) => {
-                let r = RpcResponse::text(400, "Invalid json");
-                return Action::Respond(self.wrap(&r, &key, false, true));
+            Err(e) => {
+                let e = e.hop_error();
+                return Action::Respond(Response::text(e.status(), e.body()));
             }
         };
         match peeled {
-            Peeled::Deliver {
-                payload,
-                key,
-                json,
-                base64,
-            } => {
+            Peeled::Deliver(delivery) => {
                 obs.kind = "deliver";
-                let (r, repl) = self.rpc(now_ms, &payload, false, obs);
-                let mut resp = self.wrap(&r, &key, json, base64);
+                let (json, base64) = (delivery.wants_json(), delivery.wants_base64());
+                let (r, repl) = self.rpc(now_ms, delivery.payload(), false, obs);
+                let inner = json!({ "body": r.body_value(json), "status": r.status }).to_string();
+                let sealed = delivery
+                    .reply()
+                    .encrypt_response(inner.as_bytes(), &mut self.rng);
+                let mut resp = sealed_response(sealed, base64);
                 resp.replicate = repl;
                 Action::Respond(resp)
             }
-            Peeled::Forward { node, body } => {
+            Peeled::Reject { error, reply } => {
+                let sealed =
+                    reply.encrypt_snode_reply(error.status(), &error.body(), &mut self.rng);
+                Action::Respond(sealed_response(sealed, true))
+            }
+            Peeled::Forward {
+                next_ed25519, body, ..
+            } => {
                 obs.kind = "relay";
-                match self.network.find(&node) {
+                match self.network.find(&next_ed25519) {
                     Some(n) => Action::ForwardToNode {
                         node: n.clone(),
-                        body,
+                        body: with_hop_no(body, hop_no + 1),
                     },
                     None => Action::Respond(Response::text(
                         502,
-                        format!("Next node not found: {}", hex::encode(&node)),
+                        format!("Next node not found: {}", hex::encode(&next_ed25519)),
                     )),
                 }
             }
-            Peeled::Server { url, body, key } => {
+            Peeled::Server {
+                host,
+                target,
+                port,
+                protocol,
+                body,
+            } => {
                 obs.kind = "proxy";
-                if url.is_empty() {
-                    return Action::Respond(self.wrap(
-                        &RpcResponse::text(400, "Invalid url"),
-                        &key,
-                        false,
-                        true,
-                    ));
-                }
-                Action::ForwardToServer { url, body }
-            }
-        }
-    }
-
-    /// Reads the decrypted layer: frame(blob, control JSON). `Err` returns the key so the
-    /// "Invalid json" reply can be encrypted like upstream's.
-    fn inner(plaintext: Vec<u8>, key: HopKey, hop_no: u64) -> Result<Peeled, HopKey> {
-        let Ok((blob, control)) = hop::parse_frame(&plaintext) else {
-            return Err(key);
-        };
-        if control.contains_key("headers") {
-            let json = control
-                .get("json")
-                .and_then(Value::as_bool)
-                .unwrap_or(false);
-            let base64 = control
-                .get("base64")
-                .and_then(Value::as_bool)
-                .unwrap_or(true);
-            return Ok(Peeled::Deliver {
-                payload: blob.to_vec(),
-                key,
-                json,
-                base64,
-            });
-        }
-        if let Some(host) = control.get("host") {
-            let Some(host) = host.as_str() else {
-                return Err(key);
-            };
-            let Some(target) = control.get("target").and_then(Value::as_str) else {
-                return Err(key);
-            };
-            let protocol = control
-                .get("protocol")
-                .and_then(Value::as_str)
-                .unwrap_or("https");
-            let default_port = if protocol == "https" { 443 } else { 80 };
-            let port = match control.get("port") {
-                None => default_port,
-                Some(p) => match p.as_u64().and_then(|p| u16::try_from(p).ok()) {
-                    Some(p) => p,
-                    None => return Err(key),
-                },
-            };
-            let allowed = (target.starts_with("/loki/") || target.starts_with("/oxen/"))
-                && target.ends_with("/lsrpc")
-                && !target.contains('?')
-                && (protocol == "http" || protocol == "https");
-            let url = if allowed {
+                let default_port = if protocol == "https" { 443 } else { 80 };
                 let port_part = if port == default_port {
                     String::new()
                 } else {
                     format!(":{port}")
                 };
-                format!("{protocol}://{host}{port_part}{target}")
-            } else {
-                String::new()
-            };
-            return Ok(Peeled::Server {
-                url,
-                body: plaintext,
-                key,
-            });
+                Action::ForwardToServer {
+                    url: format!("{protocol}://{host}{port_part}{target}"),
+                    body,
+                }
+            }
+            _ => Action::Respond(Response::text(400, "Invalid ciphertext")),
         }
-        let Some(dest) = hop::hex_key(control.get("destination")) else {
-            return Err(key);
-        };
-        let Some(eph) = control.get("ephemeral_key").and_then(Value::as_str) else {
-            return Err(key);
-        };
-        if hop::hex_key(control.get("ephemeral_key")).is_none() {
-            return Err(key);
-        }
-        let enc = match control.get("enc_type") {
-            None => EncType::AesGcm,
-            Some(v) => match v.as_str().and_then(EncType::parse) {
-                Some(e) => e,
-                None => return Err(key),
-            },
-        };
-        let next = json!({ "ephemeral_key": eph, "enc_type": enc.as_str(), "hop_no": hop_no + 1 });
-        Ok(Peeled::Forward {
-            node: dest,
-            body: hop::build_frame(blob, &next),
-        })
     }
+}
 
-    /// The destination's reply: `{"status","body"}` encrypted once with the client's final
-    /// ephemeral key, base64 text unless the control JSON asked for raw bytes.
-    fn wrap(&mut self, r: &RpcResponse, key: &HopKey, embed_json: bool, base64: bool) -> Response {
-        let inner = json!({ "body": r.body_value(embed_json), "status": r.status }).to_string();
-        let ct = key.encrypt(inner.as_bytes(), &mut self.rng);
-        if base64 {
-            Response {
-                status: 200,
-                content_type: "text/plain",
-                body: STANDARD.encode(ct).into_bytes(),
-                replicate: Vec::new(),
-            }
-        } else {
-            Response {
-                status: 200,
-                content_type: "application/octet-stream",
-                body: ct,
-                replicate: Vec::new(),
-            }
-        }
+/// The destination's reply leaves as base64 text unless the control JSON asked for raw bytes.
+fn sealed_response(sealed: Result<Vec<u8>, metaless_onion::OnionError>, base64: bool) -> Response {
+    match sealed {
+        Ok(ct) if base64 => Response {
+            status: 200,
+            content_type: "text/plain",
+            body: STANDARD.encode(ct).into_bytes(),
+            replicate: Vec::new(),
+        },
+        Ok(ct) => Response {
+            status: 200,
+            content_type: "application/octet-stream",
+            body: ct,
+            replicate: Vec::new(),
+        },
+        Err(_) => Response::text(500, "request failed"),
     }
+}
+
+/// `hop_no` from the outer routing JSON (0 when absent or unreadable; `peel` reports the rest).
+fn outer_hop_no(body: &[u8]) -> u64 {
+    let Some(len) = body
+        .get(..4)
+        .and_then(|b| <[u8; 4]>::try_from(b).ok())
+        .map(u32::from_le_bytes)
+    else {
+        return 0;
+    };
+    let json = usize::try_from(len)
+        .ok()
+        .and_then(|n| n.checked_add(4))
+        .and_then(|at| body.get(at..));
+    json.and_then(|j| serde_json::from_slice::<Value>(j).ok())
+        .and_then(|v| v.get("hop_no").and_then(Value::as_u64))
+        .unwrap_or(0)
+}
+
+/// Rewrites the routing JSON of a forward body to carry `hop_no`.
+fn with_hop_no(body: Vec<u8>, hop_no: u64) -> Vec<u8> {
+    let Some(len) = body
+        .get(..4)
+        .and_then(|b| <[u8; 4]>::try_from(b).ok())
+        .map(u32::from_le_bytes)
+    else {
+        return body;
+    };
+    let Some(split) = usize::try_from(len).ok().and_then(|n| n.checked_add(4)) else {
+        return body;
+    };
+    let Some(mut routing) = body
+        .get(split..)
+        .and_then(|j| serde_json::from_slice::<Value>(j).ok())
+    else {
+        return body;
+    };
+    if let Value::Object(m) = &mut routing {
+        m.insert("hop_no".into(), json!(hop_no));
+    }
+    let mut out = body;
+    out.truncate(split);
+    out.extend_from_slice(routing.to_string().as_bytes());
+    out
 }
 
 /// A one-node network for doc examples.

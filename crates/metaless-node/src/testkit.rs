@@ -8,40 +8,33 @@ use base64::engine::general_purpose::STANDARD;
 use rand_core::{CryptoRng, RngCore};
 use serde_json::{Value, json};
 
-use metaless_identity::{Keypair, X25519Secret, hex};
+use metaless_identity::{Keypair, hex};
+use metaless_onion::{Destination, EncType, Hop};
 
-use crate::hop::{self, EncType, HopKey};
 use crate::network::NodeInfo;
 
 /// What the client keeps to open the destination's reply.
+#[derive(Debug)]
 pub struct ReplyKey {
-    key: HopKey,
+    pending: metaless_onion::PendingResponse,
 }
 
-impl core::fmt::Debug for ReplyKey {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.write_str("ReplyKey(..)")
-    }
+fn hop(n: &NodeInfo) -> Hop {
+    Hop::new(n.pubkey_ed25519, n.pubkey_x25519)
 }
 
-fn random_secret(rng: &mut (impl RngCore + CryptoRng)) -> X25519Secret {
-    let mut b = [0u8; 32];
-    rng.fill_bytes(&mut b);
-    X25519Secret::from_bytes(b)
-}
-
-/// Builds the body to POST to `path[0]`'s `/onion_req/v2` so that `payload` (a storage RPC JSON
-/// request) reaches `dest` through every node of `path` in order. Returns `None` only for a
-/// degenerate key.
+/// Builds, with `metaless-onion`, the body to POST to `path[0]`'s `/onion_req/v2` so that
+/// `payload` (a storage RPC JSON request) reaches `dest` through every node of `path` in order.
+/// `None` when the path is empty or too long.
 ///
 /// ```
 /// # let net = metaless_node::loopback::LoopbackNet::new(
 /// #     metaless_node::loopback::LoopbackConfig { nodes: 4, swarms: 1, seed: 1, ..Default::default() }).unwrap();
 /// # let nodes = net.nodes();
-/// let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(7);
 /// # use rand_core::SeedableRng;
+/// let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(7);
 /// let (body, _key) = metaless_node::testkit::build_onion(&nodes[..3], &nodes[3],
-///     br#"{"method":"info","params":{}}"#, metaless_node::hop::EncType::XChaCha20, &mut rng).unwrap();
+///     br#"{"method":"info","params":{}}"#, metaless_node::EncType::XChaCha20, &mut rng).unwrap();
 /// assert!(body.len() > 100);
 /// ```
 pub fn build_onion(
@@ -51,36 +44,27 @@ pub fn build_onion(
     enc: EncType,
     rng: &mut (impl RngCore + CryptoRng),
 ) -> Option<(Vec<u8>, ReplyKey)> {
-    let dest_secret = random_secret(rng);
-    let dest_key = HopKey::client(&dest_secret, &dest.pubkey_x25519, enc)?;
-    let inner = hop::build_frame(payload, &json!({ "headers": "" }));
-    let mut blob = dest_key.encrypt(&inner, rng);
-    let mut eph_pub = dest_secret.public_key();
-    let mut next = dest.pubkey_ed25519;
-    for node in path.iter().rev() {
-        let routing = json!({
-            "destination": hex::encode(&next),
-            "ephemeral_key": hex::encode(&eph_pub),
-            "enc_type": enc.as_str(),
-        });
-        let plaintext = hop::build_frame(&blob, &routing);
-        let secret = random_secret(rng);
-        let key = HopKey::client(&secret, &node.pubkey_x25519, enc)?;
-        blob = key.encrypt(&plaintext, rng);
-        eph_pub = secret.public_key();
-        next = node.pubkey_ed25519;
-    }
-    let body = hop::build_frame(
-        &blob,
-        &json!({ "ephemeral_key": hex::encode(&eph_pub), "enc_type": enc.as_str() }),
-    );
-    Some((body, ReplyKey { key: dest_key }))
+    let hops: Vec<Hop> = path.iter().map(hop).collect();
+    let built = metaless_onion::build(
+        &hops,
+        &Destination::ServiceNode(hop(dest)),
+        payload,
+        enc,
+        rng,
+    )
+    .ok()?;
+    Some((
+        built.body,
+        ReplyKey {
+            pending: built.pending,
+        },
+    ))
 }
 
 /// Opens a destination reply (base64 text or raw bytes): returns `(status, body string)`.
 ///
 /// ```
-/// # use metaless_node::{loopback::*, testkit::*, hop::EncType};
+/// # use metaless_node::{loopback::*, testkit::*, EncType};
 /// # use rand_core::SeedableRng;
 /// let mut net = LoopbackNet::new(LoopbackConfig { nodes: 3, swarms: 1, seed: 1, ..Default::default() }).unwrap();
 /// let nodes = net.nodes();
@@ -94,18 +78,9 @@ pub fn build_onion(
 /// assert!(inner.contains("version"));
 /// ```
 pub fn open_reply(key: &ReplyKey, body: &[u8]) -> Option<(u16, String)> {
-    let raw = STANDARD.decode(body).ok();
-    let plaintext = raw
-        .as_deref()
-        .and_then(|r| key.key.decrypt(r))
-        .or_else(|| key.key.decrypt(body))?;
-    let v: Value = serde_json::from_slice(&plaintext).ok()?;
-    let status = u16::try_from(v.get("status")?.as_u64()?).ok()?;
-    let body = match v.get("body")? {
-        Value::String(s) => s.clone(),
-        other => other.to_string(),
-    };
-    Some((status, body))
+    let plaintext = key.pending.open(body).ok()?;
+    let reply = metaless_onion::SnodeReply::parse(&plaintext).ok()?;
+    Some((reply.status, reply.body))
 }
 
 /// A signed `store` request body for a 05 account, namespace `ns` (signature included for

@@ -4,7 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use metaless_identity::{Keypair, Seed};
-use metaless_node::hop::EncType;
+use metaless_node::EncType;
 use metaless_node::loopback::{Faults, LoopbackConfig, LoopbackError, LoopbackNet};
 use metaless_node::testkit::{build_onion, open_reply, retrieve_request, store_request};
 use metaless_node::{NodeInfo, network::swarm_space};

@@ -1,0 +1,191 @@
+//! Load figure for metaless-node: onion requests through 3-hop paths (3 relays peel + forward,
+//! the destination peels, stores in SQLite and encrypts its reply), driven through `LoopbackNet`
+//! so the figure is node work only (no sockets). Baseline group: the primitives one request
+//! consists of, in the same run; the ratio is printed.
+
+use std::hint::black_box;
+use std::time::{Duration, Instant};
+
+use aes_gcm::aead::{Aead, KeyInit};
+use chacha20poly1305::XChaCha20Poly1305;
+use criterion::{BatchSize, Criterion, criterion_main};
+use metaless_benches::{CountingAlloc, allocations_during};
+use metaless_identity::{Keypair, Seed, X25519Secret};
+use metaless_node::EncType;
+use metaless_node::NodeInfo;
+use metaless_node::loopback::{LoopbackConfig, LoopbackNet};
+use metaless_node::storage::{Durability, NewMessage, Storage};
+use metaless_node::testkit::{build_onion, store_request};
+use rand_chacha::ChaCha20Rng;
+use rand_core::SeedableRng;
+
+#[global_allocator]
+static ALLOC: CountingAlloc = CountingAlloc;
+
+const ONION: &str = "/onion_req/v2";
+const PAYLOAD: usize = 400; // a typical padded DM after sealing, before base64
+
+struct Setup {
+    net: LoopbackNet,
+    path: Vec<NodeInfo>,
+    dest: NodeInfo,
+    account: Keypair,
+    rng: ChaCha20Rng,
+    n: u64,
+}
+
+impl Setup {
+    fn new() -> Self {
+        // Four single-node swarms: no replication, so the figure is exactly peel+forward+store.
+        let net = LoopbackNet::new(LoopbackConfig {
+            nodes: 4,
+            swarms: 4,
+            seed: 1,
+            ..Default::default()
+        })
+        .unwrap();
+        let account = Keypair::from_seed(&Seed::from_bytes([7; 32]));
+        let swarm = net.network().swarm_for(&account.x25519_public()).unwrap();
+        let nodes = net.nodes();
+        let dest = nodes.iter().find(|n| n.swarm_id == swarm).unwrap().clone();
+        let path: Vec<NodeInfo> = nodes.iter().filter(|n| **n != dest).cloned().collect();
+        Self {
+            net,
+            path,
+            dest,
+            account,
+            rng: ChaCha20Rng::seed_from_u64(2),
+            n: 0,
+        }
+    }
+
+    /// A fresh onion body (unique data → a new message each time).
+    fn body(&mut self) -> Vec<u8> {
+        self.n += 1;
+        let mut data = vec![0u8; PAYLOAD];
+        data[..8].copy_from_slice(&self.n.to_le_bytes());
+        let req = store_request(&self.account, 0, &data, self.net.now_ms(), 3_600_000);
+        build_onion(
+            &self.path,
+            &self.dest,
+            req.to_string().as_bytes(),
+            EncType::XChaCha20,
+            &mut self.rng,
+        )
+        .unwrap()
+        .0
+    }
+
+    fn send(&mut self, body: &[u8]) {
+        let entry = self.path[0].pubkey_ed25519;
+        let (status, _) = self.net.post(&entry, ONION, body).unwrap();
+        assert_eq!(status, 200);
+    }
+}
+
+fn bench(c: &mut Criterion) {
+    let cell = std::cell::RefCell::new(Setup::new());
+
+    let mut g = c.benchmark_group("node_onion_3hop");
+    g.measurement_time(Duration::from_secs(5));
+    g.bench_function("peel_forward_store", |b| {
+        b.iter_batched(
+            || cell.borrow_mut().body(),
+            |body| cell.borrow_mut().send(&body),
+            BatchSize::SmallInput,
+        )
+    });
+    g.finish();
+    let mut s = cell.into_inner();
+
+    // Baseline: what one request is made of.
+    let mut g = c.benchmark_group("node_baseline");
+    let a = X25519Secret::from_bytes([3; 32]);
+    let peer = X25519Secret::from_bytes([4; 32]).public_key();
+    g.bench_function("x25519_dh", |b| {
+        b.iter(|| black_box(a.diffie_hellman(black_box(&peer)).unwrap()))
+    });
+    let key = XChaCha20Poly1305::new_from_slice(&[9; 32]).unwrap();
+    let ct = key.encrypt((&[1u8; 24]).into(), &[0u8; 1024][..]).unwrap();
+    g.bench_function("xchacha20poly1305_open_1k", |b| {
+        b.iter(|| {
+            black_box(
+                key.decrypt((&[1u8; 24]).into(), black_box(&ct[..]))
+                    .unwrap(),
+            )
+        })
+    });
+    let req =
+        store_request(&s.account, 0, &[0u8; PAYLOAD], 1_700_000_000_000, 3_600_000).to_string();
+    g.bench_function("json_parse_store_request", |b| {
+        b.iter(|| black_box(serde_json::from_str::<serde_json::Value>(black_box(&req)).unwrap()))
+    });
+    let mut mem = Storage::open_in_memory().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mut disk = Storage::open(dir.path(), Durability::Normal).unwrap();
+    let mut i = 0u64;
+    let mut msg = move || {
+        i += 1;
+        NewMessage {
+            owner: [5; 33],
+            namespace: 0,
+            hash: format!("{i:043}"),
+            timestamp_ms: 0,
+            expiry_ms: i64::MAX,
+            data: vec![0; PAYLOAD],
+            replace_namespace: false,
+        }
+    };
+    g.bench_function("sqlite_store_in_memory", |b| {
+        b.iter_batched(&mut msg, |m| mem.store(&m).unwrap(), BatchSize::SmallInput)
+    });
+    g.bench_function("sqlite_store_wal_normal_file", |b| {
+        b.iter_batched(&mut msg, |m| disk.store(&m).unwrap(), BatchSize::SmallInput)
+    });
+    g.finish();
+
+    // One plain measurement for the printed figure and allocation count.
+    let bodies: Vec<Vec<u8>> = (0..2000).map(|_| s.body()).collect();
+    let start = Instant::now();
+    for b in &bodies {
+        s.send(b);
+    }
+    let per_req = start.elapsed().as_secs_f64() / bodies.len() as f64;
+    let one = s.body();
+    let ((), (allocs, bytes)) = allocations_during(|| s.send(&one));
+    let dh = time(|| {
+        black_box(metaless_onion::x25519::scalarmult(&[3; 32], &peer));
+    });
+    let open = time(|| {
+        black_box(key.decrypt((&[1u8; 24]).into(), &ct[..]).unwrap());
+    });
+    let primitives = 4.0 * (dh + open);
+    println!(
+        "node: 3-hop onion store = {:.1} us/request -> {:.0} requests/s on one core ({:.0} node-hops/s); \
+         4 DH + 4 AEAD opens alone = {:.1} us (ratio {:.2}); {} allocations, {} bytes per request",
+        per_req * 1e6,
+        1.0 / per_req,
+        4.0 / per_req,
+        primitives * 1e6,
+        per_req / primitives,
+        allocs,
+        bytes
+    );
+}
+
+fn time(mut f: impl FnMut()) -> f64 {
+    let n = 2000;
+    let start = Instant::now();
+    for _ in 0..n {
+        f();
+    }
+    start.elapsed().as_secs_f64() / n as f64
+}
+
+// criterion_group! generates an undocumented function.
+#[allow(missing_docs)]
+mod group {
+    criterion::criterion_group!(benches, super::bench);
+}
+use group::benches;
+criterion_main!(benches);
