@@ -1,0 +1,177 @@
+//! How a client finds the network and how patient it is.
+
+use metaless_identity::hex;
+use metaless_onion::EncType;
+use metaless_swarm::ServiceNode;
+use serde_json::Value;
+
+use crate::ClientError;
+
+/// Seed nodes of the live Session network: HTTPS `POST /json_rpc` with `get_n_service_nodes`
+/// answers the service node list (session-android `SnodeAPI` seed pool; their certificates are
+/// self-signed — see `docs/client.md` for why the onion layer, not TLS, carries the security).
+///
+/// ```
+/// assert!(metaless_client::MAINNET_SEEDS.iter().all(|s| s.starts_with("https://seed")));
+/// ```
+pub const MAINNET_SEEDS: [&str; 3] = [
+    "https://seed1.getsession.org:4443",
+    "https://seed2.getsession.org:4443",
+    "https://seed3.getsession.org:4443",
+];
+
+/// Where the first node list comes from.
+///
+/// ```
+/// use metaless_client::Bootstrap;
+/// let file = br#"{"version":1,"nodes":[{"pubkey_ed25519":"d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a",
+///   "swarm_id":7, "address":"http://127.0.0.1:4000","ip":"127.0.0.1","port":4000}]}"#;
+/// let Bootstrap::Nodes(nodes) = Bootstrap::from_testnet_file(file).unwrap() else { unreachable!() };
+/// assert_eq!((nodes[0].storage_port, nodes[0].swarm_id), (4000, 7));
+/// assert!(Bootstrap::from_testnet_file(b"{}").is_err());
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Bootstrap {
+    /// A full node list known up front (a local testnet's `bootstrap.json`, a cache).
+    Nodes(Vec<ServiceNode>),
+    /// Seed URLs (`scheme://host:port`) answering `get_n_service_nodes` on `/json_rpc`.
+    Seeds(Vec<String>),
+}
+
+impl Bootstrap {
+    /// The live network's seeds, [`MAINNET_SEEDS`].
+    pub fn mainnet() -> Self {
+        Self::Seeds(MAINNET_SEEDS.iter().map(|s| (*s).to_owned()).collect())
+    }
+
+    /// Reads a local testnet's `bootstrap.json` (`{"version": 1, "nodes": [{"pubkey_ed25519",
+    /// "pubkey_x25519", "swarm_id", "ip", "port", …}]}`, as `metaless testnet up` writes it).
+    /// Every X25519 key must be the one derived from its Ed25519 key.
+    pub fn from_testnet_file(bytes: &[u8]) -> Result<Self, ClientError> {
+        let bad = |what: &str| ClientError::Bootstrap(format!("bootstrap file: {what}"));
+        let top: Value = serde_json::from_slice(bytes).map_err(|_| bad("not JSON"))?;
+        let list = top
+            .get("nodes")
+            .and_then(Value::as_array)
+            .ok_or_else(|| bad("no nodes"))?;
+        if list.len() > crate::limits::MAX_NODES {
+            return Err(bad("too many nodes"));
+        }
+        let mut nodes = Vec::with_capacity(list.len());
+        for entry in list {
+            let text = |k: &str| entry.get(k).and_then(Value::as_str).ok_or_else(|| bad(k));
+            let ed: [u8; 32] =
+                hex::decode_array(text("pubkey_ed25519")?).map_err(|_| bad("pubkey_ed25519"))?;
+            let ip: std::net::Ipv4Addr = text("ip")?.parse().map_err(|_| bad("ip"))?;
+            let port = entry
+                .get("port")
+                .and_then(Value::as_u64)
+                .and_then(|p| u16::try_from(p).ok())
+                .ok_or_else(|| bad("port"))?;
+            let swarm = entry
+                .get("swarm_id")
+                .and_then(Value::as_u64)
+                .ok_or_else(|| bad("swarm_id"))?;
+            let node = ServiceNode::new(ed, ip.octets(), port, swarm)
+                .map_err(|_| bad("pubkey_ed25519"))?;
+            if let Some(x) = entry.get("pubkey_x25519").and_then(Value::as_str) {
+                let x: [u8; 32] = hex::decode_array(x).map_err(|_| bad("pubkey_x25519"))?;
+                if x != node.x25519 {
+                    return Err(bad("pubkey_x25519 does not match pubkey_ed25519"));
+                }
+            }
+            nodes.push(node);
+        }
+        if nodes.is_empty() {
+            return Err(bad("no nodes"));
+        }
+        Ok(Self::Nodes(nodes))
+    }
+}
+
+/// Client settings. [`Config::testnet`] and [`Config::mainnet`] are the two starting points.
+///
+/// ```
+/// use metaless_client::{Bootstrap, Config};
+/// let c = Config::mainnet();
+/// assert_eq!(c.hops, 3);
+/// assert!(c.https);
+/// assert!(matches!(c.bootstrap, Bootstrap::Seeds(_)));
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct Config {
+    /// Where the first node list comes from.
+    pub bootstrap: Bootstrap,
+    /// Reach nodes over HTTPS (the live network) rather than plain HTTP (a local testnet).
+    pub https: bool,
+    /// Onion hops per path (1 to [`MAX_HOPS`](crate::limits::MAX_HOPS)); the destination is
+    /// not counted.
+    pub hops: usize,
+    /// Most onion paths kept at once.
+    pub paths: usize,
+    /// Encryption of the onion layers.
+    pub enc: EncType,
+    /// How long one request may take before it counts as failed.
+    pub request_timeout_ms: u64,
+    /// Interval between polls of the own swarm; `None` = poll only on
+    /// [`Client::poll_now`](crate::Client::poll_now).
+    pub poll_interval_ms: Option<u64>,
+    /// Interval between node list refreshes.
+    pub node_refresh_ms: u64,
+    /// First retry delay; doubled per attempt up to `retry_max_ms`.
+    pub retry_base_ms: u64,
+    /// Longest retry delay.
+    pub retry_max_ms: u64,
+    /// Attempts before a non-send operation fails (sends retry until their TTL runs out).
+    pub max_attempts: u32,
+    /// Failures through one path before it is dropped and rebuilt.
+    pub path_strikes: u32,
+    /// Failures of one node before it is blacklisted.
+    pub node_strikes: u32,
+    /// How long a blacklisted node is avoided.
+    pub blacklist_ms: u64,
+    /// Most requests in flight at once.
+    pub max_in_flight: usize,
+}
+
+impl Config {
+    /// Defaults for a local testnet reached over plain HTTP on loopback.
+    ///
+    /// ```
+    /// let c = metaless_client::Config::testnet(metaless_client::Bootstrap::Seeds(vec!["http://127.0.0.1:1".into()]));
+    /// assert!(!c.https);
+    /// ```
+    pub fn testnet(bootstrap: Bootstrap) -> Self {
+        Self {
+            bootstrap,
+            https: false,
+            hops: 3,
+            paths: 3,
+            enc: EncType::XChaCha20,
+            request_timeout_ms: 10_000,
+            poll_interval_ms: Some(1_000),
+            node_refresh_ms: 3_600_000,
+            retry_base_ms: 200,
+            retry_max_ms: 10_000,
+            max_attempts: 8,
+            path_strikes: 2,
+            node_strikes: 2,
+            blacklist_ms: 600_000,
+            max_in_flight: 64,
+        }
+    }
+
+    /// Defaults for the live network: HTTPS, seed bootstrap, slower polling.
+    pub fn mainnet() -> Self {
+        Self {
+            https: true,
+            request_timeout_ms: 30_000,
+            poll_interval_ms: Some(3_000),
+            retry_base_ms: 1_000,
+            retry_max_ms: 60_000,
+            node_strikes: 3,
+            path_strikes: 3,
+            ..Self::testnet(Bootstrap::mainnet())
+        }
+    }
+}

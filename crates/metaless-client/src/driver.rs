@@ -1,0 +1,162 @@
+//! The async driver: a thin loop that carries the core's [`Transmit`]s to a [`Transport`] and
+//! time from a [`Clock`]. It spawns nothing: requests in flight are futures it polls itself,
+//! on the caller's task, while the caller awaits one of its methods.
+
+use std::future::{Future, poll_fn};
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::Poll;
+
+use crate::transport::{Clock, HttpResponse, RequestId, Transport, TransportError};
+use crate::{Client, Event};
+
+type Pending = Pin<Box<dyn Future<Output = Result<HttpResponse, TransportError>>>>;
+
+/// Drives a [`Client`] over a transport and a clock.
+///
+/// The futures of the transport need not be `Send`, so neither is the driver: run it on the
+/// task that owns it (a `current_thread` runtime, a `LocalSet`, or `main`).
+///
+/// ```
+/// use metaless_client::loopback::{LoopbackClock, LoopbackTransport};
+/// use metaless_client::{Bootstrap, Client, Config, Driver, Event};
+/// use metaless_identity::{Keypair, Seed};
+/// use metaless_node::loopback::{LoopbackConfig, LoopbackNet};
+///
+/// let net = LoopbackNet::new(LoopbackConfig { nodes: 8, swarms: 2, ..Default::default() }).unwrap();
+/// let transport = LoopbackTransport::new(net);
+/// let clock = LoopbackClock::new(&transport);
+/// let config = Config::testnet(Bootstrap::Nodes(transport.service_nodes()));
+/// let keys = |b| Keypair::from_seed(&Seed::from_bytes([b; 32]));
+/// let mut alice = Driver::new(Client::new(keys(1), config.clone(), [1; 32], clock.now()), transport.clone(), clock.clone());
+/// let mut bob = Driver::new(Client::new(keys(2), config, [2; 32], clock.now()), transport, clock);
+///
+/// let to = bob.client().session_id();
+/// alice.send(&to, &metaless_envelope::Content::text("hi Bob")).unwrap();
+/// let delivered = futures_lite_block_on(alice.wait_for(60_000, |e| matches!(e, Event::Delivered { .. })));
+/// assert!(delivered.is_some());
+/// let got = futures_lite_block_on(bob.wait_for(60_000, |e| matches!(e, Event::Received(_))));
+/// let Some(Event::Received(m)) = got else { panic!("nothing received") };
+/// assert_eq!(m.message.content.as_text(), Some("hi Bob"));
+/// # fn futures_lite_block_on<F: std::future::Future>(f: F) -> F::Output {
+/// #     tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(f)
+/// # }
+/// ```
+pub struct Driver<T, C> {
+    client: Client,
+    transport: Arc<T>,
+    clock: C,
+    inflight: Vec<(RequestId, u64, Pending)>,
+}
+
+impl<T, C> core::fmt::Debug for Driver<T, C> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Driver")
+            .field("client", &self.client)
+            .field("in_flight", &self.inflight.len())
+            .finish()
+    }
+}
+
+impl<T: Transport + 'static, C: Clock> Driver<T, C> {
+    /// Wraps a client. The transport is shared with the requests in flight.
+    pub fn new(client: Client, transport: impl Into<Arc<T>>, clock: C) -> Self {
+        Self {
+            client,
+            transport: transport.into(),
+            clock,
+            inflight: Vec::new(),
+        }
+    }
+
+    /// The core, for calls that take no network (and for inspection).
+    pub fn client(&mut self) -> &mut Client {
+        &mut self.client
+    }
+
+    /// Local time now.
+    pub fn now(&self) -> u64 {
+        self.clock.now_ms()
+    }
+
+    /// [`Client::send`] at the clock's time.
+    pub fn send(
+        &mut self,
+        to: &metaless_identity::SessionId,
+        content: &metaless_envelope::Content,
+    ) -> Result<crate::Id, crate::ClientError> {
+        let now = self.clock.now_ms();
+        self.client.send(now, to, content)
+    }
+
+    /// Runs the network until the core has an event, or until local time `deadline_ms`.
+    pub async fn next_event_until(&mut self, deadline_ms: u64) -> Option<Event> {
+        loop {
+            if let Some(event) = self.client.poll_event() {
+                return Some(event);
+            }
+            if self.clock.now_ms() >= deadline_ms {
+                return None;
+            }
+            self.turn(deadline_ms).await;
+        }
+    }
+
+    /// Runs until an event matching `want` arrives (returned) or `within_ms` pass (`None`).
+    /// Other events are dropped; use [`Driver::next_event_until`] to see every event.
+    pub async fn wait_for(
+        &mut self,
+        within_ms: u64,
+        mut want: impl FnMut(&Event) -> bool,
+    ) -> Option<Event> {
+        let deadline = self.clock.now_ms().saturating_add(within_ms);
+        while let Some(event) = self.next_event_until(deadline).await {
+            if want(&event) {
+                return Some(event);
+            }
+        }
+        None
+    }
+
+    /// One turn: hand out new requests, then wait for one answer or the next timer (bounded by
+    /// `deadline_ms`), and feed it to the core.
+    async fn turn(&mut self, deadline_ms: u64) {
+        while let Some(transmit) = self.client.poll_transmit() {
+            let transport = Arc::clone(&self.transport);
+            let (id, deadline) = (transmit.id, transmit.deadline_ms);
+            let fut: Pending = Box::pin(async move { transport.post(&transmit).await });
+            self.inflight.push((id, deadline, fut));
+        }
+        let wake = self
+            .client
+            .poll_timeout()
+            .map_or(deadline_ms, |t| t.min(deadline_ms));
+        let outcome = {
+            let Self {
+                clock, inflight, ..
+            } = &mut *self;
+            let mut sleep = std::pin::pin!(clock.sleep_until(wake));
+            poll_fn(|cx| {
+                for (i, (_, _, fut)) in inflight.iter_mut().enumerate() {
+                    if let Poll::Ready(result) = fut.as_mut().poll(cx) {
+                        return Poll::Ready(Some((i, result)));
+                    }
+                }
+                sleep.as_mut().poll(cx).map(|()| None)
+            })
+            .await
+        };
+        let now = self.clock.now_ms();
+        match outcome {
+            Some((i, result)) => {
+                let (id, _, _) = self.inflight.swap_remove(i);
+                self.client.handle_response(now, id, result);
+            }
+            None => {
+                // The core fails requests past their deadline; stop waiting for them too.
+                self.inflight.retain(|(_, deadline, _)| *deadline > now);
+                self.client.handle_timeout(now);
+            }
+        }
+    }
+}

@@ -1,0 +1,73 @@
+//! The metaless client: send and receive Session-compatible one-to-one messages through onion
+//! paths, without owning a runtime or a socket.
+//!
+//! * [`Client`] is a sans-IO state machine (like `quinn-proto`): it is given the time, it hands
+//!   out [`Transmit`]s (bytes to POST to a node), takes back the answers, and reports
+//!   [`Event`]s. It builds 3-hop onion paths (a guard node kept across paths, every hop outside
+//!   the destination's swarm), stores sealed messages in the recipient's swarm, polls its own
+//!   swarm, de-duplicates, opens and verifies what arrives, follows 421s, corrects its clock
+//!   from node replies, blacklists failing nodes and rebuilds paths, and retries a send until
+//!   its TTL runs out.
+//! * [`Driver`] is a thin async loop over a one-method [`Transport`] and a [`Clock`]; it spawns
+//!   nothing. Feature `http`: [`http::HttpTransport`] (hyper, plain HTTP for a local testnet).
+//!   Feature `loopback`: [`loopback::LoopbackTransport`] and the [`loopback::Sim`] harness over
+//!   metaless-node's in-process network.
+//! * [`Persistence`]: what must survive a restart (seed, pending sends, last hashes, seen
+//!   hashes); [`MemoryStore`] by default.
+//!
+//! The loop an app (or the driver) runs around the core:
+//!
+//! ```
+//! use metaless_client::{Bootstrap, Client, Config, Event};
+//! use metaless_identity::{Keypair, Seed};
+//! use metaless_node::loopback::{LoopbackConfig, LoopbackNet};
+//!
+//! let mut net = LoopbackNet::new(LoopbackConfig { nodes: 8, swarms: 2, ..Default::default() }).unwrap();
+//! let nodes = metaless_client::loopback::service_nodes(&net);
+//! let now = net.now_ms() as u64;
+//! let mut alice = Client::new(Keypair::from_seed(&Seed::from_bytes([1; 32])), Config::testnet(Bootstrap::Nodes(nodes)), [7; 32], now);
+//! let bob = Keypair::from_seed(&Seed::from_bytes([2; 32])).session_id();
+//! let id = alice.send(now, &bob, &metaless_envelope::Content::text("hello")).unwrap();
+//!
+//! let mut delivered = false;
+//! while !delivered {
+//!     while let Some(t) = alice.poll_transmit() {
+//!         // Any transport: here the in-process network.
+//!         let answer = net.post(&t.to_node.node.unwrap(), t.to_node.path, &t.body)
+//!             .map(|(status, body)| metaless_client::HttpResponse { status, body })
+//!             .map_err(|_| metaless_client::TransportError::Connect);
+//!         alice.handle_response(net.now_ms() as u64, t.id, answer);
+//!     }
+//!     while let Some(event) = alice.poll_event() {
+//!         delivered |= matches!(event, Event::Delivered { id: done, .. } if done == id);
+//!     }
+//!     if let Some(t) = alice.poll_timeout().filter(|_| !delivered) {
+//!         net.set_time(t as i64);
+//!         alice.handle_timeout(t);
+//!     }
+//! }
+//! assert_eq!(alice.pending_sends(), 0);
+//! ```
+#![forbid(unsafe_code)]
+
+mod client;
+mod config;
+mod directory;
+mod driver;
+mod error;
+pub mod limits;
+mod persist;
+mod reply;
+mod transport;
+
+#[cfg(feature = "http")]
+pub mod http;
+#[cfg(feature = "loopback")]
+pub mod loopback;
+
+pub use client::{Client, Event, Id, Incoming, ONION_PATH, RPC_PATH, Route, SEED_PATH, Stats};
+pub use config::{Bootstrap, Config, MAINNET_SEEDS};
+pub use driver::Driver;
+pub use error::{ClientError, FailureKind};
+pub use persist::{MemoryStore, PendingSend, PersistError, Persistence};
+pub use transport::{Clock, HttpResponse, RequestId, Target, Transmit, Transport, TransportError};

@@ -1,0 +1,311 @@
+//! Clients over metaless-node's in-process [`LoopbackNet`]: a [`Transport`] and a virtual
+//! [`Clock`] for the async driver, and [`Sim`], a synchronous harness that runs many clients in
+//! virtual time (thousands of messages in well under a second).
+
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use metaless_node::loopback::{LoopbackError, LoopbackNet};
+use metaless_swarm::ServiceNode;
+
+use crate::transport::{Clock, HttpResponse, Transmit, Transport, TransportError};
+use crate::{Client, Event};
+
+/// The node list of a loopback network, as a client bootstrap needs it.
+///
+/// ```
+/// use metaless_node::loopback::{LoopbackConfig, LoopbackNet};
+/// let net = LoopbackNet::new(LoopbackConfig::default()).unwrap();
+/// assert_eq!(metaless_client::loopback::service_nodes(&net).len(), 6);
+/// ```
+pub fn service_nodes(net: &LoopbackNet) -> Vec<ServiceNode> {
+    net.nodes()
+        .iter()
+        .filter_map(|n| {
+            let ip: std::net::Ipv4Addr = n.ip.parse().ok()?;
+            ServiceNode::new(n.pubkey_ed25519, ip.octets(), n.port, n.swarm_id).ok()
+        })
+        .collect()
+}
+
+/// POSTs go straight into the shared [`LoopbackNet`] (which runs the whole onion path and the
+/// swarm replication synchronously, in virtual time).
+///
+/// ```
+/// use metaless_client::loopback::LoopbackTransport;
+/// use metaless_node::loopback::{LoopbackConfig, LoopbackNet};
+/// let t = LoopbackTransport::new(LoopbackNet::new(LoopbackConfig::default()).unwrap());
+/// assert_eq!(t.service_nodes().len(), 6);
+/// ```
+#[derive(Clone)]
+pub struct LoopbackTransport {
+    net: Arc<Mutex<LoopbackNet>>,
+}
+
+impl core::fmt::Debug for LoopbackTransport {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("LoopbackTransport")
+    }
+}
+
+impl LoopbackTransport {
+    /// Takes the network.
+    pub fn new(net: LoopbackNet) -> Self {
+        Self {
+            net: Arc::new(Mutex::new(net)),
+        }
+    }
+
+    /// Locks the network (to inject faults, read observations, move time).
+    pub fn net(&self) -> MutexGuard<'_, LoopbackNet> {
+        self.net
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// The node list, for [`Bootstrap::Nodes`](crate::Bootstrap::Nodes).
+    pub fn service_nodes(&self) -> Vec<ServiceNode> {
+        service_nodes(&self.net())
+    }
+}
+
+impl Transport for LoopbackTransport {
+    async fn post(&self, request: &Transmit) -> Result<HttpResponse, TransportError> {
+        let node = request.to_node.node.ok_or(TransportError::Connect)?;
+        let result = self.net().post(&node, request.to_node.path, &request.body);
+        match result {
+            Ok((status, body)) => Ok(HttpResponse { status, body }),
+            Err(LoopbackError::Timeout) => Err(TransportError::Timeout),
+            Err(_) => Err(TransportError::Connect),
+        }
+    }
+}
+
+/// The loopback network's virtual time; sleeping moves it forward.
+///
+/// ```
+/// use metaless_client::{Clock, loopback::{LoopbackClock, LoopbackTransport}};
+/// use metaless_node::loopback::{LoopbackConfig, LoopbackNet};
+/// let t = LoopbackTransport::new(LoopbackNet::new(LoopbackConfig::default()).unwrap());
+/// let clock = LoopbackClock::new(&t);
+/// let start = clock.now();
+/// tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(clock.sleep_until(start + 500));
+/// assert_eq!(clock.now(), start + 500);
+/// ```
+#[derive(Clone)]
+pub struct LoopbackClock {
+    net: Arc<Mutex<LoopbackNet>>,
+}
+
+impl core::fmt::Debug for LoopbackClock {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("LoopbackClock")
+    }
+}
+
+impl LoopbackClock {
+    /// The clock of `transport`'s network.
+    pub fn new(transport: &LoopbackTransport) -> Self {
+        Self {
+            net: Arc::clone(&transport.net),
+        }
+    }
+
+    /// Virtual time now.
+    pub fn now(&self) -> u64 {
+        Clock::now_ms(self)
+    }
+}
+
+impl Clock for LoopbackClock {
+    fn now_ms(&self) -> u64 {
+        let net = self
+            .net
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        u64::try_from(net.now_ms()).unwrap_or(0)
+    }
+
+    async fn sleep_until(&self, deadline_ms: u64) {
+        let mut net = self
+            .net
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let target = i64::try_from(deadline_ms).unwrap_or(i64::MAX);
+        if target > net.now_ms() {
+            net.set_time(target);
+        }
+    }
+}
+
+/// Many clients on one [`LoopbackNet`], run synchronously in virtual time: the `Pair` harness
+/// of this crate. Each client may have its own clock skew.
+///
+/// ```
+/// use metaless_client::loopback::Sim;
+/// use metaless_client::{Bootstrap, Client, Config, Event};
+/// use metaless_identity::{Keypair, Seed};
+/// use metaless_node::loopback::{LoopbackConfig, LoopbackNet};
+///
+/// let mut sim = Sim::new(LoopbackNet::new(LoopbackConfig { nodes: 8, swarms: 2, ..Default::default() }).unwrap());
+/// let a = sim.add(|nodes, now| Client::new(Keypair::from_seed(&Seed::from_bytes([1; 32])),
+///     Config::testnet(Bootstrap::Nodes(nodes)), [1; 32], now));
+/// let b = sim.add(|nodes, now| Client::new(Keypair::from_seed(&Seed::from_bytes([2; 32])),
+///     Config::testnet(Bootstrap::Nodes(nodes)), [2; 32], now));
+/// let to = sim.client(b).session_id();
+/// let now = sim.client_now(a);
+/// sim.client_mut(a).send(now, &to, &metaless_envelope::Content::text("hi")).unwrap();
+/// assert!(sim.run_until(30_000, |s| s.events(b).iter().any(|e| matches!(e, Event::Received(_)))));
+/// ```
+pub struct Sim {
+    /// The network.
+    pub net: LoopbackNet,
+    clients: Vec<Client>,
+    skews: Vec<i64>,
+    events: Vec<Vec<Event>>,
+}
+
+impl core::fmt::Debug for Sim {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Sim")
+            .field("clients", &self.clients.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Sim {
+    /// A harness over `net`, with no clients yet.
+    pub fn new(net: LoopbackNet) -> Self {
+        Self {
+            net,
+            clients: Vec::new(),
+            skews: Vec::new(),
+            events: Vec::new(),
+        }
+    }
+
+    /// Adds a client built by `make(node list, local now)`; returns its index.
+    pub fn add(&mut self, make: impl FnOnce(Vec<ServiceNode>, u64) -> Client) -> usize {
+        self.add_skewed(0, make)
+    }
+
+    /// Adds a client whose local clock is `skew_ms` off the network's.
+    pub fn add_skewed(
+        &mut self,
+        skew_ms: i64,
+        make: impl FnOnce(Vec<ServiceNode>, u64) -> Client,
+    ) -> usize {
+        let now = self.local(skew_ms);
+        self.clients.push(make(service_nodes(&self.net), now));
+        self.skews.push(skew_ms);
+        self.events.push(Vec::new());
+        self.clients.len() - 1
+    }
+
+    fn local(&self, skew: i64) -> u64 {
+        u64::try_from(self.net.now_ms().saturating_add(skew)).unwrap_or(0)
+    }
+
+    /// Local time of client `i`.
+    pub fn client_now(&self, i: usize) -> u64 {
+        self.local(self.skews.get(i).copied().unwrap_or(0))
+    }
+
+    /// Client `i`.
+    pub fn client(&self, i: usize) -> &Client {
+        &self.clients[i]
+    }
+
+    /// Client `i`, mutably (to send, mark read, …; use [`Sim::client_now`] for its time).
+    pub fn client_mut(&mut self, i: usize) -> &mut Client {
+        &mut self.clients[i]
+    }
+
+    /// Replaces client `i` (a restart), keeping its event log.
+    pub fn replace(&mut self, i: usize, make: impl FnOnce(Vec<ServiceNode>, u64) -> Client) {
+        let now = self.client_now(i);
+        self.clients[i] = make(service_nodes(&self.net), now);
+    }
+
+    /// Events client `i` produced so far.
+    pub fn events(&self, i: usize) -> &[Event] {
+        &self.events[i]
+    }
+
+    /// Takes client `i`'s events.
+    pub fn take_events(&mut self, i: usize) -> Vec<Event> {
+        core::mem::take(&mut self.events[i])
+    }
+
+    /// Delivers every queued request of every client (repeatedly, until none is left) and
+    /// collects events. Returns the number of requests carried.
+    pub fn pump(&mut self) -> usize {
+        let mut carried = 0;
+        loop {
+            let mut any = false;
+            for i in 0..self.clients.len() {
+                while let Some(t) = self.clients[i].poll_transmit() {
+                    any = true;
+                    carried += 1;
+                    let result = match t.to_node.node {
+                        Some(node) => match self.net.post(&node, t.to_node.path, &t.body) {
+                            Ok((status, body)) => Ok(HttpResponse { status, body }),
+                            Err(LoopbackError::Timeout) => Err(TransportError::Timeout),
+                            Err(_) => Err(TransportError::Connect),
+                        },
+                        None => Err(TransportError::Connect),
+                    };
+                    let now = self.client_now(i);
+                    self.clients[i].handle_response(now, t.id, result);
+                }
+                while let Some(e) = self.clients[i].poll_event() {
+                    self.events[i].push(e);
+                }
+            }
+            if !any {
+                return carried;
+            }
+        }
+    }
+
+    /// Pumps, then moves virtual time to the earliest client timer, until `done(self)` holds
+    /// (`true`) or `max_ms` of virtual time pass (`false`).
+    pub fn run_until(&mut self, max_ms: u64, mut done: impl FnMut(&Self) -> bool) -> bool {
+        let end = self
+            .net
+            .now_ms()
+            .saturating_add(i64::try_from(max_ms).unwrap_or(i64::MAX));
+        loop {
+            self.pump();
+            if done(self) {
+                return true;
+            }
+            let next = (0..self.clients.len())
+                .filter_map(|i| {
+                    let t = self.clients[i].poll_timeout()?;
+                    Some(
+                        i64::try_from(t)
+                            .unwrap_or(i64::MAX)
+                            .saturating_sub(self.skews[i]),
+                    )
+                })
+                .min();
+            let at = next.unwrap_or(end).min(end).max(self.net.now_ms());
+            if at >= end && self.net.now_ms() >= end {
+                return false;
+            }
+            // Time moves at least 1 ms per round, so nothing spins in place.
+            let at = if at <= self.net.now_ms() {
+                self.net.now_ms() + 1
+            } else {
+                at
+            };
+            self.net.set_time(at.min(end));
+            for i in 0..self.clients.len() {
+                let now = self.client_now(i);
+                if self.clients[i].poll_timeout().is_some_and(|t| t <= now) {
+                    self.clients[i].handle_timeout(now);
+                }
+            }
+        }
+    }
+}
