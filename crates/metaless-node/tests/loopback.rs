@@ -537,7 +537,7 @@ fn corrupted_bytes_never_crash_and_runs_are_deterministic() {
         let mut rng = ChaCha20Rng::seed_from_u64(5);
         let acct = account(9);
         let mut statuses = Vec::new();
-        for i in 0..60 {
+        for i in 0..30 {
             let req = store_request(&acct, 0, format!("m{i}").as_bytes(), net.now_ms(), 60_000);
             let (body, _) = build_onion(
                 &nodes[..3],
