@@ -318,12 +318,10 @@ pub fn blind25_sign(
     message: &[u8],
 ) -> Result<[u8; 64], IdentityError> {
     let pair = blind25_keypair(keys, server_pk);
-    let seed_hash = keyed_blake2b::<U32>(BLIND25_SEED_KEY, &[keys.signing_key().as_bytes()])?;
+    let seed_hash = keyed_blake2b::<U32, 32>(BLIND25_SEED_KEY, &[keys.signing_key().as_bytes()])?;
     let nonce_hash =
-        keyed_blake2b::<U64>(BLIND25_SIG_KEY, &[&seed_hash[..], &pair.public, message])?;
-    let mut wide = Zeroizing::new([0u8; 64]);
-    wide.copy_from_slice(&nonce_hash);
-    let r = Zeroizing::new(Scalar::from_bytes_mod_order_wide(&wide));
+        keyed_blake2b::<U64, 64>(BLIND25_SIG_KEY, &[&seed_hash[..], &pair.public, message])?;
+    let r = Zeroizing::new(Scalar::from_bytes_mod_order_wide(&nonce_hash));
     Ok(sign_with_nonce(&pair, &r, message))
 }
 
@@ -365,12 +363,9 @@ impl Platform {
 /// assert_ne!(version.ed25519_public(), keys.ed25519_public());
 /// ```
 pub fn blind_version_keypair(keys: &Keypair) -> Result<Keypair, IdentityError> {
-    let mut derived = keyed_blake2b::<U32>(VERSION_KEY, &[keys.signing_key().as_bytes()])?;
-    let mut seed_bytes = [0u8; 32];
-    seed_bytes.copy_from_slice(&derived);
-    derived.zeroize();
-    let seed = Seed::from_bytes(seed_bytes);
-    seed_bytes.zeroize();
+    let derived = keyed_blake2b::<U32, 32>(VERSION_KEY, &[keys.signing_key().as_bytes()])?;
+    // `Seed` zeroizes its copy; `derived` zeroizes itself.
+    let seed = Seed::from_bytes(*derived);
     Ok(Keypair::from_seed(&seed))
 }
 
@@ -501,8 +496,12 @@ fn sign_with_nonce(pair: &BlindedKeypair, r: &Scalar, message: &[u8]) -> [u8; 64
     signature
 }
 
-/// Keyed BLAKE2b (libsodium's `crypto_generichash` with a key) over the concatenated parts.
-fn keyed_blake2b<N>(key: &[u8], parts: &[&[u8]]) -> Result<Zeroizing<Vec<u8>>, IdentityError>
+/// Keyed BLAKE2b (libsodium's `crypto_generichash` with a key) over the concatenated parts,
+/// with an output of `LEN` bytes (`N` is the same length as a type).
+fn keyed_blake2b<N, const LEN: usize>(
+    key: &[u8],
+    parts: &[&[u8]],
+) -> Result<Zeroizing<[u8; LEN]>, IdentityError>
 where
     N: blake2::digest::generic_array::ArrayLength<u8> + blake2::digest::typenum::IsLessOrEqual<U64>,
     blake2::digest::typenum::LeEq<N, U64>: blake2::digest::typenum::NonZero,
@@ -512,10 +511,16 @@ where
     for part in parts {
         Mac::update(&mut mac, part);
     }
-    let mut out = mac.finalize().into_bytes();
-    let result = Zeroizing::new(out.to_vec());
-    out.zeroize();
-    Ok(result)
+    let mut digest = mac.finalize().into_bytes();
+    if digest.len() != LEN {
+        return Err(IdentityError::BlindingFailed);
+    }
+    let mut out = Zeroizing::new([0u8; LEN]);
+    for (o, d) in out.iter_mut().zip(digest.iter()) {
+        *o = *d;
+    }
+    digest.zeroize();
+    Ok(out)
 }
 
 #[cfg(test)]

@@ -35,7 +35,7 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use core::fmt;
 
-use subtle::{Choice, ConditionallySelectable, ConstantTimeEq};
+use subtle::{Choice, ConstantTimeEq};
 use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
 use crate::limits::{MAX_PHRASE_BYTES, MAX_PHRASE_WORDS};
@@ -423,8 +423,8 @@ fn word(index: u32) -> &'static str {
 }
 
 /// The index of the word whose prefix `input` starts with (ASCII case ignored). Every list entry
-/// is compared, without branching on the match, so the time taken does not depend on which
-/// (secret) word it was.
+/// is compared with branch-free mask arithmetic (no early exit, no secret-dependent branch or
+/// memory access), so the time taken does not depend on which (secret) word it was.
 fn lookup(input: &str) -> Option<u32> {
     let mut prefix = [0u8; 4];
     let mut chars = input.chars();
@@ -438,14 +438,17 @@ fn lookup(input: &str) -> Option<u32> {
     }
     let key = u32::from_le_bytes(prefix);
     prefix.zeroize();
-    let mut found = Choice::from(0);
-    let mut index = 0u32;
-    for (i, candidate) in (0u32..).zip(PREFIX_KEYS.iter()) {
-        let hit = candidate.ct_eq(&key);
-        index.conditional_assign(&i, hit);
-        found |= hit;
+    // Keys are at most 24 bits, so `diff - 1` underflows into bit 31 exactly when diff == 0.
+    // Indices are stored plus one, so that 0 means "no match" and at most one entry matches.
+    let mut found: u32 = 0;
+    for (i, candidate) in (1u32..).zip(PREFIX_KEYS.iter()) {
+        let diff = candidate ^ key;
+        let hit = 0u32.wrapping_sub(diff.wrapping_sub(1) >> 31);
+        found |= i & hit;
     }
-    Option::from(subtle::CtOption::new(index, found))
+    let index = subtle::CtOption::new(found.wrapping_sub(1), !found.ct_eq(&0));
+    found.zeroize();
+    Option::from(index)
 }
 
 /// CRC-32 as zlib computes it (reflected polynomial 0xEDB88320, initial and final XOR all ones),
