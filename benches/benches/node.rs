@@ -102,7 +102,16 @@ fn bench(c: &mut Criterion) {
     let mut g = c.benchmark_group("node_baseline");
     let a = X25519Secret::from_bytes([3; 32]);
     let peer = X25519Secret::from_bytes([4; 32]).public_key();
-    g.bench_function("x25519_dh", |b| {
+    // What the node's peel uses (metaless-onion: Edwards-form multiplication).
+    g.bench_function("x25519_dh_onion", |b| {
+        b.iter(|| {
+            black_box(metaless_onion::x25519::scalarmult(
+                &[3; 32],
+                black_box(&peer),
+            ))
+        })
+    });
+    g.bench_function("x25519_dh_ladder", |b| {
         b.iter(|| black_box(a.diffie_hellman(black_box(&peer)).unwrap()))
     });
     let key = XChaCha20Poly1305::new_from_slice(&[9; 32]).unwrap();
