@@ -9,6 +9,7 @@ use clap::{Parser, Subcommand};
 use serde_json::Value;
 
 mod cli_error;
+mod demo;
 mod id;
 mod msg;
 mod onion;
@@ -26,6 +27,8 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Start a local network, let Alice and Bob talk through onion paths, and show what each node saw.
+    Demo(demo::DemoArgs),
     /// Account identities: create, restore, blind.
     #[command(subcommand)]
     Id(id::IdCommand),
@@ -42,6 +45,7 @@ enum Command {
 
 fn run(command: Command) -> Result<Value, CliError> {
     match command {
+        Command::Demo(args) => demo::run(args),
         Command::Id(cmd) => id::run(cmd),
         Command::Msg(cmd) => msg::run(cmd),
         Command::Onion(cmd) => onion::run(cmd),
