@@ -32,7 +32,9 @@ fn operations(c: &mut Criterion) {
     let phrase25 = mnemonic::to_phrase(&Seed::from_bytes([9; 32]));
     let session_id = keys.session_id();
     let mut group = c.benchmark_group("identity");
-    group.bench_function("phrase_encode_13", |b| b.iter(|| mnemonic::to_phrase(black_box(&legacy))));
+    group.bench_function("phrase_encode_13", |b| {
+        b.iter(|| mnemonic::to_phrase(black_box(&legacy)))
+    });
     group.bench_function("phrase_decode_13", |b| {
         b.iter(|| mnemonic::to_seed(black_box(phrase13.expose_secret())).unwrap())
     });
@@ -64,7 +66,11 @@ fn primitives(c: &mut Criterion) {
         b.iter(|| {
             black_box(phrase13.expose_secret())
                 .split_whitespace()
-                .map(|w| words.binary_search_by(|c| c.as_bytes()[..3].cmp(&w.as_bytes()[..3])).unwrap())
+                .map(|w| {
+                    words
+                        .binary_search_by(|c| c.as_bytes()[..3].cmp(&w.as_bytes()[..3]))
+                        .unwrap()
+                })
                 .sum::<usize>()
         })
     });
@@ -73,19 +79,30 @@ fn primitives(c: &mut Criterion) {
     });
     group.bench_function("blake2b512_keyed_96", |b| {
         b.iter(|| {
-            let mut mac = <Blake2bMac<U64> as KeyInit>::new_from_slice(b"SessCommBlind25_sig").unwrap();
+            let mut mac =
+                <Blake2bMac<U64> as KeyInit>::new_from_slice(b"SessCommBlind25_sig").unwrap();
             Mac::update(&mut mac, black_box(&[0u8; 96]));
             mac.finalize().into_bytes()
         })
     });
-    group.bench_function("sha512_96", |b| b.iter(|| Sha512::digest(black_box([0u8; 96]))));
+    group.bench_function("sha512_96", |b| {
+        b.iter(|| Sha512::digest(black_box([0u8; 96])))
+    });
     let scalar = Scalar::from_bytes_mod_order([7; 32]);
-    group.bench_function("mul_base", |b| b.iter(|| EdwardsPoint::mul_base(black_box(&scalar)).compress()));
+    group.bench_function("mul_base", |b| {
+        b.iter(|| EdwardsPoint::mul_base(black_box(&scalar)).compress())
+    });
     let x = MontgomeryPoint(keys.x25519_public());
-    group.bench_function("to_edwards", |b| b.iter(|| black_box(x).to_edwards(0).unwrap()));
+    group.bench_function("to_edwards", |b| {
+        b.iter(|| black_box(x).to_edwards(0).unwrap())
+    });
     let point = x.to_edwards(0).unwrap();
-    group.bench_function("torsion_check", |b| b.iter(|| black_box(point).is_torsion_free()));
-    group.bench_function("var_mul", |b| b.iter(|| (black_box(scalar) * black_box(point)).compress()));
+    group.bench_function("torsion_check", |b| {
+        b.iter(|| black_box(point).is_torsion_free())
+    });
+    group.bench_function("var_mul", |b| {
+        b.iter(|| (black_box(scalar) * black_box(point)).compress())
+    });
     group.finish();
 }
 
@@ -93,14 +110,21 @@ fn primitives(c: &mut Criterion) {
 fn median_ns(group: &str, bench: &str) -> Option<f64> {
     let base = std::env::var_os("CRITERION_HOME")
         .map(PathBuf::from)
-        .or_else(|| std::env::var_os("CARGO_TARGET_DIR").map(|dir| PathBuf::from(dir).join("criterion")))
+        .or_else(|| {
+            std::env::var_os("CARGO_TARGET_DIR").map(|dir| PathBuf::from(dir).join("criterion"))
+        })
         .or_else(|| {
             // target/release/deps/<bench> → target/criterion
             let exe = std::env::current_exe().ok()?;
             Some(exe.parent()?.parent()?.parent()?.join("criterion"))
         })?;
-    let path = base.join(group).join(bench).join("new").join("estimates.json");
-    let json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(path).ok()?).ok()?;
+    let path = base
+        .join(group)
+        .join(bench)
+        .join("new")
+        .join("estimates.json");
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path).ok()?).ok()?;
     json["median"]["point_estimate"].as_f64()
 }
 
@@ -111,15 +135,49 @@ fn report() {
         // 13 prefix lookups (plus CRC and triple arithmetic, which have no separate baseline).
         ("phrase_decode_13", &[("binary_search_13_words", 1.0)]),
         // k, |A| from X, the subgroup check, k·|A|.
-        ("blind15_ids", &[("blake2b512_32", 1.0), ("to_edwards", 1.0), ("torsion_check", 1.0), ("var_mul", 1.0)]),
-        ("blind25_id", &[("blake2b512_32", 1.0), ("to_edwards", 1.0), ("torsion_check", 1.0), ("var_mul", 1.0)]),
+        (
+            "blind15_ids",
+            &[
+                ("blake2b512_32", 1.0),
+                ("to_edwards", 1.0),
+                ("torsion_check", 1.0),
+                ("var_mul", 1.0),
+            ],
+        ),
+        (
+            "blind25_id",
+            &[
+                ("blake2b512_32", 1.0),
+                ("to_edwards", 1.0),
+                ("torsion_check", 1.0),
+                ("var_mul", 1.0),
+            ],
+        ),
         // k, A' = a'·B, SHA-512(sk64), nonce hash, R = r·B, H(R‖A'‖M).
-        ("blind15_sign", &[("blake2b512_32", 1.0), ("mul_base", 2.0), ("sha512_96", 3.0)]),
+        (
+            "blind15_sign",
+            &[
+                ("blake2b512_32", 1.0),
+                ("mul_base", 2.0),
+                ("sha512_96", 3.0),
+            ],
+        ),
         // k, A', seed hash, nonce hash (keyed BLAKE2b), R, H(R‖A'‖M).
-        ("blind25_sign", &[("blake2b512_32", 1.0), ("mul_base", 2.0), ("blake2b512_keyed_96", 2.0), ("sha512_96", 1.0)]),
+        (
+            "blind25_sign",
+            &[
+                ("blake2b512_32", 1.0),
+                ("mul_base", 2.0),
+                ("blake2b512_keyed_96", 2.0),
+                ("sha512_96", 1.0),
+            ],
+        ),
     ];
     for (op, parts) in rows {
-        let total = parts.iter().map(|(name, times)| base(name).map(|ns| ns * times)).sum::<Option<f64>>();
+        let total = parts
+            .iter()
+            .map(|(name, times)| base(name).map(|ns| ns * times))
+            .sum::<Option<f64>>();
         match (median_ns("identity", op), total) {
             (Some(ours), Some(total)) => println!(
                 "{op:>18}: {:9.3} µs   primitives {:9.3} µs   ratio {:.3}",
@@ -141,9 +199,11 @@ fn report() {
     let legacy = Seed::from_legacy([9; 16]);
     let (phrase, encode) = allocations_during(|| mnemonic::to_phrase(&legacy));
     let (_, decode) = allocations_during(|| mnemonic::to_seed(phrase.expose_secret()).unwrap());
-    let (_, ids) = allocations_during(|| blinding::blind25_id(&keys.session_id(), &SERVER).unwrap());
+    let (_, ids) =
+        allocations_during(|| blinding::blind25_id(&keys.session_id(), &SERVER).unwrap());
     let (_, sign15) = allocations_during(|| blinding::blind15_sign(&keys, &SERVER, &MESSAGE));
-    let (_, sign25) = allocations_during(|| blinding::blind25_sign(&keys, &SERVER, &MESSAGE).unwrap());
+    let (_, sign25) =
+        allocations_during(|| blinding::blind25_sign(&keys, &SERVER, &MESSAGE).unwrap());
     println!(
         "phrase_encode_13 {encode:?}  phrase_decode_13 {decode:?}  blind25_id {ids:?}  blind15_sign {sign15:?}  blind25_sign {sign25:?}"
     );
