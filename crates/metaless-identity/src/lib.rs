@@ -3,7 +3,9 @@
 //! A 32-byte Ed25519 [`Seed`] is the whole account. From it follow the Ed25519 signing key,
 //! the X25519 key the network encrypts to (derived exactly as libsodium's
 //! `crypto_sign_ed25519_sk_to_curve25519` / `_pk_to_curve25519` do) and the 66-character
-//! [`SessionId`].
+//! [`SessionId`]. The seed is written down as a [`RecoveryPhrase`] ([`mnemonic`]), and community
+//! servers see the account only through per-server blinded keys ([`blinding`]). The byte-level
+//! derivations are in `docs/identity.md`.
 //!
 //! ```
 //! use metaless_identity::{Keypair, Seed, SessionId};
