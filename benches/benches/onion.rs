@@ -1,0 +1,346 @@
+//! Onion request benchmarks: a 3-hop build (1 KiB and 64 KiB payloads), one peel, opening the
+//! reply, and, in the same run, the primitives those operations consist of (X25519 keygen and
+//! agreement, the BLAKE2b / HMAC key derivations, the AEADs over the exact layer sizes).
+//! Prints each operation's median against the sum of its primitives' medians, and heap
+//! allocations per operation.
+
+use std::hint::black_box;
+use std::path::PathBuf;
+
+use aes_gcm::Aes256Gcm;
+use blake2::Blake2b;
+use blake2::digest::Digest;
+use blake2::digest::consts::U32;
+use chacha20poly1305::XChaCha20Poly1305;
+use chacha20poly1305::aead::{AeadInPlace, KeyInit};
+use criterion::{BenchmarkId, Criterion, Throughput};
+use hmac::{Hmac, Mac};
+use metaless_benches::{CountingAlloc, allocations_during};
+use metaless_identity::X25519Secret;
+use metaless_onion::{
+    BuiltRequest, Destination, EncType, Hop, NodeKey, Peeled, build, decode_layer, peel, x25519,
+};
+use rand_chacha::ChaCha20Rng;
+use rand_chacha::rand_core::{RngCore, SeedableRng};
+use sha2::Sha256;
+
+#[global_allocator]
+static ALLOC: CountingAlloc = CountingAlloc;
+
+const SIZES: [(usize, &str); 2] = [(1024, "1KiB"), (64 * 1024, "64KiB")];
+const ENCS: [EncType; 2] = [EncType::XChaCha20, EncType::AesGcm];
+
+struct Net {
+    secrets: Vec<X25519Secret>,
+    path: Vec<Hop>,
+    dest: Destination,
+}
+
+fn net() -> Net {
+    let secrets: Vec<X25519Secret> = (1..=4u8)
+        .map(|i| X25519Secret::from_bytes([i; 32]))
+        .collect();
+    let hops: Vec<Hop> = secrets
+        .iter()
+        .enumerate()
+        .map(|(i, s)| Hop::new([i as u8 + 1; 32], s.public_key()))
+        .collect();
+    Net {
+        dest: Destination::ServiceNode(hops[3].clone()),
+        path: hops[..3].to_vec(),
+        secrets,
+    }
+}
+
+fn build_3hop(net: &Net, payload: &[u8], enc: EncType, rng: &mut ChaCha20Rng) -> BuiltRequest {
+    build(&net.path, &net.dest, payload, enc, rng).unwrap()
+}
+
+/// Ciphertext length (nonce ‖ ct ‖ tag) of every layer of a built request, outermost first,
+/// and the reply for the destination.
+fn layer_sizes(net: &Net, built: &BuiltRequest) -> Vec<usize> {
+    let mut sizes = Vec::new();
+    let mut body = built.body.clone();
+    for secret in &net.secrets {
+        sizes.push(decode_layer(&body).unwrap().ciphertext.len());
+        match peel(&NodeKey::new(secret), &body).unwrap() {
+            Peeled::Forward { body: next, .. } => body = next,
+            _ => break,
+        }
+    }
+    sizes
+}
+
+fn operations(c: &mut Criterion) {
+    let net = net();
+    let mut rng = ChaCha20Rng::seed_from_u64(1);
+    let guard = NodeKey::new(&net.secrets[0]);
+    let mut group = c.benchmark_group("onion");
+    for enc in ENCS {
+        for (size, label) in SIZES {
+            let payload = vec![0x5au8; size];
+            let id = format!("{enc}_{label}");
+            group.throughput(Throughput::Bytes(size as u64));
+            group.bench_with_input(BenchmarkId::new("build_3hop", &id), &payload, |b, p| {
+                b.iter(|| build_3hop(&net, black_box(p), enc, &mut rng))
+            });
+            let built = build_3hop(&net, &payload, enc, &mut rng);
+            group.bench_with_input(BenchmarkId::new("peel", &id), &built.body, |b, body| {
+                b.iter(|| peel(&guard, black_box(body)).unwrap())
+            });
+            let reply = metaless_onion::ReplyContext::new(
+                &NodeKey::new(&net.secrets[3]),
+                &built.pending.client_ephemeral_key(),
+                enc,
+            )
+            .unwrap()
+            .encrypt_response(&payload, &mut rng)
+            .unwrap();
+            group.bench_with_input(BenchmarkId::new("reply_open", &id), &reply, |b, r| {
+                b.iter(|| built.pending.open(black_box(r)).unwrap())
+            });
+        }
+    }
+    group.finish();
+}
+
+fn seal(enc: EncType, buf: &mut [u8]) {
+    let key = [9u8; 32];
+    match enc {
+        EncType::XChaCha20 => {
+            XChaCha20Poly1305::new(&key.into())
+                .encrypt_in_place_detached(&[1u8; 24].into(), b"", buf)
+                .unwrap();
+        }
+        _ => {
+            Aes256Gcm::new(&key.into())
+                .encrypt_in_place_detached(&[1u8; 12].into(), b"", buf)
+                .unwrap();
+        }
+    }
+}
+
+fn open(enc: EncType, buf: &mut [u8], tag: &[u8; 16]) {
+    let key = [9u8; 32];
+    match enc {
+        EncType::XChaCha20 => XChaCha20Poly1305::new(&key.into())
+            .decrypt_in_place_detached(&[1u8; 24].into(), b"", buf, &(*tag).into())
+            .unwrap(),
+        _ => Aes256Gcm::new(&key.into())
+            .decrypt_in_place_detached(&[1u8; 12].into(), b"", buf, &(*tag).into())
+            .unwrap(),
+    }
+}
+
+fn tag_of(enc: EncType, plain: &[u8]) -> (Vec<u8>, [u8; 16]) {
+    let mut buf = plain.to_vec();
+    let key = [9u8; 32];
+    let tag = match enc {
+        EncType::XChaCha20 => XChaCha20Poly1305::new(&key.into()).encrypt_in_place_detached(
+            &[1u8; 24].into(),
+            b"",
+            &mut buf,
+        ),
+        _ => {
+            Aes256Gcm::new(&key.into()).encrypt_in_place_detached(&[1u8; 12].into(), b"", &mut buf)
+        }
+    }
+    .unwrap();
+    (buf, tag.into())
+}
+
+fn primitives(c: &mut Criterion) {
+    let net = net();
+    let mut rng = ChaCha20Rng::seed_from_u64(2);
+    let mut group = c.benchmark_group("onion_baseline");
+    group.bench_function("x25519_keygen", |b| {
+        b.iter(|| {
+            let mut secret = [0u8; 32];
+            rng.fill_bytes(&mut secret);
+            x25519::scalarmult_base(&secret)
+        })
+    });
+    let peer = net.secrets[0].public_key();
+    group.bench_function("x25519_dh", |b| {
+        b.iter(|| x25519::scalarmult(&[7u8; 32], black_box(&peer)))
+    });
+    group.bench_function("x25519_dh_ladder", |b| {
+        b.iter(|| x25519::scalarmult_ladder(&[7u8; 32], black_box(&peer)))
+    });
+    let shared = [3u8; 32];
+    group.bench_function("blake2b_kdf", |b| {
+        b.iter(|| {
+            let mut h = Blake2b::<U32>::new();
+            h.update(black_box(&shared));
+            h.update(peer);
+            h.update(peer);
+            h.finalize()
+        })
+    });
+    group.bench_function("hmac_sha256_kdf", |b| {
+        b.iter(|| {
+            let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(b"LOKI").unwrap();
+            mac.update(black_box(&shared));
+            mac.finalize().into_bytes()
+        })
+    });
+    for enc in ENCS {
+        for (size, _) in SIZES {
+            let built = build_3hop(&net, &vec![0x5au8; size], enc, &mut rng);
+            // Seal at every layer's plaintext size; open at the first hop's and at the reply's.
+            let layers: Vec<usize> = layer_sizes(&net, &built)
+                .iter()
+                .map(|l| l - enc.overhead())
+                .collect();
+            for &plain in &layers {
+                let mut buf = vec![0x5au8; plain];
+                group.throughput(Throughput::Bytes(plain as u64));
+                group.bench_function(BenchmarkId::new(format!("{enc}_seal"), plain), |b| {
+                    b.iter(|| seal(enc, black_box(&mut buf)))
+                });
+            }
+            for plain in [layers[0], size] {
+                let (sealed, tag) = tag_of(enc, &vec![0x5au8; plain]);
+                group.throughput(Throughput::Bytes(plain as u64));
+                group.bench_function(BenchmarkId::new(format!("{enc}_open"), plain), |b| {
+                    b.iter_batched_ref(
+                        || sealed.clone(),
+                        |buf| open(enc, buf, &tag),
+                        criterion::BatchSize::SmallInput,
+                    )
+                });
+            }
+        }
+    }
+    group.finish();
+}
+
+/// Median (ns) criterion recorded for `group/bench` in this run, from its estimates.json.
+fn median_ns(group: &str, bench: &str) -> Option<f64> {
+    let base = std::env::var_os("CRITERION_HOME")
+        .map(PathBuf::from)
+        .or_else(|| {
+            std::env::var_os("CARGO_TARGET_DIR").map(|dir| PathBuf::from(dir).join("criterion"))
+        })
+        .or_else(|| {
+            let exe = std::env::current_exe().ok()?;
+            Some(exe.parent()?.parent()?.parent()?.join("criterion"))
+        })?;
+    let path = base
+        .join(group)
+        .join(bench)
+        .join("new")
+        .join("estimates.json");
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path).ok()?).ok()?;
+    json["median"]["point_estimate"].as_f64()
+}
+
+fn report() {
+    let net = net();
+    let mut rng = ChaCha20Rng::seed_from_u64(3);
+    let base = |bench: &str| median_ns("onion_baseline", bench);
+    let line = |op: &str, label: &str, ours: Option<f64>, parts: Option<f64>| match (ours, parts) {
+        (Some(ours), Some(total)) => println!(
+            "{op:>10} {label:>16}: {:9.2} µs   primitives {:9.2} µs   ratio {:.3}",
+            ours / 1000.0,
+            total / 1000.0,
+            ours / total
+        ),
+        _ => println!("{op:>10} {label:>16}: (no estimates found; run the whole bench)"),
+    };
+    println!("\n== onion: medians against the sum of their primitives (same run)");
+    if let (Some(edw), Some(ladder)) = (base("x25519_dh"), base("x25519_dh_ladder")) {
+        println!(
+            "x25519 agreement: Edwards form {:.2} µs, Montgomery ladder {:.2} µs",
+            edw / 1000.0,
+            ladder / 1000.0
+        );
+    }
+    for enc in ENCS {
+        let kdf = match enc {
+            EncType::XChaCha20 => "blake2b_kdf",
+            _ => "hmac_sha256_kdf",
+        };
+        for (size, label) in SIZES {
+            let id = format!("{enc}_{label}");
+            let built = build_3hop(&net, &vec![0x5au8; size], enc, &mut rng);
+            let layers = layer_sizes(&net, &built);
+            let seals: Option<f64> = layers
+                .iter()
+                .map(|l| base(&format!("{enc}_seal/{}", l - enc.overhead())))
+                .sum();
+            let n = layers.len() as f64;
+            let build_parts =
+                (|| Some(n * (base("x25519_keygen")? + base("x25519_dh")? + base(kdf)?) + seals?))(
+                );
+            line(
+                "build_3hop",
+                &id,
+                median_ns("onion", &format!("build_3hop/{id}")),
+                build_parts,
+            );
+            let first = layers[0] - enc.overhead();
+            let peel_parts =
+                (|| Some(base("x25519_dh")? + base(kdf)? + base(&format!("{enc}_open/{first}"))?))(
+                );
+            line(
+                "peel",
+                &id,
+                median_ns("onion", &format!("peel/{id}")),
+                peel_parts,
+            );
+            let open_parts = (|| Some(base(kdf)? + base(&format!("{enc}_open/{size}"))?))();
+            line(
+                "reply_open",
+                &id,
+                median_ns("onion", &format!("reply_open/{id}")),
+                open_parts,
+            );
+        }
+    }
+
+    println!("\n== heap allocations per operation (count, bytes)");
+    let guard = NodeKey::new(&net.secrets[0]);
+    let dest = NodeKey::new(&net.secrets[3]);
+    for enc in ENCS {
+        for (size, label) in SIZES {
+            let payload = vec![0x5au8; size];
+            let (built, build_allocs) =
+                allocations_during(|| build_3hop(&net, &payload, enc, &mut rng));
+            let (_, peel_allocs) = allocations_during(|| peel(&guard, &built.body).unwrap());
+            let mut body = built.body.clone();
+            for secret in &net.secrets[..3] {
+                let Peeled::Forward { body: next, .. } =
+                    peel(&NodeKey::new(secret), &body).unwrap()
+                else {
+                    panic!()
+                };
+                body = next;
+            }
+            let (delivered, deliver_allocs) = allocations_during(|| peel(&dest, &body).unwrap());
+            let Peeled::Deliver(delivery) = delivered else {
+                panic!()
+            };
+            let (reply, respond_allocs) = allocations_during(|| {
+                delivery
+                    .reply()
+                    .encrypt_response(&payload, &mut rng)
+                    .unwrap()
+            });
+            let (_, open_allocs) = allocations_during(|| built.pending.open(&reply).unwrap());
+            println!(
+                "{enc:>9} {label:>6}: build_3hop {build_allocs:?} ({} layers)  peel(forward) {peel_allocs:?}  peel(deliver) {deliver_allocs:?}  respond {respond_allocs:?}  reply_open {open_allocs:?}",
+                net.path.len() + 1
+            );
+        }
+    }
+}
+
+fn main() {
+    let mut criterion = Criterion::default().configure_from_args();
+    operations(&mut criterion);
+    primitives(&mut criterion);
+    criterion.final_summary();
+    report();
+}
