@@ -13,6 +13,7 @@ mod demo;
 mod id;
 mod msg;
 mod onion;
+mod swarm;
 mod testnet;
 
 use cli_error::CliError;
@@ -38,6 +39,9 @@ enum Command {
     /// Onion requests by hand: build, peel a layer, respond, open the response.
     #[command(subcommand)]
     Onion(onion::OnionCommand),
+    /// Swarms: which swarm holds an account, the TTL a namespace allows.
+    #[command(subcommand)]
+    Swarm(swarm::SwarmCommand),
     /// A local testnet of real service nodes on loopback: init, up.
     #[command(subcommand)]
     Testnet(testnet::TestnetCommand),
@@ -49,6 +53,7 @@ fn run(command: Command) -> Result<Value, CliError> {
         Command::Id(cmd) => id::run(cmd),
         Command::Msg(cmd) => msg::run(cmd),
         Command::Onion(cmd) => onion::run(cmd),
+        Command::Swarm(cmd) => swarm::run(cmd),
         Command::Testnet(cmd) => testnet::run(cmd),
     }
 }
