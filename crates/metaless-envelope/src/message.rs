@@ -16,6 +16,8 @@ use alloc::vec::Vec;
 use curve25519_dalek::{EdwardsPoint, Scalar};
 use metaless_identity::{Keypair, SessionId, X25519Secret};
 use prost::Message as _;
+use prost::bytes::Bytes;
+use prost::encoding::{encode_varint, encoded_len_varint as varint_len};
 use rand_core::{CryptoRng, RngCore};
 use zeroize::Zeroizing;
 
@@ -23,7 +25,7 @@ use crate::EnvelopeError;
 use crate::content::Content;
 use crate::limits::MAX_STORED_MESSAGE_LEN;
 use crate::padding::{append_padding, check_content_len, padded_len, unpadded_len};
-use crate::proto::{session as pb, websocket as ws};
+use crate::proto::session as pb;
 use crate::sealed::{decrypt_incoming, seal_with};
 
 /// A message opened by [`open_message`]: who sent it (verified), what it says, and when the
@@ -118,11 +120,19 @@ pub fn seal_proto(
     let mut ephemeral = Zeroizing::new([0u8; 32]);
     rng.fill_bytes(ephemeral.as_mut());
     let ephemeral = X25519Secret::from_bytes(*ephemeral);
-    let ciphertext = seal_with(
+    let decoy = decoy_signature(rng);
+
+    // The wrappers are written around the ciphertext in one buffer (field order and encodings
+    // exactly as prost / libprotobuf write the same structs; `tests/message.rs` decodes and
+    // re-encodes to check), so the ciphertext is produced in place and never copied.
+    let layout = StoredLayout::new(sent_at_ms, padded_len(content_len));
+    let mut out = Vec::with_capacity(layout.total);
+    layout.write_head(&mut out);
+    let mut out = seal_with(
         sender,
         recipient,
         ephemeral,
-        Vec::new(),
+        out,
         padded_len(content_len),
         |buf| {
             content
@@ -132,29 +142,74 @@ pub fn seal_proto(
             Ok(())
         },
     )?;
+    layout.write_tail(&mut out, &decoy);
+    Ok(out)
+}
 
-    let envelope = pb::Envelope {
-        r#type: pb::envelope::Type::SessionMessage as i32,
-        source: None,
-        source_device: Some(1),
-        timestamp: sent_at_ms,
-        content: Some(ciphertext),
-        server_timestamp: None,
-        pro_sig: Some(decoy_signature(rng).to_vec()),
-    };
-    let stored = ws::WebSocketMessage {
-        r#type: Some(ws::web_socket_message::Type::Request as i32),
-        request: Some(ws::WebSocketRequestMessage {
-            // Upstream sets these three explicitly (empty, empty, 0) though nobody reads them.
-            verb: Some(Default::default()),
-            path: Some(Default::default()),
-            body: Some(envelope.encode_to_vec()),
-            headers: Vec::new(),
-            request_id: Some(0),
-        }),
-        response: None,
-    };
-    Ok(stored.encode_to_vec())
+/// Byte counts of the stored form around a ciphertext of known length:
+///
+/// ```text
+/// WebSocketMessage  08 01 12 len(req)
+///   request         0a 00 12 00 1a len(env)          verb "", path "", body =
+///     Envelope      08 06 28 ts 38 01 42 len(ct)     type 6, timestamp, sourceDevice 1, content =
+///                   <ciphertext>
+///                   5a 40 <decoy proSig>             proSig
+///   request tail    20 00                            requestId 0
+/// ```
+struct StoredLayout {
+    sent_at_ms: u64,
+    ciphertext: usize,
+    envelope: usize,
+    request: usize,
+    total: usize,
+}
+
+impl StoredLayout {
+    fn new(sent_at_ms: u64, padded: usize) -> Self {
+        let ciphertext = padded + crate::sealed::OVERHEAD;
+        let envelope = 2
+            + 1
+            + varint_len(sent_at_ms)
+            + 2
+            + 1
+            + varint_len(ciphertext as u64)
+            + ciphertext
+            + 2
+            + 64;
+        let request = 2 + 2 + 1 + varint_len(envelope as u64) + envelope + 2;
+        let total = 2 + 1 + varint_len(request as u64) + request;
+        Self {
+            sent_at_ms,
+            ciphertext,
+            envelope,
+            request,
+            total,
+        }
+    }
+
+    fn write_head(&self, out: &mut Vec<u8>) {
+        // WebSocketMessage.type = REQUEST; .request = (length-delimited)
+        out.extend_from_slice(&[0x08, 0x01, 0x12]);
+        encode_varint(self.request as u64, out);
+        // request.verb = ""; .path = ""; .body = (length-delimited)
+        out.extend_from_slice(&[0x0a, 0x00, 0x12, 0x00, 0x1a]);
+        encode_varint(self.envelope as u64, out);
+        // Envelope.type = SESSION_MESSAGE; .timestamp
+        out.extend_from_slice(&[0x08, 0x06, 0x28]);
+        encode_varint(self.sent_at_ms, out);
+        // Envelope.sourceDevice = 1; .content = (length-delimited)
+        out.extend_from_slice(&[0x38, 0x01, 0x42]);
+        encode_varint(self.ciphertext as u64, out);
+    }
+
+    fn write_tail(&self, out: &mut Vec<u8>, decoy: &[u8; 64]) {
+        // Envelope.proSig (64 bytes)
+        out.extend_from_slice(&[0x5a, 0x40]);
+        out.extend_from_slice(decoy);
+        // request.requestId = 0
+        out.extend_from_slice(&[0x20, 0x00]);
+        debug_assert_eq!(out.len(), self.total);
+    }
 }
 
 /// A Session Pro signature slot filled with a decoy, as upstream does for senders without Pro:
@@ -173,15 +228,29 @@ fn decoy_signature(rng: &mut (impl RngCore + CryptoRng)) -> [u8; 64] {
 }
 
 /// Only the envelope fields we need, with presence (the generated type cannot tell a missing
-/// proto2 `required` field from a zero one; upstream refuses envelopes missing them).
+/// proto2 `required` field from a zero one; upstream refuses envelopes missing them). Decoded
+/// from a [`Bytes`] buffer, `content` is a view into it, not a copy.
 #[derive(Clone, PartialEq, prost::Message)]
 struct EnvelopeFields {
     #[prost(int32, optional, tag = "1")]
     kind: Option<i32>,
     #[prost(uint64, optional, tag = "5")]
     timestamp: Option<u64>,
-    #[prost(bytes = "vec", optional, tag = "8")]
-    content: Option<Vec<u8>>,
+    #[prost(bytes = "bytes", optional, tag = "8")]
+    content: Option<Bytes>,
+}
+
+/// `WebSocketMessage.request.body`, and nothing else, as a view into the input.
+#[derive(Clone, PartialEq, prost::Message)]
+struct WrapperFields {
+    #[prost(message, optional, tag = "2")]
+    request: Option<RequestFields>,
+}
+
+#[derive(Clone, PartialEq, prost::Message)]
+struct RequestFields {
+    #[prost(bytes = "bytes", optional, tag = "3")]
+    body: Option<Bytes>,
 }
 
 /// Unwraps, opens and verifies a stored one-to-one message addressed to `me`.
@@ -204,12 +273,14 @@ pub fn open_message(me: &Keypair, stored: &[u8]) -> Result<Received, EnvelopeErr
             max: MAX_STORED_MESSAGE_LEN,
         });
     }
-    let wrapper = ws::WebSocketMessage::decode(stored).map_err(|_| EnvelopeError::NotAnEnvelope)?;
+    // One copy of the input; the body and the ciphertext inside are views into it.
+    let wrapper = WrapperFields::decode(Bytes::copy_from_slice(stored))
+        .map_err(|_| EnvelopeError::NotAnEnvelope)?;
     let body = wrapper
         .request
         .and_then(|request| request.body)
         .ok_or(EnvelopeError::NotAnEnvelope)?;
-    open_envelope(me, &body)
+    open_envelope_bytes(me, body)
 }
 
 /// [`open_message`] for a bare serialized `Envelope` (no `WebSocketMessage` around it).
@@ -229,6 +300,10 @@ pub fn open_envelope(me: &Keypair, envelope: &[u8]) -> Result<Received, Envelope
             max: MAX_STORED_MESSAGE_LEN,
         });
     }
+    open_envelope_bytes(me, Bytes::copy_from_slice(envelope))
+}
+
+fn open_envelope_bytes(me: &Keypair, envelope: Bytes) -> Result<Received, EnvelopeError> {
     let fields = EnvelopeFields::decode(envelope).map_err(|_| EnvelopeError::NotAnEnvelope)?;
     let (Some(kind), Some(sent_at_ms), Some(ciphertext)) =
         (fields.kind, fields.timestamp, fields.content)

@@ -524,3 +524,23 @@ proptest! {
         prop_assert_eq!(open_message(&bob, &stored).unwrap().content, content);
     }
 }
+
+#[test]
+fn stored_form_is_canonical_protobuf_across_varint_boundaries() {
+    let (alice, bob) = (keys(1), keys(2));
+    // Text lengths whose ciphertext / envelope / request lengths cross 1-, 2- and 3-byte varints.
+    for len in [0usize, 100, 130, 16_000, 16_300, 16_500, 2_097_000 / 16] {
+        for sent_at_ms in [0u64, 127, 128, 1_754_971_101_000, u64::MAX] {
+            let content = Content::text("b".repeat(len));
+            let stored =
+                seal_message(&alice, &bob.session_id(), &content, sent_at_ms, &mut rng()).unwrap();
+            let wrapper = ws::WebSocketMessage::decode(stored.as_slice()).unwrap();
+            assert_eq!(wrapper.encode_to_vec(), stored, "len {len} ts {sent_at_ms}");
+            let body = wrapper.request.unwrap().body.unwrap();
+            let envelope = pb::Envelope::decode(body.as_slice()).unwrap();
+            assert_eq!(envelope.encode_to_vec(), body);
+            assert_eq!(envelope.timestamp, sent_at_ms);
+            assert_eq!(open_message(&bob, &stored).unwrap().content, content);
+        }
+    }
+}
