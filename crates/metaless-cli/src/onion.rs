@@ -35,7 +35,7 @@ pub enum OnionCommand {
             required_unless_present = "to_server"
         )]
         to_node: Option<String>,
-        /// Destination HTTP server as http(s)://host[:port][/target]; the target defaults to /oxen/v4/lsrpc.
+        /// Destination HTTP server as `http(s)://host[:port][/target]`; the target defaults to /oxen/v4/lsrpc.
         #[arg(long = "to-server", value_name = "URL", requires = "server_x25519")]
         to_server: Option<String>,
         /// The server's X25519 public key (64 hex digits).
