@@ -1,0 +1,397 @@
+//! Envelope benchmarks: sign+seal and open+verify at 1 KiB and 64 KiB, the full stored form,
+//! and, in the same run, the primitives those operations consist of. Prints each operation's
+//! median against the sum of its primitives' medians, and heap allocations per operation.
+
+use std::hint::black_box;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use blake2::Blake2b;
+use blake2::digest::Digest;
+use blake2::digest::consts::{U10, U24};
+use criterion::{BenchmarkId, Criterion, Throughput};
+use curve25519_dalek::edwards::CompressedEdwardsY;
+use curve25519_dalek::montgomery::MontgomeryPoint;
+use curve25519_dalek::traits::IsIdentity;
+use curve25519_dalek::{EdwardsPoint, Scalar};
+use metaless_benches::{CountingAlloc, allocations_during};
+use metaless_envelope::{
+    Content, decrypt_incoming, encrypt_for_recipient, open_message, seal_message,
+};
+use metaless_identity::{Keypair, Seed, X25519Secret, ed25519_to_x25519_public, verify_ed25519};
+use rand_chacha::ChaCha20Rng;
+use rand_chacha::rand_core::{RngCore, SeedableRng};
+use xsalsa20poly1305::aead::generic_array::GenericArray;
+use xsalsa20poly1305::{AeadInPlace, KeyInit, XSalsa20Poly1305};
+
+#[global_allocator]
+static ALLOC: CountingAlloc = CountingAlloc;
+
+const SIZES: [(usize, &str); 2] = [(1024, "1KiB"), (64 * 1024, "64KiB")];
+
+fn keys(byte: u8) -> Keypair {
+    Keypair::from_seed(&Seed::from_bytes([byte; 32]))
+}
+
+/// X25519 by the fastest correct route for curve points (Edwards-form multiplication).
+fn x25519_edwards(secret: &[u8; 32], peer: &[u8; 32]) -> [u8; 32] {
+    let u = MontgomeryPoint(*peer);
+    match u.to_edwards(0) {
+        Some(point) => point.mul_clamped(*secret).to_montgomery().to_bytes(),
+        None => u.mul_clamped(*secret).to_bytes(),
+    }
+}
+
+/// libsodium's `crypto_sign_ed25519_pk_to_curve25519` checks with a variable-time torsion test.
+fn ed25519_to_x25519_vartime(key: &[u8; 32]) -> Option<[u8; 32]> {
+    let point = CompressedEdwardsY(*key).decompress()?;
+    if point.is_small_order() {
+        return None;
+    }
+    let check =
+        EdwardsPoint::vartime_double_scalar_mul_basepoint(&(-Scalar::ONE), &point, &Scalar::ZERO);
+    (check + point)
+        .is_identity()
+        .then(|| point.to_montgomery().to_bytes())
+}
+
+/// Median of the per-round times of `op` and of `primitives`, run alternately so that the load
+/// other processes put on the machine hits both alike.
+fn interleaved(
+    rounds: usize,
+    mut op: impl FnMut(),
+    mut primitives: impl FnMut() -> Duration,
+) -> (f64, f64) {
+    let mut ours = Vec::with_capacity(rounds);
+    let mut theirs = Vec::with_capacity(rounds);
+    for _ in 0..rounds {
+        let start = Instant::now();
+        op();
+        ours.push(start.elapsed().as_nanos() as f64);
+        theirs.push(primitives().as_nanos() as f64);
+    }
+    let median = |v: &mut Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    (median(&mut ours), median(&mut theirs))
+}
+
+fn operations(c: &mut Criterion) {
+    let (alice, bob) = (keys(1), keys(2));
+    let mut rng = ChaCha20Rng::seed_from_u64(1);
+    let mut group = c.benchmark_group("envelope");
+    for (size, label) in SIZES {
+        let message = vec![0x5au8; size];
+        group.throughput(Throughput::Bytes(size as u64));
+        group.bench_with_input(BenchmarkId::new("sign_seal", label), &message, |b, m| {
+            b.iter(|| {
+                encrypt_for_recipient(&alice, &bob.session_id(), black_box(m), &mut rng).unwrap()
+            })
+        });
+        let sealed = encrypt_for_recipient(&alice, &bob.session_id(), &message, &mut rng).unwrap();
+        group.bench_with_input(BenchmarkId::new("open_verify", label), &sealed, |b, s| {
+            b.iter(|| decrypt_incoming(&bob, black_box(s)).unwrap())
+        });
+        // The whole stored form: protobuf, padding, sign+seal, decoy Pro signature, wrappers.
+        let content = Content::text("a".repeat(size));
+        group.bench_with_input(
+            BenchmarkId::new("seal_message", label),
+            &content,
+            |b, content| {
+                b.iter(|| {
+                    seal_message(&alice, &bob.session_id(), black_box(content), 1, &mut rng)
+                        .unwrap()
+                })
+            },
+        );
+        let stored = seal_message(&alice, &bob.session_id(), &content, 1, &mut rng).unwrap();
+        group.bench_with_input(BenchmarkId::new("open_message", label), &stored, |b, s| {
+            b.iter(|| open_message(&bob, black_box(s)).unwrap())
+        });
+    }
+    group.finish();
+}
+
+fn primitives(c: &mut Criterion) {
+    let (alice, bob) = (keys(1), keys(2));
+    let mut rng = ChaCha20Rng::seed_from_u64(2);
+    let mut group = c.benchmark_group("baseline");
+    group.bench_function("x25519_keygen", |b| {
+        b.iter(|| {
+            let mut secret = [0u8; 32];
+            rng.fill_bytes(&mut secret);
+            X25519Secret::from_bytes(secret).public_key()
+        })
+    });
+    let ephemeral = X25519Secret::from_bytes([3u8; 32]);
+    let ephemeral_public = ephemeral.public_key();
+    group.bench_function("x25519_dh", |b| {
+        b.iter(|| {
+            ephemeral
+                .diffie_hellman(black_box(&bob.x25519_public()))
+                .unwrap()
+        })
+    });
+    let shared = ephemeral.diffie_hellman(&bob.x25519_public()).unwrap();
+    group.bench_function("hsalsa20", |b| {
+        b.iter(|| {
+            salsa20::hsalsa::<U10>(
+                GenericArray::from_slice(black_box(&shared)),
+                &GenericArray::default(),
+            )
+        })
+    });
+    group.bench_function("blake2b_nonce", |b| {
+        b.iter(|| {
+            let mut hash = Blake2b::<U24>::new();
+            hash.update(black_box(&ephemeral_public));
+            hash.update(bob.x25519_public());
+            hash.finalize()
+        })
+    });
+    group.bench_function("ed25519_to_x25519", |b| {
+        b.iter(|| ed25519_to_x25519_vartime(black_box(&alice.ed25519_public())))
+    });
+    // For reference only: identity's constant-time conversion (libsodium's checks, ct torsion).
+    group.bench_function("ed25519_to_x25519_ct", |b| {
+        b.iter(|| ed25519_to_x25519_public(black_box(&alice.ed25519_public())).unwrap())
+    });
+    group.bench_function("decoy_base_mul", |b| {
+        b.iter(|| {
+            EdwardsPoint::mul_base(black_box(&Scalar::from_bytes_mod_order([7u8; 32]))).compress()
+        })
+    });
+    let key = GenericArray::from([9u8; 32]);
+    let cipher = XSalsa20Poly1305::new(&key);
+    let nonce = GenericArray::from([1u8; 24]);
+    for (size, label) in SIZES {
+        // What is signed is M ‖ A ‖ Y; what is boxed is M ‖ A ‖ SIG.
+        let signed = vec![0x5au8; size + 64];
+        group.bench_with_input(BenchmarkId::new("ed25519_sign", label), &signed, |b, m| {
+            b.iter(|| alice.sign(black_box(m)))
+        });
+        let signature = alice.sign(&signed);
+        group.bench_with_input(
+            BenchmarkId::new("ed25519_verify", label),
+            &signed,
+            |b, m| {
+                b.iter(|| {
+                    verify_ed25519(&alice.ed25519_public(), black_box(m), &signature).unwrap()
+                })
+            },
+        );
+        let mut boxed = vec![0x5au8; size + 96];
+        group.bench_function(BenchmarkId::new("xsalsa20poly1305_seal", label), |b| {
+            b.iter(|| {
+                cipher
+                    .encrypt_in_place_detached(&nonce, b"", black_box(&mut boxed))
+                    .unwrap()
+            })
+        });
+        let mut sealed = vec![0x5au8; size + 96];
+        let tag = cipher
+            .encrypt_in_place_detached(&nonce, b"", &mut sealed)
+            .unwrap();
+        group.bench_function(BenchmarkId::new("xsalsa20poly1305_open", label), |b| {
+            // Decrypting in place destroys the input: each iteration gets a fresh copy, made
+            // outside the timed part.
+            b.iter_batched_ref(
+                || sealed.clone(),
+                |buf| {
+                    cipher
+                        .decrypt_in_place_detached(&nonce, b"", buf, &tag)
+                        .unwrap()
+                },
+                criterion::BatchSize::SmallInput,
+            )
+        });
+    }
+    group.finish();
+}
+
+/// Median (ns) criterion recorded for `group/bench` in this run, from its estimates.json.
+fn median_ns(group: &str, bench: &str) -> Option<f64> {
+    let base = std::env::var_os("CRITERION_HOME")
+        .map(PathBuf::from)
+        .or_else(|| {
+            std::env::var_os("CARGO_TARGET_DIR").map(|dir| PathBuf::from(dir).join("criterion"))
+        })
+        .or_else(|| {
+            // target/release/deps/<bench> → target/criterion
+            let exe = std::env::current_exe().ok()?;
+            Some(exe.parent()?.parent()?.parent()?.join("criterion"))
+        })?;
+    let path = base
+        .join(group)
+        .join(bench)
+        .join("new")
+        .join("estimates.json");
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path).ok()?).ok()?;
+    json["median"]["point_estimate"].as_f64()
+}
+
+fn report() {
+    let us = |ns: f64| ns / 1000.0;
+    println!("\n== envelope: medians against the sum of their primitives (same run)");
+    for (_, label) in SIZES {
+        let get = |group: &str, bench: &str| median_ns(group, bench);
+        let sum = |parts: &[(&str, &str)]| -> Option<f64> {
+            parts.iter().map(|(g, b)| get(g, b)).sum::<Option<f64>>()
+        };
+        let sign = format!("ed25519_sign/{label}");
+        let verify = format!("ed25519_verify/{label}");
+        let seal = format!("xsalsa20poly1305_seal/{label}");
+        let open = format!("xsalsa20poly1305_open/{label}");
+        let seal_parts = [
+            ("baseline", sign.as_str()),
+            ("baseline", "x25519_keygen"),
+            ("baseline", "x25519_dh"),
+            ("baseline", "hsalsa20"),
+            ("baseline", "blake2b_nonce"),
+            ("baseline", seal.as_str()),
+        ];
+        let open_parts = [
+            ("baseline", "x25519_dh"),
+            ("baseline", "hsalsa20"),
+            ("baseline", "blake2b_nonce"),
+            ("baseline", open.as_str()),
+            ("baseline", verify.as_str()),
+            ("baseline", "ed25519_to_x25519"),
+        ];
+        for (op, parts) in [
+            ("sign_seal", &seal_parts[..]),
+            ("open_verify", &open_parts[..]),
+        ] {
+            match (get("envelope", &format!("{op}/{label}")), sum(parts)) {
+                (Some(ours), Some(total)) => println!(
+                    "{op:>12} {label:>6}: {:9.2} µs   primitives {:9.2} µs   ratio {:.3}",
+                    us(ours),
+                    us(total),
+                    ours / total
+                ),
+                _ => println!("{op:>12} {label:>6}: (no estimates found; run the whole bench)"),
+            }
+        }
+        for op in ["seal_message", "open_message"] {
+            if let Some(ours) = get("envelope", &format!("{op}/{label}")) {
+                println!("{op:>12} {label:>6}: {:9.2} µs", us(ours));
+            }
+        }
+    }
+
+    println!("\n== interleaved (op and its primitives alternately, medians of per-round times)");
+    let (alice, bob) = (keys(1), keys(2));
+    let mut rng = ChaCha20Rng::seed_from_u64(4);
+    let mut prim_rng = ChaCha20Rng::seed_from_u64(5);
+    let cipher = XSalsa20Poly1305::new(&GenericArray::from([9u8; 32]));
+    let nonce = GenericArray::from([1u8; 24]);
+    for (size, label) in SIZES {
+        let rounds = if size > 4096 { 300 } else { 2000 };
+        let message = vec![0x5au8; size];
+        let signed = vec![0x5au8; size + 64];
+        let mut boxed = vec![0x5au8; size + 96];
+        let (ours, prims) = interleaved(
+            rounds,
+            || {
+                black_box(
+                    encrypt_for_recipient(&alice, &bob.session_id(), &message, &mut rng).unwrap(),
+                );
+            },
+            || {
+                let start = Instant::now();
+                let mut secret = [0u8; 32];
+                prim_rng.fill_bytes(&mut secret);
+                let public = X25519Secret::from_bytes(secret).public_key();
+                let shared = x25519_edwards(&secret, &bob.x25519_public());
+                black_box(salsa20::hsalsa::<U10>(
+                    GenericArray::from_slice(&shared),
+                    &GenericArray::default(),
+                ));
+                let mut hash = Blake2b::<U24>::new();
+                hash.update(public);
+                hash.update(bob.x25519_public());
+                black_box(hash.finalize());
+                black_box(alice.sign(&signed));
+                black_box(
+                    cipher
+                        .encrypt_in_place_detached(&nonce, b"", &mut boxed)
+                        .unwrap(),
+                );
+                start.elapsed()
+            },
+        );
+        println!(
+            "   sign_seal {label:>6}: {:9.2} µs   primitives {:9.2} µs   ratio {:.3}",
+            us(ours),
+            us(prims),
+            ours / prims
+        );
+
+        let sealed = encrypt_for_recipient(&alice, &bob.session_id(), &message, &mut rng).unwrap();
+        let mut encrypted = vec![0x5au8; size + 96];
+        let tag = cipher
+            .encrypt_in_place_detached(&nonce, b"", &mut encrypted)
+            .unwrap();
+        let signature = alice.sign(&signed);
+        let ephemeral: [u8; 32] = sealed[..32].try_into().unwrap();
+        let mut scratch = encrypted.clone();
+        let (ours, prims) = interleaved(
+            rounds,
+            || {
+                black_box(decrypt_incoming(&bob, &sealed).unwrap());
+            },
+            || {
+                scratch.copy_from_slice(&encrypted);
+                let start = Instant::now();
+                let shared = x25519_edwards(bob.x25519_secret().expose_secret(), &ephemeral);
+                black_box(salsa20::hsalsa::<U10>(
+                    GenericArray::from_slice(&shared),
+                    &GenericArray::default(),
+                ));
+                let mut hash = Blake2b::<U24>::new();
+                hash.update(ephemeral);
+                hash.update(bob.x25519_public());
+                black_box(hash.finalize());
+                cipher
+                    .decrypt_in_place_detached(&nonce, b"", &mut scratch, &tag)
+                    .unwrap();
+                verify_ed25519(&alice.ed25519_public(), &signed, &signature).unwrap();
+                black_box(ed25519_to_x25519_vartime(&alice.ed25519_public()));
+                start.elapsed()
+            },
+        );
+        println!(
+            " open_verify {label:>6}: {:9.2} µs   primitives {:9.2} µs   ratio {:.3}",
+            us(ours),
+            us(prims),
+            ours / prims
+        );
+    }
+
+    println!("\n== heap allocations per operation (count, bytes)");
+    for (size, label) in SIZES {
+        let message = vec![0x5au8; size];
+        let (sealed, seal_allocs) = allocations_during(|| {
+            encrypt_for_recipient(&alice, &bob.session_id(), &message, &mut rng).unwrap()
+        });
+        let (_, open_allocs) = allocations_during(|| decrypt_incoming(&bob, &sealed).unwrap());
+        let content = Content::text("a".repeat(size));
+        let (stored, seal_message_allocs) = allocations_during(|| {
+            seal_message(&alice, &bob.session_id(), &content, 1, &mut rng).unwrap()
+        });
+        let (_, open_message_allocs) = allocations_during(|| open_message(&bob, &stored).unwrap());
+        println!(
+            "{label:>6}: sign_seal {seal_allocs:?}  open_verify {open_allocs:?}  seal_message {seal_message_allocs:?}  open_message {open_message_allocs:?}"
+        );
+    }
+}
+
+fn main() {
+    let mut criterion = Criterion::default().configure_from_args();
+    operations(&mut criterion);
+    primitives(&mut criterion);
+    criterion.final_summary();
+    report();
+}
