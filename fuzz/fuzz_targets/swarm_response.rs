@@ -1,0 +1,29 @@
+//! A client reading node replies and node lists: arbitrary bytes never panic, and member
+//! signatures are checked without panicking whatever the entries hold.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use metaless_swarm::response::{
+    InfoResponse, RetrieveResponse, SwarmResults, parse_get_expiries, verify_delete_entry,
+    verify_expire_entry, verify_namespace_action_entry, verify_store_entry,
+};
+use metaless_swarm::sig::ExpireMode;
+use metaless_swarm::{NodeList, SwarmResponse, UserPubkey};
+
+fuzz_target!(|data: &[u8]| {
+    let _ = RetrieveResponse::parse(data);
+    let _ = InfoResponse::parse(data);
+    let _ = parse_get_expiries(data);
+    let _ = SwarmResponse::parse(data);
+    let _ = NodeList::from_get_service_nodes(data);
+    let _ = NodeList::from_active_nodes_bin(data);
+    if let Ok(results) = SwarmResults::parse(data) {
+        let pk = UserPubkey::new(5, [1; 32]);
+        for (node, entry) in results.successes() {
+            let _ = verify_store_entry(node, entry);
+            let _ = verify_delete_entry(node, entry, &pk, &[]);
+            let _ = verify_namespace_action_entry(node, entry, "deleted", &pk, 1);
+            let _ = verify_expire_entry(node, entry, &pk, &[], ExpireMode::Shorten);
+        }
+    }
+});
