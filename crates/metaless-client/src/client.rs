@@ -746,7 +746,9 @@ impl Client {
             }
             OpKind::Send(p) => {
                 let account = UserPubkey::new(0x05, *p.to.key());
-                let remaining = p.expiry_ms.saturating_sub(network_now);
+                // A clock corrected since sealing may leave more than the namespace allows.
+                let left = p.expiry_ms.saturating_sub(network_now);
+                let remaining = ttl::clamp(Namespace::Default, left).min(left);
                 match Store::deposit(
                     account,
                     Namespace::Default,
@@ -1391,22 +1393,22 @@ impl Client {
                 self.read_timers
                     .insert(m.hash.clone(), u64::from(d.timer_s) * 1000);
             }
-            self.by_sent_at
-                .insert((*message.sender.key(), message.sent_at_ms), m.hash.clone());
             if let Message::Unsend {
                 timestamp_ms,
                 author,
             } = &message.content.message
-                && *author == message.sender
-                && let Some(target) = self
-                    .by_sent_at
-                    .get(&(*author.key(), *timestamp_ms))
-                    .cloned()
-                && let Ok(hash) = MessageHash::parse(&target)
             {
-                let key = self.internal(OpKind::Delete { hashes: vec![hash] }, now);
-                let _ = key;
-                self.events.push_back(Event::Unsent { hash: target });
+                // Only the author may unsend, and only what was received before.
+                if *author == message.sender
+                    && let Some(target) = self.by_sent_at.remove(&(*author.key(), *timestamp_ms))
+                    && let Ok(hash) = MessageHash::parse(&target)
+                {
+                    self.internal(OpKind::Delete { hashes: vec![hash] }, now);
+                    self.events.push_back(Event::Unsent { hash: target });
+                }
+            } else {
+                self.by_sent_at
+                    .insert((*message.sender.key(), message.sent_at_ms), m.hash.clone());
             }
             self.events.push_back(Event::Received(Box::new(Incoming {
                 hash: m.hash,
