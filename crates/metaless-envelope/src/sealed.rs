@@ -133,13 +133,9 @@ pub fn encrypt_for_recipient_deterministic(
     let mut secret = [0u8; 32];
     secret.copy_from_slice(&expanded[..32]);
     expanded.zeroize();
-    seal_to(
-        sender,
-        recipient,
-        message,
-        X25519Secret::from_bytes(secret),
-        Vec::new(),
-    )
+    let ephemeral = X25519Secret::from_bytes(secret);
+    secret.zeroize();
+    seal_to(sender, recipient, message, ephemeral, Vec::new())
 }
 
 /// The recipient's X25519 key, refusing anything but a standard account.
@@ -290,13 +286,15 @@ pub fn decrypt_incoming(me: &Keypair, ciphertext: &[u8]) -> Result<Decrypted, En
     };
     if !verified {
         // A key libsodium would refuse to convert can still sign validly; say which it was.
-        return Err(
-            if sender_point.is_none() && signature_verifies(&sender_ed25519, &buf, &signature) {
-                EnvelopeError::InvalidSenderKey
-            } else {
-                EnvelopeError::BadSignature
-            },
-        );
+        let invalid_key =
+            sender_point.is_none() && signature_verifies(&sender_ed25519, &buf, &signature);
+        // Unauthenticated plaintext does not linger in freed memory.
+        buf.zeroize();
+        return Err(if invalid_key {
+            EnvelopeError::InvalidSenderKey
+        } else {
+            EnvelopeError::BadSignature
+        });
     }
     buf.truncate(message_len);
     let sender_x25519 = sender_point
