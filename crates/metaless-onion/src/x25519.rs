@@ -108,7 +108,7 @@ fn checked(shared: Shared) -> Result<Shared, OnionError> {
 /// let eph = EphemeralSecret::random(&mut rng);
 /// let public = eph.public_key();
 /// let shared = eph.diffie_hellman(&scalarmult_base(&node)).unwrap();
-/// assert_eq!(shared, metaless_onion::x25519::scalarmult(&node, &public));
+/// assert_eq!(*shared, metaless_onion::x25519::scalarmult(&node, &public));
 /// assert_eq!(format!("{:?}", EphemeralSecret::random(&mut rng)), "EphemeralSecret(<redacted>)");
 /// ```
 #[derive(Zeroize, ZeroizeOnDrop)]
@@ -127,10 +127,10 @@ impl EphemeralSecret {
         scalarmult_base(&self.0)
     }
 
-    /// The agreement with `peer`; consumes (and so zeroizes) the secret. An all-zero result
-    /// (small-order `peer`) is [`OnionError::WeakKey`].
-    pub fn diffie_hellman(self, peer: &[u8; 32]) -> Result<[u8; 32], OnionError> {
-        agree(&self.0, peer).map(|shared| *shared)
+    /// The agreement with `peer` (zeroized when dropped); consumes (and so zeroizes) the
+    /// secret. An all-zero result (small-order `peer`) is [`OnionError::WeakKey`].
+    pub fn diffie_hellman(self, peer: &[u8; 32]) -> Result<Zeroizing<[u8; 32]>, OnionError> {
+        agree(&self.0, peer)
     }
 
     /// The agreement with a peer whose Edwards form was computed beforehand (`None`: a twist
@@ -230,7 +230,7 @@ mod tests {
     }
 
     proptest! {
-        #![proptest_config(ProptestConfig::with_cases(64))]
+        #![proptest_config(ProptestConfig::with_cases(256))]
 
         #[test]
         fn random_strings_match_the_ladder(secret in any::<[u8; 32]>(), peer in any::<[u8; 32]>()) {

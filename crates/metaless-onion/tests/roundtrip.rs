@@ -34,7 +34,7 @@ fn enc_strategy() -> impl Strategy<Value = EncType> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(24))]
+    #![proptest_config(ProptestConfig::with_cases(48))]
 
     #[test]
     fn service_node_round_trip(
