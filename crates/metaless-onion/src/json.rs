@@ -5,14 +5,15 @@
 //! order upstream's nlohmann `dump()` produces, no whitespace), after a counting pass sizes the
 //! buffer — so a whole onion is built with one allocation. Every string written is hex, an
 //! [`EncType`] name, or a server field validated to need no escaping. Parsing uses serde_json
-//! with typed structs; unknown keys are ignored as upstream ignores them.
+//! reading only the keys a hop uses; unknown keys are ignored as upstream ignores them.
 
 use alloc::borrow::Cow;
 use alloc::string::String;
 use core::fmt;
 
 use metaless_identity::wire::Writer;
-use serde::de::{self, Deserialize, Deserializer, IgnoredAny, Visitor};
+use serde::de::{self, Deserialize, Deserializer, IgnoredAny, MapAccess, Visitor};
+use serde_json::value::RawValue;
 
 use crate::{EncType, OnionError};
 
@@ -148,56 +149,103 @@ impl<'de: 'a, 'a> Deserialize<'de> for JsonStr<'a> {
     }
 }
 
-/// True when the key is present with any value (even `null`), as upstream's `count()` tests.
-#[derive(Default)]
-pub(crate) struct Present(pub bool);
+/// The keys any layer's JSON can carry that a hop reads.
+const KEYS: [&str; 10] = [
+    "headers",
+    "json",
+    "base64",
+    "host",
+    "target",
+    "port",
+    "protocol",
+    "destination",
+    "ephemeral_key",
+    "enc_type",
+];
 
-impl<'de> Deserialize<'de> for Present {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        IgnoredAny::deserialize(deserializer).map(|_| Present(true))
+/// A JSON object as upstream's nlohmann parse leaves it for the hop: every known key's raw value
+/// (borrowed, not yet interpreted), the last one winning when a key repeats; other keys ignored.
+/// Values are interpreted only when the branch that reads them is taken, so junk under a key
+/// that branch does not read is ignored, as upstream ignores it.
+pub(crate) struct Object<'a> {
+    values: [Option<&'a RawValue>; KEYS.len()],
+}
+
+impl<'a> Object<'a> {
+    /// Parses `bytes` as one JSON object (trailing non-whitespace refused).
+    pub(crate) fn parse(bytes: &'a [u8]) -> Result<Self, OnionError> {
+        serde_json::from_slice(bytes).map_err(|_| OnionError::InvalidJson("not a JSON object"))
+    }
+
+    fn raw(&self, key: &str) -> Option<&'a RawValue> {
+        KEYS.iter()
+            .position(|k| *k == key)
+            .and_then(|i| self.values.get(i).copied().flatten())
+    }
+
+    /// Whether `key` is present, with any value (even `null`), as upstream's `count()` tests.
+    pub(crate) fn has(&self, key: &str) -> bool {
+        self.raw(key).is_some()
+    }
+
+    /// `key`'s value as a `T`, if present; a value of another type is invalid.
+    pub(crate) fn get<T: Deserialize<'a>>(
+        &self,
+        key: &'static str,
+    ) -> Result<Option<T>, OnionError> {
+        self.raw(key)
+            .map(|raw| serde_json::from_str(raw.get()).map_err(|_| OnionError::InvalidJson(key)))
+            .transpose()
     }
 }
 
-/// The unencrypted metadata of a layer: what a hop needs to decrypt it.
-#[derive(serde::Deserialize)]
-pub(crate) struct LayerMeta<'a> {
-    #[serde(borrow, default)]
-    pub ephemeral_key: Option<JsonStr<'a>>,
-    #[serde(borrow, default)]
-    pub enc_type: Option<JsonStr<'a>>,
+impl<'de: 'a, 'a> Deserialize<'de> for Object<'a> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct V<'a>(core::marker::PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> Visitor<'de> for V<'a> {
+            type Value = Object<'a>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<M: MapAccess<'de>>(self, mut map: M) -> Result<Self::Value, M::Error> {
+                let mut object = Object {
+                    values: [None; KEYS.len()],
+                };
+                while let Some(key) = map.next_key::<JsonStr<'de>>()? {
+                    match KEYS.iter().position(|k| *k == key.0) {
+                        Some(i) => {
+                            let value: &'de RawValue = map.next_value()?;
+                            if let Some(slot) = object.values.get_mut(i) {
+                                *slot = Some(value);
+                            }
+                        }
+                        None => {
+                            map.next_value::<IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(object)
+            }
+        }
+        deserializer.deserialize_map(V(core::marker::PhantomData))
+    }
 }
 
-/// The routing JSON inside a decrypted layer.
-#[derive(serde::Deserialize)]
-pub(crate) struct Routing<'a> {
-    #[serde(default)]
-    pub headers: Present,
-    #[serde(default)]
-    pub json: Option<bool>,
-    #[serde(default)]
-    pub base64: Option<bool>,
-    #[serde(borrow, default)]
-    pub host: Option<JsonStr<'a>>,
-    #[serde(borrow, default)]
-    pub target: Option<JsonStr<'a>>,
-    #[serde(default)]
-    pub port: Option<u16>,
-    #[serde(borrow, default)]
-    pub protocol: Option<JsonStr<'a>>,
-    #[serde(borrow, default)]
-    pub destination: Option<JsonStr<'a>>,
-    #[serde(borrow, default)]
-    pub ephemeral_key: Option<JsonStr<'a>>,
-    #[serde(borrow, default)]
-    pub enc_type: Option<JsonStr<'a>>,
-}
+impl Object<'_> {
+    /// `enc_type` if present (unknown names refused), else the absent default.
+    pub(crate) fn enc_type(&self) -> Result<EncType, OnionError> {
+        self.get::<JsonStr<'_>>("enc_type")?
+            .map_or(Ok(EncType::ABSENT_DEFAULT), |name| EncType::parse(&name.0))
+    }
 
-/// `enc_type` if present (unknown names refused), else the absent default.
-pub(crate) fn enc_type(value: Option<&JsonStr<'_>>) -> Result<EncType, OnionError> {
-    value.map_or(Ok(EncType::ABSENT_DEFAULT), |name| EncType::parse(&name.0))
-}
-
-/// A 32-byte key written as 64 hex characters (either case, as upstream's `from_hex`).
-pub(crate) fn key(value: &JsonStr<'_>) -> Result<[u8; 32], OnionError> {
-    metaless_identity::hex::decode_array(&value.0).map_err(|_| OnionError::InvalidKey)
+    /// A required 32-byte key written as 64 hex characters (either case, as upstream's
+    /// `from_hex`); `missing` is the error when it is absent.
+    pub(crate) fn key(
+        &self,
+        name: &'static str,
+        missing: OnionError,
+    ) -> Result<[u8; 32], OnionError> {
+        let text = self.get::<JsonStr<'_>>(name)?.ok_or(missing)?;
+        metaless_identity::hex::decode_array(&text.0).map_err(|_| OnionError::InvalidKey)
+    }
 }

@@ -8,7 +8,7 @@ use metaless_identity::wire::{Reader, Writer};
 use metaless_identity::{Keypair, X25519Secret};
 
 use crate::hop::LayerKey;
-use crate::json::{self, LayerMeta, Routing};
+use crate::json::{self, JsonStr, Object};
 use crate::limits::{MAX_LAYER_SIZE, MAX_ROUTING_JSON_SIZE};
 use crate::reply::ReplyContext;
 use crate::{EncType, HopError, OnionError, x25519};
@@ -115,15 +115,10 @@ pub fn decode_layer(body: &[u8]) -> Result<Layer<'_>, OnionError> {
             max: MAX_ROUTING_JSON_SIZE,
         });
     }
-    let meta: LayerMeta<'_> =
-        serde_json::from_slice(meta).map_err(|_| OnionError::InvalidJson("layer metadata"))?;
+    let meta = Object::parse(meta)?;
     // Upstream parses enc_type before looking for the key.
-    let enc_type = json::enc_type(meta.enc_type.as_ref())?;
-    let ephemeral_key = json::key(
-        meta.ephemeral_key
-            .as_ref()
-            .ok_or(OnionError::MissingEphemeralKey)?,
-    )?;
+    let enc_type = meta.enc_type()?;
+    let ephemeral_key = meta.key("ephemeral_key", OnionError::MissingEphemeralKey)?;
     Ok(Layer {
         ciphertext,
         ephemeral_key,
@@ -305,39 +300,28 @@ fn route(plaintext: &[u8]) -> Result<(usize, Route), OnionError> {
             max: MAX_ROUTING_JSON_SIZE,
         });
     }
-    let r: Routing<'_> =
-        serde_json::from_slice(routing).map_err(|_| OnionError::InvalidJson("routing"))?;
-    let route = if r.headers.0 {
+    let r = Object::parse(routing)?;
+    let text = |key: &'static str| -> Result<Option<String>, OnionError> {
+        Ok(r.get::<JsonStr<'_>>(key)?.map(|t| t.0.into_owned()))
+    };
+    let route = if r.has("headers") {
         Route::Deliver {
-            json: r.json.unwrap_or(false),
-            base64: r.base64.unwrap_or(true),
+            json: r.get("json")?.unwrap_or(false),
+            base64: r.get("base64")?.unwrap_or(true),
         }
-    } else if let Some(host) = r.host {
+    } else if let Some(host) = text("host")? {
         Route::Server {
-            host: host.0.into_owned(),
-            target: r
-                .target
-                .ok_or(OnionError::InvalidJson("server route without target"))?
-                .0
-                .into_owned(),
-            port: r.port.unwrap_or(443),
-            protocol: r
-                .protocol
-                .map_or_else(|| "https".to_string(), |p| p.0.into_owned()),
+            host,
+            target: text("target")?
+                .ok_or(OnionError::InvalidJson("server route without target"))?,
+            port: r.get("port")?.unwrap_or(443),
+            protocol: text("protocol")?.unwrap_or_else(|| "https".to_string()),
         }
     } else {
         Route::Forward {
-            next: json::key(
-                r.destination
-                    .as_ref()
-                    .ok_or(OnionError::InvalidJson("no destination"))?,
-            )?,
-            ephemeral: json::key(
-                r.ephemeral_key
-                    .as_ref()
-                    .ok_or(OnionError::MissingEphemeralKey)?,
-            )?,
-            enc: json::enc_type(r.enc_type.as_ref())?,
+            next: r.key("destination", OnionError::InvalidJson("no destination"))?,
+            ephemeral: r.key("ephemeral_key", OnionError::MissingEphemeralKey)?,
+            enc: r.enc_type()?,
         }
     };
     Ok((blob_len, route))

@@ -488,3 +488,37 @@ fn hop_errors_round_trip_through_status_and_text() {
         assert!(!err.to_string().contains(&"07".repeat(32)));
     }
 }
+
+#[test]
+fn keys_a_branch_does_not_read_are_ignored_and_the_last_duplicate_wins() {
+    // As upstream's nlohmann-based parsing: a forward route with junk under `json`/`port`
+    // forwards; a repeated key takes its last value.
+    let node = X25519Secret::from_bytes([0x38; 32]);
+    let next = "cd".repeat(32);
+    let eph = hex::encode(&X25519Secret::from_bytes([0x39; 32]).public_key());
+    let json = format!(
+        r#"{{"destination":"{}","destination":"{next}","ephemeral_key":"{eph}","json":"junk","port":"x","enc_type":"gcm"}}"#,
+        "ab".repeat(32)
+    );
+    let body = layer_around(&node, &framed(b"blob", &json), EncType::XChaCha20, None);
+    let Peeled::Forward {
+        next_ed25519,
+        enc_type,
+        ..
+    } = peel(&NodeKey::new(&node), &body).unwrap()
+    else {
+        panic!()
+    };
+    assert_eq!((next_ed25519, enc_type), ([0xcd; 32], EncType::AesGcm));
+
+    let body = layer_around(
+        &node,
+        &framed(b"p", r#"{"headers":"","host":7,"destination":[]}"#),
+        EncType::AesGcm,
+        None,
+    );
+    assert!(matches!(
+        peel(&NodeKey::new(&node), &body).unwrap(),
+        Peeled::Deliver(_)
+    ));
+}
