@@ -59,11 +59,17 @@ impl<T, C> core::fmt::Debug for Driver<T, C> {
 }
 
 impl<T: Transport + 'static, C: Clock> Driver<T, C> {
-    /// Wraps a client. The transport is shared with the requests in flight.
-    pub fn new(client: Client, transport: impl Into<Arc<T>>, clock: C) -> Self {
+    /// Wraps a client.
+    pub fn new(client: Client, transport: T, clock: C) -> Self {
+        Self::with_shared(client, Arc::new(transport), clock)
+    }
+
+    /// Wraps a client with a transport the caller keeps a handle on (to read its counters,
+    /// say); requests in flight share it.
+    pub fn with_shared(client: Client, transport: Arc<T>, clock: C) -> Self {
         Self {
             client,
-            transport: transport.into(),
+            transport,
             clock,
             inflight: Vec::new(),
         }
