@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::task::Poll;
 
 use crate::transport::{Clock, HttpResponse, RequestId, Transport, TransportError};
-use crate::{Client, Event};
+use crate::{Client, ClientError, Event, Incoming};
 
 type Pending = Pin<Box<dyn Future<Output = Result<HttpResponse, TransportError>>>>;
 
@@ -122,6 +122,36 @@ impl<T: Transport + 'static, C: Clock> Driver<T, C> {
             }
         }
         None
+    }
+
+    /// Sends and waits until a swarm member of the recipient stored the message: its hash, or
+    /// why not ([`ClientError::Failed`], or [`ClientError::TimedOut`] after `within_ms` — the
+    /// message then stays pending and keeps being retried while the driver runs).
+    /// Other events that arrive meanwhile are dropped.
+    pub async fn send_confirmed(
+        &mut self,
+        to: &metaless_identity::SessionId,
+        content: &metaless_envelope::Content,
+        within_ms: u64,
+    ) -> Result<String, ClientError> {
+        let id = self.send(to, content)?;
+        let done = |e: &Event| matches!(e, Event::Delivered { id: d, .. } | Event::Failed { id: d, .. } if *d == id);
+        match self.wait_for(within_ms, done).await {
+            Some(Event::Delivered { hash, .. }) => Ok(hash),
+            Some(Event::Failed { kind, .. }) => Err(ClientError::Failed(kind)),
+            _ => Err(ClientError::TimedOut),
+        }
+    }
+
+    /// Runs until a message arrives (returned) or `within_ms` pass. Other events are dropped.
+    pub async fn recv(&mut self, within_ms: u64) -> Option<Box<Incoming>> {
+        match self
+            .wait_for(within_ms, |e| matches!(e, Event::Received(_)))
+            .await
+        {
+            Some(Event::Received(m)) => Some(m),
+            _ => None,
+        }
     }
 
     /// One turn: hand out new requests, then wait for one answer or the next timer (bounded by

@@ -40,6 +40,12 @@ pub enum ClientError {
     /// No message with that hash was received (or it has no disappear-after-read timer).
     #[error("unknown message")]
     UnknownMessage,
+    /// The operation ended without success (see [`FailureKind`]).
+    #[error("failed: {0}")]
+    Failed(FailureKind),
+    /// The driver stopped waiting; the operation may still complete later.
+    #[error("timed out")]
+    TimedOut,
     /// A bootstrap file or seed list could not be used.
     #[error("bootstrap: {0}")]
     Bootstrap(String),
