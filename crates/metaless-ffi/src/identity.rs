@@ -57,6 +57,11 @@ impl metaless_identity {
     pub(crate) fn keys(&self) -> &Keypair {
         &self.keys
     }
+
+    /// A second key pair of the same account (`Keypair` is deliberately not `Clone`).
+    pub(crate) fn keypair(&self) -> Keypair {
+        Keypair::from_seed(&self.seed)
+    }
 }
 
 /// Creates a new account the way the Session apps do: 16 random bytes from the context's

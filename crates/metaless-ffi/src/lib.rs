@@ -27,10 +27,13 @@
 #![allow(non_camel_case_types)]
 
 mod buffer;
+mod client;
 mod consts;
 mod context;
 mod guard;
 mod identity;
+#[cfg(feature = "loopback")]
+mod loopback;
 mod msg;
 mod onion;
 mod ptr;
@@ -38,9 +41,12 @@ mod result;
 mod swarm;
 
 pub use buffer::*;
+pub use client::*;
 pub use consts::*;
 pub use context::*;
 pub use identity::*;
+#[cfg(feature = "loopback")]
+pub use loopback::*;
 pub use msg::*;
 pub use onion::*;
 pub use result::{metaless_result, metaless_result_name};

@@ -123,7 +123,7 @@ impl metaless_message_info {
         (info, received.content.as_text())
     }
 
-    fn empty() -> Self {
+    pub(crate) fn empty() -> Self {
         Self {
             sender: [0; METALESS_SESSION_ID_STR_LEN],
             sent_at_ms: 0,
