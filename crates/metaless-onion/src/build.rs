@@ -30,7 +30,7 @@ use crate::{EncType, OnionError, TAG_LEN};
 /// assert_eq!(hop.x25519(), node.x25519_public());
 /// assert_eq!(hop, Hop::new(node.ed25519_public(), node.x25519_public()));
 /// ```
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Hop {
     ed25519: [u8; 32],
     x25519: [u8; 32],
@@ -73,6 +73,15 @@ impl Hop {
     /// The same, consuming the secret.
     fn agree_consuming(&self, secret: EphemeralSecret) -> Result<Shared, OnionError> {
         self.agree(&secret)
+    }
+}
+
+impl core::fmt::Debug for Hop {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Hop")
+            .field("ed25519", &metaless_identity::hex::encode(&self.ed25519))
+            .field("x25519", &metaless_identity::hex::encode(&self.x25519))
+            .finish()
     }
 }
 
