@@ -79,13 +79,13 @@ pub struct metaless_service_node {
 
 /// A client: one account's sending, receiving, paths and retries. Opaque.
 ///
-/// Thread safety: `Send`, not `Sync` — call it from one thread at a time.
+/// Threads: one thread at a time (it may move between threads).
 pub struct metaless_client {
     inner: Client,
 }
 
 /// One request the client wants POSTed. Owned by the caller; its accessors return pointers
-/// into it, valid until `metaless_transmit_free`. Immutable: `Send` and `Sync`.
+/// into it, valid until `metaless_transmit_free`. Threads: any, concurrently (immutable).
 pub struct metaless_transmit {
     inner: Transmit,
     url: CString,
@@ -93,7 +93,7 @@ pub struct metaless_transmit {
 }
 
 /// Something the client reports. Owned by the caller; accessors return pointers into it,
-/// valid until `metaless_event_free`. Immutable: `Send` and `Sync`.
+/// valid until `metaless_event_free`. Threads: any, concurrently (immutable).
 pub struct metaless_event {
     inner: Event,
     hash: Option<CString>,

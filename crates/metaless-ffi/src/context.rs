@@ -74,8 +74,8 @@ impl CryptoRng for ContextRng {}
 
 /// Per-thread state of a caller: the last error and the random generator. Opaque to C.
 ///
-/// Thread safety: `Send`, not `Sync` — use a context from one thread at a time (one per thread
-/// is simplest). Handles are independent of the context that created them.
+/// Threads: one thread at a time (it may move between threads; one context per thread is
+/// simplest). Handles are independent of the context that created them.
 pub struct metaless_context {
     rng: ContextRng,
     last_code: metaless_result,

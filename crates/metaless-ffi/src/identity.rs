@@ -41,8 +41,7 @@ use crate::result::{FfiError, metaless_result};
 
 /// An account: its seed and the keys derived from it. Opaque; immutable after creation.
 ///
-/// Thread safety: `Send` and `Sync` — one identity may be used from several threads at once.
-/// The seed is wiped when the identity is freed.
+/// Threads: any, concurrently (immutable). The seed is wiped when the identity is freed.
 pub struct metaless_identity {
     seed: Seed,
     keys: Keypair,

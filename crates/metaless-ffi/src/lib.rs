@@ -26,19 +26,30 @@
 // The exported names are the C names.
 #![allow(non_camel_case_types)]
 
-mod buffer;
-mod client;
-mod consts;
-mod context;
+// Module order is the header's order: the boundary itself, then each function group.
 mod guard;
+mod ptr;
+
+mod result;
+
+mod context;
+
+mod buffer;
+
+mod consts;
+
 mod identity;
+
+mod onion;
+
+mod msg;
+
+mod swarm;
+
+mod client;
+
 #[cfg(feature = "loopback")]
 mod loopback;
-mod msg;
-mod onion;
-mod ptr;
-mod result;
-mod swarm;
 
 pub use buffer::*;
 pub use client::*;

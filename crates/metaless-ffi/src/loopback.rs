@@ -120,7 +120,7 @@ pub const METALESS_LOOPBACK_MAX_NODES: usize = 256;
 
 /// An in-process network of service nodes in virtual time. Opaque.
 ///
-/// Thread safety: `Send`, not `Sync` — one thread at a time.
+/// Threads: one thread at a time (it may move between threads).
 pub struct metaless_loopback {
     net: LoopbackNet,
 }

@@ -84,24 +84,25 @@ pub struct metaless_hop {
 }
 
 /// What a client keeps to open the reply of one onion request (holds the reply secret, which
-/// never leaves it). Immutable: `Send` and `Sync`.
+/// never leaves it). Threads: any, concurrently (immutable).
 pub struct metaless_pending_response {
     inner: PendingResponse,
 }
 
-/// A node's X25519 secret key, given once and wiped on free. Immutable: `Send` and `Sync`.
+/// A node's X25519 secret key, given once and wiped on free. Threads: any, concurrently
+/// (immutable).
 pub struct metaless_node_key {
     secret: X25519Secret,
 }
 
-/// The reply key of one peeled layer, for the destination's answer. Immutable: `Send` and
-/// `Sync`.
+/// The reply key of one peeled layer, for the destination's answer. Threads: any,
+/// concurrently (immutable).
 pub struct metaless_reply_context {
     inner: ReplyContext,
 }
 
-/// What peeling one layer gave. Owned by the caller; `Send`, and `Sync` for the read-only
-/// accessors (but `metaless_peeled_take_reply` needs exclusive access).
+/// What peeling one layer gave. Owned by the caller. Threads: any, concurrently, for the
+/// read-only accessors; `metaless_peeled_take_reply` needs it to itself.
 pub struct metaless_peeled {
     outcome: Outcome,
 }

@@ -5,6 +5,12 @@
 //! this enum and that table agree). Codes are grouped by tens: 0–19 caller mistakes and the
 //! boundary itself, 20s identity, 30s crypto and decoding, 40s onion, 50s swarm, 60s client,
 //! 90s transport.
+//!
+//! ```
+//! use metaless_ffi::metaless_result;
+//! assert_eq!(metaless_result::METALESS_RESULT_OK as u32, 0);
+//! assert_eq!(metaless_result::METALESS_RESULT_DECRYPT_FAILED as u32, 30);
+//! ```
 
 use std::ffi::{CStr, c_char};
 
@@ -18,12 +24,6 @@ use crate::guard::ffi_guard;
 
 /// What a function did. `METALESS_RESULT_OK` is 0; every other value is a failure whose
 /// log-safe description `metaless_context_last_error` returns.
-///
-/// ```
-/// use metaless_ffi::metaless_result;
-/// assert_eq!(metaless_result::METALESS_RESULT_OK as u32, 0);
-/// assert_eq!(metaless_result::METALESS_RESULT_DECRYPT_FAILED as u32, 30);
-/// ```
 #[repr(C)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum metaless_result {
