@@ -315,6 +315,93 @@ fn stale_and_future_timestamps() {
     );
 }
 
+/// Upstream widens two windows for requests forwarded between swarm members (`recurse` false):
+/// `delete_all`'s timestamp and `expire_all`'s lower bound, to ±70 s. Nothing else changes.
+#[test]
+fn forwarded_requests_get_the_wider_window_where_upstream_gives_it() {
+    let k = keys(1);
+    let signer = Signer::session(&k);
+    for (offset, client_ok, forwarded_ok) in [
+        (-60_000i64, true, true),
+        (-65_000, false, true),
+        (-70_000, false, true),
+        (-70_001, false, false),
+        (65_000, false, true),
+        (70_001, false, false),
+    ] {
+        let ts = NOW.checked_add_signed(offset).unwrap();
+        let r = Request::delete_all(&signer, NamespaceOrAll::All, ts);
+        assert_eq!(
+            server::verify(&r, NOW).is_ok(),
+            client_ok,
+            "client {offset}"
+        );
+        match server::verify_forwarded(&r, NOW) {
+            Ok(()) => assert!(forwarded_ok, "forwarded {offset}"),
+            Err(e) => {
+                assert!(!forwarded_ok, "forwarded {offset}");
+                assert_eq!(
+                    (e.status, e.text.as_str()),
+                    (406, "delete_all timestamp too far from current time")
+                );
+            }
+        }
+    }
+    let past = Request::expire_all(&signer, NamespaceOrAll::All, NOW - 65_000);
+    assert_eq!(server::verify(&past, NOW).unwrap_err().status, 406);
+    server::verify_forwarded(&past, NOW).unwrap();
+    let e = server::verify_forwarded(
+        &Request::expire_all(&signer, NamespaceOrAll::All, NOW - 70_001),
+        NOW,
+    )
+    .unwrap_err();
+    assert_eq!(
+        (e.status, e.text.as_str()),
+        (406, "expire_all timestamp should be >= current time")
+    );
+    // The other signed windows stay at ±60 s when forwarded.
+    let stale = Request::Retrieve(Retrieve::signed(
+        &signer,
+        Namespace::Default,
+        None,
+        NOW - 65_000,
+    ));
+    assert_eq!(
+        server::verify_forwarded(&stale, NOW).unwrap_err().status,
+        406
+    );
+    let stale = signed_store(&k, Namespace::Contacts, NOW - 65_000);
+    assert_eq!(
+        server::verify_forwarded(&stale, NOW).unwrap_err().status,
+        406
+    );
+    // A forwarded request with a bad signature is still refused.
+    let mut p = params_of(&Request::delete_all(&signer, NamespaceOrAll::All, NOW));
+    p.insert("signature".into(), b64::encode(&[7u8; 64]).into());
+    let forged = server::parse_request(
+        json!({"method": "delete_all", "params": p})
+            .to_string()
+            .as_bytes(),
+    )
+    .unwrap();
+    assert_eq!(
+        server::verify_forwarded(&forged, NOW).unwrap_err().status,
+        401
+    );
+}
+
+/// The storage server's HTTP layer refuses an oversize body with 413 and the plain-text body
+/// `Request body too large` (`https.cpp`/`https_uws.cpp`), the text onion clients match on.
+#[test]
+fn oversize_body_is_refused_with_the_http_layer_text() {
+    let limit = metaless_swarm::limits::MAX_REQUEST_BODY;
+    let e = server::parse_request(&vec![b' '; limit + 1]).unwrap_err();
+    assert_eq!((e.status, e.text.as_str()), (413, "Request body too large"));
+    // At the limit the body is read (and here refused as JSON).
+    let e = server::parse_request(&vec![b' '; limit]).unwrap_err();
+    assert_eq!((e.status, e.text.as_str()), (400, "invalid json"));
+}
+
 #[test]
 fn store_rules() {
     let k = keys(1);

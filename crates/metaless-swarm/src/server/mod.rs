@@ -2,7 +2,8 @@
 //!
 //! 1. [`parse_request`] turns a request body into a typed [`Request`] or the exact 400 reply;
 //! 2. [`check_swarm`] answers 421 (with the right swarm) for accounts the node does not hold;
-//! 3. [`verify`] applies the method's TTL, clock and signature rules (403/406/401);
+//! 3. [`verify`] applies the method's TTL, clock and signature rules (403/406/401)
+//!    ([`verify_forwarded`] for a change a swarm peer replays);
 //! 4. the node does the storage work and builds its reply with [`SwarmReply`] and the
 //!    `*_reply`/`*_entry` functions, which produce the storage server's JSON shapes.
 //!
@@ -36,8 +37,8 @@ use thiserror::Error;
 use crate::limits::{MAX_REQUEST_BODY, RETRIEVE_MAX_SIZE};
 use crate::rpc::{Auth, NamespaceAction, Request, Retrieve};
 use crate::ttl::{
-    EXPIRE_PAST_TOLERANCE_MS, SIGNATURE_TOLERANCE_MS, STORE_TOLERANCE_MS, TTL_MAXIMUM_MS,
-    TTL_MAXIMUM_PRIVATE_MS, TTL_MINIMUM_MS,
+    EXPIRE_PAST_TOLERANCE_MS, SIGNATURE_TOLERANCE_FORWARDED_MS, SIGNATURE_TOLERANCE_MS,
+    STORE_TOLERANCE_MS, TTL_MAXIMUM_MS, TTL_MAXIMUM_PRIVATE_MS, TTL_MINIMUM_MS,
 };
 use crate::{UserPubkey, sig};
 
@@ -81,8 +82,8 @@ impl RpcError {
 /// Errors (all 400 unless noted): `invalid json`, ``invalid json: no `method` field``,
 /// ``invalid json: no `params` field``, `no method <name>` (also for the subaccount methods and
 /// `ifelse`, which this crate does not model), `invalid request: <reason>` with the storage
-/// server's reason; a body over [`MAX_REQUEST_BODY`] gets 413 `Payload Too Large` (ours: the
-/// storage server's HTTP layer caps bodies before the RPC handler sees them).
+/// server's reason; a body over [`MAX_REQUEST_BODY`] gets 413 `Request body too large` (the
+/// text the storage server's HTTP layer answers before the RPC handler sees such a body).
 ///
 /// ```
 /// use metaless_swarm::server::parse_request;
@@ -97,7 +98,7 @@ impl RpcError {
 /// ```
 pub fn parse_request(body: &[u8]) -> Result<Request, RpcError> {
     if body.len() > MAX_REQUEST_BODY {
-        return Err(RpcError::new(413, "Payload Too Large"));
+        return Err(RpcError::new(413, "Request body too large"));
     }
     let top: Value =
         serde_json::from_slice(body).map_err(|_| RpcError::bad_request("invalid json"))?;
@@ -160,6 +161,26 @@ fn within(ts: u64, now: u64, tolerance: u64) -> bool {
     ts >= now.saturating_sub(tolerance) && ts <= now.saturating_add(tolerance)
 }
 
+#[allow(clippy::too_many_arguments)]
+fn check_signed_within(
+    pubkey: &UserPubkey,
+    auth: &Auth,
+    message: &[u8],
+    ts: u64,
+    now_ms: u64,
+    tolerance_ms: u64,
+    stale_text: &str,
+    bad_sig_text: &str,
+) -> Result<(), RpcError> {
+    if !within(ts, now_ms, tolerance_ms) {
+        return Err(RpcError::new(406, stale_text));
+    }
+    if !verify_auth(pubkey, auth, message) {
+        return Err(RpcError::new(401, bad_sig_text));
+    }
+    Ok(())
+}
+
 fn check_signed(
     pubkey: &UserPubkey,
     auth: &Auth,
@@ -169,13 +190,16 @@ fn check_signed(
     stale_text: &str,
     bad_sig_text: &str,
 ) -> Result<(), RpcError> {
-    if !within(ts, now_ms, SIGNATURE_TOLERANCE_MS) {
-        return Err(RpcError::new(406, stale_text));
-    }
-    if !verify_auth(pubkey, auth, message) {
-        return Err(RpcError::new(401, bad_sig_text));
-    }
-    Ok(())
+    check_signed_within(
+        pubkey,
+        auth,
+        message,
+        ts,
+        now_ms,
+        SIGNATURE_TOLERANCE_MS,
+        stale_text,
+        bad_sig_text,
+    )
 }
 
 fn sig_only(
@@ -204,6 +228,34 @@ fn sig_only(
 /// assert_eq!((e.status, e.text.as_str()), (401, "retrieve: request signature required"));
 /// ```
 pub fn verify(request: &Request, now_ms: u64) -> Result<(), RpcError> {
+    verify_with(request, now_ms, SIGNATURE_TOLERANCE_MS)
+}
+
+/// [`verify`] for a request a swarm peer forwarded (upstream `recurse == false`): the
+/// `delete_all` timestamp window and the `expire_all` lower bound are ±70 s
+/// ([`SIGNATURE_TOLERANCE_FORWARDED_MS`]) instead of ±60 s, so that a change accepted by the
+/// entry node near the edge of its window is not refused by the peers it replays it on.
+/// Every other check is the same as for a client.
+///
+/// ```
+/// use metaless_identity::{Keypair, Seed};
+/// use metaless_swarm::{NamespaceOrAll, rpc::{Request, Signer}, server::{verify, verify_forwarded}};
+/// let keys = Keypair::from_seed(&Seed::from_bytes([6u8; 32]));
+/// let now = 1_700_000_000_000;
+/// let r = Request::delete_all(&Signer::session(&keys), NamespaceOrAll::All, now - 65_000);
+/// assert_eq!(verify(&r, now).unwrap_err().status, 406);
+/// assert!(verify_forwarded(&r, now).is_ok());
+/// ```
+pub fn verify_forwarded(request: &Request, now_ms: u64) -> Result<(), RpcError> {
+    verify_with(request, now_ms, SIGNATURE_TOLERANCE_FORWARDED_MS)
+}
+
+/// `recursive_tolerance_ms`: the window of the checks upstream widens for forwarded requests.
+fn verify_with(
+    request: &Request,
+    now_ms: u64,
+    recursive_tolerance_ms: u64,
+) -> Result<(), RpcError> {
     match request {
         Request::Store(s) => {
             let public = s.namespace.is_public_inbox();
@@ -265,12 +317,13 @@ pub fn verify(request: &Request, now_ms: u64) -> Result<(), RpcError> {
             &sig::delete(&d.messages),
             "delete_msgs signature verification failed",
         ),
-        Request::DeleteAll(a) => check_signed(
+        Request::DeleteAll(a) => check_signed_within(
             &a.pubkey,
             &a.auth,
             &sig::delete_all(a.namespace, a.value_ms),
             a.value_ms,
             now_ms,
+            recursive_tolerance_ms,
             "delete_all timestamp too far from current time",
             "delete_all signature verification failed",
         ),
@@ -288,7 +341,7 @@ pub fn verify(request: &Request, now_ms: u64) -> Result<(), RpcError> {
                 "delete_before signature verification failed",
             )
         }
-        Request::ExpireAll(a) => verify_expire_all(a, now_ms),
+        Request::ExpireAll(a) => verify_expire_all(a, now_ms, recursive_tolerance_ms),
         Request::Expire(e) => {
             if e.expiries_ms
                 .iter()
@@ -324,8 +377,8 @@ pub fn verify(request: &Request, now_ms: u64) -> Result<(), RpcError> {
     }
 }
 
-fn verify_expire_all(a: &NamespaceAction, now_ms: u64) -> Result<(), RpcError> {
-    if a.value_ms < now_ms.saturating_sub(SIGNATURE_TOLERANCE_MS) {
+fn verify_expire_all(a: &NamespaceAction, now_ms: u64, tolerance_ms: u64) -> Result<(), RpcError> {
+    if a.value_ms < now_ms.saturating_sub(tolerance_ms) {
         return Err(RpcError::new(
             406,
             "expire_all timestamp should be >= current time",
