@@ -13,7 +13,7 @@
 //!   Feature `loopback`: `loopback::LoopbackTransport` and the `loopback::Sim` harness over
 //!   metaless-node's in-process network.
 //! * [`Persistence`]: what must survive a restart (seed, pending sends, last hashes, seen
-//!   hashes); [`MemoryStore`] by default.
+//!   hashes); [`MemoryStore`] by default, `SqliteStore` with feature `sqlite`.
 //!
 //! The loop an app (or the driver) runs around the core:
 //!
@@ -64,10 +64,14 @@ mod transport;
 pub mod http;
 #[cfg(feature = "loopback")]
 pub mod loopback;
+#[cfg(feature = "sqlite")]
+mod sqlite;
 
 pub use client::{Client, Event, Id, Incoming, ONION_PATH, RPC_PATH, Route, SEED_PATH, Stats};
 pub use config::{Bootstrap, Config, MAINNET_SEEDS};
 pub use driver::Driver;
 pub use error::{ClientError, FailureKind};
 pub use persist::{MemoryStore, PendingSend, PersistError, Persistence};
+#[cfg(feature = "sqlite")]
+pub use sqlite::SqliteStore;
 pub use transport::{Clock, HttpResponse, RequestId, Target, Transmit, Transport, TransportError};
