@@ -1,13 +1,20 @@
-//! What every node knows about the testnet: the node list, swarm assignment per the network's
-//! rules, and the JSON forms (`get_swarm`, 421 bodies, `get_service_nodes`) built from it.
+//! What every node knows about the testnet: its node list. The network's rules over that list
+//! — swarm space, nearest swarm, the `get_swarm` / 421 / `get_service_nodes` JSON — are
+//! metaless-swarm's ([`metaless_swarm::NodeList`], [`metaless_swarm::SwarmIds`],
+//! [`metaless_swarm::server`]); this module keeps only the testnet's own facts about each node
+//! (its URL) next to the [`ServiceNode`] form those rules work on.
+
+use core::net::Ipv4Addr;
 
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use serde_json::Value;
 
-use metaless_identity::hex;
+use metaless_swarm::server::{self, ReplyBody};
+use metaless_swarm::{NodeList, ServiceNode, SwarmIds, UserPubkey, oxend_service_nodes_json};
 
-/// Swarm id of nodes that are not in any swarm (upstream `INVALID_SWARM_ID`).
-pub const INVALID_SWARM_ID: u64 = u64::MAX;
+pub use metaless_swarm::{INVALID_SWARM_ID, swarm_space};
+
+use crate::rpc::{HARDFORK, NODE_VERSION};
 
 /// One service node as the testnet lists it (public facts only).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -38,7 +45,32 @@ impl NodeInfo {
         format!("http://{}:{}", self.ip, self.port)
     }
 
-    /// The node's entry in swarm JSON (`get_swarm`, 421 bodies), with upstream's field names.
+    /// The node as metaless-swarm models it. A testnet node has one port, so it is both the
+    /// HTTPS storage port and the OMQ/QUIC port (which keeps its `active_nodes_bin` record
+    /// usable); its version is [`NODE_VERSION`]. An IP that is not IPv4 becomes `0.0.0.0`,
+    /// which clients skip as unreachable.
+    ///
+    /// ```
+    /// let n = metaless_node::NodeInfo { pubkey_ed25519: [1; 32], pubkey_x25519: [2; 32],
+    ///     swarm_id: 7, ip: "127.0.0.1".into(), port: 4000 };
+    /// let s = n.service_node();
+    /// assert_eq!((s.ip, s.storage_port, s.swarm_id, s.x25519), ([127, 0, 0, 1], 4000, 7, [2; 32]));
+    /// ```
+    pub fn service_node(&self) -> ServiceNode {
+        ServiceNode {
+            ed25519: self.pubkey_ed25519,
+            x25519: self.pubkey_x25519,
+            ip: self.ip.parse::<Ipv4Addr>().map_or([0; 4], |ip| ip.octets()),
+            storage_port: self.port,
+            omq_port: self.port,
+            swarm_id: self.swarm_id,
+            version: NODE_VERSION,
+            legacy: None,
+        }
+    }
+
+    /// The node's entry in swarm JSON (`get_swarm`, 421 bodies):
+    /// [`ServiceNode::to_swarm_json`].
     ///
     /// ```
     /// let n = metaless_node::NodeInfo { pubkey_ed25519: [1; 32], pubkey_x25519: [2; 32],
@@ -47,21 +79,11 @@ impl NodeInfo {
     /// assert_eq!(n.snode_json()["port"], "4000");
     /// ```
     pub fn snode_json(&self) -> Value {
-        let ed = hex::encode(&self.pubkey_ed25519);
-        json!({
-            "address": format!("{ed}.snode"),
-            "pubkey_legacy": ed,
-            "pubkey_x25519": hex::encode(&self.pubkey_x25519),
-            "pubkey_ed25519": ed,
-            "port": self.port.to_string(),
-            "port_https": self.port,
-            "port_omq": self.port,
-            "port_quic": self.port,
-            "ip": self.ip,
-        })
+        self.service_node().to_swarm_json()
     }
 
-    /// The node's entry in an oxend `get_service_nodes` result (what seed nodes return).
+    /// The node's entry in an oxend `get_service_nodes` result (what seed nodes return):
+    /// [`ServiceNode::to_oxend_json`].
     ///
     /// ```
     /// let n = metaless_node::NodeInfo { pubkey_ed25519: [1; 32], pubkey_x25519: [2; 32],
@@ -70,35 +92,12 @@ impl NodeInfo {
     /// assert_eq!(n.service_node_json()["swarm_id"], 7);
     /// ```
     pub fn service_node_json(&self) -> Value {
-        json!({
-            "public_ip": self.ip,
-            "storage_port": self.port,
-            "storage_lmq_port": self.port,
-            "pubkey_ed25519": hex::encode(&self.pubkey_ed25519),
-            "pubkey_x25519": hex::encode(&self.pubkey_x25519),
-            "swarm_id": self.swarm_id,
-        })
+        self.service_node().to_oxend_json()
     }
 }
 
-/// Swarm space position of an account: the 32 key bytes after the prefix as four big-endian
-/// u64 words, XORed.
-///
-/// ```
-/// let mut key = [0u8; 32];
-/// key[24..].copy_from_slice(&0x0123456789abcdefu64.to_be_bytes());
-/// assert_eq!(metaless_node::network::swarm_space(&key), 0x0123456789abcdef);
-/// ```
-pub fn swarm_space(key: &[u8; 32]) -> u64 {
-    key.chunks_exact(8).fold(0u64, |acc, word| {
-        let mut b = [0u8; 8];
-        b.copy_from_slice(word);
-        acc ^ u64::from_be_bytes(b)
-    })
-}
-
-/// The swarm for position `pos` among sorted, deduplicated `ids`: the nearest on the circle,
-/// ties to the left (lower, or across the wrap the largest). `None` when there are no swarms.
+/// The swarm for position `pos` among `ids`: [`SwarmIds::nearest`] (nearest on the circle,
+/// ties to the left). `None` when there are no swarms.
 ///
 /// ```
 /// use metaless_node::network::pick_swarm;
@@ -107,28 +106,17 @@ pub fn swarm_space(key: &[u8; 32]) -> u64 {
 /// assert_eq!(pick_swarm(&[], 1), None);
 /// ```
 pub fn pick_swarm(ids: &[u64], pos: u64) -> Option<u64> {
-    let first = *ids.first()?;
-    let last = *ids.last()?;
-    if ids.len() == 1 {
-        return Some(first);
-    }
-    let idx = ids.partition_point(|&id| id < pos);
-    let right = ids.get(idx).copied().unwrap_or(first);
-    let left = if idx == 0 || idx == ids.len() {
-        last
-    } else {
-        ids.get(idx - 1).copied().unwrap_or(last)
-    };
-    let dright = right.wrapping_sub(pos);
-    let dleft = pos.wrapping_sub(left);
-    Some(if dright < dleft { right } else { left })
+    SwarmIds::new(ids.iter().copied()).nearest(pos)
 }
 
-/// The testnet's node list, as every node (and the seed-node endpoints) knows it.
+/// The testnet's node list, as every node (and the seed-node endpoints) knows it: the
+/// [`NodeInfo`]s and, built once from them, the [`NodeList`] and [`SwarmIds`] that
+/// metaless-swarm's rules take.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct NetworkMap {
     nodes: Vec<NodeInfo>,
-    swarm_ids: Vec<u64>,
+    list: NodeList,
+    swarm_ids: SwarmIds,
 }
 
 impl NetworkMap {
@@ -143,14 +131,16 @@ impl NetworkMap {
     /// assert_eq!(map.swarm_members(10).count(), 2);
     /// ```
     pub fn new(nodes: Vec<NodeInfo>) -> Self {
-        let mut swarm_ids: Vec<u64> = nodes
-            .iter()
-            .map(|n| n.swarm_id)
-            .filter(|&s| s != INVALID_SWARM_ID)
-            .collect();
-        swarm_ids.sort_unstable();
-        swarm_ids.dedup();
-        Self { nodes, swarm_ids }
+        let list = NodeList {
+            nodes: nodes.iter().map(NodeInfo::service_node).collect(),
+            skipped: 0,
+        };
+        let swarm_ids = list.swarm_ids();
+        Self {
+            nodes,
+            list,
+            swarm_ids,
+        }
     }
 
     /// Every node.
@@ -162,13 +152,23 @@ impl NetworkMap {
         &self.nodes
     }
 
+    /// The same nodes as metaless-swarm's [`NodeList`] (what the swarm check and the node-list
+    /// replies are computed from).
+    ///
+    /// ```
+    /// assert!(metaless_node::NetworkMap::default().node_list().nodes.is_empty());
+    /// ```
+    pub fn node_list(&self) -> &NodeList {
+        &self.list
+    }
+
     /// Sorted swarm ids.
     ///
     /// ```
     /// assert!(metaless_node::NetworkMap::default().swarm_ids().is_empty());
     /// ```
     pub fn swarm_ids(&self) -> &[u64] {
-        &self.swarm_ids
+        self.swarm_ids.as_slice()
     }
 
     /// The node with this Ed25519 key.
@@ -180,13 +180,14 @@ impl NetworkMap {
         self.nodes.iter().find(|n| &n.pubkey_ed25519 == ed25519)
     }
 
-    /// The swarm an account key (32 bytes after the prefix) belongs to.
+    /// The swarm an account key (32 bytes after the prefix) belongs to
+    /// ([`SwarmIds::swarm_for`]).
     ///
     /// ```
     /// assert_eq!(metaless_node::NetworkMap::default().swarm_for(&[0; 32]), None);
     /// ```
     pub fn swarm_for(&self, account_key: &[u8; 32]) -> Option<u64> {
-        pick_swarm(&self.swarm_ids, swarm_space(account_key))
+        self.swarm_ids.swarm_for(account_key)
     }
 
     /// Members of a swarm.
@@ -198,32 +199,37 @@ impl NetworkMap {
         self.nodes.iter().filter(move |n| n.swarm_id == swarm_id)
     }
 
-    /// Swarm JSON for an account (the `get_swarm` reply and the 421 body, without `t`/`hf`).
+    /// Swarm JSON for an account: the body of [`server::get_swarm_reply`] without `t`/`hf`.
     ///
     /// ```
     /// let v = metaless_node::NetworkMap::default().swarm_json(&[0; 32]);
     /// assert_eq!(v["swarm"], "ffffffffffffffff");
     /// ```
     pub fn swarm_json(&self, account_key: &[u8; 32]) -> Value {
-        match self.swarm_for(account_key) {
-            Some(id) => json!({
-                "snodes": self.swarm_members(id).map(NodeInfo::snode_json).collect::<Vec<_>>(),
-                "swarm": format!("{id:x}"),
-            }),
-            None => json!({ "snodes": [], "swarm": format!("{INVALID_SWARM_ID:x}") }),
+        let account = UserPubkey::new(0x05, *account_key);
+        let mut body = match server::get_swarm_reply(&account, &self.list, 0, HARDFORK).body {
+            ReplyBody::Json(v) => v,
+            _ => Value::Null,
+        };
+        if let Value::Object(m) = &mut body {
+            m.remove("t");
+            m.remove("hf");
         }
+        body
     }
 
-    /// The oxend `get_service_nodes` result: every node's public facts.
+    /// The oxend `get_service_nodes` result (`{"service_node_states": [...]}`): the `result`
+    /// of [`oxend_service_nodes_json`].
     ///
     /// ```
     /// let v = metaless_node::NetworkMap::default().service_nodes_json();
     /// assert!(v["service_node_states"].as_array().unwrap().is_empty());
     /// ```
     pub fn service_nodes_json(&self) -> Value {
-        json!({
-            "service_node_states": self.nodes.iter().map(NodeInfo::service_node_json).collect::<Vec<_>>(),
-        })
+        match oxend_service_nodes_json(&self.list.nodes, 0, HARDFORK) {
+            Value::Object(mut m) => m.remove("result").unwrap_or(Value::Null),
+            _ => Value::Null,
+        }
     }
 
     /// Replaces the swarm of one node (fault injection: a reshuffle makes accounts move).

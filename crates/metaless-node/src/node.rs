@@ -12,9 +12,10 @@ use metaless_identity::{Keypair, hex};
 
 use crate::limits::{MAX_OBSERVATIONS, MAX_ONION_HOPS, MAX_REQUEST_BODY_SIZE};
 use crate::network::{NetworkMap, NodeInfo};
-use crate::rpc::{RpcCtx, RpcResponse};
+use crate::rpc::RpcCtx;
 use crate::storage::Storage;
 use metaless_onion::{NodeKey, Peeled};
+use metaless_swarm::server::{Reply, ReplyBody};
 
 /// Path of onion requests.
 pub const ONION_PATH: &str = "/onion_req/v2";
@@ -106,13 +107,13 @@ impl Response {
         Self::text(502, reason)
     }
 
-    fn from_rpc(r: &RpcResponse, replicate: Vec<Replicate>) -> Self {
+    fn from_rpc(r: &Reply, replicate: Vec<Replicate>) -> Self {
         Self {
             status: r.status,
-            content_type: if r.is_json() {
-                "application/json"
-            } else {
-                "text/plain"
+            content_type: match r.body {
+                ReplyBody::Json(_) => "application/json",
+                ReplyBody::Text(_) => "text/plain",
+                ReplyBody::Binary(_) => "application/octet-stream",
             },
             body: r.body_bytes(),
             replicate,
@@ -408,7 +409,7 @@ impl Node {
         body: &[u8],
         forwarded: bool,
         obs: &mut Observation,
-    ) -> (RpcResponse, Vec<Replicate>) {
+    ) -> (Reply, Vec<Replicate>) {
         let mut ctx = RpcCtx {
             now_ms,
             me: &self.info,
@@ -424,8 +425,7 @@ impl Node {
         obs.method = ctx.seen_method.take();
         obs.account = ctx.seen_account.take();
         let mut repl = Vec::new();
-        for req in ctx.replicate {
-            let body = req.to_string().into_bytes();
+        for body in ctx.replicate {
             for peer in self.network.swarm_members(self.info.swarm_id) {
                 if peer.pubkey_ed25519 != self.info.pubkey_ed25519 {
                     repl.push(Replicate {
@@ -480,10 +480,8 @@ impl Node {
                 obs.kind = "deliver";
                 let (json, base64) = (delivery.wants_json(), delivery.wants_base64());
                 let (r, repl) = self.rpc(now_ms, delivery.payload(), false, obs);
-                let inner = json!({ "body": r.body_value(json), "status": r.status }).to_string();
-                let sealed = delivery
-                    .reply()
-                    .encrypt_response(inner.as_bytes(), &mut self.rng);
+                let inner = r.onion_plaintext(json);
+                let sealed = delivery.reply().encrypt_response(&inner, &mut self.rng);
                 let mut resp = sealed_response(sealed, base64);
                 resp.replicate = repl;
                 Action::Respond(resp)

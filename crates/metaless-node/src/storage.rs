@@ -140,13 +140,6 @@ fn dynamic_in(count: usize) -> String {
     s
 }
 
-fn clamp_hashes(hashes: &[String]) -> &[String] {
-    // Bounded so a request can never build an unbounded SQL statement.
-    hashes
-        .get(..hashes.len().min(MAX_HASHES_PER_REQUEST))
-        .unwrap_or(&[])
-}
-
 impl Storage {
     /// Opens (creating if needed) `dir/storage.db` with the given durability.
     ///
@@ -334,21 +327,24 @@ impl Storage {
         owner: &[u8; OWNER_LEN],
         hashes: &[String],
     ) -> Result<Vec<String>, NodeError> {
-        let hashes = clamp_hashes(hashes);
-        if hashes.is_empty() {
-            return Ok(Vec::new());
+        let tx = self.conn.transaction()?;
+        let mut deleted = Vec::new();
+        // Chunked so that no request builds an unbounded SQL statement.
+        for chunk in hashes.chunks(MAX_HASHES_PER_REQUEST) {
+            let sql = format!(
+                "DELETE FROM messages WHERE owner = ? AND hash IN ({}) RETURNING hash",
+                dynamic_in(chunk.len())
+            );
+            let mut values: Vec<Value> = Vec::with_capacity(chunk.len() + 1);
+            values.push(Value::Blob(owner.to_vec()));
+            values.extend(chunk.iter().map(|h| Value::Text(h.clone())));
+            let mut stmt = tx.prepare(&sql)?;
+            let rows = stmt
+                .query_map(params_from_iter(values), |r| r.get::<_, String>(0))?
+                .collect::<Result<Vec<_>, _>>()?;
+            deleted.extend(rows);
         }
-        let sql = format!(
-            "DELETE FROM messages WHERE owner = ? AND hash IN ({}) RETURNING hash",
-            dynamic_in(hashes.len())
-        );
-        let mut values: Vec<Value> = Vec::with_capacity(hashes.len() + 1);
-        values.push(Value::Blob(owner.to_vec()));
-        values.extend(hashes.iter().map(|h| Value::Text(h.clone())));
-        let mut stmt = self.conn.prepare(&sql)?;
-        let mut deleted = stmt
-            .query_map(params_from_iter(values), |r| r.get::<_, String>(0))?
-            .collect::<Result<Vec<_>, _>>()?;
+        tx.commit()?;
         deleted.sort();
         Ok(deleted)
     }
@@ -451,7 +447,6 @@ impl Storage {
         expiries: &[i64],
         mode: ExpiryMode,
     ) -> Result<Vec<(String, i64)>, NodeError> {
-        let hashes = clamp_hashes(hashes);
         if expiries.len() != 1 && expiries.len() != hashes.len() {
             return Ok(Vec::new());
         }
@@ -544,7 +539,7 @@ impl Storage {
         let mut stmt = self
             .conn
             .prepare_cached("SELECT expiry FROM messages WHERE hash = ?1 AND owner = ?2")?;
-        for hash in clamp_hashes(hashes) {
+        for hash in hashes {
             if let Some(expiry) = stmt
                 .query_row(params![hash, &owner[..]], |r| r.get::<_, i64>(0))
                 .optional()?

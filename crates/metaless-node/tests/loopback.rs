@@ -257,8 +257,19 @@ fn rpc_errors_use_the_network_codes_and_texts() {
             "store: signature required to store to namespace 2".into()
         )
     );
+    // A retrieve that still carries the other auth fields (`pubkey_ed25519`, `timestamp`) but
+    // no signature is refused by upstream's parser (`load_pk_signature`), before the handler.
     let mut req = retrieve_request(&acct, 0, None, now);
     req["params"].as_object_mut().unwrap().remove("signature");
+    assert_eq!(
+        json_post(&mut net, &n, &req),
+        (
+            400,
+            "invalid request: Required field 'signature' missing".into()
+        )
+    );
+    // A plain unsigned retrieve reaches the handler, which requires the signature.
+    let req = json!({"method":"retrieve","params":{"pubkey": acct.session_id().to_string()}});
     assert_eq!(
         json_post(&mut net, &n, &req),
         (401, "retrieve: request signature required".into())
