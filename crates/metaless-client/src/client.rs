@@ -270,6 +270,7 @@ pub struct Client {
     by_sent_at: BTreeMap<([u8; 32], u64), String>,
     poll_due: Option<u64>,
     refresh_due: u64,
+    last_fetch: u64,
     prune_due: u64,
     poll_node: Option<[u8; 32]>,
     seed_cursor: usize,
@@ -372,7 +373,9 @@ impl Client {
             read_timers: BTreeMap::new(),
             by_sent_at: BTreeMap::new(),
             poll_due: config.poll_interval_ms.map(|_| now_ms),
-            refresh_due: now_ms.saturating_add(config.node_refresh_ms),
+            // Without a node list the first fetch is due at once (see `assemble` below).
+            refresh_due: now_ms,
+            last_fetch: 0,
             prune_due: now_ms,
             poll_node: None,
             seed_cursor: 0,
@@ -383,6 +386,9 @@ impl Client {
         client.config.hops = client.config.hops.clamp(1, limits::MAX_HOPS);
         if let Bootstrap::Nodes(nodes) = &client.config.bootstrap {
             client.dir.add_nodes(nodes.clone());
+        }
+        if client.dir.len() > 0 {
+            client.refresh_due = now_ms.saturating_add(client.config.node_refresh_ms);
         }
         for pending in saved.pending {
             client.next_id = client.next_id.max(pending.id.0.saturating_add(1));
@@ -468,6 +474,17 @@ impl Client {
 
     /// Asks `to` to delete the message this account sent them at `sent_at_ms` (an unsend
     /// request: a message of its own, so [`Event::Delivered`] follows as for `send`).
+    ///
+    /// ```
+    /// # use metaless_client::{Bootstrap, Client, Config, Event, RequestId, TransportError};
+    /// # use metaless_identity::{Keypair, Seed};
+    /// # let mut client = Client::new(Keypair::from_seed(&Seed::from_bytes([1; 32])),
+    /// #     Config { poll_interval_ms: None, ..Config::testnet(Bootstrap::Seeds(vec![])) }, [0; 32], 1_000);
+    /// # let bob = Keypair::from_seed(&Seed::from_bytes([2; 32])).session_id();
+    /// let id = client.unsend(1_000, &bob, 999).unwrap();
+    /// assert_eq!(client.pending_sends(), 1);
+    /// # let _ = id;
+    /// ```
     pub fn unsend(
         &mut self,
         now_ms: u64,
@@ -484,6 +501,16 @@ impl Client {
     /// Marks a received message read. For a disappear-after-read message this shortens its
     /// expiry in the own swarm to now + its timer (an `expire` request); [`Event::Done`] follows
     /// for the returned id. `Ok(None)` when the expiry is already that short.
+    ///
+    /// ```
+    /// # use metaless_client::{Bootstrap, Client, Config, Event, RequestId, TransportError};
+    /// # use metaless_identity::{Keypair, Seed};
+    /// # let mut client = Client::new(Keypair::from_seed(&Seed::from_bytes([1; 32])),
+    /// #     Config { poll_interval_ms: None, ..Config::testnet(Bootstrap::Seeds(vec![])) }, [0; 32], 1_000);
+    /// # let bob = Keypair::from_seed(&Seed::from_bytes([2; 32])).session_id();
+    /// // Only messages received with a disappear-after-read timer can be marked read.
+    /// assert!(client.mark_read(1_000, &"A".repeat(43)).is_err());
+    /// ```
     pub fn mark_read(&mut self, now_ms: u64, hash: &str) -> Result<Option<Id>, ClientError> {
         let timer = *self
             .read_timers
@@ -507,6 +534,17 @@ impl Client {
     }
 
     /// Deletes messages from the own swarm ([`Event::Done`] follows).
+    ///
+    /// ```
+    /// # use metaless_client::{Bootstrap, Client, Config, Event, RequestId, TransportError};
+    /// # use metaless_identity::{Keypair, Seed};
+    /// # let mut client = Client::new(Keypair::from_seed(&Seed::from_bytes([1; 32])),
+    /// #     Config { poll_interval_ms: None, ..Config::testnet(Bootstrap::Seeds(vec![])) }, [0; 32], 1_000);
+    /// # let bob = Keypair::from_seed(&Seed::from_bytes([2; 32])).session_id();
+    /// let hash = "A".repeat(43);
+    /// assert!(client.delete(1_000, &[hash.as_str()]).is_ok());
+    /// assert!(client.delete(1_000, &["not a hash"]).is_err());
+    /// ```
     pub fn delete(&mut self, now_ms: u64, hashes: &[&str]) -> Result<Id, ClientError> {
         let hashes = hashes
             .iter()
@@ -516,6 +554,17 @@ impl Client {
     }
 
     /// Polls the own swarm now instead of at the next interval.
+    ///
+    /// ```
+    /// # use metaless_client::{Bootstrap, Client, Config, Event, RequestId, TransportError};
+    /// # use metaless_identity::{Keypair, Seed};
+    /// # let mut client = Client::new(Keypair::from_seed(&Seed::from_bytes([1; 32])),
+    /// #     Config { poll_interval_ms: None, ..Config::testnet(Bootstrap::Seeds(vec![])) }, [0; 32], 1_000);
+    /// # let bob = Keypair::from_seed(&Seed::from_bytes([2; 32])).session_id();
+    /// let before = client.pending_ops();
+    /// client.poll_now(1_000);
+    /// assert!(client.pending_ops() > before);
+    /// ```
     pub fn poll_now(&mut self, now_ms: u64) {
         if !self
             .ops
@@ -528,16 +577,45 @@ impl Client {
     }
 
     /// The next request to send, if any.
+    ///
+    /// ```
+    /// # use metaless_client::{Bootstrap, Client, Config, Event, RequestId, TransportError};
+    /// # use metaless_identity::{Keypair, Seed};
+    /// # let mut client = Client::new(Keypair::from_seed(&Seed::from_bytes([1; 32])),
+    /// #     Config { poll_interval_ms: None, ..Config::testnet(Bootstrap::Seeds(vec![])) }, [0; 32], 1_000);
+    /// # let bob = Keypair::from_seed(&Seed::from_bytes([2; 32])).session_id();
+    /// // No node is known and no seed is configured: nothing to send.
+    /// assert!(client.poll_transmit().is_none());
+    /// ```
     pub fn poll_transmit(&mut self) -> Option<Transmit> {
         self.transmits.pop_front()
     }
 
     /// The next event, if any.
+    ///
+    /// ```
+    /// # use metaless_client::{Bootstrap, Client, Config, Event, RequestId, TransportError};
+    /// # use metaless_identity::{Keypair, Seed};
+    /// # let mut client = Client::new(Keypair::from_seed(&Seed::from_bytes([1; 32])),
+    /// #     Config { poll_interval_ms: None, ..Config::testnet(Bootstrap::Seeds(vec![])) }, [0; 32], 1_000);
+    /// # let bob = Keypair::from_seed(&Seed::from_bytes([2; 32])).session_id();
+    /// assert_eq!(client.poll_event(), Some(Event::NoNodes));
+    /// ```
     pub fn poll_event(&mut self) -> Option<Event> {
         self.events.pop_front()
     }
 
     /// When [`handle_timeout`](Self::handle_timeout) next wants calling (local ms), if ever.
+    ///
+    /// ```
+    /// # use metaless_client::{Bootstrap, Client, Config, Event, RequestId, TransportError};
+    /// # use metaless_identity::{Keypair, Seed};
+    /// # let mut client = Client::new(Keypair::from_seed(&Seed::from_bytes([1; 32])),
+    /// #     Config { poll_interval_ms: None, ..Config::testnet(Bootstrap::Seeds(vec![])) }, [0; 32], 1_000);
+    /// # let bob = Keypair::from_seed(&Seed::from_bytes([2; 32])).session_id();
+    /// client.poll_now(1_000);
+    /// assert!(client.poll_timeout().is_some_and(|t| t > 1_000));
+    /// ```
     pub fn poll_timeout(&self) -> Option<u64> {
         let mut next = self.inflight.values().map(|f| f.deadline).min();
         let mut at = |t: u64| next = Some(next.map_or(t, |n| n.min(t)));
@@ -554,14 +632,22 @@ impl Client {
         if let Some(t) = self.poll_due {
             at(t);
         }
-        if self.dir.len() > 0 {
-            at(self.refresh_due);
-        }
+        at(self.refresh_due);
         next
     }
 
     /// Time has reached `now_ms`: requests past their deadline fail, due retries and polls
     /// start.
+    ///
+    /// ```
+    /// # use metaless_client::{Bootstrap, Client, Config, Event, RequestId, TransportError};
+    /// # use metaless_identity::{Keypair, Seed};
+    /// # let mut client = Client::new(Keypair::from_seed(&Seed::from_bytes([1; 32])),
+    /// #     Config { poll_interval_ms: None, ..Config::testnet(Bootstrap::Seeds(vec![])) }, [0; 32], 1_000);
+    /// # let bob = Keypair::from_seed(&Seed::from_bytes([2; 32])).session_id();
+    /// client.handle_timeout(2_000);
+    /// assert_eq!(client.in_flight(), 0);
+    /// ```
     pub fn handle_timeout(&mut self, now_ms: u64) {
         let expired: Vec<RequestId> = self
             .inflight
@@ -577,6 +663,17 @@ impl Client {
 
     /// The transport's answer to the [`Transmit`] with this id (late answers to requests that
     /// already timed out are ignored).
+    ///
+    /// ```
+    /// # use metaless_client::{Bootstrap, Client, Config, Event, RequestId, TransportError};
+    /// # use metaless_identity::{Keypair, Seed};
+    /// # let mut client = Client::new(Keypair::from_seed(&Seed::from_bytes([1; 32])),
+    /// #     Config { poll_interval_ms: None, ..Config::testnet(Bootstrap::Seeds(vec![])) }, [0; 32], 1_000);
+    /// # let bob = Keypair::from_seed(&Seed::from_bytes([2; 32])).session_id();
+    /// // An answer to a request the client does not know is ignored.
+    /// client.handle_response(1_000, RequestId(99), Err(TransportError::Timeout));
+    /// assert_eq!(client.in_flight(), 0);
+    /// ```
     pub fn handle_response(
         &mut self,
         now_ms: u64,
@@ -588,6 +685,16 @@ impl Client {
     }
 
     /// Sends not yet acknowledged by a swarm member.
+    ///
+    /// ```
+    /// # use metaless_client::{Bootstrap, Client, Config, Event, RequestId, TransportError};
+    /// # use metaless_identity::{Keypair, Seed};
+    /// # let mut client = Client::new(Keypair::from_seed(&Seed::from_bytes([1; 32])),
+    /// #     Config { poll_interval_ms: None, ..Config::testnet(Bootstrap::Seeds(vec![])) }, [0; 32], 1_000);
+    /// # let bob = Keypair::from_seed(&Seed::from_bytes([2; 32])).session_id();
+    /// client.send(1_000, &bob, &metaless_envelope::Content::text("hi")).unwrap();
+    /// assert_eq!(client.pending_sends(), 1);
+    /// ```
     pub fn pending_sends(&self) -> usize {
         self.ops
             .values()
@@ -596,41 +703,113 @@ impl Client {
     }
 
     /// Operations not yet finished (sends, polls, expiries, deletes, node fetches).
+    ///
+    /// ```
+    /// # use metaless_client::{Bootstrap, Client, Config, Event, RequestId, TransportError};
+    /// # use metaless_identity::{Keypair, Seed};
+    /// # let mut client = Client::new(Keypair::from_seed(&Seed::from_bytes([1; 32])),
+    /// #     Config { poll_interval_ms: None, ..Config::testnet(Bootstrap::Seeds(vec![])) }, [0; 32], 1_000);
+    /// # let bob = Keypair::from_seed(&Seed::from_bytes([2; 32])).session_id();
+    /// assert_eq!(client.pending_ops(), 0);
+    /// ```
     pub fn pending_ops(&self) -> usize {
         self.ops.len()
     }
 
     /// The current onion paths, guard first.
+    ///
+    /// ```
+    /// # use metaless_client::{Bootstrap, Client, Config, Event, RequestId, TransportError};
+    /// # use metaless_identity::{Keypair, Seed};
+    /// # let mut client = Client::new(Keypair::from_seed(&Seed::from_bytes([1; 32])),
+    /// #     Config { poll_interval_ms: None, ..Config::testnet(Bootstrap::Seeds(vec![])) }, [0; 32], 1_000);
+    /// # let bob = Keypair::from_seed(&Seed::from_bytes([2; 32])).session_id();
+    /// assert!(client.paths().is_empty());
+    /// ```
     pub fn paths(&self) -> Vec<Vec<[u8; 32]>> {
         self.dir.paths().iter().map(|p| p.hops.clone()).collect()
     }
 
     /// The guard node every path starts with (while it works).
+    ///
+    /// ```
+    /// # use metaless_client::{Bootstrap, Client, Config, Event, RequestId, TransportError};
+    /// # use metaless_identity::{Keypair, Seed};
+    /// # let mut client = Client::new(Keypair::from_seed(&Seed::from_bytes([1; 32])),
+    /// #     Config { poll_interval_ms: None, ..Config::testnet(Bootstrap::Seeds(vec![])) }, [0; 32], 1_000);
+    /// # let bob = Keypair::from_seed(&Seed::from_bytes([2; 32])).session_id();
+    /// assert_eq!(client.guard(), None);
+    /// ```
     pub fn guard(&self) -> Option<[u8; 32]> {
         self.dir.guards().first().copied()
     }
 
     /// Network time minus local time, as learned from node replies.
+    ///
+    /// ```
+    /// # use metaless_client::{Bootstrap, Client, Config, Event, RequestId, TransportError};
+    /// # use metaless_identity::{Keypair, Seed};
+    /// # let mut client = Client::new(Keypair::from_seed(&Seed::from_bytes([1; 32])),
+    /// #     Config { poll_interval_ms: None, ..Config::testnet(Bootstrap::Seeds(vec![])) }, [0; 32], 1_000);
+    /// # let bob = Keypair::from_seed(&Seed::from_bytes([2; 32])).session_id();
+    /// assert_eq!(client.clock_offset_ms(), 0);
+    /// ```
     pub fn clock_offset_ms(&self) -> i64 {
         self.clock.offset
     }
 
     /// Network time at local time `now_ms`.
+    ///
+    /// ```
+    /// # use metaless_client::{Bootstrap, Client, Config, Event, RequestId, TransportError};
+    /// # use metaless_identity::{Keypair, Seed};
+    /// # let mut client = Client::new(Keypair::from_seed(&Seed::from_bytes([1; 32])),
+    /// #     Config { poll_interval_ms: None, ..Config::testnet(Bootstrap::Seeds(vec![])) }, [0; 32], 1_000);
+    /// # let bob = Keypair::from_seed(&Seed::from_bytes([2; 32])).session_id();
+    /// assert_eq!(client.network_now(5_000), 5_000);
+    /// ```
     pub fn network_now(&self, now_ms: u64) -> u64 {
         self.clock.now(now_ms)
     }
 
     /// Service nodes known.
+    ///
+    /// ```
+    /// # use metaless_client::{Bootstrap, Client, Config, Event, RequestId, TransportError};
+    /// # use metaless_identity::{Keypair, Seed};
+    /// # let mut client = Client::new(Keypair::from_seed(&Seed::from_bytes([1; 32])),
+    /// #     Config { poll_interval_ms: None, ..Config::testnet(Bootstrap::Seeds(vec![])) }, [0; 32], 1_000);
+    /// # let bob = Keypair::from_seed(&Seed::from_bytes([2; 32])).session_id();
+    /// assert_eq!(client.known_nodes(), 0);
+    /// ```
     pub fn known_nodes(&self) -> usize {
         self.dir.len()
     }
 
     /// Counters.
+    ///
+    /// ```
+    /// # use metaless_client::{Bootstrap, Client, Config, Event, RequestId, TransportError};
+    /// # use metaless_identity::{Keypair, Seed};
+    /// # let mut client = Client::new(Keypair::from_seed(&Seed::from_bytes([1; 32])),
+    /// #     Config { poll_interval_ms: None, ..Config::testnet(Bootstrap::Seeds(vec![])) }, [0; 32], 1_000);
+    /// # let bob = Keypair::from_seed(&Seed::from_bytes([2; 32])).session_id();
+    /// assert_eq!(client.stats().requests, 0);
+    /// ```
     pub fn stats(&self) -> Stats {
         self.stats
     }
 
     /// Requests handed out and not yet answered.
+    ///
+    /// ```
+    /// # use metaless_client::{Bootstrap, Client, Config, Event, RequestId, TransportError};
+    /// # use metaless_identity::{Keypair, Seed};
+    /// # let mut client = Client::new(Keypair::from_seed(&Seed::from_bytes([1; 32])),
+    /// #     Config { poll_interval_ms: None, ..Config::testnet(Bootstrap::Seeds(vec![])) }, [0; 32], 1_000);
+    /// # let bob = Keypair::from_seed(&Seed::from_bytes([2; 32])).session_id();
+    /// assert_eq!(client.in_flight(), 0);
+    /// ```
     pub fn in_flight(&self) -> usize {
         self.inflight.len()
     }
@@ -662,13 +841,14 @@ impl Client {
     }
 
     fn drive(&mut self, now: u64) {
-        if (self.dir.len() == 0 || now >= self.refresh_due)
+        if now >= self.refresh_due
             && !self
                 .ops
                 .values()
                 .any(|op| matches!(op.kind, OpKind::FetchNodes))
         {
             self.refresh_due = now.saturating_add(self.config.node_refresh_ms);
+            self.last_fetch = now;
             self.internal(OpKind::FetchNodes, now);
         }
         if let Some(due) = self.poll_due
@@ -877,13 +1057,12 @@ impl Client {
             op.stalled = true;
             op.not_before = now.saturating_add(self.config.retry_max_ms);
         }
-        if !self
-            .ops
-            .values()
-            .any(|op| matches!(op.kind, OpKind::FetchNodes))
-        {
-            self.internal(OpKind::FetchNodes, now);
-        }
+        // Fetch the node list again, at most once per `retry_max_ms`.
+        let soonest = self
+            .last_fetch
+            .saturating_add(self.config.retry_max_ms)
+            .max(now);
+        self.refresh_due = self.refresh_due.min(soonest);
     }
 
     fn base_url(&self, node: &metaless_swarm::ServiceNode) -> String {
@@ -1032,10 +1211,7 @@ impl Client {
                     now,
                 );
             }
-            _ => {
-                self.events.push_back(Event::NoNodes);
-                self.finish(key, now, None);
-            }
+            _ => self.finish(key, now, Some(FailureKind::NoNodes)),
         }
     }
 

@@ -307,3 +307,31 @@ fn path_hops_are_distinct_and_outside_the_destination_swarm() {
         }
     }
 }
+
+#[test]
+fn no_node_source_waits_instead_of_spinning() {
+    let config = Config::testnet(Bootstrap::Seeds(vec![]));
+    let mut c = Client::new(
+        Keypair::from_seed(&Seed::from_bytes([1; 32])),
+        config,
+        [1; 32],
+        T0,
+    );
+    let bob = Keypair::from_seed(&Seed::from_bytes([2; 32])).session_id();
+    c.send(T0, &bob, &Content::text("waits")).unwrap();
+    let (mut now, mut wakeups, mut no_nodes) = (T0, 0, 0);
+    while now < T0 + 60_000 {
+        no_nodes += events(&mut c)
+            .iter()
+            .filter(|e| **e == Event::NoNodes)
+            .count();
+        let t = c.poll_timeout().unwrap();
+        assert!(t > now, "the next wake-up is in the future");
+        now = t;
+        c.handle_timeout(now);
+        wakeups += 1;
+    }
+    assert!(wakeups <= 30, "{wakeups} wake-ups in a minute");
+    assert!((1..=7).contains(&no_nodes), "{no_nodes} NoNodes events");
+    assert_eq!(c.pending_sends(), 1, "the message is kept");
+}
