@@ -66,6 +66,24 @@ impl<T: Transport + 'static, C: Clock> Driver<T, C> {
 
     /// Wraps a client with a transport the caller keeps a handle on (to read its counters,
     /// say); requests in flight share it.
+    ///
+    /// ```
+    /// # use metaless_client::loopback::{LoopbackClock, LoopbackTransport};
+    /// # use metaless_client::{Bootstrap, Client, Config, Driver, Event};
+    /// # use metaless_identity::{Keypair, Seed};
+    /// # use metaless_node::loopback::{LoopbackConfig, LoopbackNet};
+    /// # let transport = LoopbackTransport::new(LoopbackNet::new(LoopbackConfig { nodes: 8, swarms: 2, ..Default::default() }).unwrap());
+    /// # let clock = LoopbackClock::new(&transport);
+    /// # let config = Config::testnet(Bootstrap::Nodes(transport.service_nodes()));
+    /// # let keys = |b| Keypair::from_seed(&Seed::from_bytes([b; 32]));
+    /// # fn block_on<F: std::future::Future>(f: F) -> F::Output {
+    /// #     tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(f)
+    /// # }
+    /// let shared = std::sync::Arc::new(transport.clone());
+    /// let mut d = Driver::with_shared(Client::new(keys(1), config, [1; 32], clock.now()), shared.clone(), clock);
+    /// assert_eq!(d.client().pending_sends(), 0);
+    /// assert!(std::sync::Arc::strong_count(&shared) >= 2);
+    /// ```
     pub fn with_shared(client: Client, transport: Arc<T>, clock: C) -> Self {
         Self {
             client,
@@ -81,6 +99,22 @@ impl<T: Transport + 'static, C: Clock> Driver<T, C> {
     }
 
     /// Local time now.
+    ///
+    /// ```
+    /// # use metaless_client::loopback::{LoopbackClock, LoopbackTransport};
+    /// # use metaless_client::{Bootstrap, Client, Config, Driver, Event};
+    /// # use metaless_identity::{Keypair, Seed};
+    /// # use metaless_node::loopback::{LoopbackConfig, LoopbackNet};
+    /// # let transport = LoopbackTransport::new(LoopbackNet::new(LoopbackConfig { nodes: 8, swarms: 2, ..Default::default() }).unwrap());
+    /// # let clock = LoopbackClock::new(&transport);
+    /// # let config = Config::testnet(Bootstrap::Nodes(transport.service_nodes()));
+    /// # let keys = |b| Keypair::from_seed(&Seed::from_bytes([b; 32]));
+    /// # fn block_on<F: std::future::Future>(f: F) -> F::Output {
+    /// #     tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(f)
+    /// # }
+    /// let d = Driver::new(Client::new(keys(1), config, [1; 32], clock.now()), transport, clock.clone());
+    /// assert_eq!(d.now(), clock.now());
+    /// ```
     pub fn now(&self) -> u64 {
         self.clock.now_ms()
     }
@@ -96,6 +130,25 @@ impl<T: Transport + 'static, C: Clock> Driver<T, C> {
     }
 
     /// Runs the network until the core has an event, or until local time `deadline_ms`.
+    ///
+    /// ```
+    /// # use metaless_client::loopback::{LoopbackClock, LoopbackTransport};
+    /// # use metaless_client::{Bootstrap, Client, Config, Driver, Event};
+    /// # use metaless_identity::{Keypair, Seed};
+    /// # use metaless_node::loopback::{LoopbackConfig, LoopbackNet};
+    /// # let transport = LoopbackTransport::new(LoopbackNet::new(LoopbackConfig { nodes: 8, swarms: 2, ..Default::default() }).unwrap());
+    /// # let clock = LoopbackClock::new(&transport);
+    /// # let config = Config::testnet(Bootstrap::Nodes(transport.service_nodes()));
+    /// # let keys = |b| Keypair::from_seed(&Seed::from_bytes([b; 32]));
+    /// # fn block_on<F: std::future::Future>(f: F) -> F::Output {
+    /// #     tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(f)
+    /// # }
+    /// let mut d = Driver::new(Client::new(keys(1), config, [1; 32], clock.now()), transport, clock.clone());
+    /// let deadline = clock.now() + 5_000;
+    /// // The first paths are built while polling the own swarm.
+    /// let first = block_on(d.next_event_until(deadline));
+    /// assert!(matches!(first, Some(Event::PathRebuilt { .. })));
+    /// ```
     pub async fn next_event_until(&mut self, deadline_ms: u64) -> Option<Event> {
         loop {
             if let Some(event) = self.client.poll_event() {
@@ -128,6 +181,27 @@ impl<T: Transport + 'static, C: Clock> Driver<T, C> {
     /// why not ([`ClientError::Failed`], or [`ClientError::TimedOut`] after `within_ms` — the
     /// message then stays pending and keeps being retried while the driver runs).
     /// Other events that arrive meanwhile are dropped.
+    ///
+    /// ```
+    /// # use metaless_client::loopback::{LoopbackClock, LoopbackTransport};
+    /// # use metaless_client::{Bootstrap, Client, Config, Driver, Event};
+    /// # use metaless_identity::{Keypair, Seed};
+    /// # use metaless_node::loopback::{LoopbackConfig, LoopbackNet};
+    /// # let transport = LoopbackTransport::new(LoopbackNet::new(LoopbackConfig { nodes: 8, swarms: 2, ..Default::default() }).unwrap());
+    /// # let clock = LoopbackClock::new(&transport);
+    /// # let config = Config::testnet(Bootstrap::Nodes(transport.service_nodes()));
+    /// # let keys = |b| Keypair::from_seed(&Seed::from_bytes([b; 32]));
+    /// # fn block_on<F: std::future::Future>(f: F) -> F::Output {
+    /// #     tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(f)
+    /// # }
+    /// let mut alice = Driver::new(Client::new(keys(1), config.clone(), [1; 32], clock.now()), transport.clone(), clock.clone());
+    /// let mut bob = Driver::new(Client::new(keys(2), config, [2; 32], clock.now()), transport, clock);
+    /// let to = bob.client().session_id();
+    /// let hash = block_on(alice.send_confirmed(&to, &metaless_envelope::Content::text("hi"), 30_000)).unwrap();
+    /// let got = block_on(bob.recv(30_000)).unwrap();
+    /// assert_eq!(got.hash, hash);
+    /// assert_eq!(got.message.content.as_text(), Some("hi"));
+    /// ```
     pub async fn send_confirmed(
         &mut self,
         to: &metaless_identity::SessionId,

@@ -138,7 +138,8 @@ impl Clock for LoopbackClock {
 }
 
 /// Many clients on one [`LoopbackNet`], run synchronously in virtual time: the `Pair` harness
-/// of this crate. Each client may have its own clock skew.
+/// of this crate. Each client may have its own clock skew. Clients are named by the index
+/// [`Sim::add`] returns; the accessors panic on an index it never returned (test code).
 ///
 /// ```
 /// use metaless_client::loopback::Sim;
