@@ -1,8 +1,6 @@
 //! The sans-IO node core: one request in, one [`Action`] out. No sockets, no clock, no global
 //! randomness — the driver (HTTP server or `LoopbackNet`) passes time in and carries actions out.
 
-use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD;
 use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng;
 use serde::Serialize;
@@ -536,7 +534,7 @@ fn sealed_response(sealed: Result<Vec<u8>, metaless_onion::OnionError>, base64: 
         Ok(ct) if base64 => Response {
             status: 200,
             content_type: "text/plain",
-            body: STANDARD.encode(ct).into_bytes(),
+            body: metaless_swarm::b64::encode(&ct).into_bytes(),
             replicate: Vec::new(),
         },
         Ok(ct) => Response {

@@ -1,15 +1,15 @@
 //! Client-side helpers for the node's own tests, load figure and demos: build an onion request
-//! to a node destination, open its reply, and sign storage RPC bodies. Applications use
-//! `metaless-onion` / `metaless-swarm` / `metaless-client`; this module exists so the node can be
-//! exercised without depending on them.
+//! to a node destination (with `metaless-onion`), open its reply, and sign storage RPC bodies
+//! (with `metaless-swarm`'s request types). Applications use `metaless-client`; this module
+//! exists so the node can be exercised without depending on it.
 
-use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD;
 use rand_core::{CryptoRng, RngCore};
 use serde_json::{Value, json};
 
-use metaless_identity::{Keypair, hex};
+use metaless_identity::Keypair;
 use metaless_onion::{Destination, EncType, Hop};
+use metaless_swarm::rpc::{Request as RpcRequest, Retrieve, Signer, Store};
+use metaless_swarm::{Namespace, sig};
 
 use crate::network::NodeInfo;
 
@@ -84,7 +84,9 @@ pub fn open_reply(key: &ReplyKey, body: &[u8]) -> Option<(u16, String)> {
 }
 
 /// A signed `store` request body for a 05 account, namespace `ns` (signature included for
-/// non-public namespaces as well, harmless for public ones).
+/// non-public namespaces as well, harmless for public ones). Built with metaless-swarm's
+/// request types and signed message, without its client-side TTL check, so that tests can send
+/// what a node must refuse.
 ///
 /// ```
 /// use metaless_identity::{Keypair, Seed};
@@ -94,19 +96,23 @@ pub fn open_reply(key: &ReplyKey, body: &[u8]) -> Option<(u16, String)> {
 /// assert_eq!(v["params"]["namespace"], 2);
 /// ```
 pub fn store_request(account: &Keypair, ns: i16, data: &[u8], now_ms: i64, ttl_ms: i64) -> Value {
-    let sig = account.sign(format!("store{}{}", ns_text(ns), now_ms).as_bytes());
-    json!({ "method": "store", "params": {
-        "pubkey": account.session_id().to_string(),
-        "pubkey_ed25519": hex::encode(&account.ed25519_public()),
-        "namespace": ns,
-        "timestamp": now_ms,
-        "ttl": ttl_ms,
-        "data": STANDARD.encode(data),
-        "signature": STANDARD.encode(sig),
-    }})
+    let signer = Signer::session(account);
+    let namespace = Namespace::from_i16(ns);
+    let timestamp_ms = u64::try_from(now_ms).unwrap_or(0);
+    let store = Store {
+        pubkey: signer.pubkey(),
+        namespace,
+        timestamp_ms,
+        expiry_ms: timestamp_ms.saturating_add_signed(ttl_ms),
+        data: data.to_vec(),
+        auth: Some(signer.auth(&sig::store(namespace, timestamp_ms))),
+        sig_timestamp_ms: None,
+    };
+    body_json(&RpcRequest::Store(store))
 }
 
-/// A signed `retrieve` request body for a 05 account.
+/// A signed `retrieve` request body for a 05 account; `last_hash` is sent as given (`""` when
+/// `None`).
 ///
 /// ```
 /// use metaless_identity::{Keypair, Seed};
@@ -115,21 +121,19 @@ pub fn store_request(account: &Keypair, ns: i16, data: &[u8], now_ms: i64, ttl_m
 /// assert_eq!(v["params"]["last_hash"], "");
 /// ```
 pub fn retrieve_request(account: &Keypair, ns: i16, last_hash: Option<&str>, now_ms: i64) -> Value {
-    let sig = account.sign(format!("retrieve{}{}", ns_text(ns), now_ms).as_bytes());
-    json!({ "method": "retrieve", "params": {
-        "pubkey": account.session_id().to_string(),
-        "pubkey_ed25519": hex::encode(&account.ed25519_public()),
-        "namespace": ns,
-        "last_hash": last_hash.unwrap_or(""),
-        "timestamp": now_ms,
-        "signature": STANDARD.encode(sig),
-    }})
+    let retrieve = Retrieve::signed(
+        &Signer::session(account),
+        Namespace::from_i16(ns),
+        None,
+        u64::try_from(now_ms).unwrap_or(0),
+    );
+    let mut v = body_json(&RpcRequest::Retrieve(retrieve));
+    if let Some(params) = v.get_mut("params").and_then(Value::as_object_mut) {
+        params.insert("last_hash".into(), last_hash.unwrap_or("").into());
+    }
+    v
 }
 
-fn ns_text(ns: i16) -> String {
-    if ns == 0 {
-        String::new()
-    } else {
-        ns.to_string()
-    }
+fn body_json(request: &RpcRequest) -> Value {
+    json!({ "method": request.method(), "params": request.to_params() })
 }
