@@ -177,9 +177,9 @@ async fn send(
     }
 }
 
-/// Polls until a message arrives: (message, milliseconds).
-async fn receive(at: &mut Peer) -> Result<(Incoming, u64), CliError> {
-    let start = at.now();
+/// Polls until a message arrives: (message, ms since `sent_at`, local clock).
+async fn receive(at: &mut Peer, sent_at: u64) -> Result<(Incoming, u64), CliError> {
+    let start = sent_at;
     match at
         .wait_for(STEP_MS, |e| matches!(e, Event::Received(_)))
         .await
@@ -334,6 +334,7 @@ async fn demo(args: &DemoArgs) -> Result<Value, CliError> {
     // 1. Alice → Bob, and the view from every node on that path.
     net.handle.take_observations();
     let text = "Hi Bob! This went through three onion hops.";
+    let sent_1 = alice.now();
     let (hash, route, ms) = send(&mut alice, &bob_id, &Content::text(text)).await?;
     let seen = net.handle.take_observations();
     say(format!("▶ Alice → Bob: \"{text}\""));
@@ -341,10 +342,10 @@ async fn demo(args: &DemoArgs) -> Result<Value, CliError> {
         "  stored in Bob's swarm in {ms} ms via {}",
         net.route(&route)
     ));
-    let (got, rms) = receive(&mut bob).await?;
+    let (got, rms) = receive(&mut bob, sent_1).await?;
     check_text(&got, text, &alice_id)?;
     say(format!(
-        "  Bob polled his swarm through {} and got it after {rms} ms; sender verified: Alice",
+        "  Bob polled his swarm through {} and had it {rms} ms after Alice sent it; sender verified: Alice",
         net.route(&got.via)
     ));
     messages.push(json!({"from": "alice", "to": "bob", "text": text, "hash": hash, "store_ms": ms, "receive_ms": rms,
@@ -359,13 +360,14 @@ async fn demo(args: &DemoArgs) -> Result<Value, CliError> {
 
     // 2. Bob → Alice.
     let reply = "Hi Alice, got it. Nobody in between knows we talked.";
+    let sent_2 = bob.now();
     let (hash2, route2, ms2) = send(&mut bob, &alice_id, &Content::text(reply)).await?;
     say(format!("▶ Bob → Alice: \"{reply}\""));
     say(format!("  stored in {ms2} ms via {}", net.route(&route2)));
-    let (got2, rms2) = receive(&mut alice).await?;
+    let (got2, rms2) = receive(&mut alice, sent_2).await?;
     check_text(&got2, reply, &bob_id)?;
     say(format!(
-        "  Alice received it after {rms2} ms; sender verified: Bob"
+        "  Alice had it {rms2} ms after Bob sent it; sender verified: Bob"
     ));
     messages.push(json!({"from": "bob", "to": "alice", "text": reply, "hash": hash2, "store_ms": ms2, "receive_ms": rms2,
         "path": route2.path.iter().map(|k| net.name(k)).collect::<Vec<_>>(), "destination": net.name(&route2.destination)}));
@@ -379,7 +381,7 @@ async fn demo(args: &DemoArgs) -> Result<Value, CliError> {
     say(format!(
         "▶ Alice → Bob (disappear {secs} s after read): \"{secret}\""
     ));
-    let (got3, _) = receive(&mut bob).await?;
+    let (got3, _) = receive(&mut bob, 0).await?;
     check_text(&got3, &secret, &alice_id)?;
     let before = holdings(&bob_keys, &net).await?;
     let held = before.iter().filter(|h| h.contains(&hash3)).count();
