@@ -837,6 +837,22 @@ enum metaless_result metaless_onion_peel(struct metaless_context *ctx,
                                          struct metaless_peeled **out);
 
 /**
+ * Decrypts one layer addressed to `key` without interpreting its contents: what a
+ * destination that is not a service node (a server answering onion requests) does. The
+ * decrypted bytes go to `*out_plaintext`, the key to answer with to `*out_reply`.
+ *
+ * # Safety
+ * `ctx` NULL or live; `key` NULL or live; `body` NULL or readable for `body_len` bytes;
+ * `out_plaintext` and `out_reply` NULL or writable. On failure both are empty/NULL.
+ */
+enum metaless_result metaless_onion_open_layer(struct metaless_context *ctx,
+                                               const struct metaless_node_key *key,
+                                               const uint8_t *body,
+                                               size_t body_len,
+                                               struct metaless_buffer *out_plaintext,
+                                               struct metaless_reply_context **out_reply);
+
+/**
  * The kind of a peeled layer; `METALESS_PEEL_INVALID` for NULL.
  *
  * # Safety
@@ -1338,7 +1354,7 @@ size_t metaless_client_pending_sends(const struct metaless_client *client);
  * # Safety
  * `event` is NULL or live.
  */
-enum metaless_event_kind metaless_event_kind(const struct metaless_event *event);
+enum metaless_event_kind metaless_event_get_kind(const struct metaless_event *event);
 
 /**
  * The operation id of a `DELIVERED`, `DONE` or `FAILED` event (0 otherwise).

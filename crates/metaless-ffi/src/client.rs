@@ -740,7 +740,9 @@ unsafe fn event<'a>(event: *const metaless_event) -> Option<&'a metaless_event> 
 /// # Safety
 /// `event` is NULL or live.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn metaless_event_kind(event: *const metaless_event) -> metaless_event_kind {
+pub unsafe extern "C" fn metaless_event_get_kind(
+    event: *const metaless_event,
+) -> metaless_event_kind {
     ffi_guard(|| {
         use metaless_event_kind::*;
         // SAFETY: `event` is NULL or live (contract).

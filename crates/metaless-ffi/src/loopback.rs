@@ -67,7 +67,7 @@
 //!     for _ in 0..200 {
 //!         for (c, mine) in [(alice, true), (bob, false)] {
 //!             for e in pump(ctx, net, c) {
-//!                 match metaless_event_kind(e) {
+//!                 match metaless_event_get_kind(e) {
 //!                     metaless_event_kind::METALESS_EVENT_DELIVERED if mine => delivered |= metaless_event_id(e) == id,
 //!                     metaless_event_kind::METALESS_EVENT_RECEIVED if !mine => {
 //!                         let mut info = std::mem::zeroed::<metaless_message_info>();

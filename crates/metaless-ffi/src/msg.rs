@@ -139,7 +139,14 @@ impl metaless_message_info {
 pub(crate) fn session_id(text: &str, what: &str) -> Result<SessionId, FfiError> {
     text.trim()
         .parse()
-        .map_err(|e| FfiError::from(e).context(what))
+        .map_err(|e: ::metaless_identity::IdentityError| {
+            // Whatever is wrong with the text (length, digits, prefix), it is not a Session ID.
+            FfiError::new(
+                metaless_result::METALESS_RESULT_INVALID_SESSION_ID,
+                e.to_string(),
+            )
+            .context(what)
+        })
 }
 
 /// The text content with an optional disappearing setting.

@@ -500,6 +500,43 @@ pub unsafe extern "C" fn metaless_onion_peel(
     })
 }
 
+/// Decrypts one layer addressed to `key` without interpreting its contents: what a
+/// destination that is not a service node (a server answering onion requests) does. The
+/// decrypted bytes go to `*out_plaintext`, the key to answer with to `*out_reply`.
+///
+/// # Safety
+/// `ctx` NULL or live; `key` NULL or live; `body` NULL or readable for `body_len` bytes;
+/// `out_plaintext` and `out_reply` NULL or writable. On failure both are empty/NULL.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn metaless_onion_open_layer(
+    ctx: *mut metaless_context,
+    key: *const metaless_node_key,
+    body: *const u8,
+    body_len: usize,
+    out_plaintext: *mut metaless_buffer,
+    out_reply: *mut *mut metaless_reply_context,
+) -> metaless_result {
+    ffi_guard(|| {
+        // SAFETY: `ctx` is NULL or a live context used by this thread only (contract).
+        let ctx = unsafe { ctx.as_mut() };
+        run(ctx, |_| {
+            // SAFETY: pointers NULL or valid for their lengths (contract).
+            let (out_plaintext, out_reply, key, body) = unsafe {
+                (
+                    BufferOut::new(out_plaintext, "out_plaintext")?,
+                    HandleOut::new(out_reply, "out_reply")?,
+                    ptr::handle(key, "key")?,
+                    ptr::bytes_in(body, body_len, "body")?,
+                )
+            };
+            let (plaintext, inner) = metaless_onion::open_layer(&NodeKey::new(&key.secret), body)?;
+            out_plaintext.set(plaintext);
+            out_reply.set(metaless_reply_context { inner });
+            Ok(())
+        })
+    })
+}
+
 /// The kind of a peeled layer; `METALESS_PEEL_INVALID` for NULL.
 ///
 /// # Safety
