@@ -19,8 +19,9 @@ pub const RETRIEVE_PER_MESSAGE_OVERHEAD: usize = 100;
 /// limit on them besides the body size) are processed in chunks of this many.
 pub const MAX_HASHES_PER_REQUEST: usize = 1000;
 
-/// Most onion hops a request may take before a node refuses to forward it (upstream 15).
-pub const MAX_ONION_HOPS: u32 = 15;
+/// Most onion hops a request may take before a node refuses to forward it (upstream 15:
+/// metaless-onion's [`metaless_onion::limits::MAX_HOPS`]).
+pub const MAX_ONION_HOPS: u32 = metaless_onion::limits::MAX_HOPS as u32;
 
 /// Observation records a node keeps in memory when observation is on; older ones are dropped.
 pub const MAX_OBSERVATIONS: usize = 100_000;

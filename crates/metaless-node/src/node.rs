@@ -12,6 +12,8 @@ use crate::limits::{MAX_OBSERVATIONS, MAX_ONION_HOPS, MAX_REQUEST_BODY_SIZE};
 use crate::network::{NetworkMap, NodeInfo};
 use crate::rpc::RpcCtx;
 use crate::storage::Storage;
+use metaless_identity::wire::Reader;
+use metaless_onion::limits::MAX_LAYER_SIZE;
 use metaless_onion::{NodeKey, Peeled};
 use metaless_swarm::server::{Reply, ReplyBody};
 
@@ -547,39 +549,27 @@ fn sealed_response(sealed: Result<Vec<u8>, metaless_onion::OnionError>, base64: 
     }
 }
 
+/// The routing JSON after an onion body's length-prefixed blob, with the offset it starts at
+/// (read with the workspace's one wire reader; `peel` reports malformed bodies).
+fn routing_json(body: &[u8]) -> Option<(usize, &[u8])> {
+    let mut reader = Reader::new(body);
+    reader.u32_le_prefixed("onion blob", MAX_LAYER_SIZE).ok()?;
+    let json = reader.rest();
+    Some((body.len().saturating_sub(json.len()), json))
+}
+
 /// `hop_no` from the outer routing JSON (0 when absent or unreadable; `peel` reports the rest).
 fn outer_hop_no(body: &[u8]) -> u64 {
-    let Some(len) = body
-        .get(..4)
-        .and_then(|b| <[u8; 4]>::try_from(b).ok())
-        .map(u32::from_le_bytes)
-    else {
-        return 0;
-    };
-    let json = usize::try_from(len)
-        .ok()
-        .and_then(|n| n.checked_add(4))
-        .and_then(|at| body.get(at..));
-    json.and_then(|j| serde_json::from_slice::<Value>(j).ok())
+    routing_json(body)
+        .and_then(|(_, j)| serde_json::from_slice::<Value>(j).ok())
         .and_then(|v| v.get("hop_no").and_then(Value::as_u64))
         .unwrap_or(0)
 }
 
 /// Rewrites the routing JSON of a forward body to carry `hop_no`.
 fn with_hop_no(body: Vec<u8>, hop_no: u64) -> Vec<u8> {
-    let Some(len) = body
-        .get(..4)
-        .and_then(|b| <[u8; 4]>::try_from(b).ok())
-        .map(u32::from_le_bytes)
-    else {
-        return body;
-    };
-    let Some(split) = usize::try_from(len).ok().and_then(|n| n.checked_add(4)) else {
-        return body;
-    };
-    let Some(mut routing) = body
-        .get(split..)
-        .and_then(|j| serde_json::from_slice::<Value>(j).ok())
+    let Some((split, mut routing)) = routing_json(&body)
+        .and_then(|(at, j)| Some((at, serde_json::from_slice::<Value>(j).ok()?)))
     else {
         return body;
     };
@@ -617,4 +607,49 @@ pub fn doc_node() -> Node {
 #[allow(clippy::panic)]
 fn unreachable_storage() -> Storage {
     panic!("in-memory SQLite failed to open")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use metaless_identity::wire::Writer;
+
+    fn body(blob: &[u8], json: &str) -> Vec<u8> {
+        let mut w = Writer::with_capacity(blob.len() + json.len() + 4);
+        w.u32_le_prefixed(blob).bytes(json.as_bytes());
+        w.into_vec()
+    }
+
+    #[test]
+    fn hop_no_is_read_and_rewritten_in_the_routing_json() {
+        let b = body(b"blob", r#"{"ephemeral_key":"aa","enc_type":"aes-gcm"}"#);
+        assert_eq!(outer_hop_no(&b), 0);
+        let b = with_hop_no(b, 7);
+        assert_eq!(outer_hop_no(&b), 7);
+        let (at, json) = routing_json(&b).unwrap();
+        assert_eq!(b.get(4..at), Some(&b"blob"[..]));
+        let v: Value = serde_json::from_slice(json).unwrap();
+        assert_eq!(
+            (v["hop_no"].as_u64(), v["enc_type"].as_str()),
+            (Some(7), Some("aes-gcm"))
+        );
+        // Malformed bodies are left to `peel`: no hop number, no rewrite.
+        for bad in [&b"\x01"[..], b"\xff\xff\xff\xffxx", b"\x02\0\0\0ab{nope"] {
+            assert_eq!(outer_hop_no(bad), 0);
+            assert_eq!(with_hop_no(bad.to_vec(), 3), bad);
+        }
+    }
+
+    #[test]
+    fn too_many_hops_are_refused() {
+        let mut node = doc_node();
+        let b = body(b"blob", &format!(r#"{{"hop_no":{}}}"#, MAX_ONION_HOPS + 1));
+        let Action::Respond(r) = node.handle(0, Request::post(ONION_PATH, b)) else {
+            unreachable!()
+        };
+        assert_eq!(
+            (r.status, r.body.as_slice()),
+            (400, &b"onion request max path length exceeded"[..])
+        );
+    }
 }
