@@ -62,3 +62,91 @@ pub use msg::*;
 pub use onion::*;
 pub use result::{metaless_result, metaless_result_name};
 pub use swarm::*;
+
+#[cfg(test)]
+mod thread_safety {
+    //! The handle types match the thread table of `docs/ffi.md`.
+    use super::*;
+
+    fn any_thread_concurrently<T: Send + Sync>() {}
+    fn one_thread_at_a_time<T: Send>() {}
+
+    #[test]
+    fn handles_match_the_documented_rules() {
+        any_thread_concurrently::<metaless_identity>();
+        any_thread_concurrently::<metaless_pending_response>();
+        any_thread_concurrently::<metaless_node_key>();
+        any_thread_concurrently::<metaless_reply_context>();
+        any_thread_concurrently::<metaless_peeled>();
+        any_thread_concurrently::<metaless_transmit>();
+        any_thread_concurrently::<metaless_event>();
+        one_thread_at_a_time::<metaless_context>();
+        one_thread_at_a_time::<metaless_client>();
+        #[cfg(feature = "loopback")]
+        one_thread_at_a_time::<metaless_loopback>();
+    }
+
+    /// Raw pointers are not `Send`; this wrapper carries one to threads that each use the
+    /// handle read-only, as the table allows.
+    struct Shared(*const metaless_identity);
+    // SAFETY: `metaless_identity` is `Sync` (checked above); the threads only read through it.
+    unsafe impl Send for Shared {}
+
+    #[test]
+    fn one_identity_serves_several_threads_each_with_its_own_context() {
+        let ctx = metaless_context_new();
+        let mut id = std::ptr::null_mut();
+        let mut to = [0 as std::ffi::c_char; METALESS_SESSION_ID_STR_LEN];
+        // SAFETY: valid context, seed and output pointers.
+        unsafe {
+            assert_eq!(
+                metaless_identity_from_seed(ctx, [4u8; 32].as_ptr(), 32, &mut id),
+                metaless_result::METALESS_RESULT_OK
+            );
+            metaless_identity_session_id(ctx, id, to.as_mut_ptr(), to.len());
+        }
+        let threads: Vec<_> = (0..4)
+            .map(|_| {
+                let shared = Shared(id);
+                std::thread::spawn(move || {
+                    let shared = shared;
+                    let ctx = metaless_context_new();
+                    let mut out = metaless_buffer {
+                        data: std::ptr::null_mut(),
+                        len: 0,
+                    };
+                    // SAFETY: the identity is live until every thread is joined and is only
+                    // read; this thread has its own context.
+                    let r = unsafe {
+                        metaless_msg_encrypt(
+                            ctx,
+                            shared.0,
+                            to.as_ptr(),
+                            METALESS_SESSION_ID_HEX_LEN,
+                            b"x".as_ptr(),
+                            1,
+                            &mut out,
+                        )
+                    };
+                    let len = out.len;
+                    // SAFETY: a buffer and a context this thread owns.
+                    unsafe {
+                        metaless_buffer_free(&mut out);
+                        metaless_context_free(ctx);
+                    }
+                    (r, len)
+                })
+            })
+            .collect();
+        for t in threads {
+            let (r, len) = t.join().unwrap();
+            assert_eq!(r, metaless_result::METALESS_RESULT_OK);
+            assert_eq!(len, 1 + METALESS_MSG_OVERHEAD);
+        }
+        // SAFETY: every thread is joined; the handles are freed once.
+        unsafe {
+            metaless_identity_free(id);
+            metaless_context_free(ctx);
+        }
+    }
+}
