@@ -20,7 +20,6 @@ use blake2::digest::consts::{U10, U24, U32};
 use blake2::digest::{Digest, Mac};
 use blake2::{Blake2b, Blake2bMac};
 use curve25519_dalek::edwards::{CompressedEdwardsY, EdwardsPoint};
-use curve25519_dalek::montgomery::MontgomeryPoint;
 use curve25519_dalek::scalar::Scalar;
 use curve25519_dalek::traits::IsIdentity;
 use ed25519_dalek::{Signature, VerifyingKey};
@@ -341,19 +340,9 @@ fn box_cipher(secret: &X25519Secret, public: &[u8; 32]) -> Result<XSalsa20Poly13
     Ok(cipher)
 }
 
-/// `X25519(secret, peer)` as RFC 7748 / libsodium define it, computed on the Edwards form when
-/// the peer's `u` has an Edwards point (every honest key): curve25519-dalek's variable-base
-/// Edwards multiplication is vectorised and several times faster than its serial Montgomery
-/// ladder. `±P` share `u`, so the sign chosen does not matter; the clamped scalar is a multiple of
-/// 8 below 2²⁵⁵ and is used unreduced, so small-order components vanish exactly as on the ladder
-/// (the identity maps back to `u = 0`). Twist points and `u = −1` take the ladder. The branch
-/// depends on the public `peer` only; both multiplications are constant-time in the secret.
+/// `X25519(secret, peer)` (the identity crate's Edwards-form multiplication), zeroized on drop.
 fn x25519(secret: &[u8; 32], peer: &[u8; 32]) -> Zeroizing<[u8; 32]> {
-    let u = MontgomeryPoint(*peer);
-    Zeroizing::new(match u.to_edwards(0) {
-        Some(point) => point.mul_clamped(*secret).to_montgomery().to_bytes(),
-        None => u.mul_clamped(*secret).to_bytes(),
-    })
+    Zeroizing::new(metaless_identity::x25519::scalarmult(secret, peer))
 }
 
 /// The sealed-box nonce, `BLAKE2b-192(E ‖ Y)`.
@@ -475,53 +464,6 @@ mod tests {
         assert_eq!(
             decrypt_incoming(&bob, &sealed),
             Err(EnvelopeError::WrongRecipient)
-        );
-    }
-
-    proptest::proptest! {
-        #[test]
-        fn x25519_matches_the_ladder(secret in proptest::prelude::any::<[u8; 32]>(), peer in proptest::prelude::any::<[u8; 32]>()) {
-            // Random 32-byte strings are half twist points, some non-canonical: both branches.
-            let ladder = MontgomeryPoint(peer).mul_clamped(secret).to_bytes();
-            proptest::prop_assert_eq!(*x25519(&secret, &peer), ladder);
-        }
-    }
-
-    #[test]
-    fn x25519_special_points_match_the_ladder() {
-        let secret = [0x77u8; 32];
-        let mut specials: Vec<[u8; 32]> = EIGHT_TORSION
-            .iter()
-            .map(|p| p.to_montgomery().to_bytes())
-            .collect();
-        let mut minus_one = [0xffu8; 32];
-        minus_one[0] = 0xec;
-        minus_one[31] = 0x7f;
-        specials.push(minus_one); // u = p − 1 = −1: no Edwards point
-        specials.push([0xffu8; 32]); // non-canonical, top bit set
-        specials.push([0u8; 32]);
-        let mut p_plus_one = minus_one;
-        p_plus_one[0] = 0xee; // u = p + 1 ≡ 1 (non-canonical)
-        specials.push(p_plus_one);
-        for peer in specials {
-            assert_eq!(
-                *x25519(&secret, &peer),
-                MontgomeryPoint(peer).mul_clamped(secret).to_bytes(),
-                "{peer:02x?}"
-            );
-        }
-        // RFC 7748 §5.2, first vector.
-        let k = metaless_identity::hex::decode_array(
-            "a546e36bf0527c9d3b16154b82465edd62144c0ac1fc5a18506a2244ba449ac4",
-        )
-        .unwrap();
-        let u = metaless_identity::hex::decode_array(
-            "e6db6867583030db3594c1a424b15f7c726624ec26b3353b10a903a6d0ab1c4c",
-        )
-        .unwrap();
-        assert_eq!(
-            metaless_identity::hex::encode(x25519(&k, &u).as_ref()),
-            "c3da55379de9c6908e94ea4df28d084f32eccf03491c71f754b4075577a28552"
         );
     }
 

@@ -1,7 +1,6 @@
 use core::fmt;
 
 use curve25519_dalek::edwards::CompressedEdwardsY;
-use curve25519_dalek::montgomery::MontgomeryPoint;
 use curve25519_dalek::scalar::clamp_integer;
 use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
 use sha2::{Digest, Sha512};
@@ -40,7 +39,7 @@ impl X25519Secret {
 
     /// The public key `X25519(secret, 9)`.
     pub fn public_key(&self) -> [u8; 32] {
-        MontgomeryPoint::mul_base_clamped(self.0).to_bytes()
+        crate::x25519::scalarmult_base(&self.0)
     }
 
     /// `X25519(secret, peer)`, exactly as libsodium's `crypto_scalarmult`, except that an
@@ -54,7 +53,7 @@ impl X25519Secret {
     /// assert!(a.diffie_hellman(&[0u8; 32]).is_err());
     /// ```
     pub fn diffie_hellman(&self, peer: &[u8; 32]) -> Result<[u8; 32], IdentityError> {
-        let shared = MontgomeryPoint(*peer).mul_clamped(self.0).to_bytes();
+        let shared = crate::x25519::scalarmult(&self.0, peer);
         if bool::from(shared.ct_eq(&[0u8; 32])) {
             return Err(IdentityError::InvalidPoint);
         }

@@ -32,6 +32,7 @@ pub mod mnemonic;
 mod seed;
 mod session_id;
 pub mod wire;
+pub mod x25519;
 
 pub use error::IdentityError;
 pub use keypair::{Keypair, X25519Secret, ed25519_to_x25519_public, verify_ed25519};

@@ -1,25 +1,9 @@
-//! X25519 exactly as libsodium's `crypto_scalarmult`, computed the fast way.
+//! X25519 for onion layers: single-use ephemeral secrets, and the agreement that refuses an
+//! all-zero result as libsodium does.
 //!
-//! RFC 7748's X25519 is defined on the Montgomery form: clamp the scalar, run the Montgomery
-//! ladder on the peer's `u` coordinate (top bit ignored, non-canonical values reduced), output
-//! `u` of the result. curve25519-dalek's ladder is serial field arithmetic; its variable-base
-//! *Edwards* multiplication uses AVX2 when the CPU has it (runtime detection) and is faster.
-//!
-//! [`scalarmult`] therefore maps the peer's `u` to an Edwards point and multiplies there when
-//! that point exists, and falls back to the ladder otherwise:
-//!
-//! * `u` is on the curve (every honest key): the birational map `y = (u−1)/(u+1)` and Edwards
-//!   decompression give a point `P` with that `u` (either sign: `±P` have the same `u`, and so do
-//!   `±kP`). `EdwardsPoint::mul_clamped` multiplies by the *clamped, unreduced* scalar `k` (a
-//!   multiple of 8, below 2^255), so small-order components of `P` are cleared exactly as the
-//!   ladder clears them, and `kP` mapped back with `u = (1+y)/(1−y)` is the ladder's output,
-//!   including the all-zero output for small-order `P` (the identity maps to `u = 0`).
-//! * `u` is on the twist, or `u = −1` (no Edwards point): the Montgomery ladder.
-//!
-//! Which branch runs depends only on the public peer key, never on the secret; both
-//! multiplications are constant-time in the scalar. Equality with the ladder is checked on the
-//! RFC 7748 vectors, on small-order and non-canonical inputs, and by property tests over random
-//! 32-byte strings (half of which are twist points).
+//! The multiplication itself is [`metaless_identity::x25519`] (Edwards form for curve points,
+//! Montgomery ladder for twist points, identical to libsodium's `crypto_scalarmult`), re-exported
+//! here so onion users need not name the identity crate.
 //!
 //! ```
 //! use metaless_onion::x25519;
@@ -31,56 +15,13 @@
 //! ```
 
 use curve25519_dalek::edwards::EdwardsPoint;
-use curve25519_dalek::montgomery::MontgomeryPoint;
 use rand_core::{CryptoRng, RngCore};
 use subtle::ConstantTimeEq;
 use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
 use crate::OnionError;
 
-/// `X25519(secret, peer)`: Edwards-form multiplication when `peer` is on the curve, the
-/// Montgomery ladder when it is on the twist. Output identical to libsodium's
-/// `crypto_scalarmult` (which additionally refuses an all-zero result; see [`EphemeralSecret`]).
-///
-/// ```
-/// // RFC 7748 §5.2, first test vector.
-/// let k = metaless_identity::hex::decode_array("a546e36bf0527c9d3b16154b82465edd62144c0ac1fc5a18506a2244ba449ac4").unwrap();
-/// let u = metaless_identity::hex::decode_array("e6db6867583030db3594c1a424b15f7c726624ec26b3353b10a903a6d0ab1c4c").unwrap();
-/// let out = metaless_onion::x25519::scalarmult(&k, &u);
-/// assert_eq!(metaless_identity::hex::encode(&out), "c3da55379de9c6908e94ea4df28d084f32eccf03491c71f754b4075577a28552");
-/// ```
-pub fn scalarmult(secret: &[u8; 32], peer: &[u8; 32]) -> [u8; 32] {
-    let u = MontgomeryPoint(*peer);
-    match u.to_edwards(0) {
-        Some(point) => point.mul_clamped(*secret).to_montgomery().to_bytes(),
-        None => u.mul_clamped(*secret).to_bytes(),
-    }
-}
-
-/// `X25519(secret, peer)` by the Montgomery ladder alone: the reference [`scalarmult`] is
-/// checked against.
-///
-/// ```
-/// use metaless_onion::x25519;
-/// let peer = [0x55u8; 32];
-/// assert_eq!(x25519::scalarmult_ladder(&[1u8; 32], &peer), x25519::scalarmult(&[1u8; 32], &peer));
-/// ```
-pub fn scalarmult_ladder(secret: &[u8; 32], peer: &[u8; 32]) -> [u8; 32] {
-    MontgomeryPoint(*peer).mul_clamped(*secret).to_bytes()
-}
-
-/// `X25519(secret, 9)`, the public key, by the precomputed Edwards basepoint table.
-///
-/// ```
-/// use metaless_identity::X25519Secret;
-/// let secret = [42u8; 32];
-/// assert_eq!(metaless_onion::x25519::scalarmult_base(&secret), X25519Secret::from_bytes(secret).public_key());
-/// ```
-pub fn scalarmult_base(secret: &[u8; 32]) -> [u8; 32] {
-    EdwardsPoint::mul_base_clamped(*secret)
-        .to_montgomery()
-        .to_bytes()
-}
+pub use metaless_identity::x25519::{scalarmult, scalarmult_base, scalarmult_ladder};
 
 /// The shared secret of one agreement; zeroized on drop.
 pub(crate) type Shared = Zeroizing<[u8; 32]>;
@@ -161,94 +102,13 @@ impl core::fmt::Debug for EphemeralSecret {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use metaless_identity::hex;
-    use proptest::prelude::*;
-
-    fn arr(text: &str) -> [u8; 32] {
-        hex::decode_array(text).unwrap()
-    }
-
-    #[test]
-    fn rfc7748_vectors_both_ways() {
-        let cases = [
-            (
-                "a546e36bf0527c9d3b16154b82465edd62144c0ac1fc5a18506a2244ba449ac4",
-                "e6db6867583030db3594c1a424b15f7c726624ec26b3353b10a903a6d0ab1c4c",
-                "c3da55379de9c6908e94ea4df28d084f32eccf03491c71f754b4075577a28552",
-            ),
-            (
-                "4b66e9d4d1b4673c5ad22691957d6af5c11b6421e0ea01d42ca4169e7918ba0d",
-                "e5210f12786811d3f4b7959d0538ae2c31dbe7106fc03c3efc4cd549c715a493",
-                "95cbde9476e8907d7aade45cb4b873f88b595a68799fa152e6f8f7647aac7957",
-            ),
-        ];
-        for (k, u, out) in cases {
-            assert_eq!(scalarmult(&arr(k), &arr(u)), arr(out));
-            assert_eq!(scalarmult_ladder(&arr(k), &arr(u)), arr(out));
-        }
-    }
-
-    #[test]
-    fn exceptional_inputs_match_the_ladder() {
-        let mut peers: alloc::vec::Vec<[u8; 32]> = alloc::vec::Vec::new();
-        // Small-order points (the libsodium blocklist) and u = 0, 1, p-1 (= -1), p, p+1, 2^255-1.
-        for text in [
-            "0000000000000000000000000000000000000000000000000000000000000000",
-            "0100000000000000000000000000000000000000000000000000000000000000",
-            "e0eb7a7c3b41b8ae1656e3faf19fc46ada098deb9c32b1fd866205165f49b800",
-            "5f9c95bca3508c24b1d0b1559c83ef5b04445cc4581c8e86d8224eddd09f1157",
-            "ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
-            "edffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
-            "eeffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
-            "cdeb7a7c3b41b8ae1656e3faf19fc46ada098deb9c32b1fd866205165f49b880",
-            "4c9c95bca3508c24b1d0b1559c83ef5b04445cc4581c8e86d8224eddd09f11d7",
-            "d9ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff",
-            "daffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff",
-            "dbffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff",
-            "ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff",
-        ] {
-            peers.push(arr(text));
-        }
-        for peer in &peers {
-            for secret in [[0u8; 32], [0xffu8; 32], [0x5au8; 32]] {
-                assert_eq!(
-                    scalarmult(&secret, peer),
-                    scalarmult_ladder(&secret, peer),
-                    "peer {}",
-                    hex::encode(peer)
-                );
-            }
-        }
-    }
 
     #[test]
     fn small_order_agreement_is_refused() {
         let zero = [0u8; 32];
         assert_eq!(agree(&[3u8; 32], &zero), Err(OnionError::WeakKey));
-        let one = arr("0100000000000000000000000000000000000000000000000000000000000000");
+        let mut one = [0u8; 32];
+        one[0] = 1;
         assert_eq!(agree(&[3u8; 32], &one), Err(OnionError::WeakKey));
-    }
-
-    proptest! {
-        #![proptest_config(ProptestConfig::with_cases(256))]
-
-        #[test]
-        fn random_strings_match_the_ladder(secret in any::<[u8; 32]>(), peer in any::<[u8; 32]>()) {
-            prop_assert_eq!(scalarmult(&secret, &peer), scalarmult_ladder(&secret, &peer));
-        }
-
-        #[test]
-        fn curve_points_match_the_ladder(secret in any::<[u8; 32]>(), other in any::<[u8; 32]>()) {
-            // Honest public keys are always on the curve, so the Edwards branch runs.
-            let peer = scalarmult_base(&other);
-            prop_assert!(MontgomeryPoint(peer).to_edwards(0).is_some());
-            prop_assert_eq!(scalarmult(&secret, &peer), scalarmult_ladder(&secret, &peer));
-        }
-
-        #[test]
-        fn twist_points_match_the_ladder(secret in any::<[u8; 32]>(), peer in any::<[u8; 32]>()) {
-            prop_assume!(MontgomeryPoint(peer).to_edwards(0).is_none());
-            prop_assert_eq!(scalarmult(&secret, &peer), scalarmult_ladder(&secret, &peer));
-        }
     }
 }
