@@ -43,11 +43,20 @@ impl metaless_buffer {
     }
 
     /// Hands `bytes` over (exact size: the allocation is a boxed slice of `len` bytes).
-    pub(crate) fn from_vec(bytes: Vec<u8>) -> Self {
+    pub(crate) fn from_vec(mut bytes: Vec<u8>) -> Self {
         if bytes.is_empty() {
+            bytes.zeroize();
             return Self::empty();
         }
-        let boxed = bytes.into_boxed_slice();
+        let boxed: Box<[u8]> = if bytes.capacity() == bytes.len() {
+            bytes.into_boxed_slice()
+        } else {
+            // Shrinking in place could move the bytes and free the old block unwiped (they
+            // may be plaintext): copy them, then wipe the original.
+            let exact = Box::<[u8]>::from(bytes.as_slice());
+            bytes.zeroize();
+            exact
+        };
         let len = boxed.len();
         let data = Box::into_raw(boxed).cast::<u8>();
         Self { data, len }
@@ -93,6 +102,15 @@ mod tests {
             assert!(b.data.is_null());
             metaless_buffer_free(&mut b);
             metaless_buffer_free(std::ptr::null_mut());
+        }
+        let mut spare = Vec::with_capacity(64);
+        spare.extend_from_slice(b"abc");
+        let mut b = metaless_buffer::from_vec(spare);
+        assert_eq!(b.len, 3);
+        // SAFETY: filled by this library.
+        unsafe {
+            assert_eq!(std::slice::from_raw_parts(b.data, b.len), b"abc");
+            metaless_buffer_free(&mut b);
         }
         let mut e = metaless_buffer::from_vec(Vec::new());
         assert!(e.data.is_null());
