@@ -2,8 +2,8 @@
 //! in the same run, the primitives they consist of. Prints each operation's median against the
 //! sum of its primitives' medians, and heap allocations per operation.
 
+use metaless_benches::median_ns;
 use std::hint::black_box;
-use std::path::PathBuf;
 
 use blake2::digest::consts::U64;
 use blake2::digest::{KeyInit, Mac};
@@ -104,28 +104,6 @@ fn primitives(c: &mut Criterion) {
         b.iter(|| (black_box(scalar) * black_box(point)).compress())
     });
     group.finish();
-}
-
-/// Median (ns) criterion recorded for `group/bench` in this run, from its estimates.json.
-fn median_ns(group: &str, bench: &str) -> Option<f64> {
-    let base = std::env::var_os("CRITERION_HOME")
-        .map(PathBuf::from)
-        .or_else(|| {
-            std::env::var_os("CARGO_TARGET_DIR").map(|dir| PathBuf::from(dir).join("criterion"))
-        })
-        .or_else(|| {
-            // target/release/deps/<bench> → target/criterion
-            let exe = std::env::current_exe().ok()?;
-            Some(exe.parent()?.parent()?.parent()?.join("criterion"))
-        })?;
-    let path = base
-        .join(group)
-        .join(bench)
-        .join("new")
-        .join("estimates.json");
-    let json: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(path).ok()?).ok()?;
-    json["median"]["point_estimate"].as_f64()
 }
 
 fn report() {

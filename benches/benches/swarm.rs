@@ -5,8 +5,8 @@
 //! operation's median against the sum of its primitives' medians, and heap allocations per
 //! operation.
 
+use metaless_benches::median_ns;
 use std::hint::black_box;
-use std::path::PathBuf;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
@@ -161,26 +161,6 @@ fn primitives(c: &mut Criterion) {
         b.iter(|| serde_json::from_slice::<Value>(black_box(&list)).unwrap())
     });
     group.finish();
-}
-
-/// Median (ns) criterion recorded for `group/bench` in this run, from its estimates.json.
-fn median_ns(group: &str, bench: &str) -> Option<f64> {
-    let base = std::env::var_os("CRITERION_HOME")
-        .map(PathBuf::from)
-        .or_else(|| {
-            std::env::var_os("CARGO_TARGET_DIR").map(|dir| PathBuf::from(dir).join("criterion"))
-        })
-        .or_else(|| {
-            let exe = std::env::current_exe().ok()?;
-            Some(exe.parent()?.parent()?.parent()?.join("criterion"))
-        })?;
-    let path = base
-        .join(group)
-        .join(bench)
-        .join("new")
-        .join("estimates.json");
-    let json: Value = serde_json::from_str(&std::fs::read_to_string(path).ok()?).ok()?;
-    json["median"]["point_estimate"].as_f64()
 }
 
 fn report() {

@@ -51,3 +51,34 @@ pub fn allocations_during<T>(f: impl FnOnce() -> T) -> (T, (usize, usize)) {
     let bytes = BYTES.load(Ordering::SeqCst) - bytes;
     (out, (count, bytes))
 }
+
+/// The median (ns) criterion recorded for `group/bench` in this run, read back from its
+/// `estimates.json`, so a bench can print its ratio to the primitives measured in the same run.
+///
+/// Looks under `$CRITERION_HOME`, then `$CARGO_TARGET_DIR/criterion`, then the `criterion`
+/// folder beside the bench executable's profile directory.
+///
+/// ```
+/// assert_eq!(metaless_benches::median_ns("no-such-group", "no-such-bench"), None);
+/// ```
+pub fn median_ns(group: &str, bench: &str) -> Option<f64> {
+    let base = std::env::var_os("CRITERION_HOME")
+        .map(std::path::PathBuf::from)
+        .or_else(|| {
+            std::env::var_os("CARGO_TARGET_DIR")
+                .map(|dir| std::path::PathBuf::from(dir).join("criterion"))
+        })
+        .or_else(|| {
+            // target/release/deps/<bench> → target/criterion
+            let exe = std::env::current_exe().ok()?;
+            Some(exe.parent()?.parent()?.parent()?.join("criterion"))
+        })?;
+    let path = base
+        .join(group)
+        .join(bench)
+        .join("new")
+        .join("estimates.json");
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path).ok()?).ok()?;
+    json["median"]["point_estimate"].as_f64()
+}
