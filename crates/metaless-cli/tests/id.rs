@@ -1,46 +1,11 @@
 //! `metaless id new|restore|blind`, run as a user runs them, against upstream's known answers.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests fail by panicking
 
-use std::process::{Command, Output};
+mod common;
+use common::*;
+
 
 use serde_json::Value;
-
-fn metaless(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_metaless"))
-        .args(args)
-        .output()
-        .unwrap()
-}
-
-fn ok_json(args: &[&str]) -> Value {
-    let out = metaless(args);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "{args:?}: {stderr}");
-    assert!(out.stderr.is_empty(), "{args:?}: {stderr}");
-    let text = String::from_utf8(out.stdout).unwrap();
-    assert_eq!(
-        text.lines().count(),
-        1,
-        "one JSON object on one line: {text}"
-    );
-    serde_json::from_str(&text).unwrap()
-}
-
-/// Bad input: exit code 2, nothing on stdout, one `error:` line on stderr. Returns that line.
-fn bad_input(args: &[&str]) -> String {
-    let out = metaless(args);
-    assert_eq!(out.status.code(), Some(2), "{args:?}");
-    assert!(out.stdout.is_empty(), "{args:?}");
-    let stderr = String::from_utf8(out.stderr).unwrap();
-    assert_eq!(stderr.lines().count(), 1, "{stderr}");
-    assert!(stderr.starts_with("error: "), "{stderr}");
-    stderr
-}
-
-fn vectors(name: &str) -> Value {
-    let path = format!("{}/../../test-vectors/{name}", env!("CARGO_MANIFEST_DIR"));
-    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
-}
 
 fn s(v: &Value) -> &str {
     v.as_str().unwrap()

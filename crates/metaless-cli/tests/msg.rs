@@ -2,8 +2,10 @@
 //! code 2 on bad input.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests fail by panicking
 
+mod common;
+use common::*;
+
 use std::path::PathBuf;
-use std::process::{Command, Output};
 
 use serde_json::Value;
 
@@ -11,32 +13,6 @@ const ALICE_SEED: &str = "0123456789abcdef0123456789abcdef0000000000000000000000
 const ALICE_ID: &str = "05d2ad010eeb72d72e561d9de7bd7b6989af77dcabffa03a5111a6c859ae5c3a72";
 const BOB_SEED: &str = "00112233445566778899aabbccddeeff00000000000000000000000000000000";
 const BOB_ID: &str = "05aa654f00fc39fc69fd0db829410ca38177d7732a8d2f0934ab3872ac56d5aa74";
-
-fn metaless(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_metaless"))
-        .args(args)
-        .output()
-        .unwrap()
-}
-
-fn ok_json(args: &[&str]) -> Value {
-    let out = metaless(args);
-    assert!(
-        out.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(out.stderr.is_empty());
-    serde_json::from_slice(&out.stdout).unwrap()
-}
-
-fn assert_fails(args: &[&str]) {
-    let out = metaless(args);
-    assert_eq!(out.status.code(), Some(2), "{args:?}");
-    assert!(out.stdout.is_empty(), "{args:?}");
-    let err = String::from_utf8(out.stderr).unwrap();
-    assert!(err.starts_with("error"), "{args:?}: {err}");
-}
 
 fn temp_file(name: &str, contents: &[u8]) -> PathBuf {
     let path = std::env::temp_dir().join(format!("metaless-msg-{}-{name}", std::process::id()));
@@ -79,7 +55,7 @@ fn encrypt_then_decrypt() {
         serde_json::json!({ "sender": ALICE_ID, "plaintext_b64": b64(b"raw bytes \x00\xff") })
     );
     // ...and the wrong account cannot open it.
-    assert_fails(&[
+    bad_input(&[
         "msg",
         "decrypt",
         "--seed",
@@ -208,14 +184,14 @@ fn seal_then_open() {
     );
 
     // Sealed to Bob: Alice cannot open it.
-    assert_fails(&["msg", "open", "--seed", ALICE_SEED, "--data-b64", data]);
+    bad_input(&["msg", "open", "--seed", ALICE_SEED, "--data-b64", data]);
 }
 
 #[test]
 fn bad_input_exits_2_with_empty_stdout() {
     let plain = temp_file("bad-plain", b"x");
     let plain = plain.to_str().unwrap();
-    assert_fails(&[
+    bad_input(&[
         "msg",
         "encrypt",
         "--sender-seed",
@@ -225,7 +201,7 @@ fn bad_input_exits_2_with_empty_stdout() {
         "--in",
         plain,
     ]);
-    assert_fails(&[
+    bad_input(&[
         "msg",
         "encrypt",
         "--sender-seed",
@@ -235,7 +211,7 @@ fn bad_input_exits_2_with_empty_stdout() {
         "--in",
         plain,
     ]);
-    assert_fails(&[
+    bad_input(&[
         "msg",
         "encrypt",
         "--sender-seed",
@@ -245,8 +221,8 @@ fn bad_input_exits_2_with_empty_stdout() {
         "--in",
         "/nonexistent/file",
     ]);
-    assert_fails(&["msg", "decrypt", "--seed", BOB_SEED, "--in", plain]);
-    assert_fails(&[
+    bad_input(&["msg", "decrypt", "--seed", BOB_SEED, "--in", plain]);
+    bad_input(&[
         "msg",
         "seal",
         "--sender-seed",
@@ -258,7 +234,7 @@ fn bad_input_exits_2_with_empty_stdout() {
         "--disappear",
         "after-send",
     ]);
-    assert_fails(&[
+    bad_input(&[
         "msg",
         "seal",
         "--sender-seed",
@@ -270,7 +246,7 @@ fn bad_input_exits_2_with_empty_stdout() {
         "--timer-s",
         "5",
     ]);
-    assert_fails(&[
+    bad_input(&[
         "msg",
         "seal",
         "--sender-seed",
@@ -284,7 +260,7 @@ fn bad_input_exits_2_with_empty_stdout() {
         "--timer-s",
         "0",
     ]);
-    assert_fails(&[
+    bad_input(&[
         "msg",
         "seal",
         "--sender-seed",
@@ -298,7 +274,7 @@ fn bad_input_exits_2_with_empty_stdout() {
         "--timer-s",
         "5",
     ]);
-    assert_fails(&[
+    bad_input(&[
         "msg",
         "open",
         "--seed",
@@ -306,7 +282,7 @@ fn bad_input_exits_2_with_empty_stdout() {
         "--data-b64",
         "not base64!",
     ]);
-    assert_fails(&[
+    bad_input(&[
         "msg",
         "open",
         "--seed",

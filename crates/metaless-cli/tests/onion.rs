@@ -2,43 +2,15 @@
 //! hand, and bad input.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests fail by panicking
 
+mod common;
+use common::*;
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use metaless_identity::{X25519Secret, hex};
 use serde_json::Value;
-
-fn metaless(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_metaless"))
-        .args(args)
-        .output()
-        .unwrap()
-}
-
-fn ok_json(args: &[&str]) -> Value {
-    let out = metaless(args);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "{args:?}: {stderr}");
-    let text = String::from_utf8(out.stdout).unwrap();
-    assert_eq!(
-        text.lines().count(),
-        1,
-        "one JSON object on one line: {text}"
-    );
-    serde_json::from_str(&text).unwrap()
-}
-
-/// Bad input: exit code 2, nothing on stdout, an `error:` message on stderr.
-fn bad_input(args: &[&str]) -> String {
-    let out = metaless(args);
-    assert_eq!(out.status.code(), Some(2), "{args:?}");
-    assert!(out.stdout.is_empty(), "{args:?}");
-    let stderr = String::from_utf8(out.stderr).unwrap();
-    assert!(stderr.starts_with("error"), "{stderr}");
-    stderr
-}
 
 struct Node {
     secret_hex: String,

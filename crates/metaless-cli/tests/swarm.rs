@@ -1,44 +1,11 @@
 //! `metaless swarm map|ttl`, run as a user runs them, against the upstream mapping vectors.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests fail by panicking
 
-use std::process::{Command, Output};
+mod common;
+use common::*;
+
 
 use serde_json::Value;
-
-fn metaless(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_metaless"))
-        .args(args)
-        .output()
-        .unwrap()
-}
-
-fn ok_json(args: &[&str]) -> Value {
-    let out = metaless(args);
-    assert!(
-        out.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let text = String::from_utf8(out.stdout).unwrap();
-    assert_eq!(text.lines().count(), 1, "{text}");
-    serde_json::from_str(&text).unwrap()
-}
-
-/// Exit 2, empty stdout, `error…` on stderr (one line for our own errors; clap's usage errors
-/// add a usage block).
-fn bad_input(args: &[&str]) -> String {
-    let out = metaless(args);
-    assert_eq!(out.status.code(), Some(2), "{args:?}");
-    assert!(out.stdout.is_empty(), "{args:?}");
-    let stderr = String::from_utf8(out.stderr).unwrap();
-    assert!(stderr.starts_with("error"), "{stderr}");
-    stderr
-}
-
-fn bad_value(args: &[&str]) {
-    let stderr = bad_input(args);
-    assert_eq!(stderr.trim_end().lines().count(), 1, "{stderr}");
-}
 
 fn vectors() -> Value {
     let path = format!(
@@ -126,9 +93,9 @@ fn ttl_clamps_and_defaults() {
 
 #[test]
 fn bad_input_exits_2() {
-    bad_value(&["swarm", "map", "--pubkey", "05abc"]);
-    bad_value(&["swarm", "map", "--pubkey", &"zz".repeat(33)]);
-    bad_value(&[
+    bad_input(&["swarm", "map", "--pubkey", "05abc"]);
+    bad_input(&["swarm", "map", "--pubkey", &"zz".repeat(33)]);
+    bad_input(&[
         "swarm",
         "map",
         "--pubkey",
@@ -136,7 +103,7 @@ fn bad_input_exits_2() {
         "--swarm-ids",
         "1,x",
     ]);
-    bad_value(&[
+    bad_input(&[
         "swarm",
         "map",
         "--pubkey",
@@ -145,7 +112,7 @@ fn bad_input_exits_2() {
         "",
     ]);
     bad_input(&["swarm", "map"]);
-    bad_value(&["swarm", "ttl", "--namespace", "40000"]);
+    bad_input(&["swarm", "ttl", "--namespace", "40000"]);
     bad_input(&["swarm", "ttl", "--namespace", "0", "--ttl-ms", "-5"]);
     bad_input(&["swarm", "ttl"]);
 }

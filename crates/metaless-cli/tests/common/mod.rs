@@ -1,0 +1,50 @@
+//! What every CLI test needs: run `metaless`, and hold it to its contract (one JSON object
+//! on stdout on success; one `error:` line on stderr, exit 2, empty stdout on bad input).
+// Each test binary uses its own subset of these helpers.
+#![allow(dead_code)]
+
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+/// Runs the binary with `args`.
+pub fn metaless(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_metaless"))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+/// Runs a command that must succeed and returns its one-line JSON object.
+pub fn ok_json(args: &[&str]) -> Value {
+    let out = metaless(args);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{args:?}: {stderr}");
+    assert!(out.stderr.is_empty(), "{args:?}: {stderr}");
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(
+        text.lines().count(),
+        1,
+        "one JSON object on one line: {text}"
+    );
+    let value: Value = serde_json::from_str(&text).unwrap();
+    assert!(value.is_object(), "{text}");
+    value
+}
+
+/// Runs a command that must be refused and returns its one stderr line.
+pub fn bad_input(args: &[&str]) -> String {
+    let out = metaless(args);
+    assert_eq!(out.status.code(), Some(2), "{args:?}");
+    assert!(out.stdout.is_empty(), "{args:?}");
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(stderr.lines().count(), 1, "{args:?}: {stderr}");
+    assert!(stderr.starts_with("error"), "{args:?}: {stderr}");
+    stderr
+}
+
+/// A test-vector file from the repository's `test-vectors/`.
+pub fn vectors(name: &str) -> Value {
+    let path = format!("{}/../../test-vectors/{name}", env!("CARGO_MANIFEST_DIR"));
+    serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap()
+}
