@@ -403,7 +403,7 @@ pub unsafe extern "C" fn metaless_client_poll_transmit(
 pub unsafe extern "C" fn metaless_transmit_id(transmit: *const metaless_transmit) -> u64 {
     ffi_guard(|| {
         // SAFETY: `transmit` is NULL or live (contract).
-        unsafe { ptr::handle(transmit, "transmit") }.map_or(0, |t| t.inner.id.0)
+        unsafe { ptr::handle_opt(transmit) }.map_or(0, |t| t.inner.id.0)
     })
 }
 
@@ -415,7 +415,7 @@ pub unsafe extern "C" fn metaless_transmit_id(transmit: *const metaless_transmit
 pub unsafe extern "C" fn metaless_transmit_deadline_ms(transmit: *const metaless_transmit) -> u64 {
     ffi_guard(|| {
         // SAFETY: `transmit` is NULL or live (contract).
-        unsafe { ptr::handle(transmit, "transmit") }.map_or(0, |t| t.inner.deadline_ms)
+        unsafe { ptr::handle_opt(transmit) }.map_or(0, |t| t.inner.deadline_ms)
     })
 }
 
@@ -430,7 +430,7 @@ pub unsafe extern "C" fn metaless_transmit_url(
 ) -> *const c_char {
     ffi_guard(|| {
         // SAFETY: `transmit` is NULL or live (contract).
-        unsafe { ptr::handle(transmit, "transmit") }.map_or(std::ptr::null(), |t| t.url.as_ptr())
+        unsafe { ptr::handle_opt(transmit) }.map_or(std::ptr::null(), |t| t.url.as_ptr())
     })
 }
 
@@ -445,7 +445,7 @@ pub unsafe extern "C" fn metaless_transmit_path(
 ) -> *const c_char {
     ffi_guard(|| {
         // SAFETY: `transmit` is NULL or live (contract).
-        unsafe { ptr::handle(transmit, "transmit") }.map_or(std::ptr::null(), |t| t.path.as_ptr())
+        unsafe { ptr::handle_opt(transmit) }.map_or(std::ptr::null(), |t| t.path.as_ptr())
     })
 }
 
@@ -461,12 +461,7 @@ pub unsafe extern "C" fn metaless_transmit_body(
 ) -> *const u8 {
     ffi_guard(|| {
         // SAFETY: `transmit` NULL or live; `out_len` NULL or writable (contract).
-        let (t, len) = unsafe {
-            (
-                ptr::handle(transmit, "transmit"),
-                Out::new(out_len, "out_len"),
-            )
-        };
+        let (t, len) = unsafe { (ptr::handle_opt(transmit), Out::new(out_len, "out_len")) };
         let body = t.map_or(&[][..], |t| &t.inner.body[..]);
         if let Ok(mut len) = len {
             len.set(body.len());
@@ -722,7 +717,7 @@ pub unsafe extern "C" fn metaless_client_poll_now(
 pub unsafe extern "C" fn metaless_client_pending_sends(client: *const metaless_client) -> usize {
     ffi_guard(|| {
         // SAFETY: `client` is NULL or live (contract).
-        unsafe { ptr::handle(client, "client") }.map_or(0, |c| c.inner.pending_sends())
+        unsafe { ptr::handle_opt(client) }.map_or(0, |c| c.inner.pending_sends())
     })
 }
 
@@ -732,7 +727,7 @@ pub unsafe extern "C" fn metaless_client_pending_sends(client: *const metaless_c
 /// `event` is NULL or live.
 unsafe fn event<'a>(event: *const metaless_event) -> Option<&'a metaless_event> {
     // SAFETY: this function's contract.
-    unsafe { ptr::handle(event, "event") }.ok()
+    unsafe { ptr::handle_opt(event) }
 }
 
 /// The kind of an event; `METALESS_EVENT_INVALID` for NULL.

@@ -20,7 +20,8 @@
 //! }
 //! ```
 
-use std::ffi::{CString, c_char};
+use std::borrow::Cow;
+use std::ffi::{CStr, CString, c_char};
 
 use rand_chacha::ChaCha20Rng;
 use rand_core::{CryptoRng, OsRng, RngCore, SeedableRng};
@@ -31,7 +32,7 @@ use crate::ptr;
 use crate::result::{FfiError, metaless_result};
 
 /// The message left while a body runs: if it panics, this is what the caller reads.
-const PANIC_MESSAGE: &str = "internal error: a panic was caught at the FFI boundary";
+const PANIC_MESSAGE: &CStr = c"internal error: a panic was caught at the FFI boundary";
 
 /// The random source of a context.
 pub(crate) enum ContextRng {
@@ -79,7 +80,9 @@ impl CryptoRng for ContextRng {}
 pub struct metaless_context {
     rng: ContextRng,
     last_code: metaless_result,
-    last_error: CString,
+    // Static texts (success, the panic note) are borrowed, so a successful call allocates
+    // nothing for its bookkeeping.
+    last_error: Cow<'static, CStr>,
 }
 
 impl metaless_context {
@@ -87,13 +90,18 @@ impl metaless_context {
         Self {
             rng,
             last_code: metaless_result::METALESS_RESULT_OK,
-            last_error: CString::default(),
+            last_error: Cow::Borrowed(c""),
         }
     }
 
     /// The context's random generator.
     pub(crate) fn rng(&mut self) -> &mut ContextRng {
         &mut self.rng
+    }
+
+    fn set_static(&mut self, code: metaless_result, message: &'static CStr) {
+        self.last_code = code;
+        self.last_error = Cow::Borrowed(message);
     }
 
     fn set(&mut self, code: metaless_result, message: &str) {
@@ -106,7 +114,7 @@ impl metaless_context {
                 other => other,
             })
             .collect();
-        self.last_error = CString::new(clean).unwrap_or_default();
+        self.last_error = Cow::Owned(CString::new(clean).unwrap_or_default());
     }
 }
 
@@ -120,10 +128,10 @@ pub(crate) fn run(
         return metaless_result::METALESS_RESULT_NULL_POINTER;
     };
     // Pessimistic: overwritten below unless the body unwinds past us to the guard.
-    ctx.set(metaless_result::METALESS_RESULT_PANIC, PANIC_MESSAGE);
+    ctx.set_static(metaless_result::METALESS_RESULT_PANIC, PANIC_MESSAGE);
     match body(ctx) {
         Ok(()) => {
-            ctx.set(metaless_result::METALESS_RESULT_OK, "");
+            ctx.set_static(metaless_result::METALESS_RESULT_OK, c"");
             metaless_result::METALESS_RESULT_OK
         }
         Err(e) => {
@@ -187,9 +195,9 @@ pub unsafe extern "C" fn metaless_context_last_error(
 ) -> *const c_char {
     ffi_guard(|| {
         // SAFETY: the caller passes NULL or a live context.
-        match unsafe { ptr::handle(ctx, "ctx") } {
-            Ok(ctx) => ctx.last_error.as_ptr(),
-            Err(_) => std::ptr::null(),
+        match unsafe { ptr::handle_opt(ctx) } {
+            Some(ctx) => ctx.last_error.as_ptr(),
+            None => std::ptr::null(),
         }
     })
 }
@@ -203,9 +211,9 @@ pub unsafe extern "C" fn metaless_context_last_error(
 pub unsafe extern "C" fn metaless_context_last_result(ctx: *const metaless_context) -> u32 {
     ffi_guard(|| {
         // SAFETY: the caller passes NULL or a live context.
-        match unsafe { ptr::handle(ctx, "ctx") } {
-            Ok(ctx) => ctx.last_code as u32,
-            Err(_) => metaless_result::METALESS_RESULT_NULL_POINTER as u32,
+        match unsafe { ptr::handle_opt(ctx) } {
+            Some(ctx) => ctx.last_code as u32,
+            None => metaless_result::METALESS_RESULT_NULL_POINTER as u32,
         }
     })
 }
@@ -240,7 +248,7 @@ mod tests {
         let r = crate::guard::ffi_guard(|| run(Some(&mut ctx), |_| panic!("bug")));
         assert_eq!(r, metaless_result::METALESS_RESULT_PANIC);
         assert_eq!(ctx.last_code, metaless_result::METALESS_RESULT_PANIC);
-        assert_eq!(ctx.last_error.to_str(), Ok(PANIC_MESSAGE));
+        assert_eq!(&*ctx.last_error, PANIC_MESSAGE);
         // The next call clears it.
         assert_eq!(
             run(Some(&mut ctx), |_| Ok(())),

@@ -182,7 +182,7 @@ pub unsafe extern "C" fn metaless_loopback_free(net: *mut metaless_loopback) {
 pub unsafe extern "C" fn metaless_loopback_now_ms(net: *const metaless_loopback) -> u64 {
     ffi_guard(|| {
         // SAFETY: `net` is NULL or live (contract).
-        unsafe { ptr::handle(net, "net") }.map_or(0, |n| u64::try_from(n.net.now_ms()).unwrap_or(0))
+        unsafe { ptr::handle_opt(net) }.map_or(0, |n| u64::try_from(n.net.now_ms()).unwrap_or(0))
     })
 }
 

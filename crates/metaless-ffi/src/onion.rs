@@ -547,9 +547,9 @@ pub unsafe extern "C" fn metaless_peeled_kind(
 ) -> metaless_peel_kind {
     ffi_guard(|| {
         // SAFETY: `peeled` is NULL or live (contract).
-        match unsafe { ptr::handle(peeled, "peeled") } {
-            Err(_) => metaless_peel_kind::METALESS_PEEL_INVALID,
-            Ok(p) => match p.outcome {
+        match unsafe { ptr::handle_opt(peeled) } {
+            None => metaless_peel_kind::METALESS_PEEL_INVALID,
+            Some(p) => match p.outcome {
                 Outcome::Forward { .. } => metaless_peel_kind::METALESS_PEEL_FORWARD,
                 Outcome::Server { .. } => metaless_peel_kind::METALESS_PEEL_SERVER,
                 Outcome::Deliver { .. } => metaless_peel_kind::METALESS_PEEL_DELIVER,
@@ -677,8 +677,8 @@ pub unsafe extern "C" fn metaless_peeled_server(
 pub unsafe extern "C" fn metaless_peeled_reject_status(peeled: *const metaless_peeled) -> u16 {
     ffi_guard(|| {
         // SAFETY: `peeled` is NULL or live (contract).
-        match unsafe { ptr::handle(peeled, "peeled") } {
-            Ok(metaless_peeled {
+        match unsafe { ptr::handle_opt(peeled) } {
+            Some(metaless_peeled {
                 outcome: Outcome::Reject { status, .. },
             }) => *status,
             _ => 0,

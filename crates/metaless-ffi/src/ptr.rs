@@ -33,6 +33,15 @@ pub(crate) unsafe fn handle<'a, T>(p: *const T, what: &str) -> Result<&'a T, Ffi
     unsafe { p.as_ref() }.ok_or_else(|| FfiError::null(what))
 }
 
+/// Borrows a handle for an accessor that answers NULL with a neutral value (no error built).
+///
+/// # Safety
+/// As [`handle`].
+pub(crate) unsafe fn handle_opt<'a, T>(p: *const T) -> Option<&'a T> {
+    // SAFETY: per this function's contract, a non-NULL `p` is a live `T`.
+    unsafe { p.as_ref() }
+}
+
 /// Borrows a handle mutably.
 ///
 /// # Safety
