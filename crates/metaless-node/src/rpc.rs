@@ -215,13 +215,25 @@ impl RpcCtx<'_> {
         }
     }
 
+    /// Queues a client's change for the swarm's other members (none: nothing to encode).
+    fn queue_replication(&mut self, request: &Request) {
+        let me = &self.me.pubkey_ed25519;
+        if self
+            .map
+            .swarm_members(self.me.swarm_id)
+            .any(|n| &n.pubkey_ed25519 != me)
+        {
+            self.replicate.push(request.to_body());
+        }
+    }
+
     /// This node's part of a change: flat when a peer forwarded it; for a client, under
     /// `swarm.<own key>` and replayed on the swarm's other members.
     fn change_reply(&mut self, request: &Request, entry: Value, delete_required: bool) -> Reply {
         if self.forwarded {
             return Reply::json(200, entry);
         }
-        self.replicate.push(request.to_body());
+        self.queue_replication(request);
         let mut reply = SwarmReply::new();
         reply.add(&self.me.pubkey_ed25519, entry);
         reply.finish_delete(delete_required, self.now(), HARDFORK)
@@ -250,7 +262,7 @@ impl RpcCtx<'_> {
                         server::store_entry(self.keypair, &hash, expiry, already),
                     );
                 }
-                self.replicate.push(request.to_body());
+                self.queue_replication(request);
                 reply.add_own_store(self.keypair, &hash, expiry, already, now);
             }
             Err(e) => {
