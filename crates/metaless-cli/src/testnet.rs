@@ -34,6 +34,10 @@ pub enum TestnetCommand {
         /// Record what each node saw per request (research / demo only).
         #[arg(long)]
         observe: bool,
+        /// Serve HTTPS, each node with a self-signed certificate made at start; bootstrap.json
+        /// then lists https:// addresses. Plain HTTP without it.
+        #[arg(long)]
+        tls: bool,
     },
 }
 
@@ -58,7 +62,7 @@ pub fn run(cmd: TestnetCommand) -> Result<Value, CliError> {
                 "swarms": swarm_ids,
             }))
         }
-        TestnetCommand::Up { dir, observe } => {
+        TestnetCommand::Up { dir, observe, tls } => {
             // Logs go to stderr; stdout keeps the one JSON object printed at exit.
             let _ = tracing_subscriber::fmt()
                 .with_env_filter(
@@ -70,7 +74,8 @@ pub fn run(cmd: TestnetCommand) -> Result<Value, CliError> {
             let rt = tokio::runtime::Builder::new_multi_thread()
                 .enable_all()
                 .build()?;
-            let nodes = rt.block_on(metaless_node::testnet::run_until_signal(&dir, observe))?;
+            let nodes =
+                rt.block_on(metaless_node::testnet::run_until_signal(&dir, observe, tls))?;
             Ok(json!({
                 "stopped": true,
                 "nodes": nodes,

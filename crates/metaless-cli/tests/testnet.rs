@@ -117,3 +117,52 @@ fn up_serves_writes_bootstrap_and_stops_on_sigterm() {
     assert_eq!(v["stopped"], true);
     assert_eq!(v["nodes"], 3);
 }
+
+#[cfg(unix)]
+#[test]
+fn up_tls_writes_https_addresses() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let out = metaless()
+        .args(["testnet", "init", "--nodes", "2", "--swarms", "1", "--dir"])
+        .arg(d)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let child = metaless()
+        .args(["testnet", "up", "--tls", "--dir"])
+        .arg(d)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let bootstrap = d.join("bootstrap.json");
+    let start = Instant::now();
+    while !bootstrap.exists() {
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "bootstrap.json never appeared"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    std::thread::sleep(Duration::from_millis(100));
+    let b: Value = serde_json::from_str(&std::fs::read_to_string(&bootstrap).unwrap()).unwrap();
+    for n in b["nodes"].as_array().unwrap() {
+        let port = n["port"].as_u64().unwrap();
+        assert_eq!(n["address"], format!("https://127.0.0.1:{port}"));
+    }
+    let pid = child.id().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    assert_eq!(
+        serde_json::from_slice::<Value>(&out.stdout).unwrap()["nodes"],
+        2
+    );
+}

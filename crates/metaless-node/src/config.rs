@@ -225,7 +225,7 @@ pub struct BootstrapNode {
     pub pubkey_x25519: String,
     /// Swarm id.
     pub swarm_id: u64,
-    /// `http://127.0.0.1:PORT`.
+    /// `http://127.0.0.1:PORT`, or `https://127.0.0.1:PORT` for a testnet in TLS mode.
     pub address: String,
     /// IP address.
     pub ip: String,
@@ -243,6 +243,18 @@ impl Bootstrap {
     /// assert_eq!(b.nodes[0].address, "http://127.0.0.1:4000");
     /// ```
     pub fn from_infos(infos: &[NodeInfo]) -> Self {
+        Self::from_infos_tls(infos, false)
+    }
+
+    /// From node infos, with `https://` addresses when `tls`.
+    ///
+    /// ```
+    /// let n = metaless_node::NodeInfo { pubkey_ed25519: [1; 32], pubkey_x25519: [2; 32],
+    ///     swarm_id: 7, ip: "127.0.0.1".into(), port: 4000 };
+    /// let b = metaless_node::config::Bootstrap::from_infos_tls(&[n], true);
+    /// assert_eq!(b.nodes[0].address, "https://127.0.0.1:4000");
+    /// ```
+    pub fn from_infos_tls(infos: &[NodeInfo], tls: bool) -> Self {
         Self {
             version: 1,
             nodes: infos
@@ -251,7 +263,7 @@ impl Bootstrap {
                     pubkey_ed25519: hex::encode(&n.pubkey_ed25519),
                     pubkey_x25519: hex::encode(&n.pubkey_x25519),
                     swarm_id: n.swarm_id,
-                    address: n.url(),
+                    address: n.base_url(tls),
                     ip: n.ip.clone(),
                     port: n.port,
                 })

@@ -5,7 +5,8 @@
 //! - [`storage`]: SQLite message store (idempotent by hash, expiry with passed-in time);
 //! - [`Node`]: the sans-IO core, `handle(now_ms, Request) -> Action`;
 //! - `server`: tokio + hyper HTTP front for one node;
-//! - `testnet`: config files and an in-process multi-node testnet on loopback;
+//! - `testnet`: config files and an in-process multi-node testnet on loopback (plain HTTP, or
+//!   HTTPS with self-signed certificates: `tls`);
 //! - `loopback`: [`LoopbackNet`](crate::loopback::LoopbackNet), many cores without sockets,
 //!   virtual time and fault injection.
 //!
@@ -29,6 +30,7 @@ pub mod server;
 pub mod storage;
 pub mod testkit;
 pub mod testnet;
+pub mod tls;
 
 pub use error::NodeError;
 pub use metaless_onion::EncType;

@@ -42,7 +42,20 @@ impl NodeInfo {
     /// assert_eq!(n.url(), "http://127.0.0.1:4000");
     /// ```
     pub fn url(&self) -> String {
-        format!("http://{}:{}", self.ip, self.port)
+        self.base_url(false)
+    }
+
+    /// `https://ip:port` when `tls` (a testnet started in TLS mode), else [`NodeInfo::url`].
+    ///
+    /// ```
+    /// let n = metaless_node::NodeInfo { pubkey_ed25519: [1; 32], pubkey_x25519: [2; 32],
+    ///     swarm_id: 7, ip: "127.0.0.1".into(), port: 4000 };
+    /// assert_eq!(n.base_url(true), "https://127.0.0.1:4000");
+    /// assert_eq!(n.base_url(false), n.url());
+    /// ```
+    pub fn base_url(&self, tls: bool) -> String {
+        let scheme = if tls { "https" } else { "http" };
+        format!("{scheme}://{}:{}", self.ip, self.port)
     }
 
     /// The node as metaless-swarm models it. A testnet node has one port, so it is both the

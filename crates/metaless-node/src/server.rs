@@ -1,9 +1,14 @@
-//! The HTTP front of one node: tokio + hyper 1 on a loopback listener, plain HTTP.
+//! The HTTP front of one node: tokio + hyper 1 on a loopback listener, plain HTTP by default or
+//! HTTPS with a self-signed certificate ([`spawn_tls`], see [`crate::tls`]).
 //!
 //! `POST /onion_req/v2`, `POST /storage_rpc/v1`, `POST /json_rpc` (seed-node bootstrap). Bodies
 //! over [`MAX_REQUEST_BODY_SIZE`] are refused with 413 from the `Content-Length` header before
 //! anything is read, and streamed bodies are cut off at the same size. Shutdown stops accepting,
 //! lets in-flight requests finish (bounded), then drops the node, closing its database.
+//!
+//! A node served over HTTPS reaches its peers (next onion hops, swarm members it replicates to)
+//! over HTTPS too, accepting their self-signed certificates; over plain HTTP it reuses pooled
+//! connections, over HTTPS every forward is a fresh connection and handshake.
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -19,12 +24,16 @@ use hyper::{Method, StatusCode};
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::{TokioExecutor, TokioIo};
-use tokio::net::TcpListener;
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 
+use crate::NodeError;
 use crate::limits::MAX_REQUEST_BODY_SIZE;
+use crate::network::NodeInfo;
 use crate::node::{Action, FORWARDED_HEADER, Node, ONION_PATH, RPC_PATH, Request, Response};
+use crate::tls::ServerTls;
 
 /// How long a node waits for the next hop or a swarm peer (upstream: ~30 s onion, 25 s proxy,
 /// 5 s peer); shorter here because everything is on one machine.
@@ -32,6 +41,8 @@ const FORWARD_TIMEOUT: Duration = Duration::from_secs(10);
 const REPLICATE_TIMEOUT: Duration = Duration::from_secs(5);
 /// How long shutdown waits for in-flight requests.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(5);
+/// Longest a client may take to finish a TLS handshake.
+const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 
 type HttpClient = Client<HttpConnector, Full<Bytes>>;
 
@@ -69,13 +80,82 @@ impl ServerHandle {
     }
 }
 
-/// Serves `node` on an already bound `listener` until shut down.
-pub fn spawn(listener: TcpListener, node: Node) -> std::io::Result<ServerHandle> {
+/// How a node reaches other nodes and HTTP servers.
+#[derive(Clone)]
+struct Forwarder {
+    /// Pooled plain-HTTP client.
+    plain: HttpClient,
+    /// Present when the testnet runs over HTTPS: peers are `https://` and their self-signed
+    /// certificates are accepted.
+    tls: Option<tokio_rustls::TlsConnector>,
+}
+
+impl Forwarder {
+    fn peer_url(&self, peer: &NodeInfo, path: &str) -> String {
+        let scheme = if self.tls.is_some() { "https" } else { "http" };
+        format!("{scheme}://{}:{}{path}", peer.ip, peer.port)
+    }
+}
+
+/// Serves `node` over plain HTTP on an already bound `listener` until shut down.
+///
+/// ```
+/// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+/// let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+/// let handle = metaless_node::server::spawn(listener, metaless_node::node::doc_node()).unwrap();
+/// assert!(handle.addr().ip().is_loopback());
+/// handle.shutdown().await;
+/// # });
+/// ```
+pub fn spawn(listener: TcpListener, node: Node) -> Result<ServerHandle, NodeError> {
+    spawn_inner(listener, node, None)
+}
+
+/// Serves `node` over HTTPS with `tls`'s self-signed certificate; the node forwards to its
+/// peers over HTTPS as well, accepting their certificates ([`crate::tls`] says why).
+///
+/// ```
+/// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+/// use metaless_node::{node::doc_node, server, tls::ServerTls};
+/// let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+/// let handle = server::spawn_tls(listener, doc_node(), ServerTls::self_signed().unwrap()).unwrap();
+/// assert!(handle.addr().port() > 0);
+/// handle.shutdown().await;
+/// # });
+/// ```
+pub fn spawn_tls(
+    listener: TcpListener,
+    node: Node,
+    tls: ServerTls,
+) -> Result<ServerHandle, NodeError> {
+    spawn_inner(listener, node, Some(tls))
+}
+
+fn spawn_inner(
+    listener: TcpListener,
+    node: Node,
+    tls: Option<ServerTls>,
+) -> Result<ServerHandle, NodeError> {
     let addr = listener.local_addr()?;
     let node = Arc::new(Mutex::new(node));
     let (tx, rx) = watch::channel(false);
-    let client: HttpClient = Client::builder(TokioExecutor::new()).build_http();
-    let task = tokio::spawn(accept_loop(listener, Arc::clone(&node), client, rx));
+    let forward = Forwarder {
+        plain: Client::builder(TokioExecutor::new()).build_http(),
+        tls: match &tls {
+            Some(_) => Some(tokio_rustls::TlsConnector::from(
+                crate::tls::accept_any_client_config()?,
+            )),
+            None => None,
+        },
+    };
+    let acceptor = tls.map(|t| tokio_rustls::TlsAcceptor::from(t.server_config()));
+    let task = tokio::spawn(accept_loop(
+        listener,
+        acceptor,
+        Arc::clone(&node),
+        forward,
+        rx,
+    ));
     Ok(ServerHandle {
         addr,
         shutdown: tx,
@@ -86,8 +166,9 @@ pub fn spawn(listener: TcpListener, node: Node) -> std::io::Result<ServerHandle>
 
 async fn accept_loop(
     listener: TcpListener,
+    acceptor: Option<tokio_rustls::TlsAcceptor>,
     node: Arc<Mutex<Node>>,
-    client: HttpClient,
+    client: Forwarder,
     mut stop: watch::Receiver<bool>,
 ) {
     let mut conns = JoinSet::new();
@@ -98,17 +179,17 @@ async fn accept_loop(
                 let Ok((stream, peer)) = accepted else { continue };
                 let node = Arc::clone(&node);
                 let client = client.clone();
-                let mut stop = stop.clone();
+                let stop = stop.clone();
+                let acceptor = acceptor.clone();
                 conns.spawn(async move {
-                    let svc = service_fn(move |req| handle(Arc::clone(&node), client.clone(), peer, req));
-                    let conn = http1::Builder::new().serve_connection(TokioIo::new(stream), svc);
-                    tokio::pin!(conn);
-                    tokio::select! {
-                        _ = conn.as_mut() => {}
-                        _ = stop.changed() => {
-                            conn.as_mut().graceful_shutdown();
-                            let _ = tokio::time::timeout(DRAIN_TIMEOUT, conn).await;
-                        }
+                    let Some(acceptor) = acceptor else {
+                        return serve(stream, node, client, peer, stop).await;
+                    };
+                    // The handshake runs in the connection's task: a slow client holds up
+                    // no one else.
+                    match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await {
+                        Ok(Ok(tls)) => serve(tls, node, client, peer, stop).await,
+                        _ => tracing::debug!(%peer, "TLS handshake failed"),
                     }
                 });
             }
@@ -124,6 +205,26 @@ async fn accept_loop(
     tracing::info!("node server stopped");
 }
 
+/// Serves one connection until it closes or the server stops (then drains it, bounded).
+async fn serve<S: AsyncRead + AsyncWrite + Unpin + Send + 'static>(
+    stream: S,
+    node: Arc<Mutex<Node>>,
+    client: Forwarder,
+    peer: SocketAddr,
+    mut stop: watch::Receiver<bool>,
+) {
+    let svc = service_fn(move |req| handle(Arc::clone(&node), client.clone(), peer, req));
+    let conn = http1::Builder::new().serve_connection(TokioIo::new(stream), svc);
+    tokio::pin!(conn);
+    tokio::select! {
+        _ = conn.as_mut() => {}
+        _ = stop.changed() => {
+            conn.as_mut().graceful_shutdown();
+            let _ = tokio::time::timeout(DRAIN_TIMEOUT, conn).await;
+        }
+    }
+}
+
 fn reply(r: Response) -> hyper::Response<Full<Bytes>> {
     let mut resp = hyper::Response::new(Full::new(Bytes::from(r.body)));
     *resp.status_mut() =
@@ -137,7 +238,7 @@ fn reply(r: Response) -> hyper::Response<Full<Bytes>> {
 
 async fn handle(
     node: Arc<Mutex<Node>>,
-    client: HttpClient,
+    client: Forwarder,
     peer: SocketAddr,
     req: hyper::Request<Incoming>,
 ) -> Result<hyper::Response<Full<Bytes>>, Infallible> {
@@ -187,7 +288,7 @@ async fn handle(
             let replicate = std::mem::take(&mut r.replicate);
             let mut set = JoinSet::new();
             for rep in replicate {
-                let url = format!("{}{RPC_PATH}", rep.to.url());
+                let url = client.peer_url(&rep.to, RPC_PATH);
                 set.spawn(post(client.clone(), url, rep.body, true, REPLICATE_TIMEOUT));
             }
             while let Some(res) = set.join_next().await {
@@ -199,15 +300,8 @@ async fn handle(
         }
         Action::ForwardToNode { node: next, body } => {
             tracing::debug!(next = %metaless_identity::hex::encode(&next.pubkey_ed25519), "relaying onion request");
-            match post(
-                client,
-                format!("{}{ONION_PATH}", next.url()),
-                body,
-                false,
-                FORWARD_TIMEOUT,
-            )
-            .await
-            {
+            let url = client.peer_url(&next, ONION_PATH);
+            match post(client, url, body, false, FORWARD_TIMEOUT).await {
                 Ok((status, body)) => Response {
                     status,
                     content_type: "text/plain",
@@ -254,7 +348,7 @@ impl core::fmt::Display for PostError {
 }
 
 async fn post(
-    client: HttpClient,
+    client: Forwarder,
     url: String,
     body: Vec<u8>,
     forwarded: bool,
@@ -268,10 +362,17 @@ async fn post(
         .body(Full::new(Bytes::from(body)))
         .map_err(|e| PostError::Failed(e.to_string()))?;
     let fut = async {
-        let resp = client
-            .request(req)
-            .await
-            .map_err(|e| PostError::Failed(e.to_string()))?;
+        let resp = match (&client.tls, url.strip_prefix("https://")) {
+            (Some(tls), Some(rest)) => {
+                let authority = rest.split('/').next().unwrap_or(rest);
+                post_tls(tls, authority, req).await?
+            }
+            _ => client
+                .plain
+                .request(req)
+                .await
+                .map_err(|e| PostError::Failed(e.to_string()))?,
+        };
         let status = resp.status().as_u16();
         let body = Limited::new(resp.into_body(), MAX_REQUEST_BODY_SIZE)
             .collect()
@@ -284,4 +385,38 @@ async fn post(
     tokio::time::timeout(timeout, fut)
         .await
         .unwrap_or(Err(PostError::Timeout))
+}
+
+/// One request over a fresh TLS connection to `authority` (`ip:port`).
+async fn post_tls(
+    tls: &tokio_rustls::TlsConnector,
+    authority: &str,
+    mut req: hyper::Request<Full<Bytes>>,
+) -> Result<hyper::Response<Incoming>, PostError> {
+    let failed = |e: &dyn core::fmt::Display| PostError::Failed(e.to_string());
+    let (host, _) = authority
+        .rsplit_once(':')
+        .ok_or_else(|| PostError::Failed("no port in URL".into()))?;
+    // The certificate is not checked, so the name only has to be well formed.
+    let name = rustls::pki_types::ServerName::try_from(host.to_owned()).map_err(|e| failed(&e))?;
+    let tcp = TcpStream::connect(authority)
+        .await
+        .map_err(|e| failed(&e))?;
+    let _ = tcp.set_nodelay(true);
+    let stream = tls.connect(name, tcp).await.map_err(|e| failed(&e))?;
+    let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+        .await
+        .map_err(|e| failed(&e))?;
+    // The connection drives the I/O; it ends when the response body is read or dropped.
+    tokio::spawn(conn);
+    // hyper's connection-level client sends the URI as given: use origin form plus Host.
+    let path = req
+        .uri()
+        .path_and_query()
+        .map_or_else(|| "/".to_owned(), |p| p.as_str().to_owned());
+    *req.uri_mut() = path.parse().map_err(|e| failed(&e))?;
+    if let Ok(v) = hyper::header::HeaderValue::from_str(authority) {
+        req.headers_mut().insert(hyper::header::HOST, v);
+    }
+    sender.send_request(req).await.map_err(|e| failed(&e))
 }

@@ -11,6 +11,7 @@ use crate::network::{NetworkMap, NodeInfo};
 use crate::node::{Node, NodeConfig, Observation};
 use crate::server::{self, ServerHandle};
 use crate::storage::{Durability, Storage};
+use crate::tls::ServerTls;
 
 /// How to start a testnet.
 #[derive(Debug, Clone, Default)]
@@ -22,6 +23,10 @@ pub struct TestnetOptions {
     pub observe: bool,
     /// SQLite durability.
     pub durability: Durability,
+    /// Serve HTTPS, each node with a self-signed certificate generated at start (not
+    /// persisted), and forward between nodes over HTTPS; `bootstrap.json` then lists
+    /// `https://` addresses. Plain HTTP when false (the default).
+    pub tls: bool,
 }
 
 /// Entry point for in-process testnets.
@@ -33,6 +38,7 @@ pub struct Testnet;
 pub struct TestnetHandle {
     nodes: Vec<NodeInfo>,
     servers: Vec<ServerHandle>,
+    tls: bool,
     data_dir: PathBuf,
     _temp: Option<tempfile::TempDir>,
 }
@@ -87,14 +93,19 @@ impl Testnet {
                 rng_seed,
                 observe: options.observe,
             });
-            let handle = server::spawn(listener, node)?;
-            tracing::info!(url = %info.url(), swarm = format!("{:x}", info.swarm_id), "node listening");
+            let handle = if options.tls {
+                server::spawn_tls(listener, node, ServerTls::self_signed()?)?
+            } else {
+                server::spawn(listener, node)?
+            };
+            tracing::info!(url = %info.base_url(options.tls), swarm = format!("{:x}", info.swarm_id), "node listening");
             servers.push(handle);
         }
-        Bootstrap::from_infos(&infos).save(&data_dir)?;
+        Bootstrap::from_infos_tls(&infos, options.tls).save(&data_dir)?;
         Ok(TestnetHandle {
             nodes: infos,
             servers,
+            tls: options.tls,
             data_dir,
             _temp: temp,
         })
@@ -115,7 +126,41 @@ impl TestnetHandle {
 
     /// What `bootstrap.json` holds.
     pub fn bootstrap(&self) -> Bootstrap {
-        Bootstrap::from_infos(&self.nodes)
+        Bootstrap::from_infos_tls(&self.nodes, self.tls)
+    }
+
+    /// Whether the nodes serve HTTPS ([`TestnetOptions::tls`]).
+    ///
+    /// ```
+    /// # use rand_core::SeedableRng;
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// use metaless_node::{config::TestnetConfig, testnet::{Testnet, TestnetOptions}};
+    /// let cfg = TestnetConfig::generate(1, 1, 0, &mut rand_chacha::ChaCha20Rng::seed_from_u64(1));
+    /// let net = Testnet::start(cfg, TestnetOptions { tls: true, ..Default::default() }).await.unwrap();
+    /// assert!(net.is_tls());
+    /// assert!(net.url(0).unwrap().starts_with("https://127.0.0.1:"));
+    /// net.shutdown().await;
+    /// # });
+    /// ```
+    pub fn is_tls(&self) -> bool {
+        self.tls
+    }
+
+    /// The base URL of node `index` (`https://` in TLS mode).
+    ///
+    /// ```
+    /// # use rand_core::SeedableRng;
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// use metaless_node::{config::TestnetConfig, testnet::{Testnet, TestnetOptions}};
+    /// let cfg = TestnetConfig::generate(1, 1, 0, &mut rand_chacha::ChaCha20Rng::seed_from_u64(1));
+    /// let net = Testnet::start(cfg, TestnetOptions::default()).await.unwrap();
+    /// assert_eq!(net.url(0), Some(net.nodes()[0].url()));
+    /// assert_eq!(net.url(1), None);
+    /// net.shutdown().await;
+    /// # });
+    /// ```
+    pub fn url(&self, index: usize) -> Option<String> {
+        self.nodes.get(index).map(|n| n.base_url(self.tls))
     }
 
     /// The data directory (databases and `bootstrap.json`).
@@ -184,13 +229,14 @@ pub fn init(
 
 /// Loads `dir/config.json`, starts every node with data under `dir`, writes
 /// `dir/bootstrap.json`, and runs until Ctrl-C or SIGTERM, then shuts down cleanly. Returns the
-/// number of nodes that ran.
-pub async fn run_until_signal(dir: &Path, observe: bool) -> Result<usize, NodeError> {
+/// number of nodes that ran. `tls`: serve HTTPS ([`TestnetOptions::tls`]).
+pub async fn run_until_signal(dir: &Path, observe: bool, tls: bool) -> Result<usize, NodeError> {
     let cfg = TestnetConfig::load(dir)?;
     let options = TestnetOptions {
         data_dir: Some(dir.to_path_buf()),
         observe,
         durability: Durability::Normal,
+        tls,
     };
     let net = Testnet::start(cfg, options).await?;
     let count = net.nodes().len();

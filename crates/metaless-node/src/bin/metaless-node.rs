@@ -3,6 +3,7 @@
 //! ```text
 //! metaless-node init --nodes 6 --swarms 2 --dir ./testnet
 //! metaless-node up --dir ./testnet          # until Ctrl-C / SIGTERM
+//! metaless-node up --dir ./testnet --tls    # the same over HTTPS (self-signed certificates)
 //! ```
 
 use std::path::PathBuf;
@@ -43,6 +44,9 @@ enum Cmd {
         /// Record per-request observations (research/demo only).
         #[arg(long)]
         observe: bool,
+        /// Serve HTTPS with self-signed certificates made at start (plain HTTP otherwise).
+        #[arg(long)]
+        tls: bool,
     },
 }
 
@@ -67,11 +71,13 @@ fn main() -> ExitCode {
                 cfg.nodes.len()
             )
         }),
-        Cmd::Up { dir, observe } => tokio::runtime::Builder::new_multi_thread()
+        Cmd::Up { dir, observe, tls } => tokio::runtime::Builder::new_multi_thread()
             .enable_all()
             .build()
             .map_err(metaless_node::NodeError::from)
-            .and_then(|rt| rt.block_on(metaless_node::testnet::run_until_signal(&dir, observe)))
+            .and_then(|rt| {
+                rt.block_on(metaless_node::testnet::run_until_signal(&dir, observe, tls))
+            })
             .map(|n| format!("{{\"stopped\":true,\"nodes\":{n}}}")),
     };
     match result {
