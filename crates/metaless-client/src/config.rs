@@ -8,8 +8,10 @@ use serde_json::Value;
 use crate::ClientError;
 
 /// Seed nodes of the live Session network: HTTPS `POST /json_rpc` with `get_n_service_nodes`
-/// answers the service node list (session-android `SnodeAPI` seed pool; their certificates are
-/// self-signed — see `docs/client.md` for why the onion layer, not TLS, carries the security).
+/// answers the service node list (session-android `SnodeAPI` seed pool). Their certificates
+/// are signed by a Session-run CA outside public root stores, which metaless does not ship:
+/// seeds must be verified, unlike service nodes, so `http::HttpTransport` needs that CA as
+/// `SeedTrust::Roots` (see `docs/client.md`).
 ///
 /// ```
 /// assert!(metaless_client::MAINNET_SEEDS.iter().all(|s| s.starts_with("https://seed")));

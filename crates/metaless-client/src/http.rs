@@ -1,18 +1,45 @@
-//! A plain-HTTP [`Transport`] on hyper 1 and tokio, and a wall [`Clock`] (feature `http`).
+//! An HTTP and HTTPS [`Transport`] on hyper 1, tokio and rustls, and a wall [`Clock`]
+//! (feature `http`).
 //!
 //! One connection per request, driven inside the request's own future: nothing is spawned.
-//! This is what a local testnet on loopback needs. `https://` URLs (the live network) are
-//! refused with [`TransportError::Connect`] for now: the nodes' certificates are self-signed,
-//! and since every request is already end-to-end encrypted to the destination by the onion
-//! layers (and the first hop learns only the client's address), TLS adds little beyond hiding
-//! the fact of an onion request. Apps that talk to the live network plug in their platform's
-//! HTTPS stack through [`Transport`], accepting the self-signed certificates.
+//!
+//! # Certificates
+//!
+//! **Service nodes** (targets with [`Target::node`](crate::Target::node) set) serve HTTPS with
+//! self-signed certificates that no CA vouches for, so their certificates are accepted
+//! unverified (the TLS handshake signature is still checked against the certificate shown).
+//! That is sound for what the client sends them because the security of an onion request does
+//! not rest on TLS: each layer is encrypted to the X25519 key of that hop as listed in the
+//! node list, and the innermost to the destination's, so a man in the middle of the TLS
+//! connection sees only ciphertext it cannot open, and it cannot forge a reply either — the
+//! reply is encrypted to the client's one-time key, which only the destination learned. What
+//! such an attacker can do (drop, delay, see that the client talks to that node) it could do to
+//! a verified TLS connection too, and the client's retry rules handle it. The exception is a
+//! request that is *not* onion-wrapped: the client's periodic node-list fetch
+//! (`get_service_nodes` sent directly to a known node's `/storage_rpc/v1`) could be answered
+//! by an active attacker on the client's own link with a forged list; `docs/client.md` lists
+//! this as a known gap.
+//!
+//! **Seed nodes** (targets without a node key: bootstrap `/json_rpc`) are different: their
+//! answer *is* the node list, including the X25519 keys all later onion encryption trusts, and
+//! it is not onion-protected, so a forged seed answer would subvert everything. Seeds are
+//! verified per [`SeedTrust`]: by default only loopback seeds (a local testnet) are accepted
+//! without verification and any other `https://` seed is refused until the app supplies trust
+//! anchors ([`SeedTrust::Roots`], e.g. the CA that signs the Session seed certificates, which
+//! metaless does not ship).
 
+use std::net::IpAddr;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
 use hyper_util::rt::TokioIo;
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::crypto::{CryptoProvider, verify_tls12_signature, verify_tls13_signature};
+use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+use rustls::{ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme};
+use tokio::io::{AsyncRead, AsyncWrite};
 
 use crate::transport::{Clock, HttpResponse, Transmit, Transport, TransportError};
 
@@ -49,15 +76,40 @@ impl Clock for TokioClock {
     }
 }
 
-/// POST over plain HTTP/1.1 with hyper.
+/// How `https://` seed URLs (bootstrap targets without a node key) are authenticated. See the
+/// [module docs](self) for why seeds, unlike service nodes, must be verified.
+///
+/// ```
+/// use metaless_client::http::SeedTrust;
+/// assert_eq!(SeedTrust::default(), SeedTrust::LoopbackOnly);
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SeedTrust {
+    /// Seeds on a loopback address (`127.0.0.0/8`, `::1`, `localhost`: a local testnet in TLS
+    /// mode, where the attacker would have to be on the machine already) are accepted without
+    /// verification; `https://` seeds anywhere else are refused with
+    /// [`TransportError::Connect`], since no trust anchor was given.
+    #[default]
+    LoopbackOnly,
+    /// Verify every `https://` seed's certificate chain and host name against these trust
+    /// anchors (DER certificates): the CA that signs the seeds' certificates, or a seed's own
+    /// self-signed certificate to pin it.
+    Roots(Vec<Vec<u8>>),
+}
+
+/// POST over HTTP/1.1 with hyper, over plain TCP for `http://` URLs and over TLS (rustls, ring)
+/// for `https://` URLs: service nodes' self-signed certificates are accepted, seeds are
+/// checked per [`SeedTrust`] (see the [module docs](self)).
 ///
 /// ```
 /// use metaless_client::{RequestId, Target, Transmit, Transport, TransportError, http::HttpTransport};
 /// let t = HttpTransport::default();
+/// // A live seed over HTTPS with no trust anchor configured: refused before connecting.
 /// let req = Transmit { id: RequestId(1), to_node: Target { node: None,
 ///     base_url: "https://seed1.getsession.org:4443".into(), path: "/json_rpc" }, body: vec![], deadline_ms: u64::MAX };
 /// let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-/// assert_eq!(rt.block_on(t.post(&req)), Err(TransportError::Connect)); // no TLS here
+/// assert_eq!(rt.block_on(t.post(&req)), Err(TransportError::Connect));
 /// ```
 #[derive(Debug, Clone)]
 pub struct HttpTransport {
@@ -65,29 +117,94 @@ pub struct HttpTransport {
     pub max_body: usize,
     /// Longest a request may take, whatever its deadline says.
     pub timeout: Duration,
+    /// How `https://` seeds are authenticated.
+    pub seed_trust: SeedTrust,
+    /// TLS configuration for service nodes (any certificate), built on first HTTPS use and
+    /// shared by clones. Seed configurations are built per request from `seed_trust`: seeds
+    /// are asked rarely, and the field may change.
+    node_tls: Arc<OnceLock<Option<Arc<ClientConfig>>>>,
 }
 
 impl Default for HttpTransport {
     fn default() -> Self {
-        Self {
-            max_body: crate::limits::MAX_REPLY_SIZE,
-            timeout: Duration::from_secs(30),
-        }
+        Self::with_seed_trust(SeedTrust::LoopbackOnly)
     }
 }
 
+fn provider() -> Arc<CryptoProvider> {
+    Arc::new(rustls::crypto::ring::default_provider())
+}
+
+fn client_config(
+    verifier: Option<Arc<dyn ServerCertVerifier>>,
+    roots: RootCertStore,
+) -> Option<Arc<ClientConfig>> {
+    let builder = ClientConfig::builder_with_provider(provider())
+        .with_safe_default_protocol_versions()
+        .ok()?;
+    let mut config = match verifier {
+        Some(v) => builder
+            .dangerous()
+            .with_custom_certificate_verifier(v)
+            .with_no_client_auth(),
+        None => builder.with_root_certificates(roots).with_no_client_auth(),
+    };
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Some(Arc::new(config))
+}
+
 impl HttpTransport {
-    async fn exchange(
+    /// The defaults with `seed_trust` for `https://` seeds.
+    ///
+    /// ```
+    /// use metaless_client::http::{HttpTransport, SeedTrust};
+    /// let t = HttpTransport::with_seed_trust(SeedTrust::Roots(vec![]));
+    /// assert_eq!(t.seed_trust, SeedTrust::Roots(vec![]));
+    /// ```
+    pub fn with_seed_trust(seed_trust: SeedTrust) -> Self {
+        Self {
+            max_body: crate::limits::MAX_REPLY_SIZE,
+            timeout: Duration::from_secs(30),
+            seed_trust,
+            node_tls: Arc::new(OnceLock::new()),
+        }
+    }
+
+    fn accept_any(&self) -> Option<Arc<ClientConfig>> {
+        self.node_tls
+            .get_or_init(|| {
+                let any: Arc<dyn ServerCertVerifier> = Arc::new(AcceptAnyCert(provider()));
+                client_config(Some(any), RootCertStore::empty())
+            })
+            .clone()
+    }
+
+    /// The TLS configuration for a target, or `None` when it must be refused.
+    fn tls_for(&self, is_node: bool, host: &str) -> Option<Arc<ClientConfig>> {
+        if is_node {
+            return self.accept_any();
+        }
+        match &self.seed_trust {
+            SeedTrust::Roots(anchors) => {
+                let mut roots = RootCertStore::empty();
+                for der in anchors {
+                    // An unusable anchor is skipped: verification then fails closed.
+                    let _ = roots.add(CertificateDer::from(der.clone()));
+                }
+                client_config(None, roots)
+            }
+            SeedTrust::LoopbackOnly if is_loopback(host) => self.accept_any(),
+            SeedTrust::LoopbackOnly => None,
+        }
+    }
+
+    async fn exchange<S: AsyncRead + AsyncWrite + Unpin + Send + 'static>(
         &self,
+        stream: S,
         authority: &str,
         path: &str,
         body: &[u8],
     ) -> Result<HttpResponse, TransportError> {
-        let stream = tokio::net::TcpStream::connect(authority)
-            .await
-            .map_err(|_| TransportError::Connect)?;
-        // Small request/response exchanges: don't let Nagle hold the request back.
-        let _ = stream.set_nodelay(true);
         let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
             .await
             .map_err(|_| TransportError::Connect)?;
@@ -129,22 +246,114 @@ impl HttpTransport {
             _ = &mut conn => exchange.await,
         }
     }
+
+    /// Connects (TCP, then TLS for `https://`) and runs one exchange.
+    async fn connect_and_exchange(
+        &self,
+        request: &Transmit,
+    ) -> Result<HttpResponse, TransportError> {
+        let base = request.to_node.base_url.as_str();
+        let (https, authority) = match (base.strip_prefix("http://"), base.strip_prefix("https://"))
+        {
+            (Some(a), _) => (false, a),
+            (_, Some(a)) => (true, a),
+            _ => return Err(TransportError::Connect),
+        };
+        let parsed: hyper::http::uri::Authority =
+            authority.parse().map_err(|_| TransportError::Connect)?;
+        let host = parsed.host().trim_start_matches('[').trim_end_matches(']');
+        let port = parsed.port_u16().unwrap_or(if https { 443 } else { 80 });
+        // Decide about TLS trust before any packet leaves.
+        let tls = if https {
+            Some(
+                self.tls_for(request.to_node.node.is_some(), host)
+                    .ok_or(TransportError::Connect)?,
+            )
+        } else {
+            None
+        };
+        let stream = tokio::net::TcpStream::connect((host, port))
+            .await
+            .map_err(|_| TransportError::Connect)?;
+        // Small request/response exchanges: don't let Nagle hold the request back.
+        let _ = stream.set_nodelay(true);
+        let (path, body) = (request.to_node.path, request.body.as_slice());
+        match tls {
+            None => self.exchange(stream, authority, path, body).await,
+            Some(config) => {
+                let name =
+                    ServerName::try_from(host.to_owned()).map_err(|_| TransportError::Connect)?;
+                let stream = tokio_rustls::TlsConnector::from(config)
+                    .connect(name, stream)
+                    .await
+                    .map_err(|_| TransportError::Connect)?;
+                self.exchange(stream, authority, path, body).await
+            }
+        }
+    }
+}
+
+fn is_loopback(host: &str) -> bool {
+    host.eq_ignore_ascii_case("localhost")
+        || host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}
+
+/// Accepts every certificate, still verifying the handshake signature against it: for service
+/// nodes, whose onion layers carry the security (module docs).
+#[derive(Debug)]
+struct AcceptAnyCert(Arc<CryptoProvider>);
+
+impl ServerCertVerifier for AcceptAnyCert {
+    fn verify_server_cert(
+        &self,
+        _end_entity: &CertificateDer<'_>,
+        _intermediates: &[CertificateDer<'_>],
+        _server_name: &ServerName<'_>,
+        _ocsp_response: &[u8],
+        _now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        Ok(ServerCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        verify_tls12_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        verify_tls13_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.0.signature_verification_algorithms.supported_schemes()
+    }
 }
 
 impl Transport for HttpTransport {
     async fn post(&self, request: &Transmit) -> Result<HttpResponse, TransportError> {
-        let Some(authority) = request.to_node.base_url.strip_prefix("http://") else {
-            return Err(TransportError::Connect);
-        };
         let until_deadline =
             Duration::from_millis(request.deadline_ms.saturating_sub(wall_clock_ms()));
         let limit = self.timeout.min(until_deadline);
-        match tokio::time::timeout(
-            limit,
-            self.exchange(authority, request.to_node.path, &request.body),
-        )
-        .await
-        {
+        match tokio::time::timeout(limit, self.connect_and_exchange(request)).await {
             Ok(result) => result,
             Err(_) => Err(TransportError::Timeout),
         }

@@ -9,7 +9,8 @@
 //!   from node replies, blacklists failing nodes and rebuilds paths, and retries a send until
 //!   its TTL runs out.
 //! * [`Driver`] is a thin async loop over a one-method [`Transport`] and a [`Clock`]; it spawns
-//!   nothing. Feature `http`: `http::HttpTransport` (hyper, plain HTTP for a local testnet).
+//!   nothing. Feature `http`: `http::HttpTransport` (hyper; plain HTTP, or HTTPS with rustls
+//!   accepting the service nodes' self-signed certificates).
 //!   Feature `loopback`: `loopback::LoopbackTransport` and the `loopback::Sim` harness over
 //!   metaless-node's in-process network.
 //! * [`Persistence`]: what must survive a restart (seed, pending sends, last hashes, seen

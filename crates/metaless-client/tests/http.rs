@@ -13,8 +13,18 @@ use rand_core::SeedableRng;
 type Peer = Driver<HttpTransport, TokioClock>;
 
 fn peer(seed: u8, bootstrap: Bootstrap) -> Peer {
+    peer_with(seed, bootstrap, false)
+}
+
+/// A peer reaching the nodes over HTTPS (a testnet in TLS mode).
+fn tls_peer(seed: u8, bootstrap: Bootstrap) -> Peer {
+    peer_with(seed, bootstrap, true)
+}
+
+fn peer_with(seed: u8, bootstrap: Bootstrap, https: bool) -> Peer {
     let config = Config {
         poll_interval_ms: Some(200),
+        https,
         ..Config::testnet(bootstrap)
     };
     let keys = Keypair::from_seed(&Seed::from_bytes([seed; 32]));
@@ -105,4 +115,105 @@ async fn unreachable_seed_reports_no_nodes() {
         .wait_for(5_000, |e| matches!(e, Event::NoNodes))
         .await;
     assert_eq!(got, Some(Event::NoNodes));
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn one_to_one_over_https_testnet() {
+    let cfg = TestnetConfig::generate(8, 2, 0, &mut rand_chacha::ChaCha20Rng::seed_from_u64(2));
+    let net = Testnet::start(
+        cfg,
+        TestnetOptions {
+            tls: true,
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    // Alice reads bootstrap.json (https addresses); Bob asks a node acting as a seed over HTTPS.
+    let file = std::fs::read(net.data_dir().join("bootstrap.json")).unwrap();
+    assert!(String::from_utf8_lossy(&file).contains("\"https://127.0.0.1:"));
+    let mut alice = tls_peer(4, Bootstrap::from_testnet_file(&file).unwrap());
+    let mut bob = tls_peer(5, Bootstrap::Seeds(vec![net.url(0).unwrap()]));
+    let (ida, idb) = (alice.client().session_id(), bob.client().session_id());
+
+    alice
+        .send(&idb, &Content::text("hello over https"))
+        .unwrap();
+    let delivered = alice
+        .wait_for(20_000, |e| matches!(e, Event::Delivered { .. }))
+        .await;
+    assert!(matches!(delivered, Some(Event::Delivered { ref via, .. }) if via.path.len() == 3));
+    assert_eq!(
+        text_from(&mut bob).await,
+        ("hello over https".to_owned(), ida.to_string())
+    );
+    assert_eq!(bob.client().known_nodes(), 8, "Bob bootstrapped over HTTPS");
+    drop((alice, bob));
+    net.shutdown().await;
+}
+
+/// Seeds over HTTPS are verified per `SeedTrust`; service nodes' certificates are accepted.
+#[tokio::test(flavor = "current_thread")]
+async fn https_seed_trust_and_node_certificates() {
+    use metaless_client::http::SeedTrust;
+    use metaless_client::{RequestId, Target, Transmit, Transport, TransportError};
+    use metaless_node::tls::ServerTls;
+
+    let tls = ServerTls::self_signed().unwrap();
+    let pinned = tls.certificate_der().to_vec();
+    let other = ServerTls::self_signed().unwrap().certificate_der().to_vec();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let node =
+        metaless_node::server::spawn_tls(listener, metaless_node::node::doc_node(), tls).unwrap();
+    let port = node.addr().port();
+    let seed = |host: &str| Transmit {
+        id: RequestId(1),
+        to_node: Target {
+            node: None,
+            base_url: format!("https://{host}:{port}"),
+            path: "/json_rpc",
+        },
+        body: br#"{"jsonrpc":"2.0","id":"0","method":"get_n_service_nodes","params":{}}"#.to_vec(),
+        deadline_ms: u64::MAX,
+    };
+    let as_node = Transmit {
+        to_node: Target {
+            node: Some([7; 32]),
+            base_url: format!("https://127.0.0.1:{port}"),
+            path: "/storage_rpc/v1",
+        },
+        body: br#"{"method":"info","params":{}}"#.to_vec(),
+        ..seed("127.0.0.1")
+    };
+
+    // Default: a loopback seed (local testnet) is accepted unverified.
+    let default = HttpTransport::default();
+    assert_eq!(default.post(&seed("127.0.0.1")).await.unwrap().status, 200);
+    assert_eq!(default.post(&as_node).await.unwrap().status, 200);
+    // Pinned to this node's certificate: verified by chain and host name (IP SAN) → accepted.
+    let pin = HttpTransport::with_seed_trust(SeedTrust::Roots(vec![pinned]));
+    assert_eq!(pin.post(&seed("127.0.0.1")).await.unwrap().status, 200);
+    // Pinned to another certificate, or no usable anchor: the seed is refused...
+    for trust in [
+        SeedTrust::Roots(vec![other]),
+        SeedTrust::Roots(vec![b"junk".to_vec()]),
+    ] {
+        let t = HttpTransport::with_seed_trust(trust);
+        assert_eq!(
+            t.post(&seed("127.0.0.1")).await,
+            Err(TransportError::Connect)
+        );
+        // ...while a service node's self-signed certificate is still accepted.
+        assert_eq!(t.post(&as_node).await.unwrap().status, 200);
+    }
+    // A plain-HTTP request to an HTTPS node gets no HTTP answer.
+    let plain = Transmit {
+        to_node: Target {
+            base_url: format!("http://127.0.0.1:{port}"),
+            ..as_node.to_node.clone()
+        },
+        ..as_node.clone()
+    };
+    assert!(default.post(&plain).await.is_err());
+    node.shutdown().await;
 }
