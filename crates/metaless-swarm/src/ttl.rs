@@ -154,41 +154,30 @@ pub enum ExpireOutcome {
     Unchanged(u64),
 }
 
-/// Decides an `expire` for one message whose current expiry is `current_ms` and which was
-/// stored at `stored_at_ms`, given the target from [`expire_target`]:
+/// Decides an `expire` for one message whose current expiry is `current_ms`, given the target
+/// from [`expire_target`], exactly as the storage server's database update does
+/// (`Database::update_expiry`: `extend` adds `AND expiry < target`, `shorten` adds
+/// `AND expiry > target`):
 /// * [`ExpireMode::Set`]: always updated;
 /// * [`ExpireMode::Shorten`]: updated only if `target < current`;
-/// * [`ExpireMode::Extend`]: updated only if `target > current` and the move is at least 1% of
-///   the message's lifetime (`current − stored_at`, capped at 30 days), so that clients
-///   refreshing a long TTL on every poll do not rewrite the message each time.
+/// * [`ExpireMode::Extend`]: updated only if `target > current`. (The endpoint documentation
+///   also describes a "less than 1 % of the lifetime is ignored" rule; no server code applies
+///   it, so neither do we.)
 ///
 /// ```
 /// use metaless_swarm::sig::ExpireMode;
 /// use metaless_swarm::ttl::{ExpireOutcome, expire_decision};
-/// assert_eq!(expire_decision(ExpireMode::Shorten, 0, 1_000, 500), ExpireOutcome::Updated(500));
-/// assert_eq!(expire_decision(ExpireMode::Shorten, 0, 1_000, 2_000), ExpireOutcome::Unchanged(1_000));
-/// assert_eq!(expire_decision(ExpireMode::Extend, 0, 100_000, 100_500), ExpireOutcome::Unchanged(100_000));
-/// assert_eq!(expire_decision(ExpireMode::Extend, 0, 100_000, 101_000), ExpireOutcome::Updated(101_000));
+/// assert_eq!(expire_decision(ExpireMode::Shorten, 1_000, 500), ExpireOutcome::Updated(500));
+/// assert_eq!(expire_decision(ExpireMode::Shorten, 1_000, 2_000), ExpireOutcome::Unchanged(1_000));
+/// assert_eq!(expire_decision(ExpireMode::Extend, 100_000, 100_001), ExpireOutcome::Updated(100_001));
+/// assert_eq!(expire_decision(ExpireMode::Extend, 100_000, 100_000), ExpireOutcome::Unchanged(100_000));
+/// assert_eq!(expire_decision(ExpireMode::Set, 100_000, 5), ExpireOutcome::Updated(5));
 /// ```
-pub fn expire_decision(
-    mode: ExpireMode,
-    stored_at_ms: u64,
-    current_ms: u64,
-    target_ms: u64,
-) -> ExpireOutcome {
+pub fn expire_decision(mode: ExpireMode, current_ms: u64, target_ms: u64) -> ExpireOutcome {
     match mode {
         ExpireMode::Set => ExpireOutcome::Updated(target_ms),
         ExpireMode::Shorten if target_ms < current_ms => ExpireOutcome::Updated(target_ms),
-        ExpireMode::Extend if target_ms > current_ms => {
-            let lifetime = current_ms
-                .saturating_sub(stored_at_ms)
-                .min(TTL_MAXIMUM_PRIVATE_MS);
-            if (target_ms - current_ms).saturating_mul(100) < lifetime {
-                ExpireOutcome::Unchanged(current_ms)
-            } else {
-                ExpireOutcome::Updated(target_ms)
-            }
-        }
+        ExpireMode::Extend if target_ms > current_ms => ExpireOutcome::Updated(target_ms),
         _ => ExpireOutcome::Unchanged(current_ms),
     }
 }
@@ -256,14 +245,15 @@ mod tests {
         }
 
         #[test]
-        fn shorten_never_extends(stored in any::<u64>(), cur in any::<u64>(), t in any::<u64>()) {
-            match expire_decision(ExpireMode::Shorten, stored, cur, t) {
-                ExpireOutcome::Updated(v) => prop_assert!(v < cur),
-                ExpireOutcome::Unchanged(v) => prop_assert_eq!(v, cur),
+        fn shorten_never_extends(cur in any::<u64>(), t in any::<u64>()) {
+            // Shorten updates exactly when the target is earlier; extend exactly when later.
+            match expire_decision(ExpireMode::Shorten, cur, t) {
+                ExpireOutcome::Updated(v) => prop_assert!(v < cur && v == t),
+                ExpireOutcome::Unchanged(v) => prop_assert!(v == cur && t >= cur),
             }
-            match expire_decision(ExpireMode::Extend, stored, cur, t) {
-                ExpireOutcome::Updated(v) => prop_assert!(v > cur),
-                ExpireOutcome::Unchanged(v) => prop_assert_eq!(v, cur),
+            match expire_decision(ExpireMode::Extend, cur, t) {
+                ExpireOutcome::Updated(v) => prop_assert!(v > cur && v == t),
+                ExpireOutcome::Unchanged(v) => prop_assert!(v == cur && t <= cur),
             }
         }
     }
