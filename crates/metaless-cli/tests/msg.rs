@@ -222,58 +222,10 @@ fn bad_input_exits_2_with_empty_stdout() {
         "/nonexistent/file",
     ]);
     bad_input(&["msg", "decrypt", "--seed", BOB_SEED, "--in", plain]);
-    bad_input(&[
-        "msg",
-        "seal",
-        "--sender-seed",
-        ALICE_SEED,
-        "--to",
-        BOB_ID,
-        "--text",
-        "x",
-        "--disappear",
-        "after-send",
-    ]);
-    bad_input(&[
-        "msg",
-        "seal",
-        "--sender-seed",
-        ALICE_SEED,
-        "--to",
-        BOB_ID,
-        "--text",
-        "x",
-        "--timer-s",
-        "5",
-    ]);
-    bad_input(&[
-        "msg",
-        "seal",
-        "--sender-seed",
-        ALICE_SEED,
-        "--to",
-        BOB_ID,
-        "--text",
-        "x",
-        "--disappear",
-        "after-send",
-        "--timer-s",
-        "0",
-    ]);
-    bad_input(&[
-        "msg",
-        "seal",
-        "--sender-seed",
-        ALICE_SEED,
-        "--to",
-        BOB_ID,
-        "--text",
-        "x",
-        "--disappear",
-        "sometimes",
-        "--timer-s",
-        "5",
-    ]);
+    bad_seal(&["--disappear", "after-send"]);
+    bad_seal(&["--timer-s", "5"]);
+    bad_seal(&["--disappear", "after-send", "--timer-s", "0"]);
+    bad_seal(&["--disappear", "sometimes", "--timer-s", "5"]);
     bad_input(&[
         "msg",
         "open",
@@ -290,4 +242,20 @@ fn bad_input_exits_2_with_empty_stdout() {
         "--data-b64",
         &b64(b"not a message"),
     ]);
+}
+
+/// A `msg seal` from Alice to Bob with text "x" and `extra` options, which must be refused.
+fn bad_seal(extra: &[&str]) {
+    let mut args = vec![
+        "msg",
+        "seal",
+        "--sender-seed",
+        ALICE_SEED,
+        "--to",
+        BOB_ID,
+        "--text",
+        "x",
+    ];
+    args.extend_from_slice(extra);
+    bad_input(&args);
 }
