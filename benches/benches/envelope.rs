@@ -137,7 +137,7 @@ fn primitives(c: &mut Criterion) {
     group.bench_function("hsalsa20", |b| {
         b.iter(|| {
             salsa20::hsalsa::<U10>(
-                GenericArray::from_slice(black_box(&shared)),
+                GenericArray::from_slice(black_box(&shared[..])),
                 &GenericArray::default(),
             )
         })

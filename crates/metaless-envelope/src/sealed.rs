@@ -26,7 +26,6 @@ use ed25519_dalek::{Signature, VerifyingKey};
 use metaless_identity::{Keypair, SessionId, SessionIdPrefix, X25519Secret};
 use rand_core::{CryptoRng, RngCore};
 use sha2::Sha512;
-use subtle::ConstantTimeEq;
 use xsalsa20poly1305::aead::generic_array::GenericArray;
 use xsalsa20poly1305::{AeadInPlace, KeyInit, XSalsa20Poly1305};
 use zeroize::{Zeroize, Zeroizing};
@@ -326,11 +325,11 @@ fn signature_verifies(key: &[u8; 32], message: &[u8], signature: &[u8; 64]) -> b
 
 /// `k = HSalsa20(X25519(secret, public), 0¹⁶)` as a ready XSalsa20-Poly1305 cipher
 /// (libsodium's `crypto_box_beforenm`; an all-zero shared secret is refused as libsodium does).
-fn box_cipher(secret: &X25519Secret, public: &[u8; 32]) -> Result<XSalsa20Poly1305, ()> {
-    let shared = x25519(secret.expose_secret(), public);
-    if bool::from(shared.ct_eq(&[0u8; 32])) {
-        return Err(());
-    }
+fn box_cipher(
+    secret: &X25519Secret,
+    public: &[u8; 32],
+) -> Result<XSalsa20Poly1305, metaless_identity::IdentityError> {
+    let shared = secret.diffie_hellman(public)?;
     let mut key = salsa20::hsalsa::<U10>(
         GenericArray::from_slice(shared.as_ref()),
         &GenericArray::default(),
@@ -338,11 +337,6 @@ fn box_cipher(secret: &X25519Secret, public: &[u8; 32]) -> Result<XSalsa20Poly13
     let cipher = XSalsa20Poly1305::new(&key);
     key.as_mut_slice().zeroize();
     Ok(cipher)
-}
-
-/// `X25519(secret, peer)` (the identity crate's Edwards-form multiplication), zeroized on drop.
-fn x25519(secret: &[u8; 32], peer: &[u8; 32]) -> Zeroizing<[u8; 32]> {
-    Zeroizing::new(metaless_identity::x25519::scalarmult(secret, peer))
 }
 
 /// The sealed-box nonce, `BLAKE2b-192(E ‖ Y)`.

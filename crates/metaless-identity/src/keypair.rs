@@ -42,8 +42,8 @@ impl X25519Secret {
         crate::x25519::scalarmult_base(&self.0)
     }
 
-    /// `X25519(secret, peer)`, exactly as libsodium's `crypto_scalarmult`, except that an
-    /// all-zero result (a small-order peer point) is refused as libsodium does.
+    /// `X25519(secret, peer)` wiped on drop, exactly as libsodium's `crypto_scalarmult`
+    /// (an all-zero result, from a small-order peer point, is refused): [`crate::x25519::agree`].
     ///
     /// ```
     /// use metaless_identity::X25519Secret;
@@ -52,12 +52,26 @@ impl X25519Secret {
     /// assert_eq!(a.diffie_hellman(&b.public_key()).unwrap(), b.diffie_hellman(&a.public_key()).unwrap());
     /// assert!(a.diffie_hellman(&[0u8; 32]).is_err());
     /// ```
-    pub fn diffie_hellman(&self, peer: &[u8; 32]) -> Result<[u8; 32], IdentityError> {
-        let shared = crate::x25519::scalarmult(&self.0, peer);
-        if bool::from(shared.ct_eq(&[0u8; 32])) {
-            return Err(IdentityError::InvalidPoint);
-        }
-        Ok(shared)
+    pub fn diffie_hellman(
+        &self,
+        peer: &[u8; 32],
+    ) -> Result<crate::x25519::SharedSecret, IdentityError> {
+        crate::x25519::agree(&self.0, peer)
+    }
+
+    /// [`Self::diffie_hellman`] with a peer whose Edwards form was worked out once.
+    ///
+    /// ```
+    /// use metaless_identity::{X25519Secret, x25519::PreparedPeer};
+    /// let a = X25519Secret::from_bytes([1u8; 32]);
+    /// let peer = X25519Secret::from_bytes([2u8; 32]).public_key();
+    /// assert_eq!(a.diffie_hellman_prepared(&PreparedPeer::new(peer)).unwrap(), a.diffie_hellman(&peer).unwrap());
+    /// ```
+    pub fn diffie_hellman_prepared(
+        &self,
+        peer: &crate::x25519::PreparedPeer,
+    ) -> Result<crate::x25519::SharedSecret, IdentityError> {
+        crate::x25519::agree_prepared(&self.0, peer)
     }
 
     /// The raw secret bytes.

@@ -32,10 +32,98 @@
 
 use curve25519_dalek::edwards::EdwardsPoint;
 use curve25519_dalek::montgomery::MontgomeryPoint;
+use subtle::ConstantTimeEq;
+use zeroize::Zeroizing;
+
+use crate::IdentityError;
+
+/// The result of one X25519 agreement; wiped when dropped.
+pub type SharedSecret = Zeroizing<[u8; 32]>;
+
+/// A peer's X25519 public key with its Edwards form worked out once, for callers that agree with
+/// the same key many times (an onion builder's hops): saves the decompression per agreement.
+///
+/// ```
+/// use metaless_identity::X25519Secret;
+/// use metaless_identity::x25519::PreparedPeer;
+/// let alice = X25519Secret::from_bytes([1u8; 32]);
+/// let bob = X25519Secret::from_bytes([2u8; 32]);
+/// let peer = PreparedPeer::new(bob.public_key());
+/// assert_eq!(alice.diffie_hellman_prepared(&peer).unwrap(), alice.diffie_hellman(&bob.public_key()).unwrap());
+/// assert_eq!(peer.public_key(), bob.public_key());
+/// ```
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct PreparedPeer {
+    public: [u8; 32],
+    edwards: Option<EdwardsPoint>,
+}
+
+impl PreparedPeer {
+    /// Prepares `public` (any 32 bytes: twist points fall back to the ladder).
+    pub fn new(public: [u8; 32]) -> Self {
+        Self {
+            public,
+            edwards: MontgomeryPoint(public).to_edwards(0),
+        }
+    }
+
+    /// The public key as given.
+    pub fn public_key(&self) -> [u8; 32] {
+        self.public
+    }
+}
+
+impl core::fmt::Debug for PreparedPeer {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_tuple("PreparedPeer")
+            .field(&crate::hex::encode(&self.public))
+            .finish()
+    }
+}
+
+/// The one X25519 agreement of the workspace: `X25519(secret, peer)` wiped on drop, with the
+/// all-zero result (a small-order peer) refused as libsodium's `crypto_scalarmult` refuses it.
+/// Onion layers, replies and sealed boxes all agree through this (via [`crate::X25519Secret`]).
+///
+/// ```
+/// use metaless_identity::{IdentityError, x25519};
+/// let shared = x25519::agree(&[7u8; 32], &x25519::scalarmult_base(&[9u8; 32])).unwrap();
+/// assert_eq!(*shared, x25519::scalarmult(&[9u8; 32], &x25519::scalarmult_base(&[7u8; 32])));
+/// assert_eq!(x25519::agree(&[7u8; 32], &[0u8; 32]).err(), Some(IdentityError::InvalidPoint));
+/// ```
+pub fn agree(secret: &[u8; 32], peer: &[u8; 32]) -> Result<SharedSecret, IdentityError> {
+    refuse_zero(Zeroizing::new(scalarmult(secret, peer)))
+}
+
+/// [`agree`] with a peer prepared beforehand.
+///
+/// ```
+/// use metaless_identity::x25519::{self, PreparedPeer};
+/// let peer = x25519::scalarmult_base(&[9u8; 32]);
+/// assert_eq!(x25519::agree_prepared(&[7u8; 32], &PreparedPeer::new(peer)).unwrap(), x25519::agree(&[7u8; 32], &peer).unwrap());
+/// ```
+pub fn agree_prepared(
+    secret: &[u8; 32],
+    peer: &PreparedPeer,
+) -> Result<SharedSecret, IdentityError> {
+    let raw = match peer.edwards {
+        Some(point) => point.mul_clamped(*secret).to_montgomery().to_bytes(),
+        None => scalarmult_ladder(secret, &peer.public),
+    };
+    refuse_zero(Zeroizing::new(raw))
+}
+
+fn refuse_zero(shared: SharedSecret) -> Result<SharedSecret, IdentityError> {
+    if bool::from(shared.ct_eq(&[0u8; 32])) {
+        return Err(IdentityError::InvalidPoint);
+    }
+    Ok(shared)
+}
 
 /// `X25519(secret, peer)`: Edwards-form multiplication when `peer` is on the curve, the
 /// Montgomery ladder when it is on the twist. Output identical to libsodium's
-/// `crypto_scalarmult` (which additionally refuses an all-zero result; so does [`crate::X25519Secret::diffie_hellman`]).
+/// `crypto_scalarmult` (which additionally refuses an all-zero result; so does [`agree`], the form every protocol
+/// crate uses).
 ///
 /// ```
 /// // RFC 7748 §5.2, first test vector.
@@ -85,6 +173,22 @@ mod tests {
 
     fn arr(text: &str) -> [u8; 32] {
         hex::decode_array(text).unwrap()
+    }
+
+    #[test]
+    fn small_order_agreements_are_refused() {
+        let mut one = [0u8; 32];
+        one[0] = 1;
+        for peer in [[0u8; 32], one] {
+            assert_eq!(
+                agree(&[3u8; 32], &peer).err(),
+                Some(IdentityError::InvalidPoint)
+            );
+            assert_eq!(
+                agree_prepared(&[3u8; 32], &PreparedPeer::new(peer)).err(),
+                Some(IdentityError::InvalidPoint)
+            );
+        }
     }
 
     #[test]

@@ -3,9 +3,8 @@
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use curve25519_dalek::edwards::EdwardsPoint;
-use curve25519_dalek::montgomery::MontgomeryPoint;
 use metaless_identity::wire::Writer;
+use metaless_identity::x25519::PreparedPeer;
 use rand_core::{CryptoRng, RngCore};
 
 use crate::hop::LayerKey;
@@ -34,7 +33,7 @@ use crate::{EncType, OnionError, TAG_LEN};
 pub struct Hop {
     ed25519: [u8; 32],
     x25519: [u8; 32],
-    edwards: Option<EdwardsPoint>,
+    prepared: PreparedPeer,
 }
 
 impl Hop {
@@ -44,7 +43,7 @@ impl Hop {
         Self {
             ed25519,
             x25519,
-            edwards: MontgomeryPoint(x25519).to_edwards(0),
+            prepared: PreparedPeer::new(x25519),
         }
     }
 
@@ -67,7 +66,7 @@ impl Hop {
 
     /// `X25519(secret, self.x25519)` through the cached Edwards point when there is one.
     fn agree(&self, secret: &EphemeralSecret) -> Result<Shared, OnionError> {
-        secret.agree_prepared(&self.x25519, self.edwards.as_ref())
+        secret.agree_prepared(&self.prepared)
     }
 
     /// The same, consuming the secret.

@@ -8,7 +8,8 @@
 //! * Hop: [`peel`] removes one layer and says what to do: [`Peeled::Forward`] to the next node,
 //!   [`Peeled::Server`] to proxy to an HTTP server, [`Peeled::Deliver`] here (with the
 //!   [`ReplyContext`] that encrypts the answer), or [`Peeled::Reject`]. Hop failures map to
-//!   upstream's status and text through [`HopError`].
+//!   upstream's status and text through [`HopError`]; [`hop_no`] and [`with_hop_no`] read and
+//!   rewrite the hop count a relay carries in the routing JSON it forwards.
 //! * HTTP server destination: [`open_layer`], then [`v4`] framing.
 //!
 //! No I/O, no clock, no global RNG: randomness comes from the caller. Format and limits:
@@ -47,8 +48,17 @@ mod json;
 pub mod limits;
 mod peel;
 mod reply;
+mod routing;
 pub mod v4;
 pub mod x25519;
+
+/// HTTP path a service node accepts onion requests on (upstream storage server
+/// `/onion_req/v2`): the one place this endpoint is spelled.
+///
+/// ```
+/// assert_eq!(metaless_onion::ONION_PATH, "/onion_req/v2");
+/// ```
+pub const ONION_PATH: &str = "/onion_req/v2";
 
 pub use build::{BuiltRequest, Destination, Hop, ServerDestination, build};
 pub use enc::{EncType, TAG_LEN};
@@ -56,3 +66,4 @@ pub use error::OnionError;
 pub use hop_error::HopError;
 pub use peel::{Delivery, Layer, NodeKey, Peeled, decode_layer, open_layer, peel};
 pub use reply::{PendingResponse, ReplyContext, SnodeReply};
+pub use routing::{hop_no, with_hop_no};

@@ -14,9 +14,8 @@
 //! assert_eq!(shared, x25519::scalarmult_ladder(&a, &x25519::scalarmult_base(&b)));
 //! ```
 
-use curve25519_dalek::edwards::EdwardsPoint;
+use metaless_identity::x25519::PreparedPeer;
 use rand_core::{CryptoRng, RngCore};
-use subtle::ConstantTimeEq;
 use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
 use crate::OnionError;
@@ -24,18 +23,12 @@ use crate::OnionError;
 pub use metaless_identity::x25519::{scalarmult, scalarmult_base, scalarmult_ladder};
 
 /// The shared secret of one agreement; zeroized on drop.
-pub(crate) type Shared = Zeroizing<[u8; 32]>;
+pub(crate) type Shared = metaless_identity::x25519::SharedSecret;
 
-/// `X25519(secret, peer)`, refusing the all-zero result as libsodium does.
+/// `X25519(secret, peer)` by the identity crate's one agreement; the all-zero result (a
+/// small-order peer) is this crate's [`OnionError::WeakKey`].
 pub(crate) fn agree(secret: &[u8; 32], peer: &[u8; 32]) -> Result<Shared, OnionError> {
-    checked(Zeroizing::new(scalarmult(secret, peer)))
-}
-
-fn checked(shared: Shared) -> Result<Shared, OnionError> {
-    if bool::from(shared.ct_eq(&[0u8; 32])) {
-        return Err(OnionError::WeakKey);
-    }
-    Ok(shared)
+    metaless_identity::x25519::agree(secret, peer).map_err(|_| OnionError::WeakKey)
 }
 
 /// A single-use X25519 secret for one onion layer: generated, used for exactly one agreement
@@ -74,18 +67,9 @@ impl EphemeralSecret {
         agree(&self.0, peer)
     }
 
-    /// The agreement with a peer whose Edwards form was computed beforehand (`None`: a twist
-    /// point, use the ladder).
-    pub(crate) fn agree_prepared(
-        &self,
-        peer: &[u8; 32],
-        edwards: Option<&EdwardsPoint>,
-    ) -> Result<Shared, OnionError> {
-        let raw = match edwards {
-            Some(point) => point.mul_clamped(self.0).to_montgomery().to_bytes(),
-            None => scalarmult_ladder(&self.0, peer),
-        };
-        checked(Zeroizing::new(raw))
+    /// The agreement with a peer whose Edwards form was computed beforehand.
+    pub(crate) fn agree_prepared(&self, peer: &PreparedPeer) -> Result<Shared, OnionError> {
+        metaless_identity::x25519::agree_prepared(&self.0, peer).map_err(|_| OnionError::WeakKey)
     }
 
     pub(crate) fn into_identity(self) -> metaless_identity::X25519Secret {

@@ -37,6 +37,22 @@ pub mod sig;
 mod space;
 pub mod ttl;
 
+/// HTTP path of direct (not onion-wrapped) storage RPC on a service node (upstream
+/// `/storage_rpc/v1`): the one place this endpoint is spelled.
+///
+/// ```
+/// assert_eq!(metaless_swarm::RPC_PATH, "/storage_rpc/v1");
+/// ```
+pub const RPC_PATH: &str = "/storage_rpc/v1";
+
+/// HTTP path of a seed node's JSON-RPC (`get_n_service_nodes` via `oxend_request`), upstream
+/// `/json_rpc`.
+///
+/// ```
+/// assert_eq!(metaless_swarm::SEED_PATH, "/json_rpc");
+/// ```
+pub const SEED_PATH: &str = "/json_rpc";
+
 pub use clock::NetworkClock;
 pub use error::SwarmError;
 pub use hash::{MESSAGE_HASH_LEN, MessageHash};
