@@ -7,8 +7,8 @@
 use metaless_client::http::{HttpTransport, TokioClock, wall_clock_ms};
 use metaless_client::{Bootstrap, Client, Config, Driver};
 use metaless_identity::{Keypair, Seed};
-use metaless_node::config::TestnetConfig;
-use metaless_node::testnet::{Testnet, TestnetHandle, TestnetOptions};
+use metaless_node_server::config::TestnetConfig;
+use metaless_node_server::testnet::{Testnet, TestnetHandle, TestnetOptions};
 use rand_core::{OsRng, RngCore};
 
 /// A client over plain HTTP with the wall clock.

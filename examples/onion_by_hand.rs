@@ -5,9 +5,10 @@
 //! `cargo run -p metaless-examples --example onion_by_hand`
 
 use metaless_client::http::{HttpTransport, wall_clock_ms};
-use metaless_client::{ONION_PATH, RequestId, Target, Transmit, Transport};
+use metaless_client::{RequestId, Target, Transmit, Transport};
 use metaless_identity::{Keypair, hex};
-use metaless_node::config::TestnetConfig;
+use metaless_node_server::config::TestnetConfig;
+use metaless_onion::ONION_PATH;
 use metaless_onion::{Destination, EncType, Hop, NodeKey, Peeled, SnodeReply, build, peel};
 use rand_core::OsRng;
 

@@ -17,10 +17,10 @@ use metaless_client::http::{HttpTransport, TokioClock, wall_clock_ms};
 use metaless_client::{Bootstrap, Client, Config, Driver, Event, HttpResponse, TransportError};
 use metaless_envelope::{Content, seal_message};
 use metaless_identity::{Keypair, Seed, SessionId};
-use metaless_node::config::TestnetConfig;
-use metaless_node::loopback::{LoopbackConfig, LoopbackNet};
-use metaless_node::testnet::{Testnet, TestnetOptions};
+use metaless_node_server::config::TestnetConfig;
+use metaless_node_server::testnet::{Testnet, TestnetOptions};
 use metaless_onion::{Destination, EncType, Hop, build};
+use metaless_testnet::{LoopbackConfig, LoopbackNet};
 use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng;
 
@@ -46,7 +46,7 @@ impl Rig {
             ..Default::default()
         })
         .unwrap();
-        let nodes = metaless_client::loopback::service_nodes(&net);
+        let nodes = metaless_testnet::service_nodes(&net);
         // No polling: only the sends are measured.
         let config = Config {
             poll_interval_ms: None,
@@ -113,7 +113,7 @@ fn cpu(c: &mut Criterion) {
     let sealed = seal_message(&sender, &to, &rig.content, 1_700_000_000_000, &mut rng).unwrap();
     let payload_len = sealed.len() * 4 / 3 + 400; // base64 data + store JSON around it
     let payload = vec![b'a'; payload_len];
-    let nodes = metaless_client::loopback::service_nodes(&rig.net);
+    let nodes = metaless_testnet::service_nodes(&rig.net);
     let hops: Vec<Hop> = nodes[..3]
         .iter()
         .map(|n| Hop::new(n.ed25519, n.x25519))

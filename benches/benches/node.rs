@@ -1,6 +1,7 @@
 //! Load figure for metaless-node: onion requests through 3-hop paths (3 relays peel + forward,
-//! the destination peels, stores in SQLite and encrypts its reply), driven through `LoopbackNet`
-//! so the figure is node work only (no sockets). Baseline group: the primitives one request
+//! the destination peels, stores in its `MemoryStorage` and encrypts its reply), driven through
+//! metaless-testnet's `LoopbackNet` so the figure is node work only (no sockets, no disk; the
+//! SQLite store's cost is the baseline group's `sqlite_store_*`). Baseline group: the primitives one request
 //! consists of, in the same run; the ratio is printed.
 
 use std::hint::black_box;
@@ -11,18 +12,18 @@ use chacha20poly1305::XChaCha20Poly1305;
 use criterion::{BatchSize, Criterion, criterion_main};
 use metaless_benches::{CountingAlloc, allocations_during};
 use metaless_identity::{Keypair, Seed, X25519Secret};
-use metaless_node::EncType;
-use metaless_node::NodeInfo;
-use metaless_node::loopback::{LoopbackConfig, LoopbackNet};
-use metaless_node::storage::{Durability, NewMessage, Storage};
-use metaless_node::testkit::{build_onion, store_request};
+use metaless_node::storage::{MemoryStorage, NewMessage, Storage};
+use metaless_node::{EncType, NodeInfo};
+use metaless_node_server::storage::{Durability, SqliteStorage};
+use metaless_onion::ONION_PATH as ONION;
+use metaless_testnet::testkit::{build_onion, store_request};
+use metaless_testnet::{LoopbackConfig, LoopbackNet};
 use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng;
 
 #[global_allocator]
 static ALLOC: CountingAlloc = CountingAlloc;
 
-const ONION: &str = "/onion_req/v2";
 const PAYLOAD: usize = 400; // a typical padded DM after sealing, before base64
 
 struct Setup {
@@ -134,9 +135,10 @@ fn bench(c: &mut Criterion) {
     g.bench_function("json_parse_store_request", |b| {
         b.iter(|| black_box(serde_json::from_str::<serde_json::Value>(black_box(&req)).unwrap()))
     });
-    let mut mem = Storage::open_in_memory().unwrap();
+    let mut mem = SqliteStorage::open_in_memory().unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let mut disk = Storage::open(dir.path(), Durability::Normal).unwrap();
+    let mut disk = SqliteStorage::open(dir.path(), Durability::Normal).unwrap();
+    let mut map = MemoryStorage::new();
     let mut i = 0u64;
     let mut msg = move || {
         i += 1;
@@ -155,6 +157,9 @@ fn bench(c: &mut Criterion) {
     });
     g.bench_function("sqlite_store_wal_normal_file", |b| {
         b.iter_batched(&mut msg, |m| disk.store(&m).unwrap(), BatchSize::SmallInput)
+    });
+    g.bench_function("memory_store", |b| {
+        b.iter_batched(&mut msg, |m| map.store(&m).unwrap(), BatchSize::SmallInput)
     });
     g.finish();
 

@@ -17,8 +17,8 @@ use metaless_client::{
 use metaless_envelope::{Content, DisappearMode, Disappearing};
 use metaless_identity::{Keypair, Seed, SessionId, hex};
 use metaless_node::Observation;
-use metaless_node::config::TestnetConfig;
-use metaless_node::testnet::{Testnet, TestnetHandle, TestnetOptions};
+use metaless_node_server::config::TestnetConfig;
+use metaless_node_server::testnet::{Testnet, TestnetHandle, TestnetOptions};
 use metaless_swarm::rpc::{Request, Retrieve, Signer};
 use metaless_swarm::{Namespace, NodeList, ServiceNode, UserPubkey};
 use rand_core::{OsRng, RngCore};
@@ -213,7 +213,7 @@ async fn holdings(keys: &Keypair, net: &Net) -> Result<Vec<Vec<String>>, CliErro
             to_node: Target {
                 node: Some(member.ed25519),
                 base_url: format!("http://{}:{}", member.ip_string(), member.storage_port),
-                path: metaless_client::RPC_PATH,
+                path: metaless_swarm::RPC_PATH,
             },
             body: Request::Retrieve(retrieve).to_body(),
             deadline_ms: wall_clock_ms().saturating_add(5_000),
@@ -258,7 +258,7 @@ fn path_view(
         let next = hops.get(i + 1).map(|k| hex::encode(k));
         let found = obs.iter().rev().find(|o| {
             o.node == me
-                && o.path == metaless_client::ONION_PATH
+                && o.path == metaless_onion::ONION_PATH
                 && if last {
                     o.kind == "deliver" && o.method.as_deref() == Some("store")
                 } else {

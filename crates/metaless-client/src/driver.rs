@@ -18,10 +18,10 @@ type Pending = Pin<Box<dyn Future<Output = Result<HttpResponse, TransportError>>
 /// task that owns it (a `current_thread` runtime, a `LocalSet`, or `main`).
 ///
 /// ```
-/// use metaless_client::loopback::{LoopbackClock, LoopbackTransport};
+/// use metaless_testnet::{LoopbackClock, LoopbackTransport};
 /// use metaless_client::{Bootstrap, Client, Config, Driver, Event};
 /// use metaless_identity::{Keypair, Seed};
-/// use metaless_node::loopback::{LoopbackConfig, LoopbackNet};
+/// use metaless_testnet::{LoopbackConfig, LoopbackNet};
 ///
 /// let net = LoopbackNet::new(LoopbackConfig { nodes: 8, swarms: 2, ..Default::default() }).unwrap();
 /// let transport = LoopbackTransport::new(net);
@@ -68,10 +68,10 @@ impl<T: Transport + 'static, C: Clock> Driver<T, C> {
     /// say); requests in flight share it.
     ///
     /// ```
-    /// # use metaless_client::loopback::{LoopbackClock, LoopbackTransport};
+    /// # use metaless_testnet::{LoopbackClock, LoopbackTransport};
     /// # use metaless_client::{Bootstrap, Client, Config, Driver, Event};
     /// # use metaless_identity::{Keypair, Seed};
-    /// # use metaless_node::loopback::{LoopbackConfig, LoopbackNet};
+    /// # use metaless_testnet::{LoopbackConfig, LoopbackNet};
     /// # let transport = LoopbackTransport::new(LoopbackNet::new(LoopbackConfig { nodes: 8, swarms: 2, ..Default::default() }).unwrap());
     /// # let clock = LoopbackClock::new(&transport);
     /// # let config = Config::testnet(Bootstrap::Nodes(transport.service_nodes()));
@@ -101,10 +101,10 @@ impl<T: Transport + 'static, C: Clock> Driver<T, C> {
     /// Local time now.
     ///
     /// ```
-    /// # use metaless_client::loopback::{LoopbackClock, LoopbackTransport};
+    /// # use metaless_testnet::{LoopbackClock, LoopbackTransport};
     /// # use metaless_client::{Bootstrap, Client, Config, Driver, Event};
     /// # use metaless_identity::{Keypair, Seed};
-    /// # use metaless_node::loopback::{LoopbackConfig, LoopbackNet};
+    /// # use metaless_testnet::{LoopbackConfig, LoopbackNet};
     /// # let transport = LoopbackTransport::new(LoopbackNet::new(LoopbackConfig { nodes: 8, swarms: 2, ..Default::default() }).unwrap());
     /// # let clock = LoopbackClock::new(&transport);
     /// # let config = Config::testnet(Bootstrap::Nodes(transport.service_nodes()));
@@ -132,10 +132,10 @@ impl<T: Transport + 'static, C: Clock> Driver<T, C> {
     /// Runs the network until the core has an event, or until local time `deadline_ms`.
     ///
     /// ```
-    /// # use metaless_client::loopback::{LoopbackClock, LoopbackTransport};
+    /// # use metaless_testnet::{LoopbackClock, LoopbackTransport};
     /// # use metaless_client::{Bootstrap, Client, Config, Driver, Event};
     /// # use metaless_identity::{Keypair, Seed};
-    /// # use metaless_node::loopback::{LoopbackConfig, LoopbackNet};
+    /// # use metaless_testnet::{LoopbackConfig, LoopbackNet};
     /// # let transport = LoopbackTransport::new(LoopbackNet::new(LoopbackConfig { nodes: 8, swarms: 2, ..Default::default() }).unwrap());
     /// # let clock = LoopbackClock::new(&transport);
     /// # let config = Config::testnet(Bootstrap::Nodes(transport.service_nodes()));
@@ -183,10 +183,10 @@ impl<T: Transport + 'static, C: Clock> Driver<T, C> {
     /// Other events that arrive meanwhile are dropped.
     ///
     /// ```
-    /// # use metaless_client::loopback::{LoopbackClock, LoopbackTransport};
+    /// # use metaless_testnet::{LoopbackClock, LoopbackTransport};
     /// # use metaless_client::{Bootstrap, Client, Config, Driver, Event};
     /// # use metaless_identity::{Keypair, Seed};
-    /// # use metaless_node::loopback::{LoopbackConfig, LoopbackNet};
+    /// # use metaless_testnet::{LoopbackConfig, LoopbackNet};
     /// # let transport = LoopbackTransport::new(LoopbackNet::new(LoopbackConfig { nodes: 8, swarms: 2, ..Default::default() }).unwrap());
     /// # let clock = LoopbackClock::new(&transport);
     /// # let config = Config::testnet(Bootstrap::Nodes(transport.service_nodes()));

@@ -138,10 +138,9 @@ fn provider() -> Arc<CryptoProvider> {
 fn client_config(
     verifier: Option<Arc<dyn ServerCertVerifier>>,
     roots: RootCertStore,
-) -> Option<Arc<ClientConfig>> {
-    let builder = ClientConfig::builder_with_provider(provider())
-        .with_safe_default_protocol_versions()
-        .ok()?;
+) -> Result<Arc<ClientConfig>, rustls::Error> {
+    let builder =
+        ClientConfig::builder_with_provider(provider()).with_safe_default_protocol_versions()?;
     let mut config = match verifier {
         Some(v) => builder
             .dangerous()
@@ -150,7 +149,31 @@ fn client_config(
         None => builder.with_root_certificates(roots).with_no_client_auth(),
     };
     config.alpn_protocols = vec![b"http/1.1".to_vec()];
-    Some(Arc::new(config))
+    Ok(Arc::new(config))
+}
+
+/// The rustls client configuration for HTTPS to **service nodes**: every certificate is
+/// accepted, while the handshake signature is still checked against the certificate the peer
+/// shows (TLS 1.3 and 1.2, ALPN `http/1.1`, ring).
+///
+/// Sound for service nodes, and only for them: their certificates are self-signed and no CA
+/// vouches for them, and an onion request does not rest on TLS — each layer is encrypted to
+/// the X25519 key of that hop taken from the node list, so a man in the middle of the TLS link
+/// sees only ciphertext for someone else and cannot forge a reply the client will open (the
+/// [module docs](self) give the whole argument, and why seeds are different). Everything that
+/// talks to service nodes uses this one configuration: [`HttpTransport`] for node targets, and
+/// metaless-node-server's nodes when they forward onion requests to, or replicate changes on,
+/// their peers (replication bodies are client-signed requests, refused if forged).
+///
+/// ```
+/// let config = metaless_client::http::node_client_tls_config().unwrap();
+/// assert_eq!(config.alpn_protocols, vec![b"http/1.1".to_vec()]);
+/// ```
+pub fn node_client_tls_config() -> Result<Arc<ClientConfig>, rustls::Error> {
+    client_config(
+        Some(Arc::new(AcceptAnyCert(provider()))),
+        RootCertStore::empty(),
+    )
 }
 
 impl HttpTransport {
@@ -172,10 +195,7 @@ impl HttpTransport {
 
     fn accept_any(&self) -> Option<Arc<ClientConfig>> {
         self.node_tls
-            .get_or_init(|| {
-                let any: Arc<dyn ServerCertVerifier> = Arc::new(AcceptAnyCert(provider()));
-                client_config(Some(any), RootCertStore::empty())
-            })
+            .get_or_init(|| node_client_tls_config().ok())
             .clone()
     }
 
@@ -191,7 +211,7 @@ impl HttpTransport {
                     // An unusable anchor is skipped: verification then fails closed.
                     let _ = roots.add(CertificateDer::from(der.clone()));
                 }
-                client_config(None, roots)
+                client_config(None, roots).ok()
             }
             SeedTrust::LoopbackOnly if is_loopback(host) => self.accept_any(),
             SeedTrust::LoopbackOnly => None,
@@ -299,7 +319,7 @@ fn is_loopback(host: &str) -> bool {
 }
 
 /// Accepts every certificate, still verifying the handshake signature against it: for service
-/// nodes, whose onion layers carry the security (module docs).
+/// nodes, whose onion layers carry the security ([`node_client_tls_config`], module docs).
 #[derive(Debug)]
 struct AcceptAnyCert(Arc<CryptoProvider>);
 

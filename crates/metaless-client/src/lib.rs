@@ -10,9 +10,9 @@
 //!   its TTL runs out.
 //! * [`Driver`] is a thin async loop over a one-method [`Transport`] and a [`Clock`]; it spawns
 //!   nothing. Feature `http`: `http::HttpTransport` (hyper; plain HTTP, or HTTPS with rustls
-//!   accepting the service nodes' self-signed certificates).
-//!   Feature `loopback`: `loopback::LoopbackTransport` and the `loopback::Sim` harness over
-//!   metaless-node's in-process network.
+//!   accepting the service nodes' self-signed certificates). An in-process network to run
+//!   clients on without sockets (a loopback transport and clock, the `Sim` harness) is the
+//!   separate `metaless-testnet` crate, a dev-dependency: this crate depends on no node code.
 //! * [`Persistence`]: what must survive a restart (seed, pending sends, last hashes, seen
 //!   hashes); [`MemoryStore`] by default, `SqliteStore` with feature `sqlite`.
 //!
@@ -21,10 +21,10 @@
 //! ```
 //! use metaless_client::{Bootstrap, Client, Config, Event};
 //! use metaless_identity::{Keypair, Seed};
-//! use metaless_node::loopback::{LoopbackConfig, LoopbackNet};
+//! use metaless_testnet::{LoopbackConfig, LoopbackNet};
 //!
 //! let mut net = LoopbackNet::new(LoopbackConfig { nodes: 8, swarms: 2, ..Default::default() }).unwrap();
-//! let nodes = metaless_client::loopback::service_nodes(&net);
+//! let nodes = metaless_testnet::service_nodes(&net);
 //! let now = net.now_ms() as u64;
 //! let mut alice = Client::new(Keypair::from_seed(&Seed::from_bytes([1; 32])), Config::testnet(Bootstrap::Nodes(nodes)), [7; 32], now);
 //! let bob = Keypair::from_seed(&Seed::from_bytes([2; 32])).session_id();
@@ -63,8 +63,6 @@ mod transport;
 
 #[cfg(feature = "http")]
 pub mod http;
-#[cfg(feature = "loopback")]
-pub mod loopback;
 #[cfg(feature = "sqlite")]
 mod sqlite;
 

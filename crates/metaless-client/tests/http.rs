@@ -6,8 +6,8 @@ use metaless_client::http::{HttpTransport, TokioClock, wall_clock_ms};
 use metaless_client::{Bootstrap, Client, Config, Driver, Event};
 use metaless_envelope::Content;
 use metaless_identity::{Keypair, Seed};
-use metaless_node::config::TestnetConfig;
-use metaless_node::testnet::{Testnet, TestnetOptions};
+use metaless_node_server::config::TestnetConfig;
+use metaless_node_server::testnet::{Testnet, TestnetOptions};
 use rand_core::SeedableRng;
 
 type Peer = Driver<HttpTransport, TokioClock>;
@@ -157,14 +157,15 @@ async fn one_to_one_over_https_testnet() {
 async fn https_seed_trust_and_node_certificates() {
     use metaless_client::http::SeedTrust;
     use metaless_client::{RequestId, Target, Transmit, Transport, TransportError};
-    use metaless_node::tls::ServerTls;
+    use metaless_node_server::tls::ServerTls;
 
     let tls = ServerTls::self_signed().unwrap();
     let pinned = tls.certificate_der().to_vec();
     let other = ServerTls::self_signed().unwrap().certificate_der().to_vec();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let node =
-        metaless_node::server::spawn_tls(listener, metaless_node::node::doc_node(), tls).unwrap();
+        metaless_node_server::server::spawn_tls(listener, metaless_node::node::doc_node(), tls)
+            .unwrap();
     let port = node.addr().port();
     let seed = |host: &str| Transmit {
         id: RequestId(1),

@@ -1,4 +1,4 @@
-//! The client against metaless-node's in-process network, in virtual time: delivery both ways,
+//! The client against metaless-testnet's in-process network, in virtual time: delivery both ways,
 //! volume, failures (dead path node, dead swarm member, lost packets, swarm moves, skewed
 //! clocks), TTLs, disappearing messages, and restarts.
 
@@ -7,14 +7,14 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex};
 
-use metaless_client::loopback::Sim;
 use metaless_client::{
     Bootstrap, Client, Config, Event, FailureKind, Incoming, MemoryStore, Persistence,
 };
 use metaless_envelope::{Content, DisappearMode, Disappearing};
 use metaless_identity::{Keypair, Seed, SessionId};
-use metaless_node::loopback::{Faults, LoopbackConfig, LoopbackNet};
 use metaless_swarm::{NodeList, UserPubkey};
+use metaless_testnet::Sim;
+use metaless_testnet::{Faults, LoopbackConfig, LoopbackNet};
 
 fn keys(i: u32) -> Keypair {
     let mut seed = [0u8; 32];
@@ -100,7 +100,7 @@ fn one_to_one_both_ways() {
             assert_eq!(via.path.len(), 3);
             assert_eq!(via.path.iter().collect::<BTreeSet<_>>().len(), 3);
             let list = NodeList {
-                nodes: metaless_client::loopback::service_nodes(&sim.net),
+                nodes: metaless_testnet::service_nodes(&sim.net),
                 skipped: 0,
             };
             let (_, members) = list.swarm_for(&UserPubkey::new(5, *idb.key())).unwrap();
@@ -235,7 +235,7 @@ fn swarm_member_down_store_lands_on_another() {
     let (a, b) = (add(&mut sim, 1), add(&mut sim, 2));
     let idb = sim.client(b).session_id();
     let list = NodeList {
-        nodes: metaless_client::loopback::service_nodes(&sim.net),
+        nodes: metaless_testnet::service_nodes(&sim.net),
         skipped: 0,
     };
     let (_, members) = list.swarm_for(&UserPubkey::new(5, *idb.key())).unwrap();

@@ -1,7 +1,7 @@
-//! Feature `loopback`: metaless-node's in-process network behind a handle, so a host can test
-//! its I/O loop — the same calls it makes with real sockets — without any. Each POST runs the
-//! whole onion path and swarm replication synchronously in virtual time. Not for production
-//! builds (it carries the node and SQLite).
+//! Feature `loopback`: metaless-testnet's in-process network behind a handle, so a host can
+//! test its I/O loop — the same calls it makes with real sockets — without any. Each POST runs
+//! the whole onion path and swarm replication synchronously in virtual time. Not for production
+//! builds (it carries the node core: a test network).
 //!
 //! A full round trip, the way a C host drives it:
 //!
@@ -106,7 +106,7 @@
 
 use std::ffi::c_char;
 
-use metaless_node::loopback::{LoopbackConfig, LoopbackError, LoopbackNet};
+use metaless_testnet::{LoopbackConfig, LoopbackError, LoopbackNet};
 
 use crate::buffer::metaless_buffer;
 use crate::client::metaless_service_node;
@@ -233,7 +233,7 @@ pub unsafe extern "C" fn metaless_loopback_service_nodes(
             // SAFETY: `out_len` NULL or writable; `net` NULL or live (contract).
             let (mut out_len, net) =
                 unsafe { (Out::new(out_len, "out_len")?, ptr::handle(net, "net")?) };
-            let nodes = ::metaless_client::loopback::service_nodes(&net.net);
+            let nodes = metaless_testnet::service_nodes(&net.net);
             out_len.set(nodes.len());
             if out_cap < nodes.len() {
                 return Err(FfiError::new(

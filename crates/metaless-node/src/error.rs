@@ -7,13 +7,21 @@ use thiserror::Error;
 /// Request-level failures are not errors: they become HTTP responses with the network's status
 /// codes and texts (see [`crate::Response`]). `Display` never contains keys, message data or whole
 /// account IDs.
+///
+/// ```
+/// use metaless_node::NodeError;
+/// let e = NodeError::storage(std::io::Error::other("disk full"));
+/// assert_eq!(e.to_string(), "storage error: disk full");
+/// assert!(std::error::Error::source(&e).is_some());
+/// ```
 #[derive(Debug, Error)]
 #[non_exhaustive]
 pub enum NodeError {
-    /// The SQLite database failed (open, query or commit).
+    /// The message store failed (open, query or commit); the backend's own error (SQLite's in
+    /// metaless-node-server) is the source.
     #[error("storage error: {0}")]
-    Storage(#[from] rusqlite::Error),
-    /// Reading or writing a file or socket failed.
+    Storage(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// Reading or writing a file or socket failed (the server and testnet files).
     #[error("i/o error: {0}")]
     Io(#[from] std::io::Error),
     /// A testnet configuration or bootstrap file is malformed.
@@ -22,4 +30,16 @@ pub enum NodeError {
     /// JSON (de)serialisation of a configuration file failed.
     #[error("invalid json: {0}")]
     Json(#[from] serde_json::Error),
+}
+
+impl NodeError {
+    /// A storage backend's error.
+    ///
+    /// ```
+    /// let e = metaless_node::NodeError::storage(std::io::Error::other("locked"));
+    /// assert!(matches!(e, metaless_node::NodeError::Storage(_)));
+    /// ```
+    pub fn storage(err: impl std::error::Error + Send + Sync + 'static) -> Self {
+        Self::Storage(Box::new(err))
+    }
 }

@@ -1,14 +1,16 @@
-//! A real local service node for metaless: the same HTTP endpoints, onion handling and storage
-//! RPC as the Session network's storage servers, on one machine, with no outside network.
+//! The sans-IO core of a service node for metaless: the same onion handling, storage RPC,
+//! status codes and error texts as the Session network's storage servers, with no sockets, no
+//! clock and no database of its own.
 //!
-//! Layers, bottom up:
-//! - [`storage`]: SQLite message store (idempotent by hash, expiry with passed-in time);
-//! - [`Node`]: the sans-IO core, `handle(now_ms, Request) -> Action`;
-//! - `server`: tokio + hyper HTTP front for one node;
-//! - `testnet`: config files and an in-process multi-node testnet on loopback (plain HTTP, or
-//!   HTTPS with self-signed certificates: `tls`);
-//! - `loopback`: [`LoopbackNet`](crate::loopback::LoopbackNet), many cores without sockets,
-//!   virtual time and fault injection.
+//! - [`Node`]: `handle(now_ms, Request) -> Action`, the whole protocol of one node;
+//! - [`rpc`]: storage RPC on metaless-swarm's server rules;
+//! - [`storage`]: the [`Storage`](storage::Storage) trait the core stores messages through,
+//!   and [`MemoryStorage`](storage::MemoryStorage);
+//! - [`network`]: the node list every node knows.
+//!
+//! Drivers live elsewhere: metaless-node-server serves a node over HTTP(S) with SQLite storage
+//! and runs testnets; metaless-testnet's `LoopbackNet` runs many cores in one process in
+//! virtual time.
 //!
 //! ```
 //! use metaless_node::{Action, Request};
@@ -19,18 +21,12 @@
 //! ```
 #![forbid(unsafe_code)]
 
-pub mod config;
 mod error;
 pub mod limits;
-pub mod loopback;
 pub mod network;
 pub mod node;
 pub mod rpc;
-pub mod server;
 pub mod storage;
-pub mod testkit;
-pub mod testnet;
-pub mod tls;
 
 pub use error::NodeError;
 pub use metaless_onion::EncType;

@@ -25,6 +25,3 @@ pub const MAX_ONION_HOPS: u32 = metaless_onion::limits::MAX_HOPS as u32;
 
 /// Observation records a node keeps in memory when observation is on; older ones are dropped.
 pub const MAX_OBSERVATIONS: usize = 100_000;
-
-/// Most nodes `testnet init` will configure (one process, one machine).
-pub const MAX_TESTNET_NODES: usize = 1000;

@@ -6,8 +6,11 @@
 
 use core::net::Ipv4Addr;
 
+use rand_core::{CryptoRng, RngCore};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+
+use metaless_identity::Seed;
 
 use metaless_swarm::server::{self, ReplyBody};
 use metaless_swarm::{NodeList, ServiceNode, SwarmIds, UserPubkey, oxend_service_nodes_json};
@@ -107,6 +110,59 @@ impl NodeInfo {
     pub fn service_node_json(&self) -> Value {
         self.service_node().to_oxend_json()
     }
+}
+
+/// Evenly spread swarm ids over the u64 circle (never [`INVALID_SWARM_ID`]).
+///
+/// ```
+/// let ids = metaless_node::network::swarm_ids(4);
+/// assert_eq!(ids.len(), 4);
+/// assert!(ids.windows(2).all(|w| w[0] < w[1]));
+/// ```
+pub fn swarm_ids(count: usize) -> Vec<u64> {
+    let count = count.max(1) as u64;
+    let step = u64::MAX / count;
+    (0..count).map(|i| i * step + step / 2).collect()
+}
+
+/// One node of a generated testnet: its key seed (secret) and its swarm.
+#[derive(Debug)]
+pub struct GeneratedNode {
+    /// The node's Ed25519 key seed.
+    pub seed: Seed,
+    /// The swarm it belongs to.
+    pub swarm_id: u64,
+}
+
+/// The nodes of a testnet: `nodes` fresh key seeds drawn from `rng` (32 bytes each, in order),
+/// assigned round-robin to [`swarm_ids`]`(swarms)` (`swarms` clamped to 1..=`nodes`). Both
+/// testnet files (metaless-node-server) and `LoopbackNet` (metaless-testnet) are made with it,
+/// so one seed gives the same keys and swarms everywhere.
+///
+/// ```
+/// # use rand_core::SeedableRng;
+/// let nodes = metaless_node::network::generate_nodes(5, 2,
+///     &mut rand_chacha::ChaCha20Rng::seed_from_u64(1));
+/// assert_eq!(nodes.len(), 5);
+/// assert_eq!(nodes[0].swarm_id, nodes[2].swarm_id);
+/// assert_ne!(nodes[0].swarm_id, nodes[1].swarm_id);
+/// ```
+pub fn generate_nodes(
+    nodes: usize,
+    swarms: usize,
+    rng: &mut (impl RngCore + CryptoRng),
+) -> Vec<GeneratedNode> {
+    let ids = swarm_ids(swarms.clamp(1, nodes.max(1)));
+    (0..nodes)
+        .map(|i| {
+            let mut s = [0u8; 32];
+            rng.fill_bytes(&mut s);
+            GeneratedNode {
+                seed: Seed::from_bytes(s),
+                swarm_id: ids.get(i % ids.len()).copied().unwrap_or(0),
+            }
+        })
+        .collect()
 }
 
 /// The swarm for position `pos` among `ids`: [`SwarmIds::nearest`] (nearest on the circle,

@@ -1,5 +1,10 @@
 //! The sans-IO node core: one request in, one [`Action`] out. No sockets, no clock, no global
-//! randomness — the driver (HTTP server or `LoopbackNet`) passes time in and carries actions out.
+//! randomness — the driver (metaless-node-server's HTTP server, or metaless-testnet's
+//! `LoopbackNet`) passes time in and carries actions out.
+//!
+//! Endpoint paths are the protocol crates': [`ONION_PATH`] (metaless-onion), [`RPC_PATH`] and
+//! [`SEED_PATH`] (metaless-swarm). Path errors are [`HopError`]s, answered with its status and
+//! text ([`Response::hop_error`]).
 
 use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng;
@@ -11,18 +16,11 @@ use metaless_identity::{Keypair, hex};
 use crate::limits::{MAX_OBSERVATIONS, MAX_ONION_HOPS, MAX_REQUEST_BODY_SIZE};
 use crate::network::{NetworkMap, NodeInfo};
 use crate::rpc::RpcCtx;
-use crate::storage::Storage;
-use metaless_identity::wire::Reader;
-use metaless_onion::limits::MAX_LAYER_SIZE;
-use metaless_onion::{NodeKey, Peeled};
+use crate::storage::{MemoryStorage, Storage};
+use metaless_onion::{HopError, NodeKey, ONION_PATH, Peeled};
 use metaless_swarm::server::{Reply, ReplyBody};
+use metaless_swarm::{RPC_PATH, SEED_PATH};
 
-/// Path of onion requests.
-pub const ONION_PATH: &str = "/onion_req/v2";
-/// Path of direct storage RPC.
-pub const RPC_PATH: &str = "/storage_rpc/v1";
-/// Path of the seed-node style JSON-RPC bootstrap (`get_n_service_nodes`).
-pub const SEED_PATH: &str = "/json_rpc";
 /// Header a node sets when replaying a change on its swarm peers.
 pub const FORWARDED_HEADER: &str = "x-metaless-forwarded";
 
@@ -89,13 +87,26 @@ impl Response {
         }
     }
 
-    /// What an entry or relay node answers when the next hop did not reply.
+    /// A path error, with [`HopError`]'s status and text (plain text, unencrypted).
     ///
     /// ```
-    /// assert_eq!(metaless_node::Response::request_timeout().status, 504);
+    /// use metaless_onion::HopError;
+    /// let r = metaless_node::Response::hop_error(&HopError::PayloadTooLarge);
+    /// assert_eq!((r.status, r.body.as_slice()), (413, &b"Request body too large"[..]));
+    /// ```
+    pub fn hop_error(error: &HopError) -> Self {
+        Self::text(error.status(), error.body())
+    }
+
+    /// What an entry or relay node answers when the next hop did not reply
+    /// ([`HopError::RequestTimeout`]).
+    ///
+    /// ```
+    /// let r = metaless_node::Response::request_timeout();
+    /// assert_eq!((r.status, r.body.as_slice()), (504, &b"Request time out"[..]));
     /// ```
     pub fn request_timeout() -> Self {
-        Self::text(504, "Request time out")
+        Self::hop_error(&HopError::RequestTimeout)
     }
 
     /// What a relay answers when the HTTP server destination could not be reached.
@@ -130,9 +141,10 @@ pub struct Replicate {
     pub body: Vec<u8>,
 }
 
-/// What the driver must do with a request.
+/// What the driver must do with a request. Exhaustive on purpose: every driver
+/// (metaless-node-server's HTTP server, metaless-testnet's `LoopbackNet`) must carry out every
+/// action, so a new one is a compile error there rather than a silently dropped request.
 #[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
 pub enum Action {
     /// Answer now.
     Respond(Response),
@@ -193,8 +205,9 @@ pub struct NodeConfig {
     pub info: NodeInfo,
     /// The testnet's node list.
     pub network: NetworkMap,
-    /// Message store.
-    pub storage: Storage,
+    /// Message store: a [`MemoryStorage`], metaless-node-server's `SqliteStorage`, or any other
+    /// [`Storage`].
+    pub storage: Box<dyn Storage + Send>,
     /// Seed for the node's RNG (nonces of encrypted replies).
     pub rng_seed: [u8; 32],
     /// Record an [`Observation`] per request.
@@ -206,7 +219,7 @@ pub struct Node {
     keypair: Keypair,
     info: NodeInfo,
     network: NetworkMap,
-    storage: Storage,
+    storage: Box<dyn Storage + Send>,
     rng: ChaCha20Rng,
     observations: Option<Vec<Observation>>,
     seq: u64,
@@ -226,12 +239,12 @@ impl Node {
     ///
     /// ```
     /// use metaless_identity::{Keypair, Seed};
-    /// use metaless_node::{Node, NodeConfig, NodeInfo, NetworkMap, storage::Storage};
+    /// use metaless_node::{Node, NodeConfig, NodeInfo, NetworkMap, storage::MemoryStorage};
     /// let keypair = Keypair::from_seed(&Seed::from_bytes([1; 32]));
     /// let info = NodeInfo { pubkey_ed25519: keypair.ed25519_public(),
     ///     pubkey_x25519: keypair.x25519_public(), swarm_id: 0, ip: "127.0.0.1".into(), port: 1 };
     /// let node = Node::new(NodeConfig { keypair, network: NetworkMap::new(vec![info.clone()]),
-    ///     info, storage: Storage::open_in_memory().unwrap(), rng_seed: [0; 32], observe: false });
+    ///     info, storage: Box::new(MemoryStorage::new()), rng_seed: [0; 32], observe: false });
     /// assert_eq!(node.info().port, 1);
     /// ```
     pub fn new(config: NodeConfig) -> Self {
@@ -289,8 +302,8 @@ impl Node {
     /// # let node = metaless_node::node::doc_node();
     /// assert_eq!(node.storage().count().unwrap(), 0);
     /// ```
-    pub fn storage(&self) -> &Storage {
-        &self.storage
+    pub fn storage(&self) -> &dyn Storage {
+        self.storage.as_ref()
     }
 
     /// Deletes expired messages now; returns how many went.
@@ -364,7 +377,7 @@ impl Node {
         };
         self.seq = self.seq.wrapping_add(1);
         let action = if request.body.len() > MAX_REQUEST_BODY_SIZE {
-            Action::Respond(Response::text(413, "Request body too large"))
+            Action::Respond(Response::hop_error(&HopError::PayloadTooLarge))
         } else {
             match request.path.as_str() {
                 ONION_PATH => self.onion(now_ms, &request.body, &mut obs),
@@ -415,7 +428,7 @@ impl Node {
             me: &self.info,
             keypair: &self.keypair,
             map: &self.network,
-            storage: &mut self.storage,
+            storage: self.storage.as_mut(),
             forwarded,
             replicate: Vec::new(),
             seen_method: None,
@@ -461,19 +474,13 @@ impl Node {
 
     fn onion(&mut self, now_ms: i64, body: &[u8], obs: &mut Observation) -> Action {
         // hop_no travels in the outer JSON between our nodes (upstream: the OMQ "nh" field).
-        let hop_no = outer_hop_no(body);
+        let hop_no = metaless_onion::hop_no(body);
         if hop_no > u64::from(MAX_ONION_HOPS) {
-            return Action::Respond(Response::text(
-                400,
-                "onion request max path length exceeded",
-            ));
+            return Action::Respond(Response::hop_error(&HopError::MaxPathLength));
         }
         let peeled = match metaless_onion::peel(&NodeKey::from_keypair(&self.keypair), body) {
             Ok(p) => p,
-            Err(e) => {
-                let e = e.hop_error();
-                return Action::Respond(Response::text(e.status(), e.body()));
-            }
+            Err(e) => return Action::Respond(Response::hop_error(&e.hop_error())),
         };
         match peeled {
             Peeled::Deliver(delivery) => {
@@ -498,12 +505,11 @@ impl Node {
                 match self.network.find(&next_ed25519) {
                     Some(n) => Action::ForwardToNode {
                         node: n.clone(),
-                        body: with_hop_no(body, hop_no + 1),
+                        body: metaless_onion::with_hop_no(body, hop_no + 1),
                     },
-                    None => Action::Respond(Response::text(
-                        502,
-                        format!("Next node not found: {}", hex::encode(&next_ed25519)),
-                    )),
+                    None => Action::Respond(Response::hop_error(&HopError::NextNodeNotFound(
+                        next_ed25519,
+                    ))),
                 }
             }
             Peeled::Server {
@@ -525,7 +531,7 @@ impl Node {
                     body,
                 }
             }
-            _ => Action::Respond(Response::text(400, "Invalid ciphertext")),
+            _ => Action::Respond(Response::hop_error(&HopError::InvalidCiphertext)),
         }
     }
 }
@@ -549,39 +555,6 @@ fn sealed_response(sealed: Result<Vec<u8>, metaless_onion::OnionError>, base64: 
     }
 }
 
-/// The routing JSON after an onion body's length-prefixed blob, with the offset it starts at
-/// (read with the workspace's one wire reader; `peel` reports malformed bodies).
-fn routing_json(body: &[u8]) -> Option<(usize, &[u8])> {
-    let mut reader = Reader::new(body);
-    reader.u32_le_prefixed("onion blob", MAX_LAYER_SIZE).ok()?;
-    let json = reader.rest();
-    Some((body.len().saturating_sub(json.len()), json))
-}
-
-/// `hop_no` from the outer routing JSON (0 when absent or unreadable; `peel` reports the rest).
-fn outer_hop_no(body: &[u8]) -> u64 {
-    routing_json(body)
-        .and_then(|(_, j)| serde_json::from_slice::<Value>(j).ok())
-        .and_then(|v| v.get("hop_no").and_then(Value::as_u64))
-        .unwrap_or(0)
-}
-
-/// Rewrites the routing JSON of a forward body to carry `hop_no`.
-fn with_hop_no(body: Vec<u8>, hop_no: u64) -> Vec<u8> {
-    let Some((split, mut routing)) = routing_json(&body)
-        .and_then(|(at, j)| Some((at, serde_json::from_slice::<Value>(j).ok()?)))
-    else {
-        return body;
-    };
-    if let Value::Object(m) = &mut routing {
-        m.insert("hop_no".into(), json!(hop_no));
-    }
-    let mut out = body;
-    out.truncate(split);
-    out.extend_from_slice(routing.to_string().as_bytes());
-    out
-}
-
 /// A one-node network for doc examples.
 #[doc(hidden)]
 pub fn doc_node() -> Node {
@@ -593,20 +566,14 @@ pub fn doc_node() -> Node {
         ip: "127.0.0.1".into(),
         port: 1,
     };
-    let storage = Storage::open_in_memory().unwrap_or_else(|_| unreachable_storage());
     Node::new(NodeConfig {
         keypair,
         network: NetworkMap::new(vec![info.clone()]),
         info,
-        storage,
+        storage: Box::new(MemoryStorage::new()),
         rng_seed: [0; 32],
         observe: false,
     })
-}
-
-#[allow(clippy::panic)]
-fn unreachable_storage() -> Storage {
-    panic!("in-memory SQLite failed to open")
 }
 
 #[cfg(test)]
@@ -618,26 +585,6 @@ mod tests {
         let mut w = Writer::with_capacity(blob.len() + json.len() + 4);
         w.u32_le_prefixed(blob).bytes(json.as_bytes());
         w.into_vec()
-    }
-
-    #[test]
-    fn hop_no_is_read_and_rewritten_in_the_routing_json() {
-        let b = body(b"blob", r#"{"ephemeral_key":"aa","enc_type":"aes-gcm"}"#);
-        assert_eq!(outer_hop_no(&b), 0);
-        let b = with_hop_no(b, 7);
-        assert_eq!(outer_hop_no(&b), 7);
-        let (at, json) = routing_json(&b).unwrap();
-        assert_eq!(b.get(4..at), Some(&b"blob"[..]));
-        let v: Value = serde_json::from_slice(json).unwrap();
-        assert_eq!(
-            (v["hop_no"].as_u64(), v["enc_type"].as_str()),
-            (Some(7), Some("aes-gcm"))
-        );
-        // Malformed bodies are left to `peel`: no hop number, no rewrite.
-        for bad in [&b"\x01"[..], b"\xff\xff\xff\xffxx", b"\x02\0\0\0ab{nope"] {
-            assert_eq!(outer_hop_no(bad), 0);
-            assert_eq!(with_hop_no(bad.to_vec(), 3), bad);
-        }
     }
 
     #[test]

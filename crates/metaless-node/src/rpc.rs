@@ -3,7 +3,7 @@
 //! Every network rule is metaless-swarm's [`server`] module: request parsing and its 400
 //! texts, the swarm check (421), TTL, clock and signature checks, message hashes, the reply
 //! shapes and the node's reply signatures. This module only connects those rules to the node's
-//! SQLite [`Storage`] and to swarm replication (a change a client asked for is replayed on the
+//! [`Storage`] and to swarm replication (a change a client asked for is replayed on the
 //! swarm's other members).
 
 use serde_json::{Value, json};
@@ -80,7 +80,7 @@ pub(crate) fn obfuscate(pubkey: &UserPubkey) -> String {
     )
 }
 
-/// Storage times are SQLite integers; wire times are unsigned.
+/// Storage times are signed (SQLite integers); wire times are unsigned.
 fn ms_i64(ms: u64) -> i64 {
     i64::try_from(ms).unwrap_or(i64::MAX)
 }
@@ -121,7 +121,7 @@ pub(crate) struct RpcCtx<'a> {
     pub me: &'a NodeInfo,
     pub keypair: &'a Keypair,
     pub map: &'a NetworkMap,
-    pub storage: &'a mut Storage,
+    pub storage: &'a mut dyn Storage,
     /// Request was forwarded by a swarm peer: answer flat, do not replicate again.
     pub forwarded: bool,
     /// `{"method","params"}` bodies to replay on each swarm peer after a successful change.

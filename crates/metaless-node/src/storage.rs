@@ -1,16 +1,18 @@
-//! Per-node message storage on SQLite.
+//! Per-node message storage: the [`Storage`] trait the node core works through, and
+//! [`MemoryStorage`], its in-memory implementation (what `LoopbackNet` runs on).
 //!
-//! One table, `messages`, keyed by the network's message hash (unique across the node, as
-//! upstream). Every write is one transaction; the database runs in WAL mode with
-//! `synchronous = NORMAL` by default, which survives a killed or crashed process (an
-//! acknowledged store is in the WAL file before the reply leaves), and `FULL` on request for
-//! power-loss durability at the cost of one fsync per write. Time is passed in (`now_ms`), never
-//! read from a clock, so expiry is testable with virtual time.
+//! The durable implementation is metaless-node-server's `SqliteStorage` (one SQLite database per
+//! node, the schema in `docs/node.md`). Both follow the same rules, which are those of that
+//! schema: messages are keyed by the network's message hash (unique across the node, as
+//! upstream) and kept in insertion order (SQLite's row id), a re-store with a later expiry
+//! extends it, and every output list is sorted. Time is passed in (`now_ms`), never read from
+//! a clock, so expiry is testable with virtual time. metaless-node-server's storage tests run
+//! one set of semantics tests against both backends.
 //!
 //! ```
-//! use metaless_node::storage::{NewMessage, Storage, StoreOutcome};
+//! use metaless_node::storage::{MemoryStorage, NewMessage, Storage, StoreOutcome};
 //!
-//! let mut db = Storage::open_in_memory().unwrap();
+//! let mut db = MemoryStorage::new();
 //! let msg = NewMessage {
 //!     owner: [5u8; 33],
 //!     namespace: 0,
@@ -27,29 +29,13 @@
 //! assert_eq!(db.sweep_expired(61_000).unwrap(), 1);
 //! ```
 
-use std::collections::BTreeMap;
-use std::path::Path;
-
-use rusqlite::{Connection, OptionalExtension, params, params_from_iter, types::Value};
+use std::collections::{BTreeMap, BTreeSet};
 
 use crate::NodeError;
-use crate::limits::{MAX_HASHES_PER_REQUEST, RETRIEVE_MAX_SIZE};
+use crate::limits::{RETRIEVE_MAX_SIZE, RETRIEVE_PER_MESSAGE_OVERHEAD};
 
-/// Length of an account ID on the wire and in the database: prefix byte ‖ 32-byte key.
+/// Length of an account ID on the wire and in storage: prefix byte ‖ 32-byte key.
 pub const OWNER_LEN: usize = 33;
-
-/// How hard a commit waits for the disk.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-#[non_exhaustive]
-pub enum Durability {
-    /// WAL + `synchronous = NORMAL` (what upstream storage servers run): a store acknowledged
-    /// to a client survives the process being killed; the last commits may be lost on power
-    /// failure.
-    #[default]
-    Normal,
-    /// WAL + `synchronous = FULL`: one fsync per commit, survives power loss.
-    Full,
-}
 
 /// A message as the store RPC hands it to storage.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -109,139 +95,108 @@ pub enum ExpiryMode {
     ShortenOnly,
 }
 
-/// One node's SQLite message store.
-#[derive(Debug)]
-pub struct Storage {
-    conn: Connection,
-}
-
-const SCHEMA: &str = "
-CREATE TABLE IF NOT EXISTS messages (
-    id INTEGER PRIMARY KEY,
-    hash TEXT NOT NULL UNIQUE,
-    owner BLOB NOT NULL,
-    namespace INTEGER NOT NULL,
-    timestamp INTEGER NOT NULL,
-    expiry INTEGER NOT NULL,
-    data BLOB NOT NULL
-);
-CREATE INDEX IF NOT EXISTS messages_owner ON messages(owner, namespace, id);
-CREATE INDEX IF NOT EXISTS messages_expiry ON messages(expiry);
-";
-
-fn dynamic_in(count: usize) -> String {
-    let mut s = String::with_capacity(count * 2);
-    for i in 0..count {
-        if i > 0 {
-            s.push(',');
+impl ExpiryMode {
+    /// Whether a message whose expiry is `current` may be set to `target`.
+    ///
+    /// ```
+    /// use metaless_node::storage::ExpiryMode;
+    /// assert!(ExpiryMode::ExtendOnly.allows(100, 200));
+    /// assert!(!ExpiryMode::ShortenOnly.allows(100, 200));
+    /// assert!(ExpiryMode::Any.allows(100, 100));
+    /// ```
+    pub fn allows(self, current: i64, target: i64) -> bool {
+        match self {
+            ExpiryMode::Any => true,
+            ExpiryMode::ExtendOnly => current < target,
+            ExpiryMode::ShortenOnly => current > target,
         }
-        s.push('?');
     }
-    s
 }
 
-impl Storage {
-    /// Opens (creating if needed) `dir/storage.db` with the given durability.
+/// The size a message adds to a `retrieve` reply, as upstream counts it: hash + base64 data +
+/// [`RETRIEVE_PER_MESSAGE_OVERHEAD`].
+///
+/// ```
+/// assert_eq!(metaless_node::storage::retrieve_size("abc", &[0; 3]), 100 + 3 + 4);
+/// ```
+pub fn retrieve_size(hash: &str, data: &[u8]) -> usize {
+    RETRIEVE_PER_MESSAGE_OVERHEAD
+        .saturating_add(hash.len())
+        .saturating_add(data.len().div_ceil(3).saturating_mul(4))
+}
+
+/// The limits a `retrieve` applies: a count of at least 1 when given, and a size capped at
+/// [`RETRIEVE_MAX_SIZE`] (that maximum when not given).
+fn retrieve_limits(max_count: Option<usize>, max_size: Option<usize>) -> (Option<usize>, usize) {
+    (
+        max_count.map(|c| c.max(1)),
+        max_size.map_or(RETRIEVE_MAX_SIZE, |s| s.min(RETRIEVE_MAX_SIZE)),
+    )
+}
+
+/// Collects a `retrieve` page from candidate messages in insertion order (already filtered to
+/// the account, namespace, position after `last_hash` and expiry): stops at `max_count`, or when
+/// the running [`retrieve_size`] would exceed `max_size` — at least one message is always
+/// returned. The flag says whether more remain. Shared by every [`Storage`] implementation.
+///
+/// ```
+/// use metaless_node::storage::{StoredMessage, page};
+/// let m = |h: &str| StoredMessage { hash: h.into(), namespace: 0, timestamp_ms: 0,
+///     expiry_ms: 1, data: vec![] };
+/// let (got, more) = page([m("a"), m("b")].into_iter().map(Ok::<_, ()>), Some(1), None).unwrap();
+/// assert_eq!((got.len(), more), (1, true));
+/// ```
+pub fn page<E>(
+    candidates: impl IntoIterator<Item = Result<StoredMessage, E>>,
+    max_count: Option<usize>,
+    max_size: Option<usize>,
+) -> Result<(Vec<StoredMessage>, bool), E> {
+    let (max_count, max_size) = retrieve_limits(max_count, max_size);
+    let mut out = Vec::new();
+    let mut total = 0usize;
+    for msg in candidates {
+        if max_count.is_some_and(|c| out.len() >= c) {
+            return Ok((out, true));
+        }
+        let msg = msg?;
+        total = total.saturating_add(retrieve_size(&msg.hash, &msg.data));
+        if !out.is_empty() && total > max_size {
+            return Ok((out, true));
+        }
+        out.push(msg);
+    }
+    Ok((out, false))
+}
+
+/// A node's message store. Every method is one atomic change (a transaction in SQLite); the
+/// semantics below are the SQLite schema's (`docs/node.md`), and every implementation follows
+/// them exactly. `Debug` is required so a [`NodeConfig`](crate::NodeConfig) can be printed; it
+/// should print no message data.
+pub trait Storage: core::fmt::Debug {
+    /// Stores a message; the same hash twice is one message (a later expiry extends it). With
+    /// [`NewMessage::replace_namespace`] every other message of the owner in that namespace is
+    /// deleted first. Returns what happened and the message's expiry afterwards.
     ///
     /// ```
-    /// use metaless_node::storage::{Durability, Storage};
-    /// let dir = tempfile::tempdir().unwrap();
-    /// let db = Storage::open(dir.path(), Durability::Normal).unwrap();
-    /// assert_eq!(db.count().unwrap(), 0);
-    /// ```
-    pub fn open(dir: &Path, durability: Durability) -> Result<Self, NodeError> {
-        std::fs::create_dir_all(dir)?;
-        let conn = Connection::open(dir.join("storage.db"))?;
-        Self::init(conn, durability)
-    }
-
-    /// An in-memory store (for `LoopbackNet` and tests): nothing survives the value.
-    ///
-    /// ```
-    /// let db = metaless_node::storage::Storage::open_in_memory().unwrap();
-    /// assert_eq!(db.count().unwrap(), 0);
-    /// ```
-    pub fn open_in_memory() -> Result<Self, NodeError> {
-        Self::init(Connection::open_in_memory()?, Durability::Normal)
-    }
-
-    fn init(conn: Connection, durability: Durability) -> Result<Self, NodeError> {
-        // journal_mode returns a row, so it is read rather than executed.
-        let _mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
-        let sync = match durability {
-            Durability::Normal => "NORMAL",
-            Durability::Full => "FULL",
-        };
-        conn.execute_batch(&format!("PRAGMA synchronous = {sync};"))?;
-        conn.busy_timeout(std::time::Duration::from_secs(15))?;
-        conn.execute_batch(SCHEMA)?;
-        Ok(Self { conn })
-    }
-
-    /// Stores a message; the same hash twice is one message (a later expiry extends it).
-    /// Returns what happened and the message's expiry afterwards.
-    ///
-    /// ```
-    /// use metaless_node::storage::{NewMessage, Storage, StoreOutcome};
-    /// let mut db = Storage::open_in_memory().unwrap();
+    /// use metaless_node::storage::{MemoryStorage, NewMessage, Storage, StoreOutcome};
+    /// let mut db = MemoryStorage::new();
     /// let mut m = NewMessage { owner: [5; 33], namespace: 0, hash: "a".into(), timestamp_ms: 0,
     ///     expiry_ms: 10, data: vec![1], replace_namespace: false };
     /// db.store(&m).unwrap();
     /// m.expiry_ms = 20;
     /// assert_eq!(db.store(&m).unwrap(), (StoreOutcome::Extended, 20));
     /// ```
-    pub fn store(&mut self, msg: &NewMessage) -> Result<(StoreOutcome, i64), NodeError> {
-        let tx = self.conn.transaction()?;
-        if msg.replace_namespace {
-            tx.execute(
-                "DELETE FROM messages WHERE owner = ?1 AND namespace = ?2 AND hash != ?3",
-                params![&msg.owner[..], msg.namespace, msg.hash],
-            )?;
-        }
-        let existing: Option<(i64, i64)> = tx
-            .query_row(
-                "SELECT id, expiry FROM messages WHERE hash = ?1",
-                params![msg.hash],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
-            .optional()?;
-        let result = match existing {
-            Some((id, expiry)) if expiry < msg.expiry_ms => {
-                tx.execute(
-                    "UPDATE messages SET expiry = ?1 WHERE id = ?2",
-                    params![msg.expiry_ms, id],
-                )?;
-                (StoreOutcome::Extended, msg.expiry_ms)
-            }
-            Some((_, expiry)) => (StoreOutcome::Exists, expiry),
-            None => {
-                tx.execute(
-                    "INSERT INTO messages (hash, owner, namespace, timestamp, expiry, data) \
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                    params![
-                        msg.hash,
-                        &msg.owner[..],
-                        msg.namespace,
-                        msg.timestamp_ms,
-                        msg.expiry_ms,
-                        msg.data
-                    ],
-                )?;
-                (StoreOutcome::New, msg.expiry_ms)
-            }
-        };
-        tx.commit()?;
-        Ok(result)
-    }
+    fn store(&mut self, msg: &NewMessage) -> Result<(StoreOutcome, i64), NodeError>;
 
     /// Messages of `owner` in `namespace` stored after `last_hash` (all when `None` or unknown),
     /// oldest first, not expired at `now_ms`. Stops at `max_count` messages or when the running
-    /// size (hash + base64 data + 100 bytes overhead per message, as upstream counts) would exceed
-    /// `max_size` (at least one message is always returned). The flag says whether more remain.
+    /// size ([`retrieve_size`]: hash + base64 data + 100 bytes overhead per message, as upstream
+    /// counts) would exceed `max_size` (at least one message is always returned). The flag says
+    /// whether more remain.
     ///
     /// ```
-    /// use metaless_node::storage::{NewMessage, Storage};
-    /// let mut db = Storage::open_in_memory().unwrap();
+    /// use metaless_node::storage::{MemoryStorage, NewMessage, Storage};
+    /// let mut db = MemoryStorage::new();
     /// for i in 0..3 {
     ///     db.store(&NewMessage { owner: [5; 33], namespace: 0, hash: format!("h{i}"),
     ///         timestamp_ms: i, expiry_ms: 100, data: vec![0], replace_namespace: false }).unwrap();
@@ -249,7 +204,280 @@ impl Storage {
     /// let (page, more) = db.retrieve(&[5; 33], 0, Some("h0"), Some(1), None, 0).unwrap();
     /// assert_eq!((page[0].hash.as_str(), more), ("h1", true));
     /// ```
-    pub fn retrieve(
+    fn retrieve(
+        &self,
+        owner: &[u8; OWNER_LEN],
+        namespace: i16,
+        last_hash: Option<&str>,
+        max_count: Option<usize>,
+        max_size: Option<usize>,
+        now_ms: i64,
+    ) -> Result<(Vec<StoredMessage>, bool), NodeError>;
+
+    /// Deletes the named messages of `owner`; returns the hashes actually deleted, sorted.
+    ///
+    /// ```
+    /// use metaless_node::storage::{MemoryStorage, NewMessage, Storage};
+    /// let mut db = MemoryStorage::new();
+    /// db.store(&NewMessage { owner: [5; 33], namespace: 0, hash: "x".into(), timestamp_ms: 0,
+    ///     expiry_ms: 9, data: vec![], replace_namespace: false }).unwrap();
+    /// assert_eq!(db.delete_by_hash(&[5; 33], &["x".into(), "y".into()]).unwrap(), vec!["x"]);
+    /// ```
+    fn delete_by_hash(
+        &mut self,
+        owner: &[u8; OWNER_LEN],
+        hashes: &[String],
+    ) -> Result<Vec<String>, NodeError>;
+
+    /// Deletes every message of `owner` (in `namespace`, or all namespaces when `None`);
+    /// returns `(namespace, hash)` pairs sorted by hash.
+    ///
+    /// ```
+    /// use metaless_node::storage::{MemoryStorage, NewMessage, Storage};
+    /// let mut db = MemoryStorage::new();
+    /// db.store(&NewMessage { owner: [5; 33], namespace: 3, hash: "x".into(), timestamp_ms: 0,
+    ///     expiry_ms: 9, data: vec![], replace_namespace: false }).unwrap();
+    /// assert!(db.delete_all(&[5; 33], Some(0)).unwrap().is_empty());
+    /// assert_eq!(db.delete_all(&[5; 33], None).unwrap(), vec![(3, "x".to_string())]);
+    /// ```
+    fn delete_all(
+        &mut self,
+        owner: &[u8; OWNER_LEN],
+        namespace: Option<i16>,
+    ) -> Result<Vec<(i16, String)>, NodeError>;
+
+    /// Deletes messages of `owner` with timestamp ≤ `before_ms` (upstream `delete_before`);
+    /// returns `(namespace, hash)` pairs sorted by hash.
+    ///
+    /// ```
+    /// use metaless_node::storage::{MemoryStorage, NewMessage, Storage};
+    /// let mut db = MemoryStorage::new();
+    /// db.store(&NewMessage { owner: [5; 33], namespace: 0, hash: "x".into(), timestamp_ms: 5,
+    ///     expiry_ms: 99, data: vec![], replace_namespace: false }).unwrap();
+    /// assert!(db.delete_before(&[5; 33], None, 4).unwrap().is_empty());
+    /// assert_eq!(db.delete_before(&[5; 33], Some(0), 5).unwrap().len(), 1);
+    /// ```
+    fn delete_before(
+        &mut self,
+        owner: &[u8; OWNER_LEN],
+        namespace: Option<i16>,
+        before_ms: i64,
+    ) -> Result<Vec<(i16, String)>, NodeError>;
+
+    /// Sets the expiry of the named messages of `owner` where `mode` [allows](ExpiryMode::allows)
+    /// it. `expiries` holds one value for all hashes or one per hash (other lengths update
+    /// nothing). Returns `(hash, new expiry)` for each message changed, sorted and without
+    /// repeated pairs.
+    ///
+    /// ```
+    /// use metaless_node::storage::{ExpiryMode, MemoryStorage, NewMessage, Storage};
+    /// let mut db = MemoryStorage::new();
+    /// db.store(&NewMessage { owner: [5; 33], namespace: 0, hash: "x".into(), timestamp_ms: 0,
+    ///     expiry_ms: 100, data: vec![], replace_namespace: false }).unwrap();
+    /// assert!(db.update_expiry(&[5; 33], &["x".into()], &[200], ExpiryMode::ShortenOnly).unwrap().is_empty());
+    /// assert_eq!(db.update_expiry(&[5; 33], &["x".into()], &[50], ExpiryMode::ShortenOnly).unwrap(),
+    ///     vec![("x".to_string(), 50)]);
+    /// ```
+    fn update_expiry(
+        &mut self,
+        owner: &[u8; OWNER_LEN],
+        hashes: &[String],
+        expiries: &[i64],
+        mode: ExpiryMode,
+    ) -> Result<Vec<(String, i64)>, NodeError>;
+
+    /// Lowers to `expiry_ms` every expiry of `owner` (in `namespace` or all) that is later than
+    /// it (upstream `expire_all`); returns `(namespace, hash)` of the messages changed, sorted by
+    /// hash.
+    ///
+    /// ```
+    /// use metaless_node::storage::{MemoryStorage, NewMessage, Storage};
+    /// let mut db = MemoryStorage::new();
+    /// db.store(&NewMessage { owner: [5; 33], namespace: 0, hash: "x".into(), timestamp_ms: 0,
+    ///     expiry_ms: 100, data: vec![], replace_namespace: false }).unwrap();
+    /// assert_eq!(db.update_all_expiries(&[5; 33], None, 50).unwrap().len(), 1);
+    /// assert!(db.update_all_expiries(&[5; 33], None, 70).unwrap().is_empty());
+    /// ```
+    fn update_all_expiries(
+        &mut self,
+        owner: &[u8; OWNER_LEN],
+        namespace: Option<i16>,
+        expiry_ms: i64,
+    ) -> Result<Vec<(i16, String)>, NodeError>;
+
+    /// Current expiries of the named messages of `owner` that exist.
+    ///
+    /// ```
+    /// use metaless_node::storage::{MemoryStorage, NewMessage, Storage};
+    /// let mut db = MemoryStorage::new();
+    /// db.store(&NewMessage { owner: [5; 33], namespace: 0, hash: "x".into(), timestamp_ms: 0,
+    ///     expiry_ms: 100, data: vec![], replace_namespace: false }).unwrap();
+    /// let e = db.get_expiries(&[5; 33], &["x".into(), "nope".into()]).unwrap();
+    /// assert_eq!(e.get("x"), Some(&100));
+    /// assert_eq!(e.len(), 1);
+    /// ```
+    fn get_expiries(
+        &self,
+        owner: &[u8; OWNER_LEN],
+        hashes: &[String],
+    ) -> Result<BTreeMap<String, i64>, NodeError>;
+
+    /// Deletes every message whose expiry is ≤ `now_ms`; returns how many went.
+    ///
+    /// ```
+    /// use metaless_node::storage::{MemoryStorage, Storage};
+    /// let mut db = MemoryStorage::new();
+    /// assert_eq!(db.sweep_expired(0).unwrap(), 0);
+    /// ```
+    fn sweep_expired(&mut self, now_ms: i64) -> Result<usize, NodeError>;
+
+    /// Number of messages held (expired or not).
+    ///
+    /// ```
+    /// use metaless_node::storage::{MemoryStorage, Storage};
+    /// assert_eq!(MemoryStorage::new().count().unwrap(), 0);
+    /// ```
+    fn count(&self) -> Result<usize, NodeError>;
+}
+
+/// One stored message with its owner.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Row {
+    owner: [u8; OWNER_LEN],
+    message: StoredMessage,
+}
+
+/// Index key of a message by account: `(owner, namespace, row id)`.
+type OwnerKey = ([u8; OWNER_LEN], i16, i64);
+
+/// Messages in memory, with the SQLite schema's semantics exactly: rows keyed by a row id
+/// assigned as SQLite assigns `INTEGER PRIMARY KEY` ids (one more than the largest present,
+/// 1 in an empty table), a unique hash index and an `(owner, namespace, id)` index. Nothing
+/// survives the value. Never fails.
+///
+/// ```
+/// use metaless_node::storage::{MemoryStorage, Storage};
+/// let db = MemoryStorage::default();
+/// assert_eq!(db.count().unwrap(), 0);
+/// ```
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct MemoryStorage {
+    rows: BTreeMap<i64, Row>,
+    by_hash: BTreeMap<String, i64>,
+    by_owner: BTreeSet<OwnerKey>,
+}
+
+impl core::fmt::Debug for MemoryStorage {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        // Message data and accounts stay out of logs.
+        f.debug_struct("MemoryStorage")
+            .field("messages", &self.rows.len())
+            .finish()
+    }
+}
+
+impl MemoryStorage {
+    /// An empty store.
+    ///
+    /// ```
+    /// use metaless_node::storage::{MemoryStorage, Storage};
+    /// assert_eq!(MemoryStorage::new().count().unwrap(), 0);
+    /// ```
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn insert(&mut self, owner: [u8; OWNER_LEN], message: StoredMessage) {
+        let id = self
+            .rows
+            .last_key_value()
+            .map_or(1, |(id, _)| id.saturating_add(1));
+        self.by_hash.insert(message.hash.clone(), id);
+        self.by_owner.insert((owner, message.namespace, id));
+        self.rows.insert(id, Row { owner, message });
+    }
+
+    fn remove(&mut self, id: i64) -> Option<Row> {
+        let row = self.rows.remove(&id)?;
+        self.by_hash.remove(&row.message.hash);
+        self.by_owner
+            .remove(&(row.owner, row.message.namespace, id));
+        Some(row)
+    }
+
+    /// Row ids of `owner`'s messages (in `namespace`, or all), in id order within a namespace.
+    fn owner_ids(&self, owner: &[u8; OWNER_LEN], namespace: Option<i16>) -> Vec<i64> {
+        let (lo, hi) = match namespace {
+            Some(ns) => ((*owner, ns, i64::MIN), (*owner, ns, i64::MAX)),
+            None => ((*owner, i16::MIN, i64::MIN), (*owner, i16::MAX, i64::MAX)),
+        };
+        self.by_owner.range(lo..=hi).map(|&(_, _, id)| id).collect()
+    }
+
+    /// The row of `hash` if it belongs to `owner`.
+    fn owned(&self, owner: &[u8; OWNER_LEN], hash: &str) -> Option<(i64, &Row)> {
+        let id = *self.by_hash.get(hash)?;
+        self.rows
+            .get(&id)
+            .filter(|r| &r.owner == owner)
+            .map(|r| (id, r))
+    }
+
+    /// Removes the given rows; returns their `(namespace, hash)` sorted by hash.
+    fn remove_all(&mut self, ids: Vec<i64>) -> Vec<(i16, String)> {
+        let mut out: Vec<(i16, String)> = ids
+            .into_iter()
+            .filter_map(|id| self.remove(id))
+            .map(|r| (r.message.namespace, r.message.hash))
+            .collect();
+        out.sort_by(|a, b| a.1.cmp(&b.1));
+        out
+    }
+}
+
+impl Storage for MemoryStorage {
+    fn store(&mut self, msg: &NewMessage) -> Result<(StoreOutcome, i64), NodeError> {
+        if msg.replace_namespace {
+            let others: Vec<i64> = self
+                .owner_ids(&msg.owner, Some(msg.namespace))
+                .into_iter()
+                .filter(|id| {
+                    self.rows
+                        .get(id)
+                        .is_some_and(|r| r.message.hash != msg.hash)
+                })
+                .collect();
+            for id in others {
+                self.remove(id);
+            }
+        }
+        let existing = self
+            .by_hash
+            .get(&msg.hash)
+            .and_then(|id| self.rows.get_mut(id));
+        Ok(match existing {
+            Some(row) if row.message.expiry_ms < msg.expiry_ms => {
+                row.message.expiry_ms = msg.expiry_ms;
+                (StoreOutcome::Extended, msg.expiry_ms)
+            }
+            Some(row) => (StoreOutcome::Exists, row.message.expiry_ms),
+            None => {
+                self.insert(
+                    msg.owner,
+                    StoredMessage {
+                        hash: msg.hash.clone(),
+                        namespace: msg.namespace,
+                        timestamp_ms: msg.timestamp_ms,
+                        expiry_ms: msg.expiry_ms,
+                        data: msg.data.clone(),
+                    },
+                );
+                (StoreOutcome::New, msg.expiry_ms)
+            }
+        })
+    }
+
+    fn retrieve(
         &self,
         owner: &[u8; OWNER_LEN],
         namespace: i16,
@@ -258,189 +486,64 @@ impl Storage {
         max_size: Option<usize>,
         now_ms: i64,
     ) -> Result<(Vec<StoredMessage>, bool), NodeError> {
-        let last_id: Option<i64> = match last_hash.filter(|h| !h.is_empty()) {
-            Some(h) => self
-                .conn
-                .query_row(
-                    "SELECT id FROM messages WHERE owner = ?1 AND namespace = ?2 AND hash = ?3",
-                    params![&owner[..], namespace, h],
-                    |r| r.get(0),
-                )
-                .optional()?,
-            None => None,
-        };
-        let max_count = max_count.map(|c| c.max(1));
-        let max_size = max_size
-            .map(|s| s.min(RETRIEVE_MAX_SIZE))
-            .unwrap_or(RETRIEVE_MAX_SIZE);
-        let limit: i64 = max_count.map_or(-1, |c| i64::try_from(c).unwrap_or(i64::MAX - 1) + 1);
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT hash, namespace, timestamp, expiry, data FROM messages \
-             WHERE owner = ?1 AND namespace = ?2 AND id > ?3 AND expiry > ?4 ORDER BY id LIMIT ?5",
-        )?;
-        let mut rows = stmt.query(params![
-            &owner[..],
-            namespace,
-            last_id.unwrap_or(0),
-            now_ms,
-            limit
-        ])?;
-        let mut out = Vec::new();
-        let mut more = false;
-        let mut total = 0usize;
-        while let Some(row) = rows.next()? {
-            if max_count.is_some_and(|c| out.len() >= c) {
-                more = true;
-                break;
-            }
-            let msg = StoredMessage {
-                hash: row.get(0)?,
-                namespace: row.get(1)?,
-                timestamp_ms: row.get(2)?,
-                expiry_ms: row.get(3)?,
-                data: row.get(4)?,
-            };
-            total = total
-                .saturating_add(crate::limits::RETRIEVE_PER_MESSAGE_OVERHEAD)
-                .saturating_add(msg.hash.len())
-                .saturating_add(msg.data.len().div_ceil(3).saturating_mul(4));
-            if !out.is_empty() && total > max_size {
-                more = true;
-                break;
-            }
-            out.push(msg);
-        }
-        Ok((out, more))
+        let after = last_hash
+            .filter(|h| !h.is_empty())
+            .and_then(|h| self.owned(owner, h))
+            .filter(|(_, r)| r.message.namespace == namespace)
+            .map_or(0, |(id, _)| id);
+        let candidates = self
+            .by_owner
+            .range((*owner, namespace, after.saturating_add(1))..=(*owner, namespace, i64::MAX))
+            .filter_map(|(_, _, id)| self.rows.get(id))
+            .filter(|r| r.message.expiry_ms > now_ms)
+            .map(|r| Ok(r.message.clone()));
+        page(candidates, max_count, max_size)
     }
 
-    /// Deletes the named messages of `owner`; returns the hashes actually deleted, sorted.
-    ///
-    /// ```
-    /// use metaless_node::storage::{NewMessage, Storage};
-    /// let mut db = Storage::open_in_memory().unwrap();
-    /// db.store(&NewMessage { owner: [5; 33], namespace: 0, hash: "x".into(), timestamp_ms: 0,
-    ///     expiry_ms: 9, data: vec![], replace_namespace: false }).unwrap();
-    /// assert_eq!(db.delete_by_hash(&[5; 33], &["x".into(), "y".into()]).unwrap(), vec!["x"]);
-    /// ```
-    pub fn delete_by_hash(
+    fn delete_by_hash(
         &mut self,
         owner: &[u8; OWNER_LEN],
         hashes: &[String],
     ) -> Result<Vec<String>, NodeError> {
-        let tx = self.conn.transaction()?;
         let mut deleted = Vec::new();
-        // Chunked so that no request builds an unbounded SQL statement.
-        for chunk in hashes.chunks(MAX_HASHES_PER_REQUEST) {
-            let sql = format!(
-                "DELETE FROM messages WHERE owner = ? AND hash IN ({}) RETURNING hash",
-                dynamic_in(chunk.len())
-            );
-            let mut values: Vec<Value> = Vec::with_capacity(chunk.len() + 1);
-            values.push(Value::Blob(owner.to_vec()));
-            values.extend(chunk.iter().map(|h| Value::Text(h.clone())));
-            let mut stmt = tx.prepare(&sql)?;
-            let rows = stmt
-                .query_map(params_from_iter(values), |r| r.get::<_, String>(0))?
-                .collect::<Result<Vec<_>, _>>()?;
-            deleted.extend(rows);
+        for hash in hashes {
+            if let Some((id, _)) = self.owned(owner, hash) {
+                self.remove(id);
+                deleted.push(hash.clone());
+            }
         }
-        tx.commit()?;
         deleted.sort();
         Ok(deleted)
     }
 
-    /// Deletes every message of `owner` (in `namespace`, or all namespaces when `None`);
-    /// returns `(namespace, hash)` pairs sorted by hash.
-    ///
-    /// ```
-    /// use metaless_node::storage::{NewMessage, Storage};
-    /// let mut db = Storage::open_in_memory().unwrap();
-    /// db.store(&NewMessage { owner: [5; 33], namespace: 3, hash: "x".into(), timestamp_ms: 0,
-    ///     expiry_ms: 9, data: vec![], replace_namespace: false }).unwrap();
-    /// assert!(db.delete_all(&[5; 33], Some(0)).unwrap().is_empty());
-    /// assert_eq!(db.delete_all(&[5; 33], None).unwrap(), vec![(3, "x".to_string())]);
-    /// ```
-    pub fn delete_all(
+    fn delete_all(
         &mut self,
         owner: &[u8; OWNER_LEN],
         namespace: Option<i16>,
     ) -> Result<Vec<(i16, String)>, NodeError> {
-        let mut out = match namespace {
-            Some(ns) => {
-                let mut stmt = self
-                    .conn
-                    .prepare_cached("DELETE FROM messages WHERE owner = ?1 AND namespace = ?2 RETURNING namespace, hash")?;
-                stmt.query_map(params![&owner[..], ns], |r| Ok((r.get(0)?, r.get(1)?)))?
-                    .collect::<Result<Vec<_>, _>>()?
-            }
-            None => {
-                let mut stmt = self.conn.prepare_cached(
-                    "DELETE FROM messages WHERE owner = ?1 RETURNING namespace, hash",
-                )?;
-                stmt.query_map(params![&owner[..]], |r| Ok((r.get(0)?, r.get(1)?)))?
-                    .collect::<Result<Vec<_>, _>>()?
-            }
-        };
-        out.sort_by(|a: &(i16, String), b| a.1.cmp(&b.1));
-        Ok(out)
+        let ids = self.owner_ids(owner, namespace);
+        Ok(self.remove_all(ids))
     }
 
-    /// Deletes messages of `owner` with timestamp ≤ `before_ms` (upstream `delete_before`);
-    /// returns `(namespace, hash)` pairs sorted by hash.
-    ///
-    /// ```
-    /// use metaless_node::storage::{NewMessage, Storage};
-    /// let mut db = Storage::open_in_memory().unwrap();
-    /// db.store(&NewMessage { owner: [5; 33], namespace: 0, hash: "x".into(), timestamp_ms: 5,
-    ///     expiry_ms: 99, data: vec![], replace_namespace: false }).unwrap();
-    /// assert!(db.delete_before(&[5; 33], None, 4).unwrap().is_empty());
-    /// assert_eq!(db.delete_before(&[5; 33], Some(0), 5).unwrap().len(), 1);
-    /// ```
-    pub fn delete_before(
+    fn delete_before(
         &mut self,
         owner: &[u8; OWNER_LEN],
         namespace: Option<i16>,
         before_ms: i64,
     ) -> Result<Vec<(i16, String)>, NodeError> {
-        let mut out = match namespace {
-            Some(ns) => {
-                let mut stmt = self.conn.prepare_cached(
-                    "DELETE FROM messages WHERE owner = ?1 AND namespace = ?2 AND timestamp <= ?3 \
-                     RETURNING namespace, hash",
-                )?;
-                stmt.query_map(params![&owner[..], ns, before_ms], |r| {
-                    Ok((r.get(0)?, r.get(1)?))
-                })?
-                .collect::<Result<Vec<_>, _>>()?
-            }
-            None => {
-                let mut stmt = self
-                    .conn
-                    .prepare_cached("DELETE FROM messages WHERE owner = ?1 AND timestamp <= ?2 RETURNING namespace, hash")?;
-                stmt.query_map(params![&owner[..], before_ms], |r| {
-                    Ok((r.get(0)?, r.get(1)?))
-                })?
-                .collect::<Result<Vec<_>, _>>()?
-            }
-        };
-        out.sort_by(|a: &(i16, String), b| a.1.cmp(&b.1));
-        Ok(out)
+        let ids = self
+            .owner_ids(owner, namespace)
+            .into_iter()
+            .filter(|id| {
+                self.rows
+                    .get(id)
+                    .is_some_and(|r| r.message.timestamp_ms <= before_ms)
+            })
+            .collect();
+        Ok(self.remove_all(ids))
     }
 
-    /// Sets the expiry of the named messages of `owner`. `expiries` holds one value for all
-    /// hashes or one per hash (other lengths update nothing). Returns `(hash, new expiry)` for
-    /// each message changed, sorted by hash.
-    ///
-    /// ```
-    /// use metaless_node::storage::{ExpiryMode, NewMessage, Storage};
-    /// let mut db = Storage::open_in_memory().unwrap();
-    /// db.store(&NewMessage { owner: [5; 33], namespace: 0, hash: "x".into(), timestamp_ms: 0,
-    ///     expiry_ms: 100, data: vec![], replace_namespace: false }).unwrap();
-    /// assert!(db.update_expiry(&[5; 33], &["x".into()], &[200], ExpiryMode::ShortenOnly).unwrap().is_empty());
-    /// assert_eq!(db.update_expiry(&[5; 33], &["x".into()], &[50], ExpiryMode::ShortenOnly).unwrap(),
-    ///     vec![("x".to_string(), 50)]);
-    /// ```
-    pub fn update_expiry(
+    fn update_expiry(
         &mut self,
         owner: &[u8; OWNER_LEN],
         hashes: &[String],
@@ -450,128 +553,73 @@ impl Storage {
         if expiries.len() != 1 && expiries.len() != hashes.len() {
             return Ok(Vec::new());
         }
-        let constraint = match mode {
-            ExpiryMode::Any => "",
-            ExpiryMode::ExtendOnly => " AND expiry < ?1",
-            ExpiryMode::ShortenOnly => " AND expiry > ?1",
-        };
-        let tx = self.conn.transaction()?;
         let mut out = Vec::new();
-        {
-            let mut stmt = tx.prepare(&format!(
-                "UPDATE messages SET expiry = ?1 WHERE hash = ?2 AND owner = ?3{constraint}"
-            ))?;
-            for (i, hash) in hashes.iter().enumerate() {
-                let Some(&expiry) = expiries.get(i).or_else(|| expiries.first()) else {
-                    continue;
-                };
-                if stmt.execute(params![expiry, hash, &owner[..]])? > 0 {
-                    out.push((hash.clone(), expiry));
-                }
+        for (i, hash) in hashes.iter().enumerate() {
+            let Some(&expiry) = expiries.get(i).or_else(|| expiries.first()) else {
+                continue;
+            };
+            let Some((id, _)) = self.owned(owner, hash) else {
+                continue;
+            };
+            if let Some(row) = self.rows.get_mut(&id)
+                && mode.allows(row.message.expiry_ms, expiry)
+            {
+                row.message.expiry_ms = expiry;
+                out.push((hash.clone(), expiry));
             }
         }
-        tx.commit()?;
         out.sort();
         out.dedup();
         Ok(out)
     }
 
-    /// Lowers to `expiry_ms` every expiry of `owner` (in `namespace` or all) that is later than
-    /// it (upstream `expire_all`); returns `(namespace, hash)` of the messages changed, sorted by
-    /// hash.
-    ///
-    /// ```
-    /// use metaless_node::storage::{NewMessage, Storage};
-    /// let mut db = Storage::open_in_memory().unwrap();
-    /// db.store(&NewMessage { owner: [5; 33], namespace: 0, hash: "x".into(), timestamp_ms: 0,
-    ///     expiry_ms: 100, data: vec![], replace_namespace: false }).unwrap();
-    /// assert_eq!(db.update_all_expiries(&[5; 33], None, 50).unwrap().len(), 1);
-    /// assert!(db.update_all_expiries(&[5; 33], None, 70).unwrap().is_empty());
-    /// ```
-    pub fn update_all_expiries(
+    fn update_all_expiries(
         &mut self,
         owner: &[u8; OWNER_LEN],
         namespace: Option<i16>,
         expiry_ms: i64,
     ) -> Result<Vec<(i16, String)>, NodeError> {
-        let mut out = match namespace {
-            Some(ns) => {
-                let mut stmt = self.conn.prepare_cached(
-                    "UPDATE messages SET expiry = ?1 WHERE expiry > ?1 AND owner = ?2 AND namespace = ?3 \
-                     RETURNING namespace, hash",
-                )?;
-                stmt.query_map(params![expiry_ms, &owner[..], ns], |r| {
-                    Ok((r.get(0)?, r.get(1)?))
-                })?
-                .collect::<Result<Vec<_>, _>>()?
+        let mut out = Vec::new();
+        for id in self.owner_ids(owner, namespace) {
+            if let Some(row) = self.rows.get_mut(&id)
+                && row.message.expiry_ms > expiry_ms
+            {
+                row.message.expiry_ms = expiry_ms;
+                out.push((row.message.namespace, row.message.hash.clone()));
             }
-            None => {
-                let mut stmt = self.conn.prepare_cached(
-                    "UPDATE messages SET expiry = ?1 WHERE expiry > ?1 AND owner = ?2 RETURNING namespace, hash",
-                )?;
-                stmt.query_map(params![expiry_ms, &owner[..]], |r| {
-                    Ok((r.get(0)?, r.get(1)?))
-                })?
-                .collect::<Result<Vec<_>, _>>()?
-            }
-        };
-        out.sort_by(|a: &(i16, String), b| a.1.cmp(&b.1));
+        }
+        out.sort_by(|a, b| a.1.cmp(&b.1));
         Ok(out)
     }
 
-    /// Current expiries of the named messages of `owner` that exist.
-    ///
-    /// ```
-    /// use metaless_node::storage::{NewMessage, Storage};
-    /// let mut db = Storage::open_in_memory().unwrap();
-    /// db.store(&NewMessage { owner: [5; 33], namespace: 0, hash: "x".into(), timestamp_ms: 0,
-    ///     expiry_ms: 100, data: vec![], replace_namespace: false }).unwrap();
-    /// let e = db.get_expiries(&[5; 33], &["x".into(), "nope".into()]).unwrap();
-    /// assert_eq!(e.get("x"), Some(&100));
-    /// assert_eq!(e.len(), 1);
-    /// ```
-    pub fn get_expiries(
+    fn get_expiries(
         &self,
         owner: &[u8; OWNER_LEN],
         hashes: &[String],
     ) -> Result<BTreeMap<String, i64>, NodeError> {
-        let mut out = BTreeMap::new();
-        let mut stmt = self
-            .conn
-            .prepare_cached("SELECT expiry FROM messages WHERE hash = ?1 AND owner = ?2")?;
-        for hash in hashes {
-            if let Some(expiry) = stmt
-                .query_row(params![hash, &owner[..]], |r| r.get::<_, i64>(0))
-                .optional()?
-            {
-                out.insert(hash.clone(), expiry);
-            }
+        Ok(hashes
+            .iter()
+            .filter_map(|h| {
+                self.owned(owner, h)
+                    .map(|(_, r)| (h.clone(), r.message.expiry_ms))
+            })
+            .collect())
+    }
+
+    fn sweep_expired(&mut self, now_ms: i64) -> Result<usize, NodeError> {
+        let expired: Vec<i64> = self
+            .rows
+            .iter()
+            .filter(|(_, r)| r.message.expiry_ms <= now_ms)
+            .map(|(&id, _)| id)
+            .collect();
+        for &id in &expired {
+            self.remove(id);
         }
-        Ok(out)
+        Ok(expired.len())
     }
 
-    /// Deletes every message whose expiry is ≤ `now_ms`; returns how many went.
-    ///
-    /// ```
-    /// let mut db = metaless_node::storage::Storage::open_in_memory().unwrap();
-    /// assert_eq!(db.sweep_expired(0).unwrap(), 0);
-    /// ```
-    pub fn sweep_expired(&mut self, now_ms: i64) -> Result<usize, NodeError> {
-        Ok(self
-            .conn
-            .execute("DELETE FROM messages WHERE expiry <= ?1", params![now_ms])?)
-    }
-
-    /// Number of messages held (expired or not).
-    ///
-    /// ```
-    /// let db = metaless_node::storage::Storage::open_in_memory().unwrap();
-    /// assert_eq!(db.count().unwrap(), 0);
-    /// ```
-    pub fn count(&self) -> Result<usize, NodeError> {
-        let n: i64 = self
-            .conn
-            .query_row("SELECT COUNT(*) FROM messages", [], |r| r.get(0))?;
-        Ok(usize::try_from(n).unwrap_or(0))
+    fn count(&self) -> Result<usize, NodeError> {
+        Ok(self.rows.len())
     }
 }

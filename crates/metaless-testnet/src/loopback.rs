@@ -1,5 +1,5 @@
-//! `LoopbackNet`: many [`Node`] cores in one process, no sockets, a seeded RNG, virtual time and
-//! fault injection. Shaped as a transport: [`LoopbackNet::post`] is "POST `body` to `path` on the
+//! `LoopbackNet`: many [`Node`] cores in one process, each on a
+//! [`MemoryStorage`], no sockets, a seeded RNG, virtual time and fault injection. Shaped as a transport: [`LoopbackNet::post`] is "POST `body` to `path` on the
 //! node named by its Ed25519 key" and returns `(status, body)` exactly as HTTP would.
 
 use std::collections::BTreeMap;
@@ -8,11 +8,15 @@ use rand_chacha::ChaCha20Rng;
 use rand_core::{RngCore, SeedableRng};
 use thiserror::Error;
 
-use crate::NodeError;
-use crate::config::TestnetConfig;
-use crate::network::{NetworkMap, NodeInfo};
-use crate::node::{Action, Node, NodeConfig, Observation, RPC_PATH, Request, Response};
-use crate::storage::Storage;
+use metaless_identity::Keypair;
+use metaless_node::limits::MAX_ONION_HOPS;
+use metaless_node::network::generate_nodes;
+use metaless_node::storage::MemoryStorage;
+use metaless_node::{
+    Action, NetworkMap, Node, NodeConfig, NodeError, NodeInfo, Observation, Request, Response,
+};
+use metaless_onion::ONION_PATH;
+use metaless_swarm::RPC_PATH;
 
 /// Why a `post` got no HTTP answer at all.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
@@ -98,34 +102,46 @@ impl core::fmt::Debug for LoopbackNet {
 }
 
 impl LoopbackNet {
-    /// Builds the network: keys, swarms and node RNGs all follow from `seed`.
+    /// Builds the network: keys, swarms and node RNGs all follow from `seed` (keys and swarms
+    /// as [`generate_nodes`] makes them, so a testnet configuration generated from the same RNG
+    /// has the same nodes).
     ///
     /// ```
-    /// use metaless_node::loopback::{LoopbackConfig, LoopbackNet};
+    /// use metaless_testnet::loopback::{LoopbackConfig, LoopbackNet};
     /// let net = LoopbackNet::new(LoopbackConfig { nodes: 4, swarms: 2, ..Default::default() }).unwrap();
     /// assert_eq!(net.nodes().len(), 4);
     /// assert_eq!(net.network().swarm_ids().len(), 2);
     /// ```
     pub fn new(config: LoopbackConfig) -> Result<Self, NodeError> {
         let mut rng = ChaCha20Rng::seed_from_u64(config.seed);
-        let cfg = TestnetConfig::generate(config.nodes, config.swarms, 0, &mut rng);
-        // Loopback nodes get distinct fake ports so URLs in swarm JSON are distinct.
-        let ports: Vec<u16> = (0..cfg.nodes.len())
-            .map(|i| 20_000u16.saturating_add(u16::try_from(i).unwrap_or(0)))
+        let keys: Vec<(Keypair, u64)> = generate_nodes(config.nodes, config.swarms, &mut rng)
+            .into_iter()
+            .map(|n| (Keypair::from_seed(&n.seed), n.swarm_id))
             .collect();
-        let infos = cfg.infos(&ports)?;
+        // Loopback nodes get distinct fake ports so URLs in swarm JSON are distinct.
+        let infos: Vec<NodeInfo> = keys
+            .iter()
+            .enumerate()
+            .map(|(i, (k, swarm_id))| NodeInfo {
+                pubkey_ed25519: k.ed25519_public(),
+                pubkey_x25519: k.x25519_public(),
+                swarm_id: *swarm_id,
+                ip: "127.0.0.1".into(),
+                port: 20_000u16.saturating_add(u16::try_from(i).unwrap_or(0)),
+            })
+            .collect();
         let network = NetworkMap::new(infos.clone());
         let mut slots = Vec::with_capacity(infos.len());
         let mut index = BTreeMap::new();
-        for (i, (entry, info)) in cfg.nodes.iter().zip(infos).enumerate() {
+        for (i, ((keypair, _), info)) in keys.into_iter().zip(infos).enumerate() {
             let mut rng_seed = [0u8; 32];
             rng.fill_bytes(&mut rng_seed);
             index.insert(info.pubkey_ed25519, i);
             let node = Node::new(NodeConfig {
-                keypair: entry.keypair()?,
+                keypair,
                 info,
                 network: network.clone(),
-                storage: Storage::open_in_memory()?,
+                storage: Box::new(MemoryStorage::new()),
                 rng_seed,
                 observe: config.observe,
             });
@@ -150,7 +166,7 @@ impl LoopbackNet {
     /// Every node's public facts, in creation order.
     ///
     /// ```
-    /// # let net = metaless_node::loopback::LoopbackNet::new(Default::default()).unwrap();
+    /// # let net = metaless_testnet::loopback::LoopbackNet::new(Default::default()).unwrap();
     /// assert_eq!(net.nodes().len(), 6);
     /// ```
     pub fn nodes(&self) -> Vec<NodeInfo> {
@@ -160,7 +176,7 @@ impl LoopbackNet {
     /// The current network map (what `get_service_nodes` returns).
     ///
     /// ```
-    /// # let net = metaless_node::loopback::LoopbackNet::new(Default::default()).unwrap();
+    /// # let net = metaless_testnet::loopback::LoopbackNet::new(Default::default()).unwrap();
     /// assert_eq!(net.network().nodes().len(), 6);
     /// ```
     pub fn network(&self) -> &NetworkMap {
@@ -170,7 +186,7 @@ impl LoopbackNet {
     /// Virtual time now.
     ///
     /// ```
-    /// # let mut net = metaless_node::loopback::LoopbackNet::new(Default::default()).unwrap();
+    /// # let mut net = metaless_testnet::loopback::LoopbackNet::new(Default::default()).unwrap();
     /// let t = net.now_ms();
     /// net.advance(5);
     /// assert_eq!(net.now_ms(), t + 5);
@@ -182,7 +198,7 @@ impl LoopbackNet {
     /// Moves virtual time forward.
     ///
     /// ```
-    /// # let mut net = metaless_node::loopback::LoopbackNet::new(Default::default()).unwrap();
+    /// # let mut net = metaless_testnet::loopback::LoopbackNet::new(Default::default()).unwrap();
     /// net.advance(1_000);
     /// # assert!(net.now_ms() > 0);
     /// ```
@@ -193,7 +209,7 @@ impl LoopbackNet {
     /// Sets virtual time (may go backwards, for clock tests).
     ///
     /// ```
-    /// # let mut net = metaless_node::loopback::LoopbackNet::new(Default::default()).unwrap();
+    /// # let mut net = metaless_testnet::loopback::LoopbackNet::new(Default::default()).unwrap();
     /// net.set_time(42);
     /// assert_eq!(net.now_ms(), 42);
     /// ```
@@ -204,8 +220,8 @@ impl LoopbackNet {
     /// Sets the fault probabilities and delays.
     ///
     /// ```
-    /// # let mut net = metaless_node::loopback::LoopbackNet::new(Default::default()).unwrap();
-    /// net.set_faults(metaless_node::loopback::Faults { drop: 1.0, ..Default::default() });
+    /// # let mut net = metaless_testnet::loopback::LoopbackNet::new(Default::default()).unwrap();
+    /// net.set_faults(metaless_testnet::loopback::Faults { drop: 1.0, ..Default::default() });
     /// let to = net.nodes()[0].pubkey_ed25519;
     /// assert!(net.post(&to, "/storage_rpc/v1", b"{}").is_err());
     /// ```
@@ -216,11 +232,11 @@ impl LoopbackNet {
     /// Takes a node down (`false`) or brings it back (`true`); its storage is kept.
     ///
     /// ```
-    /// # let mut net = metaless_node::loopback::LoopbackNet::new(Default::default()).unwrap();
+    /// # let mut net = metaless_testnet::loopback::LoopbackNet::new(Default::default()).unwrap();
     /// let to = net.nodes()[0].pubkey_ed25519;
     /// net.set_up(&to, false);
     /// assert_eq!(net.post(&to, "/storage_rpc/v1", b"{}"),
-    ///     Err(metaless_node::loopback::LoopbackError::Unreachable));
+    ///     Err(metaless_testnet::loopback::LoopbackError::Unreachable));
     /// ```
     pub fn set_up(&mut self, node: &[u8; 32], up: bool) {
         if let Some(s) = self.index.get(node).and_then(|&i| self.slots.get_mut(i)) {
@@ -231,7 +247,7 @@ impl LoopbackNet {
     /// Skews one node's clock by `skew_ms` relative to virtual time.
     ///
     /// ```
-    /// # let mut net = metaless_node::loopback::LoopbackNet::new(Default::default()).unwrap();
+    /// # let mut net = metaless_testnet::loopback::LoopbackNet::new(Default::default()).unwrap();
     /// let n = net.nodes()[0].pubkey_ed25519;
     /// net.set_clock_skew(&n, -120_000);
     /// # assert_eq!(net.nodes().len(), 6);
@@ -246,7 +262,7 @@ impl LoopbackNet {
     /// move and old swarm members answer 421 with the new swarm.
     ///
     /// ```
-    /// # let mut net = metaless_node::loopback::LoopbackNet::new(Default::default()).unwrap();
+    /// # let mut net = metaless_testnet::loopback::LoopbackNet::new(Default::default()).unwrap();
     /// let before = net.network().clone();
     /// net.reshuffle_swarms();
     /// assert_eq!(net.network().swarm_ids(), before.swarm_ids());
@@ -273,7 +289,7 @@ impl LoopbackNet {
     /// Installs a network map on every node.
     ///
     /// ```
-    /// # let mut net = metaless_node::loopback::LoopbackNet::new(Default::default()).unwrap();
+    /// # let mut net = metaless_testnet::loopback::LoopbackNet::new(Default::default()).unwrap();
     /// let map = net.network().clone();
     /// net.set_network(map);
     /// # assert_eq!(net.nodes().len(), 6);
@@ -289,7 +305,7 @@ impl LoopbackNet {
     /// `Some((status, body))`, or `None` for "connection failed".
     ///
     /// ```
-    /// # let mut net = metaless_node::loopback::LoopbackNet::new(Default::default()).unwrap();
+    /// # let mut net = metaless_testnet::loopback::LoopbackNet::new(Default::default()).unwrap();
     /// net.set_server(|_url, _body| Some((200, b"ok".to_vec())));
     /// # assert_eq!(net.nodes().len(), 6);
     /// ```
@@ -303,7 +319,7 @@ impl LoopbackNet {
     /// A node core, for inspection.
     ///
     /// ```
-    /// # let net = metaless_node::loopback::LoopbackNet::new(Default::default()).unwrap();
+    /// # let net = metaless_testnet::loopback::LoopbackNet::new(Default::default()).unwrap();
     /// let n = net.nodes()[0].pubkey_ed25519;
     /// assert_eq!(net.node(&n).unwrap().storage().count().unwrap(), 0);
     /// ```
@@ -317,7 +333,7 @@ impl LoopbackNet {
     /// Turns observation on or off on every node.
     ///
     /// ```
-    /// # let mut net = metaless_node::loopback::LoopbackNet::new(Default::default()).unwrap();
+    /// # let mut net = metaless_testnet::loopback::LoopbackNet::new(Default::default()).unwrap();
     /// net.set_observe(true);
     /// assert!(net.take_observations().is_empty());
     /// ```
@@ -330,7 +346,7 @@ impl LoopbackNet {
     /// Takes every node's observation records, ordered by node time then node.
     ///
     /// ```
-    /// # let mut net = metaless_node::loopback::LoopbackNet::new(Default::default()).unwrap();
+    /// # let mut net = metaless_testnet::loopback::LoopbackNet::new(Default::default()).unwrap();
     /// assert!(net.take_observations().is_empty());
     /// ```
     pub fn take_observations(&mut self) -> Vec<Observation> {
@@ -346,7 +362,7 @@ impl LoopbackNet {
     /// Number of transfers (client→node, node→node, replication) so far.
     ///
     /// ```
-    /// # let net = metaless_node::loopback::LoopbackNet::new(Default::default()).unwrap();
+    /// # let net = metaless_testnet::loopback::LoopbackNet::new(Default::default()).unwrap();
     /// assert_eq!(net.transfers(), 0);
     /// ```
     pub fn transfers(&self) -> u64 {
@@ -357,7 +373,7 @@ impl LoopbackNet {
     /// that follows (onion hops, swarm replication) to completion in virtual time.
     ///
     /// ```
-    /// # let mut net = metaless_node::loopback::LoopbackNet::new(Default::default()).unwrap();
+    /// # let mut net = metaless_testnet::loopback::LoopbackNet::new(Default::default()).unwrap();
     /// let to = net.nodes()[0].pubkey_ed25519;
     /// let (status, body) = net.post(&to, "/storage_rpc/v1", br#"{"method":"info","params":{}}"#).unwrap();
     /// assert_eq!(status, 200);
@@ -422,11 +438,11 @@ impl LoopbackNet {
             Action::Respond(r) => r,
             Action::ForwardToNode { node, body } => {
                 // hop_no bounds honest paths; depth bounds anything else.
-                if depth > crate::limits::MAX_ONION_HOPS + 1 {
+                if depth > MAX_ONION_HOPS + 1 {
                     Response::request_timeout()
                 } else {
                     let next = Request {
-                        path: crate::node::ONION_PATH.into(),
+                        path: ONION_PATH.into(),
                         body,
                         from: Some(me.url()),
                         forwarded: false,

@@ -9,9 +9,10 @@ use rand_core::{CryptoRng, RngCore};
 use serde::{Deserialize, Serialize};
 
 use metaless_identity::{Keypair, Seed, hex};
+use metaless_node::NodeError;
+use metaless_node::network::{NetworkMap, NodeInfo, generate_nodes};
 
-use crate::NodeError;
-use crate::network::{NetworkMap, NodeInfo};
+pub use metaless_node::network::swarm_ids;
 
 /// File name of the testnet configuration inside its directory.
 pub const CONFIG_FILE: &str = "config.json";
@@ -38,7 +39,7 @@ impl NodeEntry {
     ///
     /// ```
     /// # use rand_core::SeedableRng;
-    /// let cfg = metaless_node::config::TestnetConfig::generate(2, 1, 0,
+    /// let cfg = metaless_node_server::config::TestnetConfig::generate(2, 1, 0,
     ///     &mut rand_chacha::ChaCha20Rng::seed_from_u64(1));
     /// let k = cfg.nodes[0].keypair().unwrap();
     /// assert_eq!(metaless_identity::hex::encode(&k.ed25519_public()), cfg.nodes[0].pubkey_ed25519);
@@ -65,26 +66,14 @@ pub struct TestnetConfig {
     pub nodes: Vec<NodeEntry>,
 }
 
-/// Evenly spread swarm ids over the u64 circle (never [`crate::network::INVALID_SWARM_ID`]).
-///
-/// ```
-/// let ids = metaless_node::config::swarm_ids(4);
-/// assert_eq!(ids.len(), 4);
-/// assert!(ids.windows(2).all(|w| w[0] < w[1]));
-/// ```
-pub fn swarm_ids(count: usize) -> Vec<u64> {
-    let count = count.max(1) as u64;
-    let step = u64::MAX / count;
-    (0..count).map(|i| i * step + step / 2).collect()
-}
-
 impl TestnetConfig {
-    /// `nodes` nodes in `swarms` swarms (round-robin), ports `base_port + i` (or all 0 when
-    /// `base_port` is 0: ephemeral ports).
+    /// `nodes` nodes in `swarms` swarms ([`generate_nodes`]: keys from `rng`,
+    /// swarms round-robin), ports `base_port + i` (or all 0 when `base_port` is 0: ephemeral
+    /// ports).
     ///
     /// ```
     /// # use rand_core::SeedableRng;
-    /// let cfg = metaless_node::config::TestnetConfig::generate(6, 2, 0,
+    /// let cfg = metaless_node_server::config::TestnetConfig::generate(6, 2, 0,
     ///     &mut rand_chacha::ChaCha20Rng::seed_from_u64(1));
     /// assert_eq!(cfg.nodes.len(), 6);
     /// assert_eq!(cfg.network().unwrap().swarm_ids().len(), 2);
@@ -95,17 +84,16 @@ impl TestnetConfig {
         base_port: u16,
         rng: &mut (impl RngCore + CryptoRng),
     ) -> Self {
-        let ids = swarm_ids(swarms.clamp(1, nodes.max(1)));
-        let nodes = (0..nodes)
-            .map(|i| {
-                let mut s = [0u8; 32];
-                rng.fill_bytes(&mut s);
-                let k = Keypair::from_seed(&Seed::from_bytes(s));
+        let nodes = generate_nodes(nodes, swarms, rng)
+            .into_iter()
+            .enumerate()
+            .map(|(i, node)| {
+                let k = Keypair::from_seed(&node.seed);
                 NodeEntry {
-                    seed: hex::encode(&s),
+                    seed: hex::encode(node.seed.expose_secret()),
                     pubkey_ed25519: hex::encode(&k.ed25519_public()),
                     pubkey_x25519: hex::encode(&k.x25519_public()),
-                    swarm_id: ids.get(i % ids.len()).copied().unwrap_or(0),
+                    swarm_id: node.swarm_id,
                     port: if base_port == 0 {
                         0
                     } else {
@@ -121,7 +109,7 @@ impl TestnetConfig {
     ///
     /// ```
     /// # use rand_core::SeedableRng;
-    /// let cfg = metaless_node::config::TestnetConfig::generate(1, 1, 5000,
+    /// let cfg = metaless_node_server::config::TestnetConfig::generate(1, 1, 5000,
     ///     &mut rand_chacha::ChaCha20Rng::seed_from_u64(1));
     /// assert_eq!(cfg.infos(&[5000]).unwrap()[0].port, 5000);
     /// ```
@@ -146,7 +134,7 @@ impl TestnetConfig {
     ///
     /// ```
     /// # use rand_core::SeedableRng;
-    /// let cfg = metaless_node::config::TestnetConfig::generate(3, 3, 0,
+    /// let cfg = metaless_node_server::config::TestnetConfig::generate(3, 3, 0,
     ///     &mut rand_chacha::ChaCha20Rng::seed_from_u64(1));
     /// assert_eq!(cfg.network().unwrap().nodes().len(), 3);
     /// ```
@@ -158,7 +146,7 @@ impl TestnetConfig {
     ///
     /// ```
     /// let dir = tempfile::tempdir().unwrap();
-    /// assert!(metaless_node::config::TestnetConfig::load(dir.path()).is_err());
+    /// assert!(metaless_node_server::config::TestnetConfig::load(dir.path()).is_err());
     /// ```
     pub fn load(dir: &Path) -> Result<Self, NodeError> {
         let text = std::fs::read_to_string(dir.join(CONFIG_FILE))?;
@@ -183,10 +171,10 @@ impl TestnetConfig {
     /// ```
     /// # use rand_core::SeedableRng;
     /// let dir = tempfile::tempdir().unwrap();
-    /// let cfg = metaless_node::config::TestnetConfig::generate(2, 1, 0,
+    /// let cfg = metaless_node_server::config::TestnetConfig::generate(2, 1, 0,
     ///     &mut rand_chacha::ChaCha20Rng::seed_from_u64(1));
     /// cfg.save(dir.path()).unwrap();
-    /// assert_eq!(metaless_node::config::TestnetConfig::load(dir.path()).unwrap(), cfg);
+    /// assert_eq!(metaless_node_server::config::TestnetConfig::load(dir.path()).unwrap(), cfg);
     /// ```
     pub fn save(&self, dir: &Path) -> Result<(), NodeError> {
         std::fs::create_dir_all(dir)?;
@@ -239,7 +227,7 @@ impl Bootstrap {
     /// ```
     /// let n = metaless_node::NodeInfo { pubkey_ed25519: [1; 32], pubkey_x25519: [2; 32],
     ///     swarm_id: 7, ip: "127.0.0.1".into(), port: 4000 };
-    /// let b = metaless_node::config::Bootstrap::from_infos(&[n]);
+    /// let b = metaless_node_server::config::Bootstrap::from_infos(&[n]);
     /// assert_eq!(b.nodes[0].address, "http://127.0.0.1:4000");
     /// ```
     pub fn from_infos(infos: &[NodeInfo]) -> Self {
@@ -251,7 +239,7 @@ impl Bootstrap {
     /// ```
     /// let n = metaless_node::NodeInfo { pubkey_ed25519: [1; 32], pubkey_x25519: [2; 32],
     ///     swarm_id: 7, ip: "127.0.0.1".into(), port: 4000 };
-    /// let b = metaless_node::config::Bootstrap::from_infos_tls(&[n], true);
+    /// let b = metaless_node_server::config::Bootstrap::from_infos_tls(&[n], true);
     /// assert_eq!(b.nodes[0].address, "https://127.0.0.1:4000");
     /// ```
     pub fn from_infos_tls(infos: &[NodeInfo], tls: bool) -> Self {
@@ -276,7 +264,7 @@ impl Bootstrap {
     /// ```
     /// let n = metaless_node::NodeInfo { pubkey_ed25519: [1; 32], pubkey_x25519: [2; 32],
     ///     swarm_id: 7, ip: "127.0.0.1".into(), port: 4000 };
-    /// let b = metaless_node::config::Bootstrap::from_infos(&[n.clone()]);
+    /// let b = metaless_node_server::config::Bootstrap::from_infos(&[n.clone()]);
     /// assert_eq!(b.infos().unwrap(), vec![n]);
     /// ```
     pub fn infos(&self) -> Result<Vec<NodeInfo>, NodeError> {
@@ -302,7 +290,7 @@ impl Bootstrap {
     ///
     /// ```
     /// let dir = tempfile::tempdir().unwrap();
-    /// assert!(metaless_node::config::Bootstrap::load(dir.path()).is_err());
+    /// assert!(metaless_node_server::config::Bootstrap::load(dir.path()).is_err());
     /// ```
     pub fn load(dir: &Path) -> Result<Self, NodeError> {
         Ok(serde_json::from_str(&std::fs::read_to_string(
@@ -314,9 +302,9 @@ impl Bootstrap {
     ///
     /// ```
     /// let dir = tempfile::tempdir().unwrap();
-    /// let b = metaless_node::config::Bootstrap { version: 1, nodes: vec![] };
+    /// let b = metaless_node_server::config::Bootstrap { version: 1, nodes: vec![] };
     /// b.save(dir.path()).unwrap();
-    /// assert_eq!(metaless_node::config::Bootstrap::load(dir.path()).unwrap(), b);
+    /// assert_eq!(metaless_node_server::config::Bootstrap::load(dir.path()).unwrap(), b);
     /// ```
     pub fn save(&self, dir: &Path) -> Result<(), NodeError> {
         std::fs::create_dir_all(dir)?;

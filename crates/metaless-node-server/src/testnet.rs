@@ -5,13 +5,15 @@ use std::path::{Path, PathBuf};
 
 use rand_core::{OsRng, RngCore};
 
-use crate::NodeError;
+use metaless_node::{NetworkMap, Node, NodeConfig, NodeError, NodeInfo, Observation};
+
 use crate::config::{Bootstrap, TestnetConfig};
-use crate::network::{NetworkMap, NodeInfo};
-use crate::node::{Node, NodeConfig, Observation};
 use crate::server::{self, ServerHandle};
-use crate::storage::{Durability, Storage};
+use crate::storage::{Durability, SqliteStorage};
 use crate::tls::ServerTls;
+
+/// Most nodes `testnet init` will configure (one process, one machine).
+pub const MAX_TESTNET_NODES: usize = 1000;
 
 /// How to start a testnet.
 #[derive(Debug, Clone, Default)]
@@ -51,7 +53,7 @@ impl Testnet {
     /// ```
     /// # use rand_core::SeedableRng;
     /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
-    /// use metaless_node::{config::TestnetConfig, testnet::{Testnet, TestnetOptions}};
+    /// use metaless_node_server::{config::TestnetConfig, testnet::{Testnet, TestnetOptions}};
     /// let cfg = TestnetConfig::generate(3, 1, 0, &mut rand_chacha::ChaCha20Rng::seed_from_u64(1));
     /// let net = Testnet::start(cfg, TestnetOptions::default()).await.unwrap();
     /// assert_eq!(net.bootstrap().nodes.len(), 3);
@@ -89,7 +91,7 @@ impl Testnet {
                 keypair: entry.keypair()?,
                 info: info.clone(),
                 network: network.clone(),
-                storage: Storage::open(&dir, options.durability)?,
+                storage: Box::new(SqliteStorage::open(&dir, options.durability)?),
                 rng_seed,
                 observe: options.observe,
             });
@@ -134,7 +136,7 @@ impl TestnetHandle {
     /// ```
     /// # use rand_core::SeedableRng;
     /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
-    /// use metaless_node::{config::TestnetConfig, testnet::{Testnet, TestnetOptions}};
+    /// use metaless_node_server::{config::TestnetConfig, testnet::{Testnet, TestnetOptions}};
     /// let cfg = TestnetConfig::generate(1, 1, 0, &mut rand_chacha::ChaCha20Rng::seed_from_u64(1));
     /// let net = Testnet::start(cfg, TestnetOptions { tls: true, ..Default::default() }).await.unwrap();
     /// assert!(net.is_tls());
@@ -151,7 +153,7 @@ impl TestnetHandle {
     /// ```
     /// # use rand_core::SeedableRng;
     /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
-    /// use metaless_node::{config::TestnetConfig, testnet::{Testnet, TestnetOptions}};
+    /// use metaless_node_server::{config::TestnetConfig, testnet::{Testnet, TestnetOptions}};
     /// let cfg = TestnetConfig::generate(1, 1, 0, &mut rand_chacha::ChaCha20Rng::seed_from_u64(1));
     /// let net = Testnet::start(cfg, TestnetOptions::default()).await.unwrap();
     /// assert_eq!(net.url(0), Some(net.nodes()[0].url()));
@@ -193,9 +195,9 @@ impl TestnetHandle {
 ///
 /// ```
 /// let dir = tempfile::tempdir().unwrap();
-/// let cfg = metaless_node::testnet::init(dir.path(), 4, 2, 0).unwrap();
+/// let cfg = metaless_node_server::testnet::init(dir.path(), 4, 2, 0).unwrap();
 /// assert_eq!(cfg.nodes.len(), 4);
-/// assert!(metaless_node::testnet::init(dir.path(), 4, 2, 0).is_err());
+/// assert!(metaless_node_server::testnet::init(dir.path(), 4, 2, 0).is_err());
 /// ```
 pub fn init(
     dir: &Path,
@@ -203,10 +205,9 @@ pub fn init(
     swarms: usize,
     base_port: u16,
 ) -> Result<TestnetConfig, NodeError> {
-    if nodes == 0 || nodes > crate::limits::MAX_TESTNET_NODES {
+    if nodes == 0 || nodes > MAX_TESTNET_NODES {
         return Err(NodeError::Config(format!(
-            "--nodes must be between 1 and {}",
-            crate::limits::MAX_TESTNET_NODES
+            "--nodes must be between 1 and {MAX_TESTNET_NODES}"
         )));
     }
     if swarms == 0 || swarms > nodes {

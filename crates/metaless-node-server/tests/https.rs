@@ -7,11 +7,11 @@ use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper_util::rt::TokioIo;
 use metaless_identity::{Keypair, Seed};
-use metaless_node::config::{Bootstrap, TestnetConfig};
-use metaless_node::server::wall_ms;
-use metaless_node::testkit::{build_onion, open_reply, retrieve_request, store_request};
-use metaless_node::testnet::{Testnet, TestnetOptions};
 use metaless_node::{EncType, NodeInfo};
+use metaless_node_server::config::{Bootstrap, TestnetConfig};
+use metaless_node_server::server::wall_ms;
+use metaless_node_server::testnet::{Testnet, TestnetOptions};
+use metaless_testnet::testkit::{build_onion, open_reply, retrieve_request, store_request};
 use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng;
 use serde_json::{Value, json};
@@ -20,7 +20,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 /// One POST over a fresh TLS connection that accepts the node's self-signed certificate.
 async fn post_https(node: &NodeInfo, path: &str, body: Vec<u8>) -> (u16, Vec<u8>) {
     let connector =
-        tokio_rustls::TlsConnector::from(metaless_node::tls::accept_any_client_config().unwrap());
+        tokio_rustls::TlsConnector::from(metaless_client::http::node_client_tls_config().unwrap());
     let tcp = tokio::net::TcpStream::connect((node.ip.as_str(), node.port))
         .await
         .unwrap();

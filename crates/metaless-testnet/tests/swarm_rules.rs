@@ -5,9 +5,9 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use metaless_identity::{Keypair, Seed};
-use metaless_node::loopback::{LoopbackConfig, LoopbackNet};
-use metaless_node::node::{RPC_PATH, doc_node};
+use metaless_node::node::doc_node;
 use metaless_node::{Action, NodeInfo, Request};
+use metaless_swarm::RPC_PATH;
 use metaless_swarm::response::{
     RetrieveResponse, SwarmResults, verify_delete_entry, verify_expire_entry,
     verify_namespace_action_entry, verify_store_entry,
@@ -15,6 +15,7 @@ use metaless_swarm::response::{
 use metaless_swarm::rpc::{Delete, Expire, Request as Rpc, Retrieve, Signer, Store};
 use metaless_swarm::sig::ExpireMode;
 use metaless_swarm::{Namespace, NamespaceOrAll, NodeList, SwarmResponse, UserPubkey};
+use metaless_testnet::loopback::{LoopbackConfig, LoopbackNet};
 use serde_json::{Value, json};
 
 fn account(b: u8) -> Keypair {

@@ -1,5 +1,7 @@
 //! The HTTP front of one node: tokio + hyper 1 on a loopback listener, plain HTTP by default or
-//! HTTPS with a self-signed certificate ([`spawn_tls`], see [`crate::tls`]).
+//! HTTPS with a self-signed certificate ([`spawn_tls`], see [`crate::tls`]). Swarm replication
+//! is here too: the [`Response::replicate`] bodies of a change are POSTed to each swarm peer's
+//! `/storage_rpc/v1` (header [`FORWARDED_HEADER`]) before the answer leaves.
 //!
 //! `POST /onion_req/v2`, `POST /storage_rpc/v1`, `POST /json_rpc` (seed-node bootstrap). Bodies
 //! over [`MAX_REQUEST_BODY_SIZE`] are refused with 413 from the `Content-Length` header before
@@ -29,10 +31,12 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 
-use crate::NodeError;
-use crate::limits::MAX_REQUEST_BODY_SIZE;
-use crate::network::NodeInfo;
-use crate::node::{Action, FORWARDED_HEADER, Node, ONION_PATH, RPC_PATH, Request, Response};
+use metaless_node::limits::MAX_REQUEST_BODY_SIZE;
+use metaless_node::node::FORWARDED_HEADER;
+use metaless_node::{Action, Node, NodeError, NodeInfo, Request, Response};
+use metaless_onion::{HopError, ONION_PATH};
+use metaless_swarm::RPC_PATH;
+
 use crate::tls::ServerTls;
 
 /// How long a node waits for the next hop or a swarm peer (upstream: ~30 s onion, 25 s proxy,
@@ -102,7 +106,7 @@ impl Forwarder {
 /// ```
 /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
 /// let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-/// let handle = metaless_node::server::spawn(listener, metaless_node::node::doc_node()).unwrap();
+/// let handle = metaless_node_server::server::spawn(listener, metaless_node::node::doc_node()).unwrap();
 /// assert!(handle.addr().ip().is_loopback());
 /// handle.shutdown().await;
 /// # });
@@ -116,7 +120,8 @@ pub fn spawn(listener: TcpListener, node: Node) -> Result<ServerHandle, NodeErro
 ///
 /// ```
 /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
-/// use metaless_node::{node::doc_node, server, tls::ServerTls};
+/// use metaless_node::node::doc_node;
+/// use metaless_node_server::{server, tls::ServerTls};
 /// let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
 /// let handle = server::spawn_tls(listener, doc_node(), ServerTls::self_signed().unwrap()).unwrap();
 /// assert!(handle.addr().port() > 0);
@@ -143,7 +148,7 @@ fn spawn_inner(
         plain: Client::builder(TokioExecutor::new()).build_http(),
         tls: match &tls {
             Some(_) => Some(tokio_rustls::TlsConnector::from(
-                crate::tls::accept_any_client_config()?,
+                crate::tls::node_client_config()?,
             )),
             None => None,
         },
@@ -254,7 +259,7 @@ async fn handle(
         match len.to_str().ok().and_then(|s| s.parse::<u64>().ok()) {
             None => return Ok(reply(Response::text(400, "invalid Content-Length"))),
             Some(n) if n > MAX_REQUEST_BODY_SIZE as u64 => {
-                return Ok(reply(Response::text(413, "Request body too large")));
+                return Ok(reply(Response::hop_error(&HopError::PayloadTooLarge)));
             }
             Some(_) => {}
         }
@@ -269,7 +274,7 @@ async fn handle(
             if e.downcast_ref::<http_body_util::LengthLimitError>()
                 .is_some() =>
         {
-            return Ok(reply(Response::text(413, "Request body too large")));
+            return Ok(reply(Response::hop_error(&HopError::PayloadTooLarge)));
         }
         Err(_) => return Ok(reply(Response::text(400, "could not read request body"))),
     };

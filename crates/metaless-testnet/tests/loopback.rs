@@ -5,15 +5,14 @@
 
 use metaless_identity::{Keypair, Seed};
 use metaless_node::EncType;
-use metaless_node::loopback::{Faults, LoopbackConfig, LoopbackError, LoopbackNet};
-use metaless_node::testkit::{build_onion, open_reply, retrieve_request, store_request};
 use metaless_node::{NodeInfo, network::swarm_space};
+use metaless_onion::ONION_PATH as ONION;
+use metaless_swarm::RPC_PATH as RPC;
+use metaless_testnet::loopback::{Faults, LoopbackConfig, LoopbackError, LoopbackNet};
+use metaless_testnet::testkit::{build_onion, open_reply, retrieve_request, store_request};
 use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng;
 use serde_json::{Value, json};
-
-const RPC: &str = "/storage_rpc/v1";
-const ONION: &str = "/onion_req/v2";
 
 fn net(nodes: usize, swarms: usize) -> LoopbackNet {
     LoopbackNet::new(LoopbackConfig {

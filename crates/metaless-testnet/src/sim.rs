@@ -1,21 +1,20 @@
-//! Clients over metaless-node's in-process [`LoopbackNet`]: a [`Transport`] and a virtual
-//! [`Clock`] for the async driver, and [`Sim`], a synchronous harness that runs many clients in
+//! Clients over the in-process [`LoopbackNet`]: a [`Transport`] and a virtual [`Clock`] for
+//! metaless-client's async driver, and [`Sim`], a synchronous harness that runs many clients in
 //! virtual time (thousands of messages in well under a second).
 
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use metaless_node::loopback::{LoopbackError, LoopbackNet};
+use metaless_client::{Client, Clock, Event, HttpResponse, Transmit, Transport, TransportError};
 use metaless_swarm::ServiceNode;
 
-use crate::transport::{Clock, HttpResponse, Transmit, Transport, TransportError};
-use crate::{Client, Event};
+use crate::loopback::{LoopbackError, LoopbackNet};
 
 /// The node list of a loopback network, as a client bootstrap needs it.
 ///
 /// ```
-/// use metaless_node::loopback::{LoopbackConfig, LoopbackNet};
+/// use metaless_testnet::loopback::{LoopbackConfig, LoopbackNet};
 /// let net = LoopbackNet::new(LoopbackConfig::default()).unwrap();
-/// assert_eq!(metaless_client::loopback::service_nodes(&net).len(), 6);
+/// assert_eq!(metaless_testnet::service_nodes(&net).len(), 6);
 /// ```
 pub fn service_nodes(net: &LoopbackNet) -> Vec<ServiceNode> {
     net.nodes()
@@ -31,8 +30,8 @@ pub fn service_nodes(net: &LoopbackNet) -> Vec<ServiceNode> {
 /// swarm replication synchronously, in virtual time).
 ///
 /// ```
-/// use metaless_client::loopback::LoopbackTransport;
-/// use metaless_node::loopback::{LoopbackConfig, LoopbackNet};
+/// use metaless_testnet::LoopbackTransport;
+/// use metaless_testnet::loopback::{LoopbackConfig, LoopbackNet};
 /// let t = LoopbackTransport::new(LoopbackNet::new(LoopbackConfig::default()).unwrap());
 /// assert_eq!(t.service_nodes().len(), 6);
 /// ```
@@ -62,7 +61,7 @@ impl LoopbackTransport {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    /// The node list, for [`Bootstrap::Nodes`](crate::Bootstrap::Nodes).
+    /// The node list, for [`Bootstrap::Nodes`](metaless_client::Bootstrap::Nodes).
     pub fn service_nodes(&self) -> Vec<ServiceNode> {
         service_nodes(&self.net())
     }
@@ -83,8 +82,9 @@ impl Transport for LoopbackTransport {
 /// The loopback network's virtual time; sleeping moves it forward.
 ///
 /// ```
-/// use metaless_client::{Clock, loopback::{LoopbackClock, LoopbackTransport}};
-/// use metaless_node::loopback::{LoopbackConfig, LoopbackNet};
+/// use metaless_client::Clock;
+/// use metaless_testnet::{LoopbackClock, LoopbackTransport};
+/// use metaless_testnet::loopback::{LoopbackConfig, LoopbackNet};
 /// let t = LoopbackTransport::new(LoopbackNet::new(LoopbackConfig::default()).unwrap());
 /// let clock = LoopbackClock::new(&t);
 /// let start = clock.now();
@@ -142,10 +142,10 @@ impl Clock for LoopbackClock {
 /// [`Sim::add`] returns; the accessors panic on an index it never returned (test code).
 ///
 /// ```
-/// use metaless_client::loopback::Sim;
+/// use metaless_testnet::Sim;
 /// use metaless_client::{Bootstrap, Client, Config, Event};
 /// use metaless_identity::{Keypair, Seed};
-/// use metaless_node::loopback::{LoopbackConfig, LoopbackNet};
+/// use metaless_testnet::loopback::{LoopbackConfig, LoopbackNet};
 ///
 /// let mut sim = Sim::new(LoopbackNet::new(LoopbackConfig { nodes: 8, swarms: 2, ..Default::default() }).unwrap());
 /// let a = sim.add(|nodes, now| Client::new(Keypair::from_seed(&Seed::from_bytes([1; 32])),

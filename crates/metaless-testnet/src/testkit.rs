@@ -1,7 +1,7 @@
-//! Client-side helpers for the node's own tests, load figure and demos: build an onion request
-//! to a node destination (with `metaless-onion`), open its reply, and sign storage RPC bodies
-//! (with `metaless-swarm`'s request types). Applications use `metaless-client`; this module
-//! exists so the node can be exercised without depending on it.
+//! Client-side helpers for the node's tests, load figure and demos: build an onion request to a
+//! node destination (with `metaless-onion`), open its reply, and sign storage RPC bodies (with
+//! `metaless-swarm`'s request types), byte by byte and without the client's own checks, so a
+//! test can send what a node must refuse. Applications use `metaless-client`.
 
 use rand_core::{CryptoRng, RngCore};
 use serde_json::{Value, json};
@@ -11,7 +11,7 @@ use metaless_onion::{Destination, EncType, Hop};
 use metaless_swarm::rpc::{Request as RpcRequest, Retrieve, Signer, Store};
 use metaless_swarm::{Namespace, sig};
 
-use crate::network::NodeInfo;
+use metaless_node::NodeInfo;
 
 /// What the client keeps to open the destination's reply.
 #[derive(Debug)]
@@ -28,13 +28,13 @@ fn hop(n: &NodeInfo) -> Hop {
 /// `None` when the path is empty or too long.
 ///
 /// ```
-/// # let net = metaless_node::loopback::LoopbackNet::new(
-/// #     metaless_node::loopback::LoopbackConfig { nodes: 4, swarms: 1, seed: 1, ..Default::default() }).unwrap();
+/// # let net = metaless_testnet::loopback::LoopbackNet::new(
+/// #     metaless_testnet::loopback::LoopbackConfig { nodes: 4, swarms: 1, seed: 1, ..Default::default() }).unwrap();
 /// # let nodes = net.nodes();
 /// # use rand_core::SeedableRng;
 /// let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(7);
-/// let (body, _key) = metaless_node::testkit::build_onion(&nodes[..3], &nodes[3],
-///     br#"{"method":"info","params":{}}"#, metaless_node::EncType::XChaCha20, &mut rng).unwrap();
+/// let (body, _key) = metaless_testnet::testkit::build_onion(&nodes[..3], &nodes[3],
+///     br#"{"method":"info","params":{}}"#, metaless_onion::EncType::XChaCha20, &mut rng).unwrap();
 /// assert!(body.len() > 100);
 /// ```
 pub fn build_onion(
@@ -64,7 +64,8 @@ pub fn build_onion(
 /// Opens a destination reply (base64 text or raw bytes): returns `(status, body string)`.
 ///
 /// ```
-/// # use metaless_node::{loopback::*, testkit::*, EncType};
+/// # use metaless_testnet::{loopback::*, testkit::*};
+/// # use metaless_onion::EncType;
 /// # use rand_core::SeedableRng;
 /// let mut net = LoopbackNet::new(LoopbackConfig { nodes: 3, swarms: 1, seed: 1, ..Default::default() }).unwrap();
 /// let nodes = net.nodes();
@@ -91,7 +92,7 @@ pub fn open_reply(key: &ReplyKey, body: &[u8]) -> Option<(u16, String)> {
 /// ```
 /// use metaless_identity::{Keypair, Seed};
 /// let k = Keypair::from_seed(&Seed::from_bytes([3; 32]));
-/// let v = metaless_node::testkit::store_request(&k, 2, b"hi", 1_700_000_000_000, 60_000);
+/// let v = metaless_testnet::testkit::store_request(&k, 2, b"hi", 1_700_000_000_000, 60_000);
 /// assert_eq!(v["method"], "store");
 /// assert_eq!(v["params"]["namespace"], 2);
 /// ```
@@ -117,7 +118,7 @@ pub fn store_request(account: &Keypair, ns: i16, data: &[u8], now_ms: i64, ttl_m
 /// ```
 /// use metaless_identity::{Keypair, Seed};
 /// let k = Keypair::from_seed(&Seed::from_bytes([3; 32]));
-/// let v = metaless_node::testkit::retrieve_request(&k, 0, None, 1_700_000_000_000);
+/// let v = metaless_testnet::testkit::retrieve_request(&k, 0, None, 1_700_000_000_000);
 /// assert_eq!(v["params"]["last_hash"], "");
 /// ```
 pub fn retrieve_request(account: &Keypair, ns: i16, last_hash: Option<&str>, now_ms: i64) -> Value {

@@ -1,0 +1,142 @@
+//! The testnet commands, written once for both command lines: `metaless testnet init|up`
+//! (metaless-cli) and `metaless-node init|up` (this crate's binary) take these arguments, with
+//! these defaults, and print these JSON objects.
+//!
+//! ```
+//! use clap::Parser;
+//! use metaless_node_server::cli::{self, InitArgs};
+//!
+//! #[derive(Parser)]
+//! struct Cmd {
+//!     #[command(flatten)]
+//!     init: InitArgs,
+//! }
+//! let dir = tempfile::tempdir().unwrap();
+//! let cmd = Cmd::parse_from(["x", "--dir", dir.path().to_str().unwrap()]);
+//! assert_eq!((cmd.init.nodes, cmd.init.swarms), (cli::DEFAULT_NODES, cli::DEFAULT_SWARMS));
+//! let out = cli::init(&cmd.init).unwrap();
+//! assert_eq!(out["nodes"], 6);
+//! assert_eq!(out["swarms"].as_array().unwrap().len(), 2);
+//! ```
+
+use std::path::PathBuf;
+
+use clap::Args;
+use serde_json::{Value, json};
+
+use metaless_node::NodeError;
+
+use crate::config::{BOOTSTRAP_FILE, CONFIG_FILE, swarm_ids};
+
+/// Nodes `init` configures when `--nodes` is not given.
+pub const DEFAULT_NODES: usize = 6;
+/// Swarms `init` spreads the nodes over when `--swarms` is not given.
+pub const DEFAULT_SWARMS: usize = 2;
+/// `init`'s first port when `--base-port` is not given: 0, a free port at every start.
+pub const DEFAULT_BASE_PORT: u16 = 0;
+
+/// `init`: write DIR/config.json, every node's key seed, port and swarm id.
+///
+/// ```
+/// use clap::Parser;
+/// #[derive(Parser)]
+/// struct Cmd { #[command(flatten)] init: metaless_node_server::cli::InitArgs }
+/// let cmd = Cmd::parse_from(["x", "--nodes", "4", "--swarms", "1", "--dir", "/tmp/n", "--base-port", "5000"]);
+/// assert_eq!((cmd.init.nodes, cmd.init.swarms, cmd.init.base_port), (4, 1, 5000));
+/// ```
+#[derive(Debug, Clone, Args)]
+pub struct InitArgs {
+    /// Number of nodes.
+    #[arg(long, default_value_t = DEFAULT_NODES)]
+    pub nodes: usize,
+    /// Number of swarms (nodes are spread round-robin).
+    #[arg(long, default_value_t = DEFAULT_SWARMS)]
+    pub swarms: usize,
+    /// Testnet directory (created if missing).
+    #[arg(long)]
+    pub dir: PathBuf,
+    /// First port; 0 (default) picks free ports at every start.
+    #[arg(long, default_value_t = DEFAULT_BASE_PORT)]
+    pub base_port: u16,
+}
+
+/// `up`: start every node of DIR/config.json on 127.0.0.1, write DIR/bootstrap.json, and run
+/// until Ctrl-C / SIGTERM.
+///
+/// ```
+/// use clap::Parser;
+/// #[derive(Parser)]
+/// struct Cmd { #[command(flatten)] up: metaless_node_server::cli::UpArgs }
+/// let cmd = Cmd::parse_from(["x", "--dir", "/tmp/n", "--tls"]);
+/// assert!(cmd.up.tls && !cmd.up.observe);
+/// ```
+#[derive(Debug, Clone, Args)]
+pub struct UpArgs {
+    /// Testnet directory made by `init`.
+    #[arg(long)]
+    pub dir: PathBuf,
+    /// Record what each node saw per request (research / demo only).
+    #[arg(long)]
+    pub observe: bool,
+    /// Serve HTTPS, each node with a self-signed certificate made at start; bootstrap.json
+    /// then lists https:// addresses. Plain HTTP without it.
+    #[arg(long)]
+    pub tls: bool,
+}
+
+/// Runs `init` ([`crate::testnet::init`]) and returns its JSON:
+/// `{"dir","config","nodes","swarms"}` (swarm ids as hex).
+///
+/// ```
+/// use metaless_node_server::cli::{InitArgs, init};
+/// let dir = tempfile::tempdir().unwrap();
+/// let args = InitArgs { nodes: 3, swarms: 1, dir: dir.path().into(), base_port: 0 };
+/// assert_eq!(init(&args).unwrap()["nodes"], 3);
+/// assert!(init(&args).is_err()); // never overwrites a configuration
+/// ```
+pub fn init(args: &InitArgs) -> Result<Value, NodeError> {
+    let cfg = crate::testnet::init(&args.dir, args.nodes, args.swarms, args.base_port)?;
+    let swarm_ids: Vec<String> = swarm_ids(args.swarms)
+        .iter()
+        .map(|s| format!("{s:x}"))
+        .collect();
+    Ok(json!({
+        "dir": args.dir.display().to_string(),
+        "config": args.dir.join(CONFIG_FILE).display().to_string(),
+        "nodes": cfg.nodes.len(),
+        "swarms": swarm_ids,
+    }))
+}
+
+/// Runs `up`: logs with `tracing` on stderr (`RUST_LOG` honoured, `info` by default), serves
+/// the testnet on a tokio runtime until Ctrl-C or SIGTERM ([`crate::testnet::run_until_signal`]),
+/// and returns `{"stopped":true,"nodes","bootstrap"}`.
+///
+/// ```
+/// use metaless_node_server::cli::{UpArgs, up};
+/// let dir = tempfile::tempdir().unwrap();
+/// // No config.json there: an error, before anything starts.
+/// assert!(up(&UpArgs { dir: dir.path().into(), observe: false, tls: false }).is_err());
+/// ```
+pub fn up(args: &UpArgs) -> Result<Value, NodeError> {
+    // Logs go to stderr; stdout keeps the one JSON object printed at exit.
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .try_init();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    let nodes = rt.block_on(crate::testnet::run_until_signal(
+        &args.dir,
+        args.observe,
+        args.tls,
+    ))?;
+    Ok(json!({
+        "stopped": true,
+        "nodes": nodes,
+        "bootstrap": args.dir.join(BOOTSTRAP_FILE).display().to_string(),
+    }))
+}

@@ -1,0 +1,481 @@
+//! Per-node message storage on SQLite: [`SqliteStorage`], metaless-node's
+//! [`Storage`] trait on one database file per node.
+//!
+//! One table, `messages`, keyed by the network's message hash (unique across the node, as
+//! upstream). Every write is one transaction; the database runs in WAL mode with
+//! `synchronous = NORMAL` by default, which survives a killed or crashed process (an
+//! acknowledged store is in the WAL file before the reply leaves), and `FULL` on request for
+//! power-loss durability at the cost of one fsync per write. Time is passed in (`now_ms`), never
+//! read from a clock, so expiry is testable with virtual time. The semantics are the trait's,
+//! shared with [`MemoryStorage`](metaless_node::storage::MemoryStorage); the storage tests run
+//! against both.
+//!
+//! ```
+//! use metaless_node::storage::{NewMessage, Storage, StoreOutcome};
+//! use metaless_node_server::storage::SqliteStorage;
+//!
+//! let mut db = SqliteStorage::open_in_memory().unwrap();
+//! let msg = NewMessage {
+//!     owner: [5u8; 33],
+//!     namespace: 0,
+//!     hash: "h1".into(),
+//!     timestamp_ms: 1_000,
+//!     expiry_ms: 61_000,
+//!     data: b"hello".to_vec(),
+//!     replace_namespace: false,
+//! };
+//! assert_eq!(db.store(&msg).unwrap().0, StoreOutcome::New);
+//! assert_eq!(db.store(&msg).unwrap().0, StoreOutcome::Exists);
+//! let (got, more) = db.retrieve(&[5u8; 33], 0, None, None, None, 2_000).unwrap();
+//! assert_eq!((got.len(), more), (1, false));
+//! assert_eq!(db.sweep_expired(61_000).unwrap(), 1);
+//! ```
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use rusqlite::{Connection, OptionalExtension, params, params_from_iter, types::Value};
+
+use metaless_node::NodeError;
+use metaless_node::limits::MAX_HASHES_PER_REQUEST;
+use metaless_node::storage::{
+    ExpiryMode, NewMessage, OWNER_LEN, Storage, StoreOutcome, StoredMessage, page,
+};
+
+/// How hard a commit waits for the disk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum Durability {
+    /// WAL + `synchronous = NORMAL` (what upstream storage servers run): a store acknowledged
+    /// to a client survives the process being killed; the last commits may be lost on power
+    /// failure.
+    #[default]
+    Normal,
+    /// WAL + `synchronous = FULL`: one fsync per commit, survives power loss.
+    Full,
+}
+
+/// One node's SQLite message store.
+#[derive(Debug)]
+pub struct SqliteStorage {
+    conn: Connection,
+}
+
+/// A SQLite failure as the node reports storage failures.
+fn db(e: rusqlite::Error) -> NodeError {
+    NodeError::storage(e)
+}
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS messages (
+    id INTEGER PRIMARY KEY,
+    hash TEXT NOT NULL UNIQUE,
+    owner BLOB NOT NULL,
+    namespace INTEGER NOT NULL,
+    timestamp INTEGER NOT NULL,
+    expiry INTEGER NOT NULL,
+    data BLOB NOT NULL
+);
+CREATE INDEX IF NOT EXISTS messages_owner ON messages(owner, namespace, id);
+CREATE INDEX IF NOT EXISTS messages_expiry ON messages(expiry);
+";
+
+fn dynamic_in(count: usize) -> String {
+    let mut s = String::with_capacity(count * 2);
+    for i in 0..count {
+        if i > 0 {
+            s.push(',');
+        }
+        s.push('?');
+    }
+    s
+}
+
+impl SqliteStorage {
+    /// Opens (creating if needed) `dir/storage.db` with the given durability.
+    ///
+    /// ```
+    /// use metaless_node::storage::Storage;
+    /// use metaless_node_server::storage::{Durability, SqliteStorage};
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let db = SqliteStorage::open(dir.path(), Durability::Normal).unwrap();
+    /// assert_eq!(db.count().unwrap(), 0);
+    /// ```
+    pub fn open(dir: &Path, durability: Durability) -> Result<Self, NodeError> {
+        std::fs::create_dir_all(dir)?;
+        let conn = Connection::open(dir.join("storage.db")).map_err(db)?;
+        Self::init(conn, durability).map_err(db)
+    }
+
+    /// An in-memory SQLite database (tests): nothing survives the value.
+    ///
+    /// ```
+    /// use metaless_node::storage::Storage;
+    /// let db = metaless_node_server::storage::SqliteStorage::open_in_memory().unwrap();
+    /// assert_eq!(db.count().unwrap(), 0);
+    /// ```
+    pub fn open_in_memory() -> Result<Self, NodeError> {
+        let conn = Connection::open_in_memory().map_err(db)?;
+        Self::init(conn, Durability::Normal).map_err(db)
+    }
+
+    fn init(conn: Connection, durability: Durability) -> rusqlite::Result<Self> {
+        // journal_mode returns a row, so it is read rather than executed.
+        let _mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
+        let sync = match durability {
+            Durability::Normal => "NORMAL",
+            Durability::Full => "FULL",
+        };
+        conn.execute_batch(&format!("PRAGMA synchronous = {sync};"))?;
+        conn.busy_timeout(std::time::Duration::from_secs(15))?;
+        conn.execute_batch(SCHEMA)?;
+        Ok(Self { conn })
+    }
+
+    fn store_sql(&mut self, msg: &NewMessage) -> rusqlite::Result<(StoreOutcome, i64)> {
+        let tx = self.conn.transaction()?;
+        if msg.replace_namespace {
+            tx.execute(
+                "DELETE FROM messages WHERE owner = ?1 AND namespace = ?2 AND hash != ?3",
+                params![&msg.owner[..], msg.namespace, msg.hash],
+            )?;
+        }
+        let existing: Option<(i64, i64)> = tx
+            .query_row(
+                "SELECT id, expiry FROM messages WHERE hash = ?1",
+                params![msg.hash],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?;
+        let result = match existing {
+            Some((id, expiry)) if expiry < msg.expiry_ms => {
+                tx.execute(
+                    "UPDATE messages SET expiry = ?1 WHERE id = ?2",
+                    params![msg.expiry_ms, id],
+                )?;
+                (StoreOutcome::Extended, msg.expiry_ms)
+            }
+            Some((_, expiry)) => (StoreOutcome::Exists, expiry),
+            None => {
+                tx.execute(
+                    "INSERT INTO messages (hash, owner, namespace, timestamp, expiry, data) \
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                    params![
+                        msg.hash,
+                        &msg.owner[..],
+                        msg.namespace,
+                        msg.timestamp_ms,
+                        msg.expiry_ms,
+                        msg.data
+                    ],
+                )?;
+                (StoreOutcome::New, msg.expiry_ms)
+            }
+        };
+        tx.commit()?;
+        Ok(result)
+    }
+
+    fn retrieve_sql(
+        &self,
+        owner: &[u8; OWNER_LEN],
+        namespace: i16,
+        last_hash: Option<&str>,
+        max_count: Option<usize>,
+        max_size: Option<usize>,
+        now_ms: i64,
+    ) -> rusqlite::Result<(Vec<StoredMessage>, bool)> {
+        let last_id: Option<i64> = match last_hash.filter(|h| !h.is_empty()) {
+            Some(h) => self
+                .conn
+                .query_row(
+                    "SELECT id FROM messages WHERE owner = ?1 AND namespace = ?2 AND hash = ?3",
+                    params![&owner[..], namespace, h],
+                    |r| r.get(0),
+                )
+                .optional()?,
+            None => None,
+        };
+        // One row past the page tells whether more remain.
+        let limit: i64 = max_count
+            .map(|c| c.max(1))
+            .map_or(-1, |c| i64::try_from(c).unwrap_or(i64::MAX - 1) + 1);
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT hash, namespace, timestamp, expiry, data FROM messages \
+             WHERE owner = ?1 AND namespace = ?2 AND id > ?3 AND expiry > ?4 ORDER BY id LIMIT ?5",
+        )?;
+        let rows = stmt.query_map(
+            params![&owner[..], namespace, last_id.unwrap_or(0), now_ms, limit],
+            |row| {
+                Ok(StoredMessage {
+                    hash: row.get(0)?,
+                    namespace: row.get(1)?,
+                    timestamp_ms: row.get(2)?,
+                    expiry_ms: row.get(3)?,
+                    data: row.get(4)?,
+                })
+            },
+        )?;
+        page(rows, max_count, max_size)
+    }
+
+    fn delete_by_hash_sql(
+        &mut self,
+        owner: &[u8; OWNER_LEN],
+        hashes: &[String],
+    ) -> rusqlite::Result<Vec<String>> {
+        let tx = self.conn.transaction()?;
+        let mut deleted = Vec::new();
+        // Chunked so that no request builds an unbounded SQL statement.
+        for chunk in hashes.chunks(MAX_HASHES_PER_REQUEST) {
+            let sql = format!(
+                "DELETE FROM messages WHERE owner = ? AND hash IN ({}) RETURNING hash",
+                dynamic_in(chunk.len())
+            );
+            let mut values: Vec<Value> = Vec::with_capacity(chunk.len() + 1);
+            values.push(Value::Blob(owner.to_vec()));
+            values.extend(chunk.iter().map(|h| Value::Text(h.clone())));
+            let mut stmt = tx.prepare(&sql)?;
+            let rows = stmt
+                .query_map(params_from_iter(values), |r| r.get::<_, String>(0))?
+                .collect::<Result<Vec<_>, _>>()?;
+            deleted.extend(rows);
+        }
+        tx.commit()?;
+        deleted.sort();
+        Ok(deleted)
+    }
+
+    fn delete_all_sql(
+        &mut self,
+        owner: &[u8; OWNER_LEN],
+        namespace: Option<i16>,
+    ) -> rusqlite::Result<Vec<(i16, String)>> {
+        let mut out = match namespace {
+            Some(ns) => {
+                let mut stmt = self
+                    .conn
+                    .prepare_cached("DELETE FROM messages WHERE owner = ?1 AND namespace = ?2 RETURNING namespace, hash")?;
+                stmt.query_map(params![&owner[..], ns], |r| Ok((r.get(0)?, r.get(1)?)))?
+                    .collect::<Result<Vec<_>, _>>()?
+            }
+            None => {
+                let mut stmt = self.conn.prepare_cached(
+                    "DELETE FROM messages WHERE owner = ?1 RETURNING namespace, hash",
+                )?;
+                stmt.query_map(params![&owner[..]], |r| Ok((r.get(0)?, r.get(1)?)))?
+                    .collect::<Result<Vec<_>, _>>()?
+            }
+        };
+        out.sort_by(|a: &(i16, String), b| a.1.cmp(&b.1));
+        Ok(out)
+    }
+
+    fn delete_before_sql(
+        &mut self,
+        owner: &[u8; OWNER_LEN],
+        namespace: Option<i16>,
+        before_ms: i64,
+    ) -> rusqlite::Result<Vec<(i16, String)>> {
+        let mut out = match namespace {
+            Some(ns) => {
+                let mut stmt = self.conn.prepare_cached(
+                    "DELETE FROM messages WHERE owner = ?1 AND namespace = ?2 AND timestamp <= ?3 \
+                     RETURNING namespace, hash",
+                )?;
+                stmt.query_map(params![&owner[..], ns, before_ms], |r| {
+                    Ok((r.get(0)?, r.get(1)?))
+                })?
+                .collect::<Result<Vec<_>, _>>()?
+            }
+            None => {
+                let mut stmt = self
+                    .conn
+                    .prepare_cached("DELETE FROM messages WHERE owner = ?1 AND timestamp <= ?2 RETURNING namespace, hash")?;
+                stmt.query_map(params![&owner[..], before_ms], |r| {
+                    Ok((r.get(0)?, r.get(1)?))
+                })?
+                .collect::<Result<Vec<_>, _>>()?
+            }
+        };
+        out.sort_by(|a: &(i16, String), b| a.1.cmp(&b.1));
+        Ok(out)
+    }
+
+    fn update_expiry_sql(
+        &mut self,
+        owner: &[u8; OWNER_LEN],
+        hashes: &[String],
+        expiries: &[i64],
+        mode: ExpiryMode,
+    ) -> rusqlite::Result<Vec<(String, i64)>> {
+        if expiries.len() != 1 && expiries.len() != hashes.len() {
+            return Ok(Vec::new());
+        }
+        // The SQL form of `ExpiryMode::allows`.
+        let constraint = match mode {
+            ExpiryMode::ExtendOnly => " AND expiry < ?1",
+            ExpiryMode::ShortenOnly => " AND expiry > ?1",
+            _ => "",
+        };
+        let tx = self.conn.transaction()?;
+        let mut out = Vec::new();
+        {
+            let mut stmt = tx.prepare(&format!(
+                "UPDATE messages SET expiry = ?1 WHERE hash = ?2 AND owner = ?3{constraint}"
+            ))?;
+            for (i, hash) in hashes.iter().enumerate() {
+                let Some(&expiry) = expiries.get(i).or_else(|| expiries.first()) else {
+                    continue;
+                };
+                if stmt.execute(params![expiry, hash, &owner[..]])? > 0 {
+                    out.push((hash.clone(), expiry));
+                }
+            }
+        }
+        tx.commit()?;
+        out.sort();
+        out.dedup();
+        Ok(out)
+    }
+
+    fn update_all_expiries_sql(
+        &mut self,
+        owner: &[u8; OWNER_LEN],
+        namespace: Option<i16>,
+        expiry_ms: i64,
+    ) -> rusqlite::Result<Vec<(i16, String)>> {
+        let mut out = match namespace {
+            Some(ns) => {
+                let mut stmt = self.conn.prepare_cached(
+                    "UPDATE messages SET expiry = ?1 WHERE expiry > ?1 AND owner = ?2 AND namespace = ?3 \
+                     RETURNING namespace, hash",
+                )?;
+                stmt.query_map(params![expiry_ms, &owner[..], ns], |r| {
+                    Ok((r.get(0)?, r.get(1)?))
+                })?
+                .collect::<Result<Vec<_>, _>>()?
+            }
+            None => {
+                let mut stmt = self.conn.prepare_cached(
+                    "UPDATE messages SET expiry = ?1 WHERE expiry > ?1 AND owner = ?2 RETURNING namespace, hash",
+                )?;
+                stmt.query_map(params![expiry_ms, &owner[..]], |r| {
+                    Ok((r.get(0)?, r.get(1)?))
+                })?
+                .collect::<Result<Vec<_>, _>>()?
+            }
+        };
+        out.sort_by(|a: &(i16, String), b| a.1.cmp(&b.1));
+        Ok(out)
+    }
+
+    fn get_expiries_sql(
+        &self,
+        owner: &[u8; OWNER_LEN],
+        hashes: &[String],
+    ) -> rusqlite::Result<BTreeMap<String, i64>> {
+        let mut out = BTreeMap::new();
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT expiry FROM messages WHERE hash = ?1 AND owner = ?2")?;
+        for hash in hashes {
+            if let Some(expiry) = stmt
+                .query_row(params![hash, &owner[..]], |r| r.get::<_, i64>(0))
+                .optional()?
+            {
+                out.insert(hash.clone(), expiry);
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// The SQL statements above, reported as the node reports storage failures.
+impl Storage for SqliteStorage {
+    fn store(&mut self, msg: &NewMessage) -> Result<(StoreOutcome, i64), NodeError> {
+        self.store_sql(msg).map_err(db)
+    }
+
+    fn retrieve(
+        &self,
+        owner: &[u8; OWNER_LEN],
+        namespace: i16,
+        last_hash: Option<&str>,
+        max_count: Option<usize>,
+        max_size: Option<usize>,
+        now_ms: i64,
+    ) -> Result<(Vec<StoredMessage>, bool), NodeError> {
+        self.retrieve_sql(owner, namespace, last_hash, max_count, max_size, now_ms)
+            .map_err(db)
+    }
+
+    fn delete_by_hash(
+        &mut self,
+        owner: &[u8; OWNER_LEN],
+        hashes: &[String],
+    ) -> Result<Vec<String>, NodeError> {
+        self.delete_by_hash_sql(owner, hashes).map_err(db)
+    }
+
+    fn delete_all(
+        &mut self,
+        owner: &[u8; OWNER_LEN],
+        namespace: Option<i16>,
+    ) -> Result<Vec<(i16, String)>, NodeError> {
+        self.delete_all_sql(owner, namespace).map_err(db)
+    }
+
+    fn delete_before(
+        &mut self,
+        owner: &[u8; OWNER_LEN],
+        namespace: Option<i16>,
+        before_ms: i64,
+    ) -> Result<Vec<(i16, String)>, NodeError> {
+        self.delete_before_sql(owner, namespace, before_ms)
+            .map_err(db)
+    }
+
+    fn update_expiry(
+        &mut self,
+        owner: &[u8; OWNER_LEN],
+        hashes: &[String],
+        expiries: &[i64],
+        mode: ExpiryMode,
+    ) -> Result<Vec<(String, i64)>, NodeError> {
+        self.update_expiry_sql(owner, hashes, expiries, mode)
+            .map_err(db)
+    }
+
+    fn update_all_expiries(
+        &mut self,
+        owner: &[u8; OWNER_LEN],
+        namespace: Option<i16>,
+        expiry_ms: i64,
+    ) -> Result<Vec<(i16, String)>, NodeError> {
+        self.update_all_expiries_sql(owner, namespace, expiry_ms)
+            .map_err(db)
+    }
+
+    fn get_expiries(
+        &self,
+        owner: &[u8; OWNER_LEN],
+        hashes: &[String],
+    ) -> Result<BTreeMap<String, i64>, NodeError> {
+        self.get_expiries_sql(owner, hashes).map_err(db)
+    }
+
+    fn sweep_expired(&mut self, now_ms: i64) -> Result<usize, NodeError> {
+        self.conn
+            .execute("DELETE FROM messages WHERE expiry <= ?1", params![now_ms])
+            .map_err(db)
+    }
+
+    fn count(&self) -> Result<usize, NodeError> {
+        let n: i64 = self
+            .conn
+            .query_row("SELECT COUNT(*) FROM messages", [], |r| r.get(0))
+            .map_err(db)?;
+        Ok(usize::try_from(n).unwrap_or(0))
+    }
+}
