@@ -47,29 +47,91 @@ pub struct RetrieveResponse {
 }
 
 impl RetrieveResponse {
-    /// Parses the reply body.
+    /// Parses the reply body; any malformed entry refuses the whole reply (what a test or a
+    /// server checking its own output wants). A client reading a node's answer wants
+    /// [`parse_tolerant`](Self::parse_tolerant).
     pub fn parse(body: &[u8]) -> Result<Self, SwarmError> {
         let top = parse_object(body)?;
-        let mut messages = Vec::new();
-        for m in req_array(&top, "messages")? {
-            let m = m.as_object().ok_or(SwarmError::InvalidField("messages"))?;
-            let data = field(m, "data")
-                .and_then(Value::as_str)
-                .ok_or(SwarmError::MissingField("data"))?;
-            messages.push(StoredMessage {
-                hash: String::from(crate::json::req_str(m, "hash")?),
-                timestamp_ms: crate::json::req_u64(m, "timestamp")?,
-                expiry_ms: crate::json::req_u64(m, "expiration")?,
-                data: b64::decode(data.as_bytes()).ok_or(SwarmError::InvalidField("data"))?,
-            });
-        }
-        Ok(Self {
-            messages,
-            more: crate::json::opt_bool(&top, "more")?,
-            network_time_ms: opt_u64(&top, "t")?,
-            hf: opt_hf(&top)?,
+        let messages = req_array(&top, "messages")?
+            .iter()
+            .map(entry)
+            .collect::<Result<_, _>>()?;
+        Self::with_messages(&top, messages)
+    }
+
+    /// Parses the reply body keeping the well-formed entries and counting the rest, so one
+    /// bad entry does not hide the others. An entry is well-formed when it reads as for
+    /// [`parse`](Self::parse) and its `hash` is a storage [`MessageHash`] (the client keys
+    /// de-duplication and the next `last_hash` on it). The reply itself must still be a JSON
+    /// object with a `messages` array and well-typed `more`, `t` and `hf`: a truncated or
+    /// foreign body is refused.
+    ///
+    /// ```
+    /// use metaless_swarm::response::RetrieveResponse;
+    /// let h = "A".repeat(43);
+    /// let body = format!(r#"{{"messages": [{{"hash": "{h}", "timestamp": 1, "expiration": 2, "data": "aGk="}},
+    ///     {{"hash": "{h}", "timestamp": 1, "expiration": 2, "data": "not base64!"}}], "more": true}}"#);
+    /// let r = RetrieveResponse::parse_tolerant(body.as_bytes()).unwrap();
+    /// assert_eq!((r.response.messages.len(), r.skipped), (1, 1));
+    /// assert!(r.response.more);
+    /// assert!(RetrieveResponse::parse_tolerant(br#"{"messages": ["#).is_err());
+    /// ```
+    pub fn parse_tolerant(body: &[u8]) -> Result<TolerantRetrieve, SwarmError> {
+        let top = parse_object(body)?;
+        let list = req_array(&top, "messages")?;
+        let messages: Vec<StoredMessage> = list
+            .iter()
+            .filter_map(|m| entry(m).ok())
+            .filter(|m| MessageHash::parse(&m.hash).is_ok())
+            .collect();
+        Ok(TolerantRetrieve {
+            skipped: list.len() - messages.len(),
+            response: Self::with_messages(&top, messages)?,
         })
     }
+
+    fn with_messages(
+        top: &Map<String, Value>,
+        messages: Vec<StoredMessage>,
+    ) -> Result<Self, SwarmError> {
+        Ok(Self {
+            messages,
+            more: crate::json::opt_bool(top, "more")?,
+            network_time_ms: opt_u64(top, "t")?,
+            hf: opt_hf(top)?,
+        })
+    }
+}
+
+/// One `retrieve` entry: `{"hash", "timestamp", "expiration", "data" (base64)}`.
+fn entry(m: &Value) -> Result<StoredMessage, SwarmError> {
+    let m = m.as_object().ok_or(SwarmError::InvalidField("messages"))?;
+    let data = field(m, "data")
+        .and_then(Value::as_str)
+        .ok_or(SwarmError::MissingField("data"))?;
+    Ok(StoredMessage {
+        hash: String::from(crate::json::req_str(m, "hash")?),
+        timestamp_ms: crate::json::req_u64(m, "timestamp")?,
+        expiry_ms: crate::json::req_u64(m, "expiration")?,
+        data: b64::decode(data.as_bytes()).ok_or(SwarmError::InvalidField("data"))?,
+    })
+}
+
+/// A `retrieve` reply read by [`RetrieveResponse::parse_tolerant`]: the well-formed entries,
+/// and how many were left out.
+///
+/// ```
+/// use metaless_swarm::response::RetrieveResponse;
+/// let r = RetrieveResponse::parse_tolerant(br#"{"messages": [{"hash": "short"}]}"#).unwrap();
+/// assert!(r.response.messages.is_empty());
+/// assert_eq!(r.skipped, 1);
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TolerantRetrieve {
+    /// The reply, holding only the well-formed entries (in their order).
+    pub response: RetrieveResponse,
+    /// Entries skipped as malformed.
+    pub skipped: usize,
 }
 
 /// An `info` reply.

@@ -949,6 +949,92 @@ fn plain_replies_parse_on_the_client() {
 }
 
 #[test]
+fn tolerant_retrieve_skips_malformed_entries_and_keeps_the_rest() {
+    let good = |n: u8| StoredMessage {
+        hash: MessageHash::compute(&UserPubkey::new(5, [n; 32]), Namespace::Default, &[n])
+            .to_string(),
+        timestamp_ms: NOW,
+        expiry_ms: NOW + u64::from(n),
+        data: vec![n, 0, 255],
+    };
+    let wire = |m: &StoredMessage| {
+        json!({"hash": m.hash, "timestamp": m.timestamp_ms, "expiration": m.expiry_ms,
+            "data": b64::encode(&m.data)})
+    };
+    let (a, b) = (good(1), good(2));
+    let mut bad_data = wire(&a);
+    bad_data["data"] = json!("not base64!");
+    let mut no_expiry = wire(&b);
+    no_expiry.as_object_mut().unwrap().remove("expiration");
+    let mut not_a_hash = wire(&b);
+    not_a_hash["hash"] = json!("h");
+    let body = json!({
+        "messages": [wire(&a), bad_data, 7, no_expiry, not_a_hash, wire(&b)],
+        "more": true, "t": NOW, "hf": HF,
+    })
+    .to_string();
+    let r = RetrieveResponse::parse_tolerant(body.as_bytes()).unwrap();
+    assert_eq!(
+        r.response.messages,
+        vec![a.clone(), b.clone()],
+        "good entries kept, in order"
+    );
+    assert_eq!(r.skipped, 4);
+    assert!(r.response.more);
+    assert_eq!(
+        (r.response.network_time_ms, r.response.hf),
+        (Some(NOW), Some(HF))
+    );
+    // The strict parser refuses the same body; both agree on a clean one.
+    assert!(RetrieveResponse::parse(body.as_bytes()).is_err());
+    let clean = server::retrieve_reply(&[a, b], false, NOW, HF).body_bytes();
+    let tolerant = RetrieveResponse::parse_tolerant(&clean).unwrap();
+    assert_eq!(tolerant.skipped, 0);
+    assert_eq!(tolerant.response, RetrieveResponse::parse(&clean).unwrap());
+}
+
+#[test]
+fn tolerant_retrieve_refuses_what_is_not_a_retrieve_reply() {
+    let whole = server::retrieve_reply(
+        &[StoredMessage {
+            hash: "A".repeat(43),
+            timestamp_ms: NOW,
+            expiry_ms: NOW + 1,
+            data: vec![1],
+        }],
+        false,
+        NOW,
+        HF,
+    )
+    .body_bytes();
+    for cut in [1, whole.len() / 2, whole.len() - 1] {
+        assert_eq!(
+            RetrieveResponse::parse_tolerant(&whole[..cut]),
+            Err(SwarmError::InvalidJson),
+            "truncated at {cut}"
+        );
+    }
+    for body in [&b"not json"[..], b"[1, 2]", b"\"42\"", b""] {
+        assert_eq!(
+            RetrieveResponse::parse_tolerant(body),
+            Err(SwarmError::InvalidJson)
+        );
+    }
+    assert_eq!(
+        RetrieveResponse::parse_tolerant(b"{}"),
+        Err(SwarmError::MissingField("messages"))
+    );
+    assert_eq!(
+        RetrieveResponse::parse_tolerant(br#"{"messages": {}}"#),
+        Err(SwarmError::InvalidField("messages"))
+    );
+    assert_eq!(
+        RetrieveResponse::parse_tolerant(br#"{"messages": [], "more": "yes"}"#),
+        Err(SwarmError::InvalidField("more"))
+    );
+}
+
+#[test]
 fn ttl_defaults_feed_valid_stores() {
     let k = keys(3);
     for ns in Namespace::KNOWN {
