@@ -51,6 +51,10 @@ const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 type HttpClient = Client<HttpConnector, Full<Bytes>>;
 
 /// Wall-clock ms since the epoch (the only clock read in the crate: the server is the driver).
+///
+/// ```
+/// assert!(metaless_node_server::server::wall_ms() > 1_600_000_000_000);
+/// ```
 pub fn wall_ms() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -68,16 +72,45 @@ pub struct ServerHandle {
 
 impl ServerHandle {
     /// The bound address.
+    ///
+    /// ```
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    /// let port = listener.local_addr().unwrap().port();
+    /// let handle = metaless_node_server::server::spawn(listener, metaless_node::node::doc_node()).unwrap();
+    /// assert_eq!(handle.addr().port(), port);
+    /// handle.shutdown().await;
+    /// # });
+    /// ```
     pub fn addr(&self) -> SocketAddr {
         self.addr
     }
 
     /// The node core (shared with the server).
+    ///
+    /// ```
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    /// let handle = metaless_node_server::server::spawn(listener, metaless_node::node::doc_node()).unwrap();
+    /// assert_eq!(handle.node().lock().unwrap().info().port, 1);
+    /// handle.shutdown().await;
+    /// # });
+    /// ```
     pub fn node(&self) -> &Arc<Mutex<Node>> {
         &self.node
     }
 
     /// Stops accepting, drains in-flight requests, and waits for the server task.
+    ///
+    /// ```
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    /// let handle = metaless_node_server::server::spawn(listener, metaless_node::node::doc_node()).unwrap();
+    /// let addr = handle.addr();
+    /// handle.shutdown().await;
+    /// assert!(tokio::net::TcpStream::connect(addr).await.is_err());
+    /// # });
+    /// ```
     pub async fn shutdown(self) {
         let _ = self.shutdown.send(true);
         let _ = self.task.await;

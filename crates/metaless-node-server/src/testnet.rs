@@ -122,11 +122,34 @@ fn node_dir(data_dir: &Path, info: &NodeInfo) -> PathBuf {
 
 impl TestnetHandle {
     /// Every node's public facts with its real address.
+    ///
+    /// ```
+    /// # use rand_core::SeedableRng;
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// use metaless_node_server::{config::TestnetConfig, testnet::{Testnet, TestnetOptions}};
+    /// let cfg = TestnetConfig::generate(2, 1, 0, &mut rand_chacha::ChaCha20Rng::seed_from_u64(1));
+    /// let net = Testnet::start(cfg, TestnetOptions { observe: true, ..Default::default() }).await.unwrap();
+    /// assert!(net.nodes().iter().all(|n| n.port != 0));
+    /// net.shutdown().await;
+    /// # });
+    /// ```
     pub fn nodes(&self) -> &[NodeInfo] {
         &self.nodes
     }
 
     /// What `bootstrap.json` holds.
+    ///
+    /// ```
+    /// # use rand_core::SeedableRng;
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// use metaless_node_server::{config::TestnetConfig, testnet::{Testnet, TestnetOptions}};
+    /// let cfg = TestnetConfig::generate(2, 1, 0, &mut rand_chacha::ChaCha20Rng::seed_from_u64(1));
+    /// let net = Testnet::start(cfg, TestnetOptions { observe: true, ..Default::default() }).await.unwrap();
+    /// let on_disk = metaless_node_server::config::Bootstrap::load(net.data_dir()).unwrap();
+    /// assert_eq!(net.bootstrap(), on_disk);
+    /// net.shutdown().await;
+    /// # });
+    /// ```
     pub fn bootstrap(&self) -> Bootstrap {
         Bootstrap::from_infos_tls(&self.nodes, self.tls)
     }
@@ -166,11 +189,33 @@ impl TestnetHandle {
     }
 
     /// The data directory (databases and `bootstrap.json`).
+    ///
+    /// ```
+    /// # use rand_core::SeedableRng;
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// use metaless_node_server::{config::TestnetConfig, testnet::{Testnet, TestnetOptions}};
+    /// let cfg = TestnetConfig::generate(2, 1, 0, &mut rand_chacha::ChaCha20Rng::seed_from_u64(1));
+    /// let net = Testnet::start(cfg, TestnetOptions { observe: true, ..Default::default() }).await.unwrap();
+    /// assert!(net.data_dir().join("bootstrap.json").exists());
+    /// net.shutdown().await;
+    /// # });
+    /// ```
     pub fn data_dir(&self) -> &Path {
         &self.data_dir
     }
 
     /// Takes the observation records of every node (empty unless started with `observe`).
+    ///
+    /// ```
+    /// # use rand_core::SeedableRng;
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// use metaless_node_server::{config::TestnetConfig, testnet::{Testnet, TestnetOptions}};
+    /// let cfg = TestnetConfig::generate(2, 1, 0, &mut rand_chacha::ChaCha20Rng::seed_from_u64(1));
+    /// let net = Testnet::start(cfg, TestnetOptions { observe: true, ..Default::default() }).await.unwrap();
+    /// assert!(net.take_observations().is_empty()); // no request yet
+    /// net.shutdown().await;
+    /// # });
+    /// ```
     pub fn take_observations(&self) -> Vec<Observation> {
         let mut all: Vec<Observation> = self
             .servers
@@ -183,6 +228,18 @@ impl TestnetHandle {
     }
 
     /// Stops every node: no new connections, in-flight requests drained, databases closed.
+    ///
+    /// ```
+    /// # use rand_core::SeedableRng;
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// use metaless_node_server::{config::TestnetConfig, testnet::{Testnet, TestnetOptions}};
+    /// let cfg = TestnetConfig::generate(1, 1, 0, &mut rand_chacha::ChaCha20Rng::seed_from_u64(1));
+    /// let net = Testnet::start(cfg, TestnetOptions::default()).await.unwrap();
+    /// let port = net.nodes()[0].port;
+    /// net.shutdown().await;
+    /// assert!(tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_err());
+    /// # });
+    /// ```
     pub async fn shutdown(self) {
         for s in self.servers {
             s.shutdown().await;
@@ -231,6 +288,14 @@ pub fn init(
 /// Loads `dir/config.json`, starts every node with data under `dir`, writes
 /// `dir/bootstrap.json`, and runs until Ctrl-C or SIGTERM, then shuts down cleanly. Returns the
 /// number of nodes that ran. `tls`: serve HTTPS ([`TestnetOptions::tls`]).
+///
+/// ```
+/// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+/// let dir = tempfile::tempdir().unwrap();
+/// // No config.json: an error before any node starts (a real run waits for a signal).
+/// assert!(metaless_node_server::testnet::run_until_signal(dir.path(), false, false).await.is_err());
+/// # });
+/// ```
 pub async fn run_until_signal(dir: &Path, observe: bool, tls: bool) -> Result<usize, NodeError> {
     let cfg = TestnetConfig::load(dir)?;
     let options = TestnetOptions {

@@ -4,7 +4,9 @@
 
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use metaless_client::{Client, Clock, Event, HttpResponse, Transmit, Transport, TransportError};
+use metaless_client::{
+    Client, Clock, Event, HttpResponse, Target, Transmit, Transport, TransportError,
+};
 use metaless_swarm::ServiceNode;
 
 use crate::loopback::{LoopbackError, LoopbackNet};
@@ -24,6 +26,17 @@ pub fn service_nodes(net: &LoopbackNet) -> Vec<ServiceNode> {
             ServiceNode::new(n.pubkey_ed25519, ip.octets(), n.port, n.swarm_id).ok()
         })
         .collect()
+}
+
+/// One POST into the network, answered as a transport answers: a dropped transfer is a
+/// timeout, an unknown or down node a failed connection.
+fn carry(net: &mut LoopbackNet, to: &Target, body: &[u8]) -> Result<HttpResponse, TransportError> {
+    let node = to.node.ok_or(TransportError::Connect)?;
+    match net.post(&node, to.path, body) {
+        Ok((status, body)) => Ok(HttpResponse { status, body }),
+        Err(LoopbackError::Timeout) => Err(TransportError::Timeout),
+        Err(_) => Err(TransportError::Connect),
+    }
 }
 
 /// POSTs go straight into the shared [`LoopbackNet`] (which runs the whole onion path and the
@@ -48,6 +61,12 @@ impl core::fmt::Debug for LoopbackTransport {
 
 impl LoopbackTransport {
     /// Takes the network.
+    ///
+    /// ```
+    /// use metaless_testnet::{LoopbackConfig, LoopbackNet, LoopbackTransport};
+    /// let t = LoopbackTransport::new(LoopbackNet::new(LoopbackConfig::default()).unwrap());
+    /// assert_eq!(t.net().nodes().len(), 6);
+    /// ```
     pub fn new(net: LoopbackNet) -> Self {
         Self {
             net: Arc::new(Mutex::new(net)),
@@ -55,6 +74,13 @@ impl LoopbackTransport {
     }
 
     /// Locks the network (to inject faults, read observations, move time).
+    ///
+    /// ```
+    /// # use metaless_testnet::{LoopbackConfig, LoopbackNet, LoopbackTransport};
+    /// let t = LoopbackTransport::new(LoopbackNet::new(LoopbackConfig::default()).unwrap());
+    /// t.net().advance(1_000);
+    /// assert_eq!(t.net().now_ms(), LoopbackConfig::default().start_ms + 1_000);
+    /// ```
     pub fn net(&self) -> MutexGuard<'_, LoopbackNet> {
         self.net
             .lock()
@@ -62,6 +88,13 @@ impl LoopbackTransport {
     }
 
     /// The node list, for [`Bootstrap::Nodes`](metaless_client::Bootstrap::Nodes).
+    ///
+    /// ```
+    /// # use metaless_testnet::{LoopbackConfig, LoopbackNet, LoopbackTransport};
+    /// let t = LoopbackTransport::new(LoopbackNet::new(LoopbackConfig::default()).unwrap());
+    /// let bootstrap = metaless_client::Bootstrap::Nodes(t.service_nodes());
+    /// # assert!(matches!(bootstrap, metaless_client::Bootstrap::Nodes(n) if n.len() == 6));
+    /// ```
     pub fn service_nodes(&self) -> Vec<ServiceNode> {
         service_nodes(&self.net())
     }
@@ -69,13 +102,7 @@ impl LoopbackTransport {
 
 impl Transport for LoopbackTransport {
     async fn post(&self, request: &Transmit) -> Result<HttpResponse, TransportError> {
-        let node = request.to_node.node.ok_or(TransportError::Connect)?;
-        let result = self.net().post(&node, request.to_node.path, &request.body);
-        match result {
-            Ok((status, body)) => Ok(HttpResponse { status, body }),
-            Err(LoopbackError::Timeout) => Err(TransportError::Timeout),
-            Err(_) => Err(TransportError::Connect),
-        }
+        carry(&mut self.net(), &request.to_node, &request.body)
     }
 }
 
@@ -104,6 +131,12 @@ impl core::fmt::Debug for LoopbackClock {
 
 impl LoopbackClock {
     /// The clock of `transport`'s network.
+    ///
+    /// ```
+    /// # use metaless_testnet::{LoopbackClock, LoopbackConfig, LoopbackNet, LoopbackTransport};
+    /// let t = LoopbackTransport::new(LoopbackNet::new(LoopbackConfig::default()).unwrap());
+    /// assert_eq!(LoopbackClock::new(&t).now(), 1_700_000_000_000);
+    /// ```
     pub fn new(transport: &LoopbackTransport) -> Self {
         Self {
             net: Arc::clone(&transport.net),
@@ -111,6 +144,13 @@ impl LoopbackClock {
     }
 
     /// Virtual time now.
+    ///
+    /// ```
+    /// # use metaless_testnet::{LoopbackClock, LoopbackConfig, LoopbackNet, LoopbackTransport};
+    /// let t = LoopbackTransport::new(LoopbackNet::new(LoopbackConfig::default()).unwrap());
+    /// t.net().set_time(5);
+    /// assert_eq!(LoopbackClock::new(&t).now(), 5);
+    /// ```
     pub fn now(&self) -> u64 {
         Clock::now_ms(self)
     }
@@ -175,6 +215,12 @@ impl core::fmt::Debug for Sim {
 
 impl Sim {
     /// A harness over `net`, with no clients yet.
+    ///
+    /// ```
+    /// use metaless_testnet::{LoopbackConfig, LoopbackNet, Sim};
+    /// let mut sim = Sim::new(LoopbackNet::new(LoopbackConfig::default()).unwrap());
+    /// assert_eq!(sim.pump(), 0);
+    /// ```
     pub fn new(net: LoopbackNet) -> Self {
         Self {
             net,
@@ -185,11 +231,32 @@ impl Sim {
     }
 
     /// Adds a client built by `make(node list, local now)`; returns its index.
+    ///
+    /// ```
+    /// # use metaless_testnet::{LoopbackConfig, LoopbackNet, Sim};
+    /// # use metaless_client::{Bootstrap, Client, Config};
+    /// # use metaless_identity::{Keypair, Seed};
+    /// # let new = |b: u8| move |nodes, now| Client::new(Keypair::from_seed(&Seed::from_bytes([b; 32])),
+    /// #     Config::testnet(Bootstrap::Nodes(nodes)), [b; 32], now);
+    /// # let mut sim = Sim::new(LoopbackNet::new(LoopbackConfig::default()).unwrap());
+    /// assert_eq!((sim.add(new(1)), sim.add(new(2))), (0, 1));
+    /// ```
     pub fn add(&mut self, make: impl FnOnce(Vec<ServiceNode>, u64) -> Client) -> usize {
         self.add_skewed(0, make)
     }
 
     /// Adds a client whose local clock is `skew_ms` off the network's.
+    ///
+    /// ```
+    /// # use metaless_testnet::{LoopbackConfig, LoopbackNet, Sim};
+    /// # use metaless_client::{Bootstrap, Client, Config};
+    /// # use metaless_identity::{Keypair, Seed};
+    /// # let new = |b: u8| move |nodes, now| Client::new(Keypair::from_seed(&Seed::from_bytes([b; 32])),
+    /// #     Config::testnet(Bootstrap::Nodes(nodes)), [b; 32], now);
+    /// # let mut sim = Sim::new(LoopbackNet::new(LoopbackConfig::default()).unwrap());
+    /// let a = sim.add_skewed(-5_000, new(1));
+    /// assert_eq!(sim.client_now(a), sim.net.now_ms() as u64 - 5_000);
+    /// ```
     pub fn add_skewed(
         &mut self,
         skew_ms: i64,
@@ -207,38 +274,123 @@ impl Sim {
     }
 
     /// Local time of client `i`.
+    ///
+    /// ```
+    /// # use metaless_testnet::{LoopbackConfig, LoopbackNet, Sim};
+    /// # use metaless_client::{Bootstrap, Client, Config};
+    /// # use metaless_identity::{Keypair, Seed};
+    /// # let new = |b: u8| move |nodes, now| Client::new(Keypair::from_seed(&Seed::from_bytes([b; 32])),
+    /// #     Config::testnet(Bootstrap::Nodes(nodes)), [b; 32], now);
+    /// # let mut sim = Sim::new(LoopbackNet::new(LoopbackConfig::default()).unwrap());
+    /// let a = sim.add(new(1));
+    /// assert_eq!(sim.client_now(a), sim.net.now_ms() as u64);
+    /// ```
     pub fn client_now(&self, i: usize) -> u64 {
         self.local(self.skews.get(i).copied().unwrap_or(0))
     }
 
     /// Client `i`.
+    ///
+    /// ```
+    /// # use metaless_testnet::{LoopbackConfig, LoopbackNet, Sim};
+    /// # use metaless_client::{Bootstrap, Client, Config};
+    /// # use metaless_identity::{Keypair, Seed};
+    /// # let new = |b: u8| move |nodes, now| Client::new(Keypair::from_seed(&Seed::from_bytes([b; 32])),
+    /// #     Config::testnet(Bootstrap::Nodes(nodes)), [b; 32], now);
+    /// # let mut sim = Sim::new(LoopbackNet::new(LoopbackConfig::default()).unwrap());
+    /// let a = sim.add(new(1));
+    /// assert_eq!(sim.client(a).known_nodes(), 6);
+    /// ```
     pub fn client(&self, i: usize) -> &Client {
         &self.clients[i]
     }
 
     /// Client `i`, mutably (to send, mark read, …; use [`Sim::client_now`] for its time).
+    ///
+    /// ```
+    /// # use metaless_testnet::{LoopbackConfig, LoopbackNet, Sim};
+    /// # use metaless_client::{Bootstrap, Client, Config};
+    /// # use metaless_identity::{Keypair, Seed};
+    /// # let new = |b: u8| move |nodes, now| Client::new(Keypair::from_seed(&Seed::from_bytes([b; 32])),
+    /// #     Config::testnet(Bootstrap::Nodes(nodes)), [b; 32], now);
+    /// # let mut sim = Sim::new(LoopbackNet::new(LoopbackConfig::default()).unwrap());
+    /// let (a, b) = (sim.add(new(1)), sim.add(new(2)));
+    /// let (to, now) = (sim.client(b).session_id(), sim.client_now(a));
+    /// sim.client_mut(a).send(now, &to, &metaless_envelope::Content::text("hi")).unwrap();
+    /// assert_eq!(sim.client(a).pending_sends(), 1);
+    /// ```
     pub fn client_mut(&mut self, i: usize) -> &mut Client {
         &mut self.clients[i]
     }
 
     /// Replaces client `i` (a restart), keeping its event log.
+    ///
+    /// ```
+    /// # use metaless_testnet::{LoopbackConfig, LoopbackNet, Sim};
+    /// # use metaless_client::{Bootstrap, Client, Config};
+    /// # use metaless_identity::{Keypair, Seed};
+    /// # let new = |b: u8| move |nodes, now| Client::new(Keypair::from_seed(&Seed::from_bytes([b; 32])),
+    /// #     Config::testnet(Bootstrap::Nodes(nodes)), [b; 32], now);
+    /// # let mut sim = Sim::new(LoopbackNet::new(LoopbackConfig::default()).unwrap());
+    /// let a = sim.add(new(1));
+    /// let before = sim.client(a).session_id();
+    /// sim.replace(a, new(1));
+    /// assert_eq!(sim.client(a).session_id(), before);
+    /// ```
     pub fn replace(&mut self, i: usize, make: impl FnOnce(Vec<ServiceNode>, u64) -> Client) {
         let now = self.client_now(i);
         self.clients[i] = make(service_nodes(&self.net), now);
     }
 
     /// Events client `i` produced so far.
+    ///
+    /// ```
+    /// # use metaless_testnet::{LoopbackConfig, LoopbackNet, Sim};
+    /// # use metaless_client::{Bootstrap, Client, Config};
+    /// # use metaless_identity::{Keypair, Seed};
+    /// # let new = |b: u8| move |nodes, now| Client::new(Keypair::from_seed(&Seed::from_bytes([b; 32])),
+    /// #     Config::testnet(Bootstrap::Nodes(nodes)), [b; 32], now);
+    /// # let mut sim = Sim::new(LoopbackNet::new(LoopbackConfig::default()).unwrap());
+    /// let a = sim.add(new(1));
+    /// assert!(sim.events(a).is_empty());
+    /// ```
     pub fn events(&self, i: usize) -> &[Event] {
         &self.events[i]
     }
 
     /// Takes client `i`'s events.
+    ///
+    /// ```
+    /// # use metaless_testnet::{LoopbackConfig, LoopbackNet, Sim};
+    /// # use metaless_client::{Bootstrap, Client, Config};
+    /// # use metaless_identity::{Keypair, Seed};
+    /// # let new = |b: u8| move |nodes, now| Client::new(Keypair::from_seed(&Seed::from_bytes([b; 32])),
+    /// #     Config::testnet(Bootstrap::Nodes(nodes)), [b; 32], now);
+    /// # let mut sim = Sim::new(LoopbackNet::new(LoopbackConfig::default()).unwrap());
+    /// let a = sim.add(new(1));
+    /// sim.pump();
+    /// let _ = sim.take_events(a);
+    /// assert!(sim.events(a).is_empty());
+    /// ```
     pub fn take_events(&mut self, i: usize) -> Vec<Event> {
         core::mem::take(&mut self.events[i])
     }
 
     /// Delivers every queued request of every client (repeatedly, until none is left) and
     /// collects events. Returns the number of requests carried.
+    ///
+    /// ```
+    /// # use metaless_testnet::{LoopbackConfig, LoopbackNet, Sim};
+    /// # use metaless_client::{Bootstrap, Client, Config};
+    /// # use metaless_identity::{Keypair, Seed};
+    /// # let new = |b: u8| move |nodes, now| Client::new(Keypair::from_seed(&Seed::from_bytes([b; 32])),
+    /// #     Config::testnet(Bootstrap::Nodes(nodes)), [b; 32], now);
+    /// # let mut sim = Sim::new(LoopbackNet::new(LoopbackConfig::default()).unwrap());
+    /// let (a, b) = (sim.add(new(1)), sim.add(new(2)));
+    /// let (to, now) = (sim.client(b).session_id(), sim.client_now(a));
+    /// sim.client_mut(a).send(now, &to, &metaless_envelope::Content::text("hi")).unwrap();
+    /// assert!(sim.pump() > 0);
+    /// ```
     pub fn pump(&mut self) -> usize {
         let mut carried = 0;
         loop {
@@ -247,14 +399,7 @@ impl Sim {
                 while let Some(t) = self.clients[i].poll_transmit() {
                     any = true;
                     carried += 1;
-                    let result = match t.to_node.node {
-                        Some(node) => match self.net.post(&node, t.to_node.path, &t.body) {
-                            Ok((status, body)) => Ok(HttpResponse { status, body }),
-                            Err(LoopbackError::Timeout) => Err(TransportError::Timeout),
-                            Err(_) => Err(TransportError::Connect),
-                        },
-                        None => Err(TransportError::Connect),
-                    };
+                    let result = carry(&mut self.net, &t.to_node, &t.body);
                     let now = self.client_now(i);
                     self.clients[i].handle_response(now, t.id, result);
                 }
@@ -270,6 +415,19 @@ impl Sim {
 
     /// Pumps, then moves virtual time to the earliest client timer, until `done(self)` holds
     /// (`true`) or `max_ms` of virtual time pass (`false`).
+    ///
+    /// ```
+    /// # use metaless_testnet::{LoopbackConfig, LoopbackNet, Sim};
+    /// # use metaless_client::{Bootstrap, Client, Config};
+    /// # use metaless_identity::{Keypair, Seed};
+    /// # let new = |b: u8| move |nodes, now| Client::new(Keypair::from_seed(&Seed::from_bytes([b; 32])),
+    /// #     Config::testnet(Bootstrap::Nodes(nodes)), [b; 32], now);
+    /// # let mut sim = Sim::new(LoopbackNet::new(LoopbackConfig::default()).unwrap());
+    /// let a = sim.add(new(1));
+    /// let start = sim.net.now_ms();
+    /// assert!(!sim.run_until(10_000, |_| false));
+    /// assert_eq!(sim.net.now_ms(), start + 10_000);
+    /// ```
     pub fn run_until(&mut self, max_ms: u64, mut done: impl FnMut(&Self) -> bool) -> bool {
         let end = self
             .net
