@@ -579,18 +579,13 @@ pub fn doc_node() -> Node {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use metaless_identity::wire::Writer;
-
-    fn body(blob: &[u8], json: &str) -> Vec<u8> {
-        let mut w = Writer::with_capacity(blob.len() + json.len() + 4);
-        w.u32_le_prefixed(blob).bytes(json.as_bytes());
-        w.into_vec()
-    }
 
     #[test]
     fn too_many_hops_are_refused() {
         let mut node = doc_node();
-        let b = body(b"blob", &format!(r#"{{"hop_no":{}}}"#, MAX_ONION_HOPS + 1));
+        // u32 LE length ‖ blob ‖ routing JSON
+        let mut b = b"\x04\0\0\0blob".to_vec();
+        b.extend_from_slice(format!(r#"{{"hop_no":{}}}"#, MAX_ONION_HOPS + 1).as_bytes());
         let Action::Respond(r) = node.handle(0, Request::post(ONION_PATH, b)) else {
             unreachable!()
         };
