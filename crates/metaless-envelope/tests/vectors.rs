@@ -10,11 +10,7 @@ use metaless_identity::{Keypair, Seed, SessionId, hex};
 use serde_json::Value;
 
 fn vectors() -> Value {
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../test-vectors/session_encrypt.json"
-    );
-    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+    metaless_test_vectors::load("session_encrypt.json")
 }
 
 fn keypair(seed_hex: &str) -> Keypair {

@@ -9,12 +9,7 @@ use proptest::prelude::*;
 use serde_json::Value;
 
 fn vectors() -> Value {
-    let path = format!(
-        "{}/../../test-vectors/blinding.json",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
-    serde_json::from_str(&text).unwrap()
+    metaless_test_vectors::load("blinding.json")
 }
 
 fn s(v: &Value) -> &str {

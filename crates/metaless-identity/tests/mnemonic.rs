@@ -7,12 +7,7 @@ use proptest::prelude::*;
 use serde_json::Value;
 
 fn vectors() -> Value {
-    let path = format!(
-        "{}/../../test-vectors/mnemonic.json",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
-    serde_json::from_str(&text).unwrap()
+    metaless_test_vectors::load("mnemonic.json")
 }
 
 fn str_of(v: &Value) -> &str {

@@ -2,13 +2,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests fail by panicking
 
 use metaless_identity::{Keypair, Seed, SessionId, ed25519_to_x25519_public, hex};
-use serde_json::Value;
 
-fn vectors(name: &str) -> Value {
-    let path = format!("{}/../../test-vectors/{name}", env!("CARGO_MANIFEST_DIR"));
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
-    serde_json::from_str(&text).unwrap()
-}
+use metaless_test_vectors::load as vectors;
 
 #[test]
 fn seed_to_session_id_matches_upstream() {

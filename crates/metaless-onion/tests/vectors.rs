@@ -1,27 +1,17 @@
 //! Upstream known answers: libsession-util tests/test_onionreq.cpp, via test-vectors/onionreq.json.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests fail by panicking
 
-use metaless_identity::{X25519Secret, hex};
+use metaless_identity::X25519Secret;
 use metaless_onion::{
     EncType, NodeKey, OnionError, PendingResponse, ReplyContext, decode_layer, open_layer,
 };
 use rand_core::SeedableRng;
 use serde_json::Value;
 
+use metaless_test_vectors::{array as key, bytes};
+
 fn vectors() -> Value {
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../test-vectors/onionreq.json"
-    );
-    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
-}
-
-fn key(v: &Value, field: &str) -> [u8; 32] {
-    hex::decode_array(v[field].as_str().unwrap()).unwrap()
-}
-
-fn bytes(v: &Value, field: &str) -> Vec<u8> {
-    hex::decode(v[field].as_str().unwrap()).unwrap()
+    metaless_test_vectors::load("onionreq.json")
 }
 
 fn enc(v: &Value) -> EncType {

@@ -6,11 +6,7 @@ use metaless_identity::hex;
 use metaless_swarm::{SwarmIds, UserPubkey, swarm_space};
 use serde_json::Value;
 
-fn vectors(name: &str) -> Value {
-    let path = format!("{}/../../test-vectors/{name}", env!("CARGO_MANIFEST_DIR"));
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
-    serde_json::from_str(&text).unwrap()
-}
+use metaless_test_vectors::load as vectors;
 
 fn u64_of(v: &Value) -> u64 {
     v.as_str().unwrap().parse().unwrap()
