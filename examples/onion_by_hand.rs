@@ -77,7 +77,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     // For real: POST to the guard, get back one reply only the builder can open.
     let transmit = Transmit {
-        id: RequestId(1),
+        id: RequestId::from(1),
         to_node: Target {
             node: Some(a.pubkey_ed25519),
             base_url: a.url(),

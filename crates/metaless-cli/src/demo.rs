@@ -209,7 +209,7 @@ async fn holdings(keys: &Keypair, net: &Net) -> Result<Vec<Vec<String>>, CliErro
             wall_clock_ms(),
         );
         let transmit = Transmit {
-            id: RequestId(0),
+            id: RequestId::from(0),
             to_node: Target {
                 node: Some(member.ed25519),
                 base_url: format!("http://{}:{}", member.ip_string(), member.storage_port),

@@ -17,10 +17,14 @@ pub(crate) struct Entry {
     pub(crate) hop: Hop,
 }
 
+/// Id of an onion path, unique per client (paths are numbered from 1 as they are built).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) struct PathId(u64);
+
 /// One onion path: hops in order, the guard first.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Path {
-    pub(crate) id: u64,
+    pub(crate) id: PathId,
     pub(crate) hops: Vec<[u8; 32]>,
     strikes: u32,
 }
@@ -35,6 +39,7 @@ pub(crate) struct Directory {
     swarms: BTreeMap<UserPubkey, (u64, Vec<[u8; 32]>)>,
     guards: Vec<[u8; 32]>,
     paths: Vec<Path>,
+    /// Number of the last path built.
     next_path: u64,
 }
 
@@ -177,7 +182,7 @@ impl Directory {
     /// (so a node that keeps breaking paths ends up blacklisted).
     pub(crate) fn strike_path(
         &mut self,
-        id: u64,
+        id: PathId,
         now: u64,
         limit: u32,
         node_limit: u32,
@@ -201,13 +206,13 @@ impl Directory {
         dropped
     }
 
-    pub(crate) fn path_ok(&mut self, id: u64) {
+    pub(crate) fn path_ok(&mut self, id: PathId) {
         if let Some(p) = self.paths.iter_mut().find(|p| p.id == id) {
             p.strikes = 0;
         }
     }
 
-    pub(crate) fn path(&self, id: u64) -> Option<&Path> {
+    pub(crate) fn path(&self, id: PathId) -> Option<&Path> {
         self.paths.iter().find(|p| p.id == id)
     }
 
@@ -220,8 +225,8 @@ impl Directory {
         max_paths: usize,
         now: u64,
         rng: &mut impl RngCore,
-    ) -> Option<(u64, bool)> {
-        let fits: Vec<u64> = self
+    ) -> Option<(PathId, bool)> {
+        let fits: Vec<PathId> = self
             .paths
             .iter()
             .filter(|p| {
@@ -287,7 +292,7 @@ impl Directory {
         }
         self.next_path += 1;
         Some(Path {
-            id: self.next_path,
+            id: PathId(self.next_path),
             hops: chosen,
             strikes: 0,
         })

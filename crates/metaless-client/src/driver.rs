@@ -124,7 +124,7 @@ impl<T: Transport + 'static, C: Clock> Driver<T, C> {
         &mut self,
         to: &metaless_identity::SessionId,
         content: &metaless_envelope::Content,
-    ) -> Result<crate::Id, crate::ClientError> {
+    ) -> Result<crate::OpId, crate::ClientError> {
         let now = self.clock.now_ms();
         self.client.send(now, to, content)
     }

@@ -106,7 +106,7 @@ pub enum SeedTrust {
 /// use metaless_client::{RequestId, Target, Transmit, Transport, TransportError, http::HttpTransport};
 /// let t = HttpTransport::default();
 /// // A live seed over HTTPS with no trust anchor configured: refused before connecting.
-/// let req = Transmit { id: RequestId(1), to_node: Target { node: None,
+/// let req = Transmit { id: RequestId::from(1), to_node: Target { node: None,
 ///     base_url: "https://seed1.getsession.org:4443".into(), path: "/json_rpc" }, body: vec![], deadline_ms: u64::MAX };
 /// let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
 /// assert_eq!(rt.block_on(t.post(&req)), Err(TransportError::Connect));

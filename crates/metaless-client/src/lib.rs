@@ -58,7 +58,6 @@ mod driver;
 mod error;
 pub mod limits;
 mod persist;
-mod reply;
 mod transport;
 
 #[cfg(feature = "http")]
@@ -66,7 +65,7 @@ pub mod http;
 #[cfg(feature = "sqlite")]
 mod sqlite;
 
-pub use client::{Client, Event, Id, Incoming, ONION_PATH, RPC_PATH, Route, SEED_PATH, Stats};
+pub use client::{Client, Event, Incoming, OpId, Route, Stats};
 pub use config::{Bootstrap, Config, MAINNET_SEEDS};
 pub use driver::Driver;
 pub use error::{ClientError, FailureKind};

@@ -6,21 +6,21 @@ use std::collections::BTreeMap;
 
 use metaless_identity::{Seed, SessionId};
 
-use crate::Id;
+use crate::OpId;
 
 /// A message accepted by [`Client::send`](crate::Client::send) and not yet stored by any swarm
 /// member: sealed bytes, recipient and expiry (network time).
 ///
 /// ```
-/// use metaless_client::{Id, PendingSend};
+/// use metaless_client::{OpId, PendingSend};
 /// let to = "05d2ad010eeb72d72e561d9de7bd7b6989af77dcabffa03a5111a6c859ae5c3a72".parse().unwrap();
-/// let p = PendingSend { id: Id(1), to, data: vec![1, 2], expiry_ms: 99 };
+/// let p = PendingSend { id: OpId::from(1), to, data: vec![1, 2], expiry_ms: 99 };
 /// assert_eq!(p.clone(), p);
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PendingSend {
     /// The id `send` returned.
-    pub id: Id,
+    pub id: OpId,
     /// The recipient.
     pub to: SessionId,
     /// The sealed message, exactly as it will be stored.
@@ -55,7 +55,7 @@ pub trait Persistence: Send {
     /// Records a send before `send` returns its id.
     fn save_pending(&mut self, send: &PendingSend) -> Result<(), PersistError>;
     /// Forgets a send once stored (or failed for good).
-    fn remove_pending(&mut self, id: Id) -> Result<(), PersistError>;
+    fn remove_pending(&mut self, id: OpId) -> Result<(), PersistError>;
     /// Last hash retrieved from each node of the own swarm.
     fn last_hashes(&self) -> Result<Vec<([u8; 32], String)>, PersistError>;
     /// Records the last hash retrieved from `node`.
@@ -79,7 +79,7 @@ pub trait Persistence: Send {
 #[derive(Debug, Default)]
 pub struct MemoryStore {
     seed: Option<Seed>,
-    pending: BTreeMap<Id, PendingSend>,
+    pending: BTreeMap<OpId, PendingSend>,
     last: BTreeMap<[u8; 32], String>,
     seen: BTreeMap<String, u64>,
 }
@@ -106,7 +106,7 @@ impl Persistence for MemoryStore {
         Ok(())
     }
 
-    fn remove_pending(&mut self, id: Id) -> Result<(), PersistError> {
+    fn remove_pending(&mut self, id: OpId) -> Result<(), PersistError> {
         self.pending.remove(&id);
         Ok(())
     }
@@ -149,7 +149,7 @@ impl<P: Persistence> Persistence for std::sync::Arc<std::sync::Mutex<P>> {
     fn save_pending(&mut self, send: &PendingSend) -> Result<(), PersistError> {
         lock(self)?.save_pending(send)
     }
-    fn remove_pending(&mut self, id: Id) -> Result<(), PersistError> {
+    fn remove_pending(&mut self, id: OpId) -> Result<(), PersistError> {
         lock(self)?.remove_pending(id)
     }
     fn last_hashes(&self) -> Result<Vec<([u8; 32], String)>, PersistError> {

@@ -6,7 +6,7 @@ use metaless_identity::{Seed, SessionId};
 use rusqlite::{Connection, OptionalExtension, params};
 use zeroize::Zeroizing;
 
-use crate::Id;
+use crate::OpId;
 use crate::persist::{PendingSend, PersistError, Persistence};
 
 fn err(e: rusqlite::Error) -> PersistError {
@@ -111,7 +111,7 @@ impl Persistence for SqliteStore {
             let to = SessionId::from_bytes(&to)
                 .map_err(|_| PersistError("stored recipient is invalid".into()))?;
             out.push(PendingSend {
-                id: Id(u64_of(id)),
+                id: OpId::from(u64_of(id)),
                 to,
                 data,
                 expiry_ms: u64_of(expiry),
@@ -124,15 +124,18 @@ impl Persistence for SqliteStore {
         self.db
             .execute(
                 "INSERT OR REPLACE INTO pending (id, recipient, data, expiry) VALUES (?1, ?2, ?3, ?4)",
-                params![i64_of(send.id.0), &send.to.to_bytes()[..], &send.data, i64_of(send.expiry_ms)],
+                params![i64_of(send.id.get()), &send.to.to_bytes()[..], &send.data, i64_of(send.expiry_ms)],
             )
             .map_err(err)?;
         Ok(())
     }
 
-    fn remove_pending(&mut self, id: Id) -> Result<(), PersistError> {
+    fn remove_pending(&mut self, id: OpId) -> Result<(), PersistError> {
         self.db
-            .execute("DELETE FROM pending WHERE id = ?1", params![i64_of(id.0)])
+            .execute(
+                "DELETE FROM pending WHERE id = ?1",
+                params![i64_of(id.get())],
+            )
             .map_err(err)?;
         Ok(())
     }
@@ -217,20 +220,20 @@ mod tests {
             let mut s = SqliteStore::open(&path).unwrap();
             s.save_seed(&Seed::from_bytes([9; 32])).unwrap();
             s.save_pending(&PendingSend {
-                id: Id(4),
+                id: OpId::from(4),
                 to,
                 data: vec![1, 2, 3],
                 expiry_ms: 77,
             })
             .unwrap();
             s.save_pending(&PendingSend {
-                id: Id(5),
+                id: OpId::from(5),
                 to,
                 data: vec![4],
                 expiry_ms: 78,
             })
             .unwrap();
-            s.remove_pending(Id(5)).unwrap();
+            s.remove_pending(OpId::from(5)).unwrap();
             s.save_seen(&[("a".into(), 10), ("b".into(), 20)]).unwrap();
             s.prune_seen(15).unwrap();
             s.save_last_hash(&[1; 32], "h1").unwrap();
@@ -241,7 +244,7 @@ mod tests {
         assert_eq!(
             s.pending().unwrap(),
             vec![PendingSend {
-                id: Id(4),
+                id: OpId::from(4),
                 to,
                 data: vec![1, 2, 3],
                 expiry_ms: 77

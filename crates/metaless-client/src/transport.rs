@@ -8,14 +8,35 @@
 
 use std::future::Future;
 
-/// Id of one request the core wants sent (unique per [`Client`](crate::Client)).
+/// Id of one request the core wants sent (unique per [`Client`](crate::Client), counted from
+/// 1). A transport passes it back unchanged; only a host that carries it across a boundary
+/// (the C ABI, a process) needs the number.
 ///
 /// ```
-/// let id = metaless_client::RequestId(3);
-/// assert_eq!(id.0, 3);
+/// use metaless_client::RequestId;
+/// let id = RequestId::from(3);
+/// assert_eq!(id.get(), 3);
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct RequestId(pub u64);
+pub struct RequestId(u64);
+
+impl RequestId {
+    /// The number.
+    ///
+    /// ```
+    /// assert_eq!(metaless_client::RequestId::from(9).get(), 9);
+    /// ```
+    pub const fn get(self) -> u64 {
+        self.0
+    }
+}
+
+impl From<u64> for RequestId {
+    /// The id with this number (as a host got it from [`RequestId::get`]).
+    fn from(n: u64) -> Self {
+        Self(n)
+    }
+}
 
 /// Where a request goes: a base URL, the endpoint path, and the node's key when the target is
 /// a service node (seed URLs have none).
@@ -46,7 +67,7 @@ impl Target {
 ///
 /// ```
 /// use metaless_client::{RequestId, Target, Transmit};
-/// let t = Transmit { id: RequestId(1), to_node: Target { node: None, base_url: "http://127.0.0.1:1".into(),
+/// let t = Transmit { id: RequestId::from(1), to_node: Target { node: None, base_url: "http://127.0.0.1:1".into(),
 ///     path: "/json_rpc" }, body: b"{}".to_vec(), deadline_ms: 10 };
 /// assert_eq!(t.url(), "http://127.0.0.1:1/json_rpc");
 /// ```

@@ -7,8 +7,8 @@ use std::collections::BTreeMap;
 
 use metaless_client::{Bootstrap, Client, Config, Event, HttpResponse, Transmit, TransportError};
 use metaless_envelope::Content;
-use metaless_identity::{Keypair, Seed, hex};
-use metaless_onion::{NodeKey, Peeled, peel};
+use metaless_identity::{Keypair, Seed};
+use metaless_onion::{HopError, NodeKey, Peeled, peel};
 use metaless_swarm::{ServiceNode, SwarmResponse, UserPubkey};
 use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng;
@@ -192,13 +192,14 @@ fn dead_destination_named_by_a_hop_is_avoided() {
     alice.send(T0, &bob, &Content::text("hi")).unwrap();
     let t = alice.poll_transmit().unwrap();
     let first = net.route(&t);
-    let text = format!("Next node not found: {}", hex::encode(&first.dest));
+    // The hop's text as metaless-onion writes it (`502 Next node not found: <key hex>`).
+    let hop = HopError::NextNodeNotFound(first.dest);
     alice.handle_response(
         T0 + 5,
         t.id,
         Ok(HttpResponse {
-            status: 502,
-            body: text.into_bytes(),
+            status: hop.status(),
+            body: hop.body().into_bytes(),
         }),
     );
     // The retry waits for its back-off, then goes to another member through a path that is kept.

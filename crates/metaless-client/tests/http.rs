@@ -168,7 +168,7 @@ async fn https_seed_trust_and_node_certificates() {
             .unwrap();
     let port = node.addr().port();
     let seed = |host: &str| Transmit {
-        id: RequestId(1),
+        id: RequestId::from(1),
         to_node: Target {
             node: None,
             base_url: format!("https://{host}:{port}"),

@@ -71,7 +71,7 @@ fn delivered(events: &[Event]) -> usize {
         .count()
 }
 
-fn send(sim: &mut Sim, from: usize, to: &SessionId, text: &str) -> metaless_client::Id {
+fn send(sim: &mut Sim, from: usize, to: &SessionId, text: &str) -> metaless_client::OpId {
     let now = sim.client_now(from);
     sim.client_mut(from)
         .send(now, to, &Content::text(text))

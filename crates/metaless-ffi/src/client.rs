@@ -320,7 +320,7 @@ pub unsafe extern "C" fn metaless_client_send_text(
             let to = session_id(to, "to")?;
             let content = text_content(text, disappear_mode, timer_s)?;
             let id = client.inner.send(now_ms, &to, &content)?;
-            out_id.set(id.0);
+            out_id.set(id.get());
             Ok(())
         })
     })
@@ -356,7 +356,7 @@ pub unsafe extern "C" fn metaless_client_mark_read(
             };
             out_id.set(0);
             let id = client.inner.mark_read(now_ms, hash)?;
-            out_id.set(id.map_or(0, |i| i.0));
+            out_id.set(id.map_or(0, |i| i.get()));
             Ok(())
         })
     })
@@ -403,7 +403,7 @@ pub unsafe extern "C" fn metaless_client_poll_transmit(
 pub unsafe extern "C" fn metaless_transmit_id(transmit: *const metaless_transmit) -> u64 {
     ffi_guard(|| {
         // SAFETY: `transmit` is NULL or live (contract).
-        unsafe { ptr::handle_opt(transmit) }.map_or(0, |t| t.inner.id.0)
+        unsafe { ptr::handle_opt(transmit) }.map_or(0, |t| t.inner.id.get())
     })
 }
 
@@ -551,7 +551,7 @@ pub unsafe extern "C" fn metaless_client_handle_response(
             };
             client
                 .inner
-                .handle_response(now_ms, RequestId(request_id), Ok(answer));
+                .handle_response(now_ms, RequestId::from(request_id), Ok(answer));
             Ok(())
         })
     })
@@ -589,7 +589,7 @@ pub unsafe extern "C" fn metaless_client_handle_transport_error(
             };
             client
                 .inner
-                .handle_response(now_ms, RequestId(request_id), Err(error));
+                .handle_response(now_ms, RequestId::from(request_id), Err(error));
             Ok(())
         })
     })
@@ -767,7 +767,7 @@ pub unsafe extern "C" fn metaless_event_id(event: *const metaless_event) -> u64 
         // SAFETY: `event` is NULL or live (contract).
         match unsafe { self::event(event) }.map(|e| &e.inner) {
             Some(Event::Delivered { id, .. } | Event::Done { id } | Event::Failed { id, .. }) => {
-                id.0
+                id.get()
             }
             _ => 0,
         }

@@ -1,0 +1,130 @@
+//! What the core tells the app: [`Event`]s (queued, taken with
+//! [`Client::poll_event`](crate::Client::poll_event)), the [`Route`] a request took, and
+//! [`Stats`] counters.
+
+use metaless_envelope::Received;
+use metaless_swarm::UserPubkey;
+
+use crate::{FailureKind, OpId};
+
+/// The nodes a request went through: the path (guard first) and the destination.
+///
+/// ```
+/// let r = metaless_client::Route { path: vec![[1; 32], [2; 32], [3; 32]], destination: [4; 32] };
+/// assert_eq!(r.path.len(), 3);
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Route {
+    /// Onion hops, the guard first.
+    pub path: Vec<[u8; 32]>,
+    /// The swarm member that answered.
+    pub destination: [u8; 32],
+}
+
+/// A message that arrived: opened, its signature verified.
+///
+/// ```
+/// # use metaless_client::{Event, Incoming};
+/// fn sender(event: &Event) -> Option<String> {
+///     match event {
+///         Event::Received(incoming) => Some(incoming.message.sender.to_string()),
+///         _ => None,
+///     }
+/// }
+/// assert_eq!(sender(&Event::NoNodes), None);
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct Incoming {
+    /// The storage hash (what `mark_read` and `delete` take).
+    pub hash: String,
+    /// When the swarm will drop it (network time, ms).
+    pub expiry_ms: u64,
+    /// Sender (verified), content and timestamps.
+    pub message: Received,
+    /// How it was fetched.
+    pub via: Route,
+}
+
+/// Something the app should know.
+///
+/// ```
+/// use metaless_client::{Event, OpId};
+/// let done = Event::Done { id: OpId::from(3) };
+/// assert!(matches!(done, Event::Done { id } if id.get() == 3));
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum Event {
+    /// A swarm member of the recipient stored the message.
+    Delivered {
+        /// What `send` returned.
+        id: OpId,
+        /// The storage hash.
+        hash: String,
+        /// Path and swarm member used.
+        via: Route,
+    },
+    /// A message arrived.
+    Received(Box<Incoming>),
+    /// An expiry change or delete completed.
+    Done {
+        /// What `mark_read` / `delete` returned.
+        id: OpId,
+    },
+    /// An operation ended without success.
+    Failed {
+        /// The operation.
+        id: OpId,
+        /// Why, as a stable kind.
+        kind: FailureKind,
+    },
+    /// A node said an account lives in another swarm (421); the client now uses that swarm for
+    /// that account only.
+    SwarmChanged {
+        /// The account the request was for.
+        account: UserPubkey,
+        /// Its swarm now.
+        swarm_id: u64,
+    },
+    /// A new onion path is in use (the first ones included).
+    PathRebuilt {
+        /// Its hops, the guard first.
+        hops: Vec<[u8; 32]>,
+    },
+    /// The sender of a message asked to delete it; the client deleted it from the own swarm.
+    Unsent {
+        /// Hash of the deleted message.
+        hash: String,
+    },
+    /// The node list was fetched or refreshed.
+    NodesUpdated {
+        /// Usable nodes now known.
+        count: usize,
+    },
+    /// No node list could be fetched from any source; operations wait and the fetch is retried.
+    NoNodes,
+}
+
+/// Counters, for diagnostics and benchmarks.
+///
+/// ```
+/// assert_eq!(metaless_client::Stats::default().requests, 0);
+/// ```
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Stats {
+    /// Requests handed to the transport.
+    pub requests: u64,
+    /// Requests that failed (no answer, path error, node error).
+    pub failures: u64,
+    /// Paths built.
+    pub paths_built: u64,
+    /// Paths dropped after failures.
+    pub paths_dropped: u64,
+    /// Retrieved entries that did not open for this account.
+    pub undecryptable: u64,
+    /// Retrieved entries already seen.
+    pub duplicates: u64,
+    /// Persistence calls that failed (other than accepting a send).
+    pub persist_errors: u64,
+}
