@@ -1,5 +1,6 @@
-//! A client reading node replies and node lists: arbitrary bytes never panic, and member
-//! signatures are checked without panicking whatever the entries hold.
+//! A client reading node replies and node lists: arbitrary bytes never panic, the tolerant
+//! retrieve reader agrees with the strict one, and member signatures are checked without
+//! panicking whatever the entries hold.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -11,7 +12,17 @@ use metaless_swarm::sig::ExpireMode;
 use metaless_swarm::{NodeList, SwarmResponse, UserPubkey};
 
 fuzz_target!(|data: &[u8]| {
-    let _ = RetrieveResponse::parse(data);
+    // The tolerant reader refuses only what the strict one refuses at the top level, and
+    // accounts for every entry the strict one accepts.
+    let strict = RetrieveResponse::parse(data);
+    match RetrieveResponse::parse_tolerant(data) {
+        Ok(t) => {
+            if let Ok(s) = &strict {
+                assert_eq!(t.response.messages.len() + t.skipped, s.messages.len());
+            }
+        }
+        Err(_) => assert!(strict.is_err()),
+    }
     let _ = InfoResponse::parse(data);
     let _ = parse_get_expiries(data);
     let _ = SwarmResponse::parse(data);
