@@ -129,21 +129,6 @@
 #define METALESS_MESSAGE_OTHER 8
 
 /**
- * Transport failure: connection refused, reset, DNS or TLS failure.
- */
-#define METALESS_TRANSPORT_CONNECT 1
-
-/**
- * Transport failure: no answer before the deadline.
- */
-#define METALESS_TRANSPORT_TIMEOUT 2
-
-/**
- * Transport failure: the answer was larger than the transport accepts.
- */
-#define METALESS_TRANSPORT_TOO_LARGE 3
-
-/**
  * Why an operation failed (`METALESS_EVENT_FAILED`): its TTL ran out.
  */
 #define METALESS_FAILURE_EXPIRED 1
@@ -172,6 +157,21 @@
  * Why an operation failed: a reason this library version does not name.
  */
 #define METALESS_FAILURE_OTHER 6
+
+/**
+ * Transport failure: connection refused, reset, DNS or TLS failure.
+ */
+#define METALESS_TRANSPORT_CONNECT 1
+
+/**
+ * Transport failure: no answer before the deadline.
+ */
+#define METALESS_TRANSPORT_TIMEOUT 2
+
+/**
+ * Transport failure: the answer was larger than the transport accepts.
+ */
+#define METALESS_TRANSPORT_TOO_LARGE 3
 
 #if defined(METALESS_LOOPBACK)
 /**
@@ -1194,6 +1194,122 @@ enum metaless_result metaless_client_mark_read(struct metaless_context *ctx,
                                                uint64_t *out_id);
 
 /**
+ * Polls the own swarm now rather than at the next interval.
+ *
+ * # Safety
+ * `ctx` NULL or live; `client` NULL or live and unshared.
+ */
+enum metaless_result metaless_client_poll_now(struct metaless_context *ctx,
+                                              struct metaless_client *client,
+                                              uint64_t now_ms);
+
+/**
+ * Messages sent but not yet stored by the recipient's swarm (0 for NULL).
+ *
+ * # Safety
+ * `client` is NULL or live.
+ */
+size_t metaless_client_pending_sends(const struct metaless_client *client);
+
+/**
+ * Moves the next event into `*out`, or sets `*out` to NULL when there is none (still
+ * `METALESS_RESULT_OK`).
+ *
+ * # Safety
+ * `ctx` NULL or live; `client` NULL or live and unshared; `out` NULL or writable.
+ */
+enum metaless_result metaless_client_poll_event(struct metaless_context *ctx,
+                                                struct metaless_client *client,
+                                                struct metaless_event **out);
+
+/**
+ * The kind of an event; `METALESS_EVENT_INVALID` for NULL.
+ *
+ * # Safety
+ * `event` is NULL or live.
+ */
+enum metaless_event_kind metaless_event_get_kind(const struct metaless_event *event);
+
+/**
+ * The operation id of a `DELIVERED`, `DONE` or `FAILED` event (0 otherwise).
+ *
+ * # Safety
+ * `event` is NULL or live.
+ */
+uint64_t metaless_event_id(const struct metaless_event *event);
+
+/**
+ * The storage hash of a `DELIVERED`, `RECEIVED` or `UNSENT` event, NUL-terminated, owned by
+ * the event; NULL otherwise.
+ *
+ * # Safety
+ * `event` is NULL or live; the result is valid until it is freed.
+ */
+const char *metaless_event_hash(const struct metaless_event *event);
+
+/**
+ * When a `RECEIVED` message expires from the swarm (network ms; 0 otherwise).
+ *
+ * # Safety
+ * `event` is NULL or live.
+ */
+uint64_t metaless_event_expiry_ms(const struct metaless_event *event);
+
+/**
+ * Why a `FAILED` event's operation failed: a `METALESS_FAILURE_*` value (0 otherwise).
+ *
+ * # Safety
+ * `event` is NULL or live.
+ */
+uint32_t metaless_event_failure_kind(const struct metaless_event *event);
+
+/**
+ * The HTTP status of a `METALESS_FAILURE_REJECTED` failure (0 otherwise).
+ *
+ * # Safety
+ * `event` is NULL or live.
+ */
+uint16_t metaless_event_failure_status(const struct metaless_event *event);
+
+/**
+ * The new swarm of a `SWARM_CHANGED` event (0 otherwise).
+ *
+ * # Safety
+ * `event` is NULL or live.
+ */
+uint64_t metaless_event_swarm_id(const struct metaless_event *event);
+
+/**
+ * The node count of a `NODES_UPDATED` event, the hop count of a `PATH_REBUILT` one (0
+ * otherwise).
+ *
+ * # Safety
+ * `event` is NULL or live.
+ */
+size_t metaless_event_count(const struct metaless_event *event);
+
+/**
+ * The message of a `RECEIVED` event: sender (verified), timestamps, kind and disappearing
+ * setting to `*info`, the text (for `METALESS_MESSAGE_TEXT`) to `*text`.
+ * `METALESS_RESULT_NOT_AVAILABLE` for other kinds.
+ *
+ * # Safety
+ * `ctx` NULL or live; `event` NULL or live; `info` and `text` NULL or writable.
+ */
+enum metaless_result metaless_event_message(struct metaless_context *ctx,
+                                            const struct metaless_event *event,
+                                            struct metaless_message_info *info,
+                                            struct metaless_buffer *text);
+
+/**
+ * Frees an event. NULL is ignored.
+ *
+ * # Safety
+ * `event` is NULL or live, and not used afterwards (nor pointers obtained from it).
+ */
+void metaless_event_free(struct metaless_event *event);
+
+/**
  * Moves the next request the client wants sent into `*out`, or sets `*out` to NULL when there
  * is none (still `METALESS_RESULT_OK`).
  *
@@ -1297,17 +1413,6 @@ enum metaless_result metaless_client_handle_transport_error(struct metaless_cont
                                                             uint32_t kind);
 
 /**
- * Moves the next event into `*out`, or sets `*out` to NULL when there is none (still
- * `METALESS_RESULT_OK`).
- *
- * # Safety
- * `ctx` NULL or live; `client` NULL or live and unshared; `out` NULL or writable.
- */
-enum metaless_result metaless_client_poll_event(struct metaless_context *ctx,
-                                                struct metaless_client *client,
-                                                struct metaless_event **out);
-
-/**
  * When `metaless_client_handle_timeout` next wants calling (host ms): sets `*out_has` and,
  * if true, `*out_ms`.
  *
@@ -1329,111 +1434,6 @@ enum metaless_result metaless_client_poll_timeout(struct metaless_context *ctx,
 enum metaless_result metaless_client_handle_timeout(struct metaless_context *ctx,
                                                     struct metaless_client *client,
                                                     uint64_t now_ms);
-
-/**
- * Polls the own swarm now rather than at the next interval.
- *
- * # Safety
- * `ctx` NULL or live; `client` NULL or live and unshared.
- */
-enum metaless_result metaless_client_poll_now(struct metaless_context *ctx,
-                                              struct metaless_client *client,
-                                              uint64_t now_ms);
-
-/**
- * Messages sent but not yet stored by the recipient's swarm (0 for NULL).
- *
- * # Safety
- * `client` is NULL or live.
- */
-size_t metaless_client_pending_sends(const struct metaless_client *client);
-
-/**
- * The kind of an event; `METALESS_EVENT_INVALID` for NULL.
- *
- * # Safety
- * `event` is NULL or live.
- */
-enum metaless_event_kind metaless_event_get_kind(const struct metaless_event *event);
-
-/**
- * The operation id of a `DELIVERED`, `DONE` or `FAILED` event (0 otherwise).
- *
- * # Safety
- * `event` is NULL or live.
- */
-uint64_t metaless_event_id(const struct metaless_event *event);
-
-/**
- * The storage hash of a `DELIVERED`, `RECEIVED` or `UNSENT` event, NUL-terminated, owned by
- * the event; NULL otherwise.
- *
- * # Safety
- * `event` is NULL or live; the result is valid until it is freed.
- */
-const char *metaless_event_hash(const struct metaless_event *event);
-
-/**
- * When a `RECEIVED` message expires from the swarm (network ms; 0 otherwise).
- *
- * # Safety
- * `event` is NULL or live.
- */
-uint64_t metaless_event_expiry_ms(const struct metaless_event *event);
-
-/**
- * Why a `FAILED` event's operation failed: a `METALESS_FAILURE_*` value (0 otherwise).
- *
- * # Safety
- * `event` is NULL or live.
- */
-uint32_t metaless_event_failure_kind(const struct metaless_event *event);
-
-/**
- * The HTTP status of a `METALESS_FAILURE_REJECTED` failure (0 otherwise).
- *
- * # Safety
- * `event` is NULL or live.
- */
-uint16_t metaless_event_failure_status(const struct metaless_event *event);
-
-/**
- * The new swarm of a `SWARM_CHANGED` event (0 otherwise).
- *
- * # Safety
- * `event` is NULL or live.
- */
-uint64_t metaless_event_swarm_id(const struct metaless_event *event);
-
-/**
- * The node count of a `NODES_UPDATED` event, the hop count of a `PATH_REBUILT` one (0
- * otherwise).
- *
- * # Safety
- * `event` is NULL or live.
- */
-size_t metaless_event_count(const struct metaless_event *event);
-
-/**
- * The message of a `RECEIVED` event: sender (verified), timestamps, kind and disappearing
- * setting to `*info`, the text (for `METALESS_MESSAGE_TEXT`) to `*text`.
- * `METALESS_RESULT_NOT_AVAILABLE` for other kinds.
- *
- * # Safety
- * `ctx` NULL or live; `event` NULL or live; `info` and `text` NULL or writable.
- */
-enum metaless_result metaless_event_message(struct metaless_context *ctx,
-                                            const struct metaless_event *event,
-                                            struct metaless_message_info *info,
-                                            struct metaless_buffer *text);
-
-/**
- * Frees an event. NULL is ignored.
- *
- * # Safety
- * `event` is NULL or live, and not used afterwards (nor pointers obtained from it).
- */
-void metaless_event_free(struct metaless_event *event);
 
 #if defined(METALESS_LOOPBACK)
 /**
