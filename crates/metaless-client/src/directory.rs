@@ -52,6 +52,48 @@ pub(crate) fn choose<'a, T>(items: &'a [T], rng: &mut impl RngCore) -> Option<&'
     items.get(i)
 }
 
+/// The nodes that at least `quorum` of `answers` list with the same Ed25519 key, IP and port
+/// (a node listed twice in one answer counts once for it), each with the swarm id most of
+/// those answers give it; at most [`MAX_NODES`](crate::limits::MAX_NODES) of them, by key.
+///
+/// This is the refresh rule libsession-util's `SnodePool` follows (3 answers, a node kept
+/// when 2 of them list it): a node that lies about the network can add nodes only to its own
+/// answer, so they never reach a quorum.
+pub(crate) fn agreed_nodes(answers: &[Vec<ServiceNode>], quorum: usize) -> Vec<ServiceNode> {
+    type Key = ([u8; 32], [u8; 4], u16);
+    let mut votes: BTreeMap<Key, Vec<&ServiceNode>> = BTreeMap::new();
+    for answer in answers {
+        let mut once = BTreeSet::new();
+        for node in answer {
+            let key = (node.ed25519, node.ip, node.storage_port);
+            if once.insert(key) {
+                votes.entry(key).or_default().push(node);
+            }
+        }
+    }
+    let mut agreed: BTreeMap<[u8; 32], ServiceNode> = BTreeMap::new();
+    for ((ed25519, _, _), listed) in votes {
+        if listed.len() < quorum.max(1) || agreed.contains_key(&ed25519) {
+            continue;
+        }
+        // The swarm id most of the answers give (the first one listed on a tie).
+        let mut best: Option<(&ServiceNode, usize)> = None;
+        for n in &listed {
+            let count = listed.iter().filter(|m| m.swarm_id == n.swarm_id).count();
+            if best.is_none_or(|(_, c)| count > c) {
+                best = Some((n, count));
+            }
+        }
+        if let Some((node, _)) = best {
+            agreed.insert(ed25519, node.clone());
+        }
+    }
+    agreed
+        .into_values()
+        .take(crate::limits::MAX_NODES)
+        .collect()
+}
+
 impl Directory {
     pub(crate) fn len(&self) -> usize {
         self.nodes.len()
@@ -133,11 +175,26 @@ impl Directory {
         Some((id, members))
     }
 
-    /// Records the swarm a node named in a 421 for `account` (only for that account).
-    pub(crate) fn set_swarm(&mut self, account: UserPubkey, id: u64, members: Vec<ServiceNode>) {
-        let keys = members.iter().map(|n| n.ed25519).collect();
-        self.add_nodes(members);
-        self.swarms.insert(account, (id, keys));
+    /// Records the swarm a node named in a 421 for `account` (only for that account), keeping
+    /// only members already in the directory: a 421 body is one node's word, so the nodes it
+    /// names that no refresh confirmed are not used (not as members, not as hops). Returns how
+    /// many members were kept; with none the learned swarm is not recorded.
+    pub(crate) fn set_swarm(
+        &mut self,
+        account: UserPubkey,
+        id: u64,
+        members: Vec<ServiceNode>,
+    ) -> usize {
+        let keys: Vec<[u8; 32]> = members
+            .iter()
+            .map(|n| n.ed25519)
+            .filter(|k| self.nodes.contains_key(k))
+            .collect();
+        let kept = keys.len();
+        if kept > 0 {
+            self.swarms.insert(account, (id, keys));
+        }
+        kept
     }
 
     /// One failure of `key`; blacklists it at `limit`. Returns the paths that had to go.
@@ -390,5 +447,58 @@ mod tests {
         dir.set_swarm(a, 42, vec![all[0].clone()]);
         assert_eq!(dir.swarm_of(&a).unwrap(), (42, vec![all[0].ed25519]));
         assert_eq!(dir.swarm_of(&b), before_b);
+    }
+
+    #[test]
+    fn a_421_cannot_add_nodes() {
+        let mut dir = Directory::default();
+        let all = nodes(12, 3);
+        dir.add_nodes(all[..6].to_vec());
+        let a = UserPubkey::new(5, [1; 32]);
+        // Only unknown nodes: nothing is learned, nothing added.
+        assert_eq!(dir.set_swarm(a, 7, all[6..].to_vec()), 0);
+        assert_eq!(dir.len(), 6);
+        assert_ne!(dir.swarm_of(&a).unwrap().0, 7);
+        // A mix: only the known member is kept.
+        assert_eq!(dir.set_swarm(a, 7, vec![all[7].clone(), all[1].clone()]), 1);
+        assert_eq!(dir.swarm_of(&a).unwrap(), (7, vec![all[1].ed25519]));
+        assert_eq!(dir.len(), 6);
+    }
+
+    #[test]
+    fn only_nodes_a_quorum_agrees_on_are_kept() {
+        let honest = nodes(8, 2);
+        let liar: Vec<ServiceNode> = (100..=140)
+            .map(|i| {
+                let k = Keypair::from_seed(&Seed::from_bytes([i; 32]));
+                ServiceNode::new(k.ed25519_public(), [6, 6, 6, 6], 1, 1).unwrap()
+            })
+            .collect();
+        // The liar repeats its own nodes and moves an honest node to its own address.
+        let mut lie = liar.clone();
+        lie.extend(liar.clone());
+        let mut moved = honest[0].clone();
+        moved.ip = [6, 6, 6, 6];
+        lie.push(moved);
+        let answers = vec![honest.clone(), lie, honest.clone()];
+        let agreed = agreed_nodes(&answers, 2);
+        assert_eq!(agreed.len(), 8);
+        assert!(agreed.iter().all(|n| honest.contains(n)));
+        // A node only one answer lists (honest[0] missing from the third) is dropped.
+        let answers = vec![honest.clone(), answers[1].clone(), honest[1..].to_vec()];
+        let agreed = agreed_nodes(&answers, 2);
+        assert_eq!(agreed.len(), 7);
+        assert!(!agreed.iter().any(|n| n.ed25519 == honest[0].ed25519));
+        // One answer alone is not a quorum of two.
+        assert!(agreed_nodes(&answers[1..2], 2).is_empty());
+        // A swarm id is taken from the majority of the answers listing the node.
+        let mut other = honest.clone();
+        other[2].swarm_id = 99;
+        let agreed = agreed_nodes(&[honest.clone(), other, honest.clone()], 2);
+        let n2 = agreed
+            .iter()
+            .find(|n| n.ed25519 == honest[2].ed25519)
+            .unwrap();
+        assert_eq!(n2.swarm_id, honest[2].swarm_id);
     }
 }

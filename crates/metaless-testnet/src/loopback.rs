@@ -301,6 +301,24 @@ impl LoopbackNet {
         self.network = map;
     }
 
+    /// Gives one node its own view of the network (the rest keep theirs): a node that lies
+    /// about the network, answering `get_service_nodes` and 421s from `map` — for
+    /// directory-poisoning tests. Unknown keys are ignored.
+    ///
+    /// ```
+    /// # let mut net = metaless_testnet::loopback::LoopbackNet::new(Default::default()).unwrap();
+    /// let liar = net.nodes()[0].pubkey_ed25519;
+    /// let mut map = net.network().clone();
+    /// map.set_swarm(&liar, 7);
+    /// net.set_node_network(&liar, map);
+    /// assert_ne!(net.network().find(&liar).unwrap().swarm_id, 7, "the shared map is unchanged");
+    /// ```
+    pub fn set_node_network(&mut self, node: &[u8; 32], map: NetworkMap) {
+        if let Some(slot) = self.index.get(node).and_then(|&i| self.slots.get_mut(i)) {
+            slot.node.set_network(map);
+        }
+    }
+
     /// Answers onion requests to HTTP server destinations: `f(url, body)` returns
     /// `Some((status, body))`, or `None` for "connection failed".
     ///

@@ -134,7 +134,9 @@ impl Client {
     }
 
     /// 421: the swarm in the body replaces the request's account's swarm (that account only:
-    /// the body is not trusted to name it), and the operation is retried at once.
+    /// the body is not trusted to name it), and the operation is retried at once. Only members
+    /// already in the directory are taken; a body naming none of them is a destination failure
+    /// and brings the next node-list refresh forward.
     pub(super) fn on_misdirected(&mut self, now: u64, fl: &InFlight, body: &str) {
         let Some(account) = self.ops.get(fl.op).and_then(|op| self.op_account(&op.kind)) else {
             return self.fail(now, fl, Fault::Destination);
@@ -145,7 +147,12 @@ impl Client {
                     .swarm_id
                     .or_else(|| swarm.nodes.first().map(|n| n.swarm_id))
                     .unwrap_or(u64::MAX);
-                self.dir.set_swarm(account, swarm_id, swarm.nodes);
+                if self.dir.set_swarm(account, swarm_id, swarm.nodes) == 0 {
+                    // Only nodes no refresh confirmed: not used; refresh soon to learn them.
+                    let soonest = self.fetch_soonest(now);
+                    self.fetch.refresh_due = self.fetch.refresh_due.min(soonest);
+                    return self.fail(now, fl, Fault::Destination);
+                }
                 self.events
                     .push_back(Event::SwarmChanged { account, swarm_id });
                 if account == self.me {
