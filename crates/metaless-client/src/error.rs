@@ -51,6 +51,81 @@ pub enum ClientError {
     Bootstrap(String),
 }
 
+impl ClientError {
+    /// The stable kind of this error: what bindings map to their own codes, without matching on
+    /// the variants' fields.
+    ///
+    /// ```
+    /// use metaless_client::{ClientError, ErrorKind};
+    /// assert_eq!(ClientError::Busy { max: 8 }.kind(), ErrorKind::Busy);
+    /// assert_eq!(ClientError::Bootstrap("no nodes".into()).kind().as_str(), "bootstrap");
+    /// ```
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Self::TooLarge { .. } => ErrorKind::TooLarge,
+            Self::InvalidRecipient => ErrorKind::InvalidRecipient,
+            Self::Seal => ErrorKind::Seal,
+            Self::Persistence(_) => ErrorKind::Persistence,
+            Self::Busy { .. } => ErrorKind::Busy,
+            Self::UnknownMessage => ErrorKind::UnknownMessage,
+            Self::Failed(_) => ErrorKind::Failed,
+            Self::TimedOut => ErrorKind::TimedOut,
+            Self::Bootstrap(_) => ErrorKind::Bootstrap,
+        }
+    }
+}
+
+/// The kind of a [`ClientError`], without its details: stable across versions (new kinds may
+/// be added), with a stable log-safe name.
+///
+/// ```
+/// use metaless_client::ErrorKind;
+/// assert_eq!(ErrorKind::UnknownMessage.as_str(), "unknown-message");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// [`ClientError::TooLarge`].
+    TooLarge,
+    /// [`ClientError::InvalidRecipient`].
+    InvalidRecipient,
+    /// [`ClientError::Seal`].
+    Seal,
+    /// [`ClientError::Persistence`].
+    Persistence,
+    /// [`ClientError::Busy`].
+    Busy,
+    /// [`ClientError::UnknownMessage`].
+    UnknownMessage,
+    /// [`ClientError::Failed`].
+    Failed,
+    /// [`ClientError::TimedOut`].
+    TimedOut,
+    /// [`ClientError::Bootstrap`].
+    Bootstrap,
+}
+
+impl ErrorKind {
+    /// The kind's stable name (`"too-large"`, `"busy"`, …).
+    ///
+    /// ```
+    /// assert_eq!(metaless_client::ErrorKind::TooLarge.as_str(), "too-large");
+    /// ```
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::TooLarge => "too-large",
+            Self::InvalidRecipient => "invalid-recipient",
+            Self::Seal => "seal",
+            Self::Persistence => "persistence",
+            Self::Busy => "busy",
+            Self::UnknownMessage => "unknown-message",
+            Self::Failed => "failed",
+            Self::TimedOut => "timed-out",
+            Self::Bootstrap => "bootstrap",
+        }
+    }
+}
+
 /// Why an operation ended without success: a stable, log-safe kind.
 ///
 /// ```

@@ -68,7 +68,7 @@ mod sqlite;
 pub use client::{Client, Event, Incoming, OpId, Route, Stats};
 pub use config::{Bootstrap, Config, MAINNET_SEEDS};
 pub use driver::Driver;
-pub use error::{ClientError, FailureKind};
+pub use error::{ClientError, ErrorKind, FailureKind};
 pub use persist::{MemoryStore, PendingSend, PersistError, Persistence};
 #[cfg(feature = "sqlite")]
 pub use sqlite::SqliteStore;

@@ -14,7 +14,7 @@
 
 use std::ffi::{CStr, c_char};
 
-use metaless_client::ClientError;
+use metaless_client::{ClientError, ErrorKind as ClientErrorKind};
 use metaless_envelope::EnvelopeError;
 use metaless_identity::IdentityError;
 use metaless_onion::OnionError;
@@ -289,13 +289,13 @@ from_error!(SwarmError, |e| match e {
     _ => METALESS_RESULT_FAILED,
 });
 
-from_error!(ClientError, |e| match e {
-    ClientError::TooLarge { .. } => METALESS_RESULT_TOO_LARGE,
-    ClientError::InvalidRecipient => METALESS_RESULT_INVALID_SESSION_ID,
-    ClientError::Persistence(_) => METALESS_RESULT_CLIENT_PERSISTENCE,
-    ClientError::Busy { .. } => METALESS_RESULT_CLIENT_BUSY,
-    ClientError::UnknownMessage => METALESS_RESULT_UNKNOWN_MESSAGE,
-    ClientError::Bootstrap(_) => METALESS_RESULT_CLIENT_BOOTSTRAP,
+from_error!(ClientError, |e| match e.kind() {
+    ClientErrorKind::TooLarge => METALESS_RESULT_TOO_LARGE,
+    ClientErrorKind::InvalidRecipient => METALESS_RESULT_INVALID_SESSION_ID,
+    ClientErrorKind::Persistence => METALESS_RESULT_CLIENT_PERSISTENCE,
+    ClientErrorKind::Busy => METALESS_RESULT_CLIENT_BUSY,
+    ClientErrorKind::UnknownMessage => METALESS_RESULT_UNKNOWN_MESSAGE,
+    ClientErrorKind::Bootstrap => METALESS_RESULT_CLIENT_BOOTSTRAP,
     _ => METALESS_RESULT_FAILED,
 });
 
