@@ -2,6 +2,7 @@
 //! time from a [`Clock`]. It spawns nothing: requests in flight are futures it polls itself,
 //! on the caller's task, while the caller awaits one of its methods.
 
+use std::collections::VecDeque;
 use std::future::{Future, poll_fn};
 use std::pin::Pin;
 use std::sync::Arc;
@@ -47,6 +48,8 @@ pub struct Driver<T, C> {
     transport: Arc<T>,
     clock: C,
     inflight: Vec<(RequestId, u64, Pending)>,
+    /// Events seen by a call that waited for another one, kept in order for the next call.
+    kept: VecDeque<Event>,
 }
 
 impl<T, C> core::fmt::Debug for Driver<T, C> {
@@ -54,6 +57,7 @@ impl<T, C> core::fmt::Debug for Driver<T, C> {
         f.debug_struct("Driver")
             .field("client", &self.client)
             .field("in_flight", &self.inflight.len())
+            .field("kept", &self.kept.len())
             .finish()
     }
 }
@@ -90,6 +94,7 @@ impl<T: Transport + 'static, C: Clock> Driver<T, C> {
             transport,
             clock,
             inflight: Vec::new(),
+            kept: VecDeque::new(),
         }
     }
 
@@ -129,7 +134,9 @@ impl<T: Transport + 'static, C: Clock> Driver<T, C> {
         self.client.send(now, to, content)
     }
 
-    /// Runs the network until the core has an event, or until local time `deadline_ms`.
+    /// The next event: one kept from an earlier [`wait_for`](Self::wait_for),
+    /// [`send_confirmed`](Self::send_confirmed) or [`recv`](Self::recv) first, else runs the
+    /// network until the core has one, or until local time `deadline_ms`.
     ///
     /// ```
     /// # use metaless_testnet::{LoopbackClock, LoopbackTransport};
@@ -150,6 +157,14 @@ impl<T: Transport + 'static, C: Clock> Driver<T, C> {
     /// assert!(matches!(first, Some(Event::PathRebuilt { .. })));
     /// ```
     pub async fn next_event_until(&mut self, deadline_ms: u64) -> Option<Event> {
+        if let Some(event) = self.kept.pop_front() {
+            return Some(event);
+        }
+        self.next_new_event(deadline_ms).await
+    }
+
+    /// Runs the network until the core has an event, or until `deadline_ms`.
+    async fn next_new_event(&mut self, deadline_ms: u64) -> Option<Event> {
         loop {
             if let Some(event) = self.client.poll_event() {
                 return Some(event);
@@ -162,25 +177,69 @@ impl<T: Transport + 'static, C: Clock> Driver<T, C> {
     }
 
     /// Runs until an event matching `want` arrives (returned) or `within_ms` pass (`None`).
-    /// Other events are dropped; use [`Driver::next_event_until`] to see every event.
+    /// A matching event kept from an earlier call is returned at once. Nothing is dropped:
+    /// the other events seen meanwhile are kept, in order, for the next call
+    /// ([`next_event_until`](Self::next_event_until), [`take_events`](Self::take_events) or
+    /// another `wait_for`).
+    ///
+    /// ```
+    /// # use metaless_testnet::{LoopbackClock, LoopbackTransport};
+    /// # use metaless_client::{Bootstrap, Client, Config, Driver, Event};
+    /// # use metaless_identity::{Keypair, Seed};
+    /// # use metaless_testnet::{LoopbackConfig, LoopbackNet};
+    /// # let transport = LoopbackTransport::new(LoopbackNet::new(LoopbackConfig { nodes: 8, swarms: 2, ..Default::default() }).unwrap());
+    /// # let clock = LoopbackClock::new(&transport);
+    /// # let config = Config::testnet(Bootstrap::Nodes(transport.service_nodes()));
+    /// # let keys = |b| Keypair::from_seed(&Seed::from_bytes([b; 32]));
+    /// # fn block_on<F: std::future::Future>(f: F) -> F::Output {
+    /// #     tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(f)
+    /// # }
+    /// let mut d = Driver::new(Client::new(keys(1), config, [1; 32], clock.now()), transport, clock);
+    /// // Nothing matches: every event of these 5 s is kept.
+    /// assert!(block_on(d.wait_for(5_000, |_| false)).is_none());
+    /// assert!(d.take_events().iter().any(|e| matches!(e, Event::PathRebuilt { .. })));
+    /// ```
     pub async fn wait_for(
         &mut self,
         within_ms: u64,
         mut want: impl FnMut(&Event) -> bool,
     ) -> Option<Event> {
+        if let Some(i) = self.kept.iter().position(&mut want) {
+            return self.kept.remove(i);
+        }
         let deadline = self.clock.now_ms().saturating_add(within_ms);
-        while let Some(event) = self.next_event_until(deadline).await {
+        while let Some(event) = self.next_new_event(deadline).await {
             if want(&event) {
                 return Some(event);
             }
+            self.kept.push_back(event);
         }
         None
+    }
+
+    /// The events kept by earlier calls, oldest first (the driver holds them until taken or
+    /// returned by [`next_event_until`](Self::next_event_until)).
+    ///
+    /// ```
+    /// # use metaless_testnet::{LoopbackClock, LoopbackTransport};
+    /// # use metaless_client::{Bootstrap, Client, Config, Driver};
+    /// # use metaless_identity::{Keypair, Seed};
+    /// # use metaless_testnet::{LoopbackConfig, LoopbackNet};
+    /// # let transport = LoopbackTransport::new(LoopbackNet::new(LoopbackConfig { nodes: 8, swarms: 2, ..Default::default() }).unwrap());
+    /// # let clock = LoopbackClock::new(&transport);
+    /// # let config = Config::testnet(Bootstrap::Nodes(transport.service_nodes()));
+    /// # let keys = |b| Keypair::from_seed(&Seed::from_bytes([b; 32]));
+    /// let mut d = Driver::new(Client::new(keys(1), config, [1; 32], clock.now()), transport, clock);
+    /// assert!(d.take_events().is_empty());
+    /// ```
+    pub fn take_events(&mut self) -> Vec<Event> {
+        self.kept.drain(..).collect()
     }
 
     /// Sends and waits until a swarm member of the recipient stored the message: its hash, or
     /// why not ([`ClientError::Failed`], or [`ClientError::TimedOut`] after `within_ms` — the
     /// message then stays pending and keeps being retried while the driver runs).
-    /// Other events that arrive meanwhile are dropped.
+    /// Other events that arrive meanwhile are kept for the next call.
     ///
     /// ```
     /// # use metaless_testnet::{LoopbackClock, LoopbackTransport};
@@ -217,7 +276,8 @@ impl<T: Transport + 'static, C: Clock> Driver<T, C> {
         }
     }
 
-    /// Runs until a message arrives (returned) or `within_ms` pass. Other events are dropped.
+    /// Runs until a message arrives (returned; one kept from an earlier call first) or
+    /// `within_ms` pass. Other events are kept for the next call.
     pub async fn recv(&mut self, within_ms: u64) -> Option<Box<Incoming>> {
         match self
             .wait_for(within_ms, |e| matches!(e, Event::Received(_)))
