@@ -4,18 +4,17 @@
 
 use libfuzzer_sys::fuzz_target;
 use metaless_envelope::{Content, Message, padding};
-use prost::Message as _;
 
 fuzz_target!(|data: &[u8]| {
     let _ = Content::decode(data);
     let Ok(unpadded) = padding::unpad(data) else {
         return;
     };
-    let Ok((content, _raw)) = Content::decode(unpadded) else {
+    let Ok(content) = Content::decode(unpadded) else {
         return;
     };
-    let bytes = content.to_proto(42).encode_to_vec();
-    let Ok((again, raw)) = Content::decode(&bytes) else {
+    let bytes = content.encode(42);
+    let Ok((again, raw)) = Content::decode_raw(&bytes) else {
         panic!("our own encoding does not decode");
     };
     assert_eq!(raw.sig_timestamp, Some(42));

@@ -1,9 +1,9 @@
 //! Hand-written domain types for the common kinds of `Content`.
 //!
-//! [`Content::from_proto`] recognises a `Content` carrying exactly one of the common payloads
+//! Decoding ([`Content::decode`]) recognises a `Content` carrying exactly one of the common payloads
 //! (text, disappearing-setting update, receipt, typing, unsend, message-request response,
 //! screenshot / media-saved notice) and keeps anything else, whole, as [`Message::Other`].
-//! The generated type stays available for everything these do not cover.
+//! The generated type stays available (feature `proto`) for everything these do not cover.
 
 use alloc::boxed::Box;
 use alloc::string::{String, ToString};
@@ -25,9 +25,8 @@ const EXPIRATION_TIMER_UPDATE: u32 = pb::data_message::Flags::ExpirationTimerUpd
 /// use metaless_envelope::{Content, DisappearMode, Disappearing, Message};
 /// let content = Content::text("hello").disappearing(Disappearing::new(DisappearMode::AfterRead, 60));
 /// assert_eq!(content.message, Message::Text { body: "hello".into() });
-/// let raw = content.to_proto(1_000);
-/// assert_eq!(raw.sig_timestamp, Some(1_000));
-/// assert_eq!(Content::from_proto(&raw), content);
+/// let bytes = content.encode(1_000);
+/// assert_eq!(Content::decode(&bytes), Ok(content));
 /// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct Content {
@@ -180,12 +179,31 @@ impl Content {
     /// `sigTimestamp` = `sent_at_ms` (the copy of the timestamp the signature covers).
     ///
     /// ```
+    /// # #[cfg(feature = "proto")] {
     /// use metaless_envelope::Content;
     /// let raw = Content::text("hi").to_proto(42);
     /// assert_eq!(raw.data_message.unwrap().body.as_deref(), Some("hi"));
     /// assert_eq!(raw.expiration_type, None);
+    /// # }
     /// ```
+    #[cfg(feature = "proto")]
     pub fn to_proto(&self, sent_at_ms: u64) -> pb::Content {
+        self.to_raw(sent_at_ms)
+    }
+
+    /// The serialized (unpadded) `Content` protobuf, with `sigTimestamp` = `sent_at_ms`: what
+    /// [`seal_message`](crate::seal_message) pads, signs and seals.
+    ///
+    /// ```
+    /// use metaless_envelope::Content;
+    /// let bytes = Content::text("hi").encode(42);
+    /// assert_eq!(Content::decode(&bytes), Ok(Content::text("hi")));
+    /// ```
+    pub fn encode(&self, sent_at_ms: u64) -> Vec<u8> {
+        self.to_raw(sent_at_ms).encode_to_vec()
+    }
+
+    pub(crate) fn to_raw(&self, sent_at_ms: u64) -> pb::Content {
         let mut raw = match &self.message {
             Message::Other(raw) => {
                 let mut raw = (**raw).clone();
@@ -283,31 +301,53 @@ impl Content {
     /// The domain view of a protobuf `Content`.
     ///
     /// ```
+    /// # #[cfg(feature = "proto")] {
     /// use metaless_envelope::{Content, Message, proto::session as pb};
     /// let raw = pb::Content { call_message: Some(Default::default()), ..Default::default() };
     /// assert!(matches!(Content::from_proto(&raw).message, Message::Other(_)));
+    /// # }
     /// ```
+    #[cfg(feature = "proto")]
     pub fn from_proto(raw: &pb::Content) -> Self {
+        Self::from_raw(raw)
+    }
+
+    fn from_raw(raw: &pb::Content) -> Self {
         Self {
             message: recognise(raw).unwrap_or_else(|| Message::Other(Box::new(raw.clone()))),
             disappearing: Disappearing::from_fields(raw.expiration_type, raw.expiration_timer),
         }
     }
 
-    /// Parses serialized (unpadded) `Content` bytes into the domain view and the full protobuf.
+    /// Parses serialized (unpadded) `Content` bytes into the domain view.
     ///
     /// ```
     /// use metaless_envelope::{Content, EnvelopeError};
-    /// use prost::Message;
-    /// let bytes = Content::text("hi").to_proto(7).encode_to_vec();
-    /// let (content, raw) = Content::decode(&bytes).unwrap();
-    /// assert_eq!(content, Content::text("hi"));
-    /// assert_eq!(raw.sig_timestamp, Some(7));
+    /// let bytes = Content::text("hi").encode(7);
+    /// assert_eq!(Content::decode(&bytes), Ok(Content::text("hi")));
     /// assert_eq!(Content::decode(&[0xff]), Err(EnvelopeError::InvalidContent));
     /// ```
-    pub fn decode(bytes: &[u8]) -> Result<(Self, pb::Content), EnvelopeError> {
+    pub fn decode(bytes: &[u8]) -> Result<Self, EnvelopeError> {
+        Self::decode_with_raw(bytes).map(|(content, _)| content)
+    }
+
+    /// [`Content::decode`], also giving the full protobuf.
+    ///
+    /// ```
+    /// use metaless_envelope::Content;
+    /// let bytes = Content::text("hi").encode(7);
+    /// let (content, raw) = Content::decode_raw(&bytes).unwrap();
+    /// assert_eq!(content, Content::text("hi"));
+    /// assert_eq!(raw.sig_timestamp, Some(7));
+    /// ```
+    #[cfg(feature = "proto")]
+    pub fn decode_raw(bytes: &[u8]) -> Result<(Self, pb::Content), EnvelopeError> {
+        Self::decode_with_raw(bytes)
+    }
+
+    pub(crate) fn decode_with_raw(bytes: &[u8]) -> Result<(Self, pb::Content), EnvelopeError> {
         let raw = pb::Content::decode(bytes).map_err(|_| EnvelopeError::InvalidContent)?;
-        Ok((Self::from_proto(&raw), raw))
+        Ok((Self::from_raw(&raw), raw))
     }
 }
 

@@ -5,8 +5,8 @@
 //! `content` is the sender's signed and sealed box of the padded protobuf `Content`.
 //! [`seal_message`] builds exactly those bytes; [`open_message`] takes them apart again,
 //! verifying the signature over the bytes as received. The layers below are public too:
-//! [`encrypt_for_recipient`] / [`decrypt_incoming`] (raw sign-then-seal), [`padding`], and the
-//! generated protobuf types in [`proto`]. `docs/envelope.md` draws the byte layout.
+//! [`encrypt_for_recipient`] / [`decrypt_incoming`] (raw sign-then-seal), [`padding`], and (with
+//! feature `proto`) the generated protobuf types in `proto`, which stay private otherwise. `docs/envelope.md` draws the byte layout.
 //!
 //! ```
 //! use metaless_envelope::{open_message, seal_message, storage_ttl_ms, Content, DisappearMode, Disappearing};
@@ -37,7 +37,10 @@ mod error;
 pub mod limits;
 mod message;
 pub mod padding;
+#[cfg(feature = "proto")]
 pub mod proto;
+#[cfg(not(feature = "proto"))]
+mod proto;
 mod sealed;
 
 pub use content::{Content, DataExtractionKind, Message, ReceiptKind, TypingAction};
@@ -46,7 +49,9 @@ pub use disappearing::{
     TYPING_MESSAGE_TTL_MS, storage_ttl_ms,
 };
 pub use error::EnvelopeError;
-pub use message::{Received, open_envelope, open_message, seal_message, seal_proto};
+#[cfg(feature = "proto")]
+pub use message::seal_proto;
+pub use message::{Received, open_envelope, open_message, seal_message};
 pub use sealed::{
     Decrypted, OVERHEAD, SEAL_OVERHEAD, SIGN_OVERHEAD, decrypt_incoming, encrypt_for_recipient,
     encrypt_for_recipient_deterministic,

@@ -50,7 +50,8 @@ pub struct Received {
     pub sender_ed25519: [u8; 32],
     /// The domain view of the content.
     pub content: Content,
-    /// The full protobuf content, for fields the domain view leaves out.
+    /// The full protobuf content, for fields the domain view leaves out (feature `proto`).
+    #[cfg(feature = "proto")]
     pub raw: pb::Content,
     /// The envelope's timestamp (ms): what Session clients show and use to refer to the message.
     /// The envelope is not signed; see [`Received::signed_sent_at_ms`].
@@ -88,7 +89,7 @@ pub fn seal_message(
     sent_at_ms: u64,
     rng: &mut (impl RngCore + CryptoRng),
 ) -> Result<Vec<u8>, EnvelopeError> {
-    seal_proto(sender, to, &content.to_proto(sent_at_ms), sent_at_ms, rng)
+    seal_raw(sender, to, &content.to_raw(sent_at_ms), sent_at_ms, rng)
 }
 
 /// [`seal_message`] for a protobuf `Content` built by hand (sent exactly as given: nothing,
@@ -103,7 +104,18 @@ pub fn seal_message(
 /// let stored = seal_proto(&alice, &bob.session_id(), &raw, 9, &mut rand_core::OsRng).unwrap();
 /// assert_eq!(open_message(&bob, &stored).unwrap().raw, raw);
 /// ```
+#[cfg(feature = "proto")]
 pub fn seal_proto(
+    sender: &Keypair,
+    to: &SessionId,
+    content: &pb::Content,
+    sent_at_ms: u64,
+    rng: &mut (impl RngCore + CryptoRng),
+) -> Result<Vec<u8>, EnvelopeError> {
+    seal_raw(sender, to, content, sent_at_ms, rng)
+}
+
+fn seal_raw(
     sender: &Keypair,
     to: &SessionId,
     content: &pb::Content,
@@ -316,12 +328,13 @@ fn open_envelope_bytes(me: &Keypair, envelope: Bytes) -> Result<Received, Envelo
     let opened = decrypt_incoming(me, &ciphertext)?;
     let mut plaintext = opened.plaintext;
     plaintext.truncate(unpadded_len(&plaintext)?);
-    let (content, raw) = Content::decode(&plaintext)?;
+    let (content, raw) = Content::decode_with_raw(&plaintext)?;
     Ok(Received {
         sender: opened.sender,
         sender_ed25519: opened.sender_ed25519,
         content,
         signed_sent_at_ms: raw.sig_timestamp,
+        #[cfg(feature = "proto")]
         raw,
         sent_at_ms,
     })

@@ -18,13 +18,13 @@
 //! ```
 
 /// Package `SessionProtos`: `Envelope`, `Content` and everything a `Content` carries.
-#[allow(missing_docs, clippy::all, clippy::pedantic)]
+#[allow(missing_docs, dead_code, clippy::all, clippy::pedantic)]
 pub mod session {
     include!("generated/session_protos.rs");
 }
 
 /// Package `WebSocketProtos`: the `WebSocketMessage` request wrapper around a stored envelope.
-#[allow(missing_docs, clippy::all, clippy::pedantic)]
+#[allow(missing_docs, dead_code, clippy::all, clippy::pedantic)]
 pub mod websocket {
     include!("generated/web_socket_protos.rs");
 }
