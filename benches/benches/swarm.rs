@@ -16,8 +16,8 @@ use blake2::digest::consts::U32;
 use criterion::Criterion;
 use metaless_benches::{CountingAlloc, allocations_during};
 use metaless_identity::{Keypair, Seed, ed25519_to_x25519_public, verify_ed25519};
-use metaless_swarm::rpc::{Request, Signer, Store};
 use metaless_swarm::{MessageHash, Namespace, NodeList, ServiceNode, SwarmIds, UserPubkey, server};
+use metaless_swarm::{Request, Signer, Store};
 use serde_json::Value;
 
 #[global_allocator]

@@ -12,7 +12,7 @@ fuzz_target!(|data: &[u8]| {
     for now in [0, 1_700_000_000_000, u64::MAX] {
         let _ = server::verify(&request, now);
     }
-    if let metaless_swarm::rpc::Request::Retrieve(r) = &request {
+    if let metaless_swarm::Request::Retrieve(r) = &request {
         let _ = server::retrieve_limits(r);
     }
     let again = server::parse_request(&request.to_body()).expect("our own encoding parses");

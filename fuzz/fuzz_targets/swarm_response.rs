@@ -4,11 +4,11 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use metaless_swarm::response::{
+use metaless_swarm::sig::ExpireMode;
+use metaless_swarm::{
     InfoResponse, RetrieveResponse, SwarmResults, parse_get_expiries, verify_delete_entry,
     verify_expire_entry, verify_namespace_action_entry, verify_store_entry,
 };
-use metaless_swarm::sig::ExpireMode;
 use metaless_swarm::{NodeList, SwarmResponse, UserPubkey};
 
 fuzz_target!(|data: &[u8]| {

@@ -19,8 +19,8 @@ use metaless_identity::{Keypair, Seed, SessionId, hex};
 use metaless_node::Observation;
 use metaless_node_server::config::TestnetConfig;
 use metaless_node_server::testnet::{Testnet, TestnetHandle, TestnetOptions};
-use metaless_swarm::rpc::{Request, Retrieve, Signer};
 use metaless_swarm::{Namespace, NodeList, ServiceNode, UserPubkey};
+use metaless_swarm::{Request, Retrieve, Signer};
 use rand_core::{OsRng, RngCore};
 use serde_json::{Value, json};
 

@@ -9,13 +9,13 @@
 use serde_json::{Value, json};
 
 use metaless_identity::Keypair;
-use metaless_swarm::response::StoredMessage as WireMessage;
-use metaless_swarm::rpc::{
+use metaless_swarm::StoredMessage as WireMessage;
+use metaless_swarm::server::{self, Affected, NodeFailure, Reply, ReplyBody, RpcError, SwarmReply};
+use metaless_swarm::sig::ExpireMode;
+use metaless_swarm::{
     Delete, Expire, GetExpiries, NamespaceAction, OxendEndpoint, OxendRequest, Request, Retrieve,
     Store,
 };
-use metaless_swarm::server::{self, Affected, NodeFailure, Reply, ReplyBody, RpcError, SwarmReply};
-use metaless_swarm::sig::ExpireMode;
 use metaless_swarm::{
     MessageHash, Namespace, NamespaceOrAll, UserPubkey, b64, oxend_service_nodes_json,
 };

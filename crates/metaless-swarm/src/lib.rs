@@ -30,8 +30,8 @@ pub mod limits;
 mod namespace;
 mod node;
 mod pubkey;
-pub mod response;
-pub mod rpc;
+mod response;
+mod rpc;
 pub mod server;
 pub mod sig;
 mod space;
@@ -61,4 +61,13 @@ pub use node::{
     ACTIVE_NODE_RECORD_LEN, NodeList, ServiceNode, SwarmResponse, base32z, oxend_service_nodes_json,
 };
 pub use pubkey::UserPubkey;
+pub use response::{
+    InfoResponse, MemberFailure, MemberResult, RetrieveResponse, StoredMessage, SwarmResults,
+    TolerantRetrieve, parse_get_expiries, verify_delete_entry, verify_expire_entry,
+    verify_namespace_action_entry, verify_store_entry,
+};
+pub use rpc::{
+    Auth, Delete, Expire, GetExpiries, NamespaceAction, OxendEndpoint, OxendRequest, Request,
+    Retrieve, SUBACCOUNT_TOKEN_LEN, Signer, Store, Subaccount,
+};
 pub use space::{INVALID_SWARM_ID, SwarmIds, swarm_space};

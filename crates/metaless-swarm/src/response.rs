@@ -28,7 +28,7 @@ pub struct StoredMessage {
 /// A `retrieve` reply.
 ///
 /// ```
-/// use metaless_swarm::response::RetrieveResponse;
+/// use metaless_swarm::RetrieveResponse;
 /// let body = br#"{"messages": [{"hash": "h", "timestamp": 1, "expiration": 2, "data": "aGk="}], "more": false, "t": 3, "hf": [19, 3]}"#;
 /// let r = RetrieveResponse::parse(body).unwrap();
 /// assert_eq!(r.messages[0].data, b"hi");
@@ -67,7 +67,7 @@ impl RetrieveResponse {
     /// foreign body is refused.
     ///
     /// ```
-    /// use metaless_swarm::response::RetrieveResponse;
+    /// use metaless_swarm::RetrieveResponse;
     /// let h = "A".repeat(43);
     /// let body = format!(r#"{{"messages": [{{"hash": "{h}", "timestamp": 1, "expiration": 2, "data": "aGk="}},
     ///     {{"hash": "{h}", "timestamp": 1, "expiration": 2, "data": "not base64!"}}], "more": true}}"#);
@@ -121,7 +121,7 @@ fn entry(m: &Value) -> Result<StoredMessage, SwarmError> {
 /// and how many were left out.
 ///
 /// ```
-/// use metaless_swarm::response::RetrieveResponse;
+/// use metaless_swarm::RetrieveResponse;
 /// let r = RetrieveResponse::parse_tolerant(br#"{"messages": [{"hash": "short"}]}"#).unwrap();
 /// assert!(r.response.messages.is_empty());
 /// assert_eq!(r.skipped, 1);
@@ -137,7 +137,7 @@ pub struct TolerantRetrieve {
 /// An `info` reply.
 ///
 /// ```
-/// let r = metaless_swarm::response::InfoResponse::parse(br#"{"version":[2,11,0],"timestamp":5,"t":5,"hf":[19,3]}"#).unwrap();
+/// let r = metaless_swarm::InfoResponse::parse(br#"{"version":[2,11,0],"timestamp":5,"t":5,"hf":[19,3]}"#).unwrap();
 /// assert_eq!((r.version, r.timestamp_ms), ([2, 11, 0], 5));
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -172,7 +172,7 @@ impl InfoResponse {
 /// A `get_expiries` reply: hash → expiry for the messages that exist.
 ///
 /// ```
-/// let e = metaless_swarm::response::parse_get_expiries(br#"{"expiries": {"a": 5}}"#).unwrap();
+/// let e = metaless_swarm::parse_get_expiries(br#"{"expiries": {"a": 5}}"#).unwrap();
 /// assert_eq!(e.get("a"), Some(&5));
 /// ```
 pub fn parse_get_expiries(body: &[u8]) -> Result<BTreeMap<String, u64>, SwarmError> {
@@ -216,7 +216,7 @@ pub struct MemberResult {
 /// `delete_before`, `expire`, `expire_all`).
 ///
 /// ```
-/// use metaless_swarm::response::SwarmResults;
+/// use metaless_swarm::SwarmResults;
 /// let body = br#"{"swarm": {"0101010101010101010101010101010101010101010101010101010101010101": {"failed": true, "timeout": true}}, "t": 9}"#;
 /// let r = SwarmResults::parse(body).unwrap();
 /// assert_eq!(r.members.len(), 1);

@@ -42,7 +42,7 @@ pub struct Auth {
 ///
 /// ```
 /// use metaless_identity::{Keypair, Seed};
-/// use metaless_swarm::rpc::Signer;
+/// use metaless_swarm::Signer;
 /// let keys = Keypair::from_seed(&Seed::from_bytes([1u8; 32]));
 /// assert_eq!(Signer::session(&keys).pubkey().prefix(), 0x05);
 /// assert_eq!(Signer::group(&keys).pubkey().key(), &keys.ed25519_public());
@@ -127,7 +127,7 @@ impl Store {
     /// in namespace 0).
     ///
     /// ```
-    /// use metaless_swarm::{Namespace, SwarmError, UserPubkey, rpc::Store};
+    /// use metaless_swarm::{Namespace, SwarmError, UserPubkey, Store};
     /// let to = UserPubkey::new(5, [7u8; 32]);
     /// let s = Store::deposit(to, Namespace::Default, b"hi".to_vec(), 1_700_000_000_000, 86_400_000).unwrap();
     /// assert_eq!(s.expiry_ms, 1_700_086_400_000);
@@ -161,7 +161,7 @@ impl Store {
     ///
     /// ```
     /// use metaless_identity::{Keypair, Seed};
-    /// use metaless_swarm::{Namespace, rpc::{Signer, Store}};
+    /// use metaless_swarm::{Namespace, Signer, Store};
     /// let keys = Keypair::from_seed(&Seed::from_bytes([1u8; 32]));
     /// let s = Store::signed(&Signer::session(&keys), Namespace::UserProfile, b"cfg".to_vec(), 1_700_000_000_000, 86_400_000).unwrap();
     /// assert!(s.auth.is_some());
@@ -241,7 +241,7 @@ impl Retrieve {
     ///
     /// ```
     /// use metaless_identity::{Keypair, Seed};
-    /// use metaless_swarm::{Namespace, rpc::{Retrieve, Signer}};
+    /// use metaless_swarm::{Namespace, Retrieve, Signer};
     /// let keys = Keypair::from_seed(&Seed::from_bytes([1u8; 32]));
     /// let r = Retrieve::signed(&Signer::session(&keys), Namespace::Default, None, 1_700_000_000_000).with_max_size(-5);
     /// assert_eq!(r.to_params()["max_size"], -5);
@@ -349,7 +349,7 @@ impl Delete {
     ///
     /// ```
     /// use metaless_identity::{Keypair, Seed};
-    /// use metaless_swarm::{MessageHash, Namespace, rpc::{Delete, Signer}};
+    /// use metaless_swarm::{MessageHash, Namespace, Delete, Signer};
     /// let keys = Keypair::from_seed(&Seed::from_bytes([1u8; 32]));
     /// let signer = Signer::session(&keys);
     /// let h = MessageHash::compute(&signer.pubkey(), Namespace::Default, b"x");
@@ -447,7 +447,7 @@ impl Expire {
     ///
     /// ```
     /// use metaless_identity::{Keypair, Seed};
-    /// use metaless_swarm::{MessageHash, Namespace, SwarmError, rpc::{Expire, Signer}, sig::ExpireMode};
+    /// use metaless_swarm::{MessageHash, Namespace, SwarmError, Expire, Signer, sig::ExpireMode};
     /// let keys = Keypair::from_seed(&Seed::from_bytes([1u8; 32]));
     /// let signer = Signer::session(&keys);
     /// let h = MessageHash::compute(&signer.pubkey(), Namespace::Default, b"x");
@@ -573,7 +573,7 @@ impl OxendRequest {
     /// libsession sends).
     ///
     /// ```
-    /// let r = metaless_swarm::rpc::OxendRequest::get_service_nodes();
+    /// let r = metaless_swarm::OxendRequest::get_service_nodes();
     /// assert_eq!(r.to_params()["endpoint"], "get_service_nodes");
     /// assert_eq!(r.to_params()["params"]["fields"]["swarm_id"], true);
     /// ```
@@ -608,7 +608,7 @@ impl OxendRequest {
 /// A storage RPC request of any supported method.
 ///
 /// ```
-/// use metaless_swarm::{UserPubkey, rpc::Request};
+/// use metaless_swarm::{UserPubkey, Request};
 /// let body = Request::GetSwarm(UserPubkey::new(5, [1; 32])).to_body();
 /// let text = String::from_utf8(body).unwrap();
 /// assert!(text.starts_with(r#"{"method":"get_swarm","params":{"pubkey":"05"#));

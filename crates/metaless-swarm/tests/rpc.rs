@@ -4,15 +4,13 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test helpers outside #[test] fns
 
 use metaless_identity::{Keypair, Seed};
-use metaless_swarm::response::{
+use metaless_swarm::server::{self, Affected, NodeFailure, ReplyBody, RpcError, SwarmReply};
+use metaless_swarm::sig::ExpireMode;
+use metaless_swarm::{Delete, Expire, GetExpiries, OxendRequest, Request, Retrieve, Signer, Store};
+use metaless_swarm::{
     InfoResponse, RetrieveResponse, StoredMessage, SwarmResults, parse_get_expiries,
     verify_delete_entry, verify_expire_entry, verify_namespace_action_entry, verify_store_entry,
 };
-use metaless_swarm::rpc::{
-    Delete, Expire, GetExpiries, OxendRequest, Request, Retrieve, Signer, Store,
-};
-use metaless_swarm::server::{self, Affected, NodeFailure, ReplyBody, RpcError, SwarmReply};
-use metaless_swarm::sig::ExpireMode;
 use metaless_swarm::{
     MessageHash, Namespace, NamespaceOrAll, NodeList, ServiceNode, SwarmError, SwarmResponse,
     UserPubkey, b64, ttl,

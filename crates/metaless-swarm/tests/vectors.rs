@@ -108,8 +108,8 @@ fn message_hashes_match_storage_server_rule() {
 #[test]
 fn request_signatures_match_known_answers() {
     use metaless_identity::{Keypair, Seed};
-    use metaless_swarm::rpc::{Delete, Expire, GetExpiries, Request, Retrieve, Signer, Store};
     use metaless_swarm::sig::{self, ExpireMode};
+    use metaless_swarm::{Delete, Expire, GetExpiries, Request, Retrieve, Signer, Store};
     use metaless_swarm::{MessageHash, Namespace, NamespaceOrAll, b64, server};
 
     let v = &vectors("swarm_rpc.json")["request_signatures"];

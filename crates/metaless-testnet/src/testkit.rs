@@ -8,8 +8,8 @@ use serde_json::{Value, json};
 
 use metaless_identity::Keypair;
 use metaless_onion::{Destination, EncType, Hop};
-use metaless_swarm::rpc::{Request as RpcRequest, Retrieve, Signer, Store};
 use metaless_swarm::{Namespace, sig};
+use metaless_swarm::{Request as RpcRequest, Retrieve, Signer, Store};
 
 use metaless_node::NodeInfo;
 

@@ -8,13 +8,13 @@ use metaless_identity::{Keypair, Seed};
 use metaless_node::node::doc_node;
 use metaless_node::{Action, NodeInfo, Request};
 use metaless_swarm::RPC_PATH;
-use metaless_swarm::response::{
+use metaless_swarm::sig::ExpireMode;
+use metaless_swarm::{Delete, Expire, Request as Rpc, Retrieve, Signer, Store};
+use metaless_swarm::{Namespace, NamespaceOrAll, NodeList, SwarmResponse, UserPubkey};
+use metaless_swarm::{
     RetrieveResponse, SwarmResults, verify_delete_entry, verify_expire_entry,
     verify_namespace_action_entry, verify_store_entry,
 };
-use metaless_swarm::rpc::{Delete, Expire, Request as Rpc, Retrieve, Signer, Store};
-use metaless_swarm::sig::ExpireMode;
-use metaless_swarm::{Namespace, NamespaceOrAll, NodeList, SwarmResponse, UserPubkey};
 use metaless_testnet::loopback::{LoopbackConfig, LoopbackNet};
 use serde_json::{Value, json};
 

@@ -6,9 +6,9 @@ use std::collections::BTreeMap;
 
 use metaless_envelope::{DisappearMode, Message, open_message};
 use metaless_identity::Keypair;
-use metaless_swarm::response::StoredMessage;
-use metaless_swarm::rpc::{Request, Retrieve, Signer};
+use metaless_swarm::StoredMessage;
 use metaless_swarm::{MessageHash, Namespace, ttl};
+use metaless_swarm::{Request, Retrieve, Signer};
 
 use super::Client;
 use super::event::{Event, Incoming, Route};

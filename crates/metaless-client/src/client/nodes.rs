@@ -10,8 +10,8 @@
 
 use std::collections::BTreeSet;
 
-use metaless_swarm::rpc::{OxendRequest, Request};
 use metaless_swarm::{NodeList, RPC_PATH, SEED_PATH, ServiceNode};
+use metaless_swarm::{OxendRequest, Request};
 
 use super::Client;
 use super::event::Event;

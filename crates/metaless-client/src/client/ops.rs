@@ -5,7 +5,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use metaless_swarm::rpc::Request;
+use metaless_swarm::Request;
 use metaless_swarm::{MessageHash, UserPubkey};
 
 use super::Client;

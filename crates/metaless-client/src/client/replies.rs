@@ -7,7 +7,7 @@
 //! [`RetrieveResponse::parse_tolerant`].
 
 use metaless_onion::{HopError, SnodeReply};
-use metaless_swarm::response::RetrieveResponse;
+use metaless_swarm::RetrieveResponse;
 use metaless_swarm::{MessageHash, Namespace, UserPubkey};
 use serde_json::{Map, Value};
 
@@ -162,7 +162,7 @@ fn store_hash(body: &Map<String, Value>) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use metaless_swarm::response::StoredMessage;
+    use metaless_swarm::StoredMessage;
 
     #[test]
     fn retrieve_reads_good_entries_and_counts_bad_ones() {

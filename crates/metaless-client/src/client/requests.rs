@@ -5,8 +5,8 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use metaless_identity::Keypair;
 use metaless_onion::{Destination, ONION_PATH, PendingResponse};
-use metaless_swarm::rpc::{Delete, Expire, Request, Signer, Store};
 use metaless_swarm::sig::ExpireMode;
+use metaless_swarm::{Delete, Expire, Request, Signer, Store};
 use metaless_swarm::{MessageHash, Namespace, ServiceNode, UserPubkey, ttl};
 
 use super::Client;

@@ -12,10 +12,10 @@
 //!
 //! ```
 //! use metaless_identity::{Keypair, Seed};
-//! use metaless_swarm::{Namespace, rpc::{Signer, Store}, server};
+//! use metaless_swarm::{Namespace, Signer, Store, server};
 //! let keys = Keypair::from_seed(&Seed::from_bytes([3u8; 32]));
 //! let now = 1_700_000_000_000;
-//! let body = metaless_swarm::rpc::Request::Store(
+//! let body = metaless_swarm::Request::Store(
 //!     Store::signed(&Signer::session(&keys), Namespace::UserProfile, b"x".to_vec(), now, 86_400_000).unwrap(),
 //! ).to_body();
 //! let request = server::parse_request(&body).unwrap();
@@ -94,7 +94,7 @@ impl RpcError {
 ///     parse_request(br#"{"method": "store", "params": {"pubkey": 5}}"#).unwrap_err().text,
 ///     "invalid request: Invalid value given for 'pubkey': expected string"
 /// );
-/// assert!(matches!(parse_request(br#"{"method": "info", "params": {}}"#), Ok(metaless_swarm::rpc::Request::Info)));
+/// assert!(matches!(parse_request(br#"{"method": "info", "params": {}}"#), Ok(metaless_swarm::Request::Info)));
 /// ```
 pub fn parse_request(body: &[u8]) -> Result<Request, RpcError> {
     if body.len() > MAX_REQUEST_BODY {
@@ -136,7 +136,7 @@ pub fn parse_params(
 ///
 /// ```
 /// use metaless_identity::{Keypair, Seed};
-/// use metaless_swarm::{rpc::Signer, server::verify_auth};
+/// use metaless_swarm::{Signer, server::verify_auth};
 /// let keys = Keypair::from_seed(&Seed::from_bytes([4u8; 32]));
 /// let signer = Signer::session(&keys);
 /// let auth = signer.auth(b"msg");
@@ -222,7 +222,7 @@ fn sig_only(
 ///
 /// ```
 /// use metaless_identity::{Keypair, Seed};
-/// use metaless_swarm::{Namespace, UserPubkey, rpc::{Request, Retrieve}, server::verify};
+/// use metaless_swarm::{Namespace, UserPubkey, Request, Retrieve, server::verify};
 /// let unsigned = Request::Retrieve(Retrieve::unsigned(UserPubkey::new(5, [1; 32]), Namespace::Default, None));
 /// let e = verify(&unsigned, 1_700_000_000_000).unwrap_err();
 /// assert_eq!((e.status, e.text.as_str()), (401, "retrieve: request signature required"));
@@ -239,7 +239,7 @@ pub fn verify(request: &Request, now_ms: u64) -> Result<(), RpcError> {
 ///
 /// ```
 /// use metaless_identity::{Keypair, Seed};
-/// use metaless_swarm::{NamespaceOrAll, rpc::{Request, Signer}, server::{verify, verify_forwarded}};
+/// use metaless_swarm::{NamespaceOrAll, Request, Signer, server::{verify, verify_forwarded}};
 /// let keys = Keypair::from_seed(&Seed::from_bytes([6u8; 32]));
 /// let now = 1_700_000_000_000;
 /// let r = Request::delete_all(&Signer::session(&keys), NamespaceOrAll::All, now - 65_000);
@@ -405,7 +405,7 @@ pub fn expire_targets(request: &crate::rpc::Expire, now_ms: u64) -> alloc::vec::
 /// one message is always returned.
 ///
 /// ```
-/// use metaless_swarm::{Namespace, UserPubkey, rpc::Retrieve, server::retrieve_limits};
+/// use metaless_swarm::{Namespace, UserPubkey, Retrieve, server::retrieve_limits};
 /// let r = Retrieve::unsigned(UserPubkey::new(5, [1; 32]), Namespace::LegacyClosed, None);
 /// assert_eq!(retrieve_limits(&r), (None, 1_560_000));
 /// assert_eq!(retrieve_limits(&r.clone().with_max_count(10)), (Some(10), 7_800_000));
