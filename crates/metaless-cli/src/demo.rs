@@ -171,7 +171,7 @@ async fn send(
         .send(to, content)
         .map_err(|e| CliError::context("send", e))?;
     match from.wait_for(STEP_MS, |e| matches!(e, Event::Delivered { id: d, .. } | Event::Failed { id: d, .. } if *d == id)).await {
-        Some(Event::Delivered { hash, via, .. }) => Ok((hash, via, from.now().saturating_sub(start))),
+        Some(Event::Delivered { hash, via, .. }) => Ok((hash.to_string(), via, from.now().saturating_sub(start))),
         Some(Event::Failed { kind, .. }) => Err(CliError(format!("send failed: {kind}"))),
         _ => Err(CliError("send: no swarm member stored the message in time".into())),
     }
@@ -416,7 +416,10 @@ async fn demo(args: &DemoArgs) -> Result<Value, CliError> {
             "the disappearing message is still held by {left} swarm members"
         )));
     }
-    let kept = after.iter().filter(|h| h.contains(&got.hash)).count();
+    let kept = after
+        .iter()
+        .filter(|h| h.contains(&got.hash.to_string()))
+        .count();
     say(format!(
         "  {secs} s later: gone from all {} members (the first message is still on {kept})",
         after.len()

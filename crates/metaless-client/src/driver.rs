@@ -266,7 +266,7 @@ impl<T: Transport + 'static, C: Clock> Driver<T, C> {
         to: &metaless_identity::SessionId,
         content: &metaless_envelope::Content,
         within_ms: u64,
-    ) -> Result<String, ClientError> {
+    ) -> Result<metaless_swarm::MessageHash, ClientError> {
         let id = self.send(to, content)?;
         let done = |e: &Event| matches!(e, Event::Delivered { id: d, .. } | Event::Failed { id: d, .. } if *d == id);
         match self.wait_for(within_ms, done).await {

@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 
 use metaless_identity::{Seed, SessionId};
+use metaless_swarm::MessageHash;
 
 use crate::OpId;
 
@@ -57,13 +58,13 @@ pub trait Persistence: Send {
     /// Forgets a send once stored (or failed for good).
     fn remove_pending(&mut self, id: OpId) -> Result<(), PersistError>;
     /// Last hash retrieved from each node of the own swarm.
-    fn last_hashes(&self) -> Result<Vec<([u8; 32], String)>, PersistError>;
+    fn last_hashes(&self) -> Result<Vec<([u8; 32], MessageHash)>, PersistError>;
     /// Records the last hash retrieved from `node`.
-    fn save_last_hash(&mut self, node: &[u8; 32], hash: &str) -> Result<(), PersistError>;
+    fn save_last_hash(&mut self, node: &[u8; 32], hash: &MessageHash) -> Result<(), PersistError>;
     /// Hashes already handed to the app, with their expiry.
-    fn seen(&self) -> Result<Vec<(String, u64)>, PersistError>;
+    fn seen(&self) -> Result<Vec<(MessageHash, u64)>, PersistError>;
     /// Records hashes handed to the app.
-    fn save_seen(&mut self, hashes: &[(String, u64)]) -> Result<(), PersistError>;
+    fn save_seen(&mut self, hashes: &[(MessageHash, u64)]) -> Result<(), PersistError>;
     /// Forgets seen hashes that expired before `before_ms`.
     fn prune_seen(&mut self, before_ms: u64) -> Result<(), PersistError>;
 }
@@ -73,15 +74,16 @@ pub trait Persistence: Send {
 /// ```
 /// use metaless_client::{MemoryStore, Persistence};
 /// let mut store = MemoryStore::default();
-/// store.save_last_hash(&[1; 32], "h").unwrap();
-/// assert_eq!(store.last_hashes().unwrap(), vec![([1; 32], "h".to_string())]);
+/// let h: metaless_swarm::MessageHash = "A".repeat(43).parse().unwrap();
+/// store.save_last_hash(&[1; 32], &h).unwrap();
+/// assert_eq!(store.last_hashes().unwrap(), vec![([1; 32], h)]);
 /// ```
 #[derive(Debug, Default)]
 pub struct MemoryStore {
     seed: Option<Seed>,
     pending: BTreeMap<OpId, PendingSend>,
-    last: BTreeMap<[u8; 32], String>,
-    seen: BTreeMap<String, u64>,
+    last: BTreeMap<[u8; 32], MessageHash>,
+    seen: BTreeMap<MessageHash, u64>,
 }
 
 impl Persistence for MemoryStore {
@@ -111,20 +113,20 @@ impl Persistence for MemoryStore {
         Ok(())
     }
 
-    fn last_hashes(&self) -> Result<Vec<([u8; 32], String)>, PersistError> {
+    fn last_hashes(&self) -> Result<Vec<([u8; 32], MessageHash)>, PersistError> {
         Ok(self.last.iter().map(|(k, v)| (*k, v.clone())).collect())
     }
 
-    fn save_last_hash(&mut self, node: &[u8; 32], hash: &str) -> Result<(), PersistError> {
-        self.last.insert(*node, hash.to_owned());
+    fn save_last_hash(&mut self, node: &[u8; 32], hash: &MessageHash) -> Result<(), PersistError> {
+        self.last.insert(*node, hash.clone());
         Ok(())
     }
 
-    fn seen(&self) -> Result<Vec<(String, u64)>, PersistError> {
+    fn seen(&self) -> Result<Vec<(MessageHash, u64)>, PersistError> {
         Ok(self.seen.iter().map(|(k, v)| (k.clone(), *v)).collect())
     }
 
-    fn save_seen(&mut self, hashes: &[(String, u64)]) -> Result<(), PersistError> {
+    fn save_seen(&mut self, hashes: &[(MessageHash, u64)]) -> Result<(), PersistError> {
         self.seen.extend(hashes.iter().cloned());
         Ok(())
     }
@@ -152,16 +154,16 @@ impl<P: Persistence> Persistence for std::sync::Arc<std::sync::Mutex<P>> {
     fn remove_pending(&mut self, id: OpId) -> Result<(), PersistError> {
         lock(self)?.remove_pending(id)
     }
-    fn last_hashes(&self) -> Result<Vec<([u8; 32], String)>, PersistError> {
+    fn last_hashes(&self) -> Result<Vec<([u8; 32], MessageHash)>, PersistError> {
         lock(self)?.last_hashes()
     }
-    fn save_last_hash(&mut self, node: &[u8; 32], hash: &str) -> Result<(), PersistError> {
+    fn save_last_hash(&mut self, node: &[u8; 32], hash: &MessageHash) -> Result<(), PersistError> {
         lock(self)?.save_last_hash(node, hash)
     }
-    fn seen(&self) -> Result<Vec<(String, u64)>, PersistError> {
+    fn seen(&self) -> Result<Vec<(MessageHash, u64)>, PersistError> {
         lock(self)?.seen()
     }
-    fn save_seen(&mut self, hashes: &[(String, u64)]) -> Result<(), PersistError> {
+    fn save_seen(&mut self, hashes: &[(MessageHash, u64)]) -> Result<(), PersistError> {
         lock(self)?.save_seen(hashes)
     }
     fn prune_seen(&mut self, before_ms: u64) -> Result<(), PersistError> {

@@ -3,6 +3,7 @@
 use std::path::Path;
 
 use metaless_identity::{Seed, SessionId};
+use metaless_swarm::MessageHash;
 use rusqlite::{Connection, OptionalExtension, params};
 use zeroize::Zeroizing;
 
@@ -29,10 +30,11 @@ CREATE INDEX IF NOT EXISTS seen_expiry ON seen (expiry);
 /// let dir = tempfile::tempdir().unwrap();
 /// let path = dir.path().join("client.db");
 /// let mut store = SqliteStore::open(&path).unwrap();
-/// store.save_last_hash(&[7; 32], "abc").unwrap();
+/// let hash: metaless_swarm::MessageHash = "A".repeat(43).parse().unwrap();
+/// store.save_last_hash(&[7; 32], &hash).unwrap();
 /// drop(store);
 /// let again = SqliteStore::open(&path).unwrap();
-/// assert_eq!(again.last_hashes().unwrap(), vec![([7; 32], "abc".to_string())]);
+/// assert_eq!(again.last_hashes().unwrap(), vec![([7; 32], hash)]);
 /// ```
 #[derive(Debug)]
 pub struct SqliteStore {
@@ -140,7 +142,7 @@ impl Persistence for SqliteStore {
         Ok(())
     }
 
-    fn last_hashes(&self) -> Result<Vec<([u8; 32], String)>, PersistError> {
+    fn last_hashes(&self) -> Result<Vec<([u8; 32], MessageHash)>, PersistError> {
         let mut stmt = self
             .db
             .prepare("SELECT node, hash FROM last_hash")
@@ -153,24 +155,28 @@ impl Persistence for SqliteStore {
         let mut out = Vec::new();
         for row in rows {
             let (node, hash) = row.map_err(err)?;
-            if let Ok(node) = <[u8; 32]>::try_from(node.as_slice()) {
+            // A row that is not a node key and a storage hash was not written by this store.
+            if let (Ok(node), Ok(hash)) = (
+                <[u8; 32]>::try_from(node.as_slice()),
+                MessageHash::parse(&hash),
+            ) {
                 out.push((node, hash));
             }
         }
         Ok(out)
     }
 
-    fn save_last_hash(&mut self, node: &[u8; 32], hash: &str) -> Result<(), PersistError> {
+    fn save_last_hash(&mut self, node: &[u8; 32], hash: &MessageHash) -> Result<(), PersistError> {
         self.db
             .execute(
                 "INSERT OR REPLACE INTO last_hash (node, hash) VALUES (?1, ?2)",
-                params![&node[..], hash],
+                params![&node[..], hash.as_str()],
             )
             .map_err(err)?;
         Ok(())
     }
 
-    fn seen(&self) -> Result<Vec<(String, u64)>, PersistError> {
+    fn seen(&self) -> Result<Vec<(MessageHash, u64)>, PersistError> {
         let mut stmt = self
             .db
             .prepare("SELECT hash, expiry FROM seen")
@@ -178,18 +184,25 @@ impl Persistence for SqliteStore {
         let rows = stmt
             .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))
             .map_err(err)?;
-        rows.map(|r| r.map(|(h, e)| (h, u64_of(e))).map_err(err))
-            .collect()
+        let mut out = Vec::new();
+        for row in rows {
+            let (hash, expiry) = row.map_err(err)?;
+            if let Ok(hash) = MessageHash::parse(&hash) {
+                out.push((hash, u64_of(expiry)));
+            }
+        }
+        Ok(out)
     }
 
-    fn save_seen(&mut self, hashes: &[(String, u64)]) -> Result<(), PersistError> {
+    fn save_seen(&mut self, hashes: &[(MessageHash, u64)]) -> Result<(), PersistError> {
         let tx = self.db.transaction().map_err(err)?;
         {
             let mut stmt = tx
                 .prepare("INSERT OR REPLACE INTO seen (hash, expiry) VALUES (?1, ?2)")
                 .map_err(err)?;
             for (hash, expiry) in hashes {
-                stmt.execute(params![hash, i64_of(*expiry)]).map_err(err)?;
+                stmt.execute(params![hash.as_str(), i64_of(*expiry)])
+                    .map_err(err)?;
             }
         }
         tx.commit().map_err(err)
@@ -210,6 +223,11 @@ impl Persistence for SqliteStore {
 mod tests {
     use super::*;
     use metaless_identity::Keypair;
+
+    /// A storage hash of 43 `c`s.
+    fn h(c: char) -> MessageHash {
+        MessageHash::parse(&c.to_string().repeat(43)).unwrap()
+    }
 
     #[test]
     fn everything_survives_reopening() {
@@ -234,10 +252,10 @@ mod tests {
             })
             .unwrap();
             s.remove_pending(OpId::from(5)).unwrap();
-            s.save_seen(&[("a".into(), 10), ("b".into(), 20)]).unwrap();
+            s.save_seen(&[(h('a'), 10), (h('b'), 20)]).unwrap();
             s.prune_seen(15).unwrap();
-            s.save_last_hash(&[1; 32], "h1").unwrap();
-            s.save_last_hash(&[1; 32], "h2").unwrap();
+            s.save_last_hash(&[1; 32], &h('1')).unwrap();
+            s.save_last_hash(&[1; 32], &h('2')).unwrap();
         }
         let s = SqliteStore::open(&path).unwrap();
         assert_eq!(s.seed().unwrap().unwrap().expose_secret(), &[9; 32]);
@@ -250,7 +268,7 @@ mod tests {
                 expiry_ms: 77
             }]
         );
-        assert_eq!(s.seen().unwrap(), vec![("b".to_string(), 20)]);
-        assert_eq!(s.last_hashes().unwrap(), vec![([1; 32], "h2".to_string())]);
+        assert_eq!(s.seen().unwrap(), vec![(h('b'), 20)]);
+        assert_eq!(s.last_hashes().unwrap(), vec![([1; 32], h('2'))]);
     }
 }

@@ -236,13 +236,14 @@ fn unanswered_request_times_out_and_is_retried_late_answers_ignored() {
     let retry = alice.poll_transmit().unwrap();
     assert_ne!(retry.id, t.id);
     let arrived = net.route(&retry);
-    let reply = net.answer(&arrived, 200, &json!({"hash": "y"}));
+    // The hash the node names (a storage hash: 43 base64 characters) is the one reported.
+    let y = "y".repeat(43);
+    let reply = net.answer(&arrived, 200, &json!({"hash": y}));
     alice.handle_response(when + 3, retry.id, reply);
     let ev = events(&mut alice);
-    assert!(
-        ev.iter()
-            .any(|e| matches!(e, Event::Delivered { id: d, hash, .. } if *d == id && hash == "y"))
-    );
+    assert!(ev.iter().any(
+        |e| matches!(e, Event::Delivered { id: d, hash, .. } if *d == id && *hash == y.as_str())
+    ));
 }
 
 #[test]

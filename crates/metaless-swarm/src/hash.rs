@@ -81,3 +81,29 @@ impl AsRef<str> for MessageHash {
         &self.0
     }
 }
+
+/// [`MessageHash::parse`].
+///
+/// ```
+/// let h: metaless_swarm::MessageHash = "A".repeat(43).parse().unwrap();
+/// assert_eq!(h, "A".repeat(43).as_str());
+/// ```
+impl core::str::FromStr for MessageHash {
+    type Err = SwarmError;
+
+    fn from_str(text: &str) -> Result<Self, SwarmError> {
+        Self::parse(text)
+    }
+}
+
+impl PartialEq<str> for MessageHash {
+    fn eq(&self, other: &str) -> bool {
+        self.0 == other
+    }
+}
+
+impl PartialEq<&str> for MessageHash {
+    fn eq(&self, other: &&str) -> bool {
+        self.0 == *other
+    }
+}

@@ -3,7 +3,7 @@
 //! [`Stats`] counters.
 
 use metaless_envelope::Received;
-use metaless_swarm::UserPubkey;
+use metaless_swarm::{MessageHash, UserPubkey};
 
 use crate::{FailureKind, OpId};
 
@@ -36,7 +36,7 @@ pub struct Route {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Incoming {
     /// The storage hash (what `mark_read` and `delete` take).
-    pub hash: String,
+    pub hash: MessageHash,
     /// When the swarm will drop it (network time, ms).
     pub expiry_ms: u64,
     /// Sender (verified), content and timestamps.
@@ -60,7 +60,7 @@ pub enum Event {
         /// What `send` returned.
         id: OpId,
         /// The storage hash.
-        hash: String,
+        hash: MessageHash,
         /// Path and swarm member used.
         via: Route,
     },
@@ -94,7 +94,7 @@ pub enum Event {
     /// The sender of a message asked to delete it; the client deleted it from the own swarm.
     Unsent {
         /// Hash of the deleted message.
-        hash: String,
+        hash: MessageHash,
     },
     /// The node list was fetched or refreshed.
     NodesUpdated {

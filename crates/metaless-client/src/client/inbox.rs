@@ -24,13 +24,13 @@ const SEEN_MARGIN_MS: u64 = 120_000;
 #[derive(Debug)]
 pub(super) struct Inbox {
     /// Last hash retrieved from each member of the own swarm.
-    last_hash: BTreeMap<[u8; 32], String>,
+    last_hash: BTreeMap<[u8; 32], MessageHash>,
     /// Hashes handed to the app, with their expiry (network ms).
-    seen: BTreeMap<String, u64>,
+    seen: BTreeMap<MessageHash, u64>,
     /// Disappear-after-read timers (ms) of received messages not yet marked read.
-    read_timers: BTreeMap<String, u64>,
+    read_timers: BTreeMap<MessageHash, u64>,
     /// Received messages by (author key, sent at): what an unsend request names.
-    by_sent_at: BTreeMap<([u8; 32], u64), String>,
+    by_sent_at: BTreeMap<([u8; 32], u64), MessageHash>,
     /// When the next poll is due (local ms); `None` while one runs or when polling only on
     /// request.
     pub(super) poll_due: Option<u64>,
@@ -43,8 +43,8 @@ pub(super) struct Inbox {
 impl Inbox {
     /// The inbox as persistence left it; pruning starts at `now`.
     pub(super) fn new(
-        last_hashes: Vec<([u8; 32], String)>,
-        seen: Vec<(String, u64)>,
+        last_hashes: Vec<([u8; 32], MessageHash)>,
+        seen: Vec<(MessageHash, u64)>,
         poll_due: Option<u64>,
         now: u64,
     ) -> Self {
@@ -67,9 +67,7 @@ impl Inbox {
         member: Option<[u8; 32]>,
         network_now: u64,
     ) -> Vec<u8> {
-        let last = member
-            .and_then(|m| self.last_hash.get(&m))
-            .and_then(|h| MessageHash::parse(h).ok());
+        let last = member.and_then(|m| self.last_hash.get(&m)).cloned();
         let signer = Signer::session(keys);
         Request::Retrieve(Retrieve::signed(
             &signer,
@@ -84,7 +82,7 @@ impl Inbox {
     /// swarm for is recorded and returned, unless the current one is already that short.
     pub(super) fn mark_read(
         &mut self,
-        hash: &str,
+        hash: &MessageHash,
         network_now: u64,
     ) -> Result<Option<(MessageHash, u64)>, ClientError> {
         let timer = *self
@@ -92,13 +90,12 @@ impl Inbox {
             .get(hash)
             .ok_or(ClientError::UnknownMessage)?;
         let current = self.seen.get(hash).copied().unwrap_or(u64::MAX);
-        let parsed = MessageHash::parse(hash).map_err(|_| ClientError::UnknownMessage)?;
         self.read_timers.remove(hash);
         let Some(expiry_ms) = ttl::after_read_expiry(network_now, timer, current) else {
             return Ok(None);
         };
-        self.seen.insert(hash.to_owned(), expiry_ms);
-        Ok(Some((parsed, expiry_ms)))
+        self.seen.insert(hash.clone(), expiry_ms);
+        Ok(Some((hash.clone(), expiry_ms)))
     }
 
     /// Forgets seen hashes that expired before `network_now` − margin (and, beyond
@@ -109,7 +106,7 @@ impl Inbox {
         let cutoff = network_now.saturating_sub(SEEN_MARGIN_MS);
         self.seen.retain(|_, exp| *exp >= cutoff);
         if self.seen.len() > limits::MAX_SEEN_HASHES {
-            let mut by_expiry: Vec<(u64, String)> =
+            let mut by_expiry: Vec<(u64, MessageHash)> =
                 self.seen.iter().map(|(h, e)| (*e, h.clone())).collect();
             by_expiry.sort_unstable();
             let excess = self.seen.len() - limits::MAX_SEEN_HASHES;
@@ -156,17 +153,22 @@ impl Client {
 
     /// Retrieved messages: remember the last hash, drop repeats, open and verify the rest.
     pub(super) fn take_messages(&mut self, now: u64, messages: Vec<StoredMessage>, via: Route) {
-        let Some(last) = messages.last().map(|m| m.hash.clone()) else {
+        // The tolerant retrieve reader keeps only entries whose hash parses.
+        let messages: Vec<(MessageHash, StoredMessage)> = messages
+            .into_iter()
+            .filter_map(|m| Some((MessageHash::parse(&m.hash).ok()?, m)))
+            .collect();
+        let Some(last) = messages.last().map(|(hash, _)| hash.clone()) else {
             return;
         };
         let mut fresh = Vec::new();
-        for m in messages {
-            if self.inbox.seen.contains_key(&m.hash) {
+        for (hash, m) in messages {
+            if self.inbox.seen.contains_key(&hash) {
                 self.stats.duplicates += 1;
                 continue;
             }
-            self.inbox.seen.insert(m.hash.clone(), m.expiry_ms);
-            fresh.push((m.hash.clone(), m.expiry_ms));
+            self.inbox.seen.insert(hash.clone(), m.expiry_ms);
+            fresh.push((hash.clone(), m.expiry_ms));
             let Ok(message) = open_message(&self.keys, &m.data) else {
                 self.stats.undecryptable += 1;
                 continue;
@@ -176,7 +178,7 @@ impl Client {
             {
                 self.inbox
                     .read_timers
-                    .insert(m.hash.clone(), u64::from(d.timer_s) * 1000);
+                    .insert(hash.clone(), u64::from(d.timer_s) * 1000);
             }
             if let Message::Unsend {
                 timestamp_ms,
@@ -189,19 +191,22 @@ impl Client {
                         .inbox
                         .by_sent_at
                         .remove(&(*author.key(), *timestamp_ms))
-                    && let Ok(hash) = MessageHash::parse(&target)
                 {
-                    self.ops
-                        .insert_internal(OpKind::Delete { hashes: vec![hash] }, now);
+                    self.ops.insert_internal(
+                        OpKind::Delete {
+                            hashes: vec![target.clone()],
+                        },
+                        now,
+                    );
                     self.events.push_back(Event::Unsent { hash: target });
                 }
             } else {
                 self.inbox
                     .by_sent_at
-                    .insert((*message.sender.key(), message.sent_at_ms), m.hash.clone());
+                    .insert((*message.sender.key(), message.sent_at_ms), hash.clone());
             }
             self.events.push_back(Event::Received(Box::new(Incoming {
-                hash: m.hash,
+                hash,
                 expiry_ms: m.expiry_ms,
                 message,
                 via: via.clone(),
@@ -218,13 +223,12 @@ impl Client {
 mod tests {
     use super::*;
 
-    fn hash(n: u8) -> String {
+    fn hash(n: u8) -> MessageHash {
         MessageHash::compute(
             &metaless_swarm::UserPubkey::new(5, [n; 32]),
             Namespace::Default,
             &[n],
         )
-        .to_string()
     }
 
     #[test]

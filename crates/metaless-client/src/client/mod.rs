@@ -50,8 +50,8 @@ use requests::Requests;
 #[derive(Default)]
 struct Saved {
     pending: Vec<PendingSend>,
-    last_hashes: Vec<([u8; 32], String)>,
-    seen: Vec<(String, u64)>,
+    last_hashes: Vec<([u8; 32], MessageHash)>,
+    seen: Vec<(MessageHash, u64)>,
 }
 
 /// The client state machine. See the crate docs for the loop that drives it.
@@ -304,9 +304,14 @@ impl Client {
     /// # let mut client = Client::new(Keypair::from_seed(&Seed::from_bytes([1; 32])),
     /// #     Config { poll_interval_ms: None, ..Config::testnet(Bootstrap::Seeds(vec![])) }, [0; 32], 1_000);
     /// // Only messages received with a disappear-after-read timer can be marked read.
-    /// assert!(client.mark_read(1_000, &"A".repeat(43)).is_err());
+    /// let hash: metaless_swarm::MessageHash = "A".repeat(43).parse().unwrap();
+    /// assert!(client.mark_read(1_000, &hash).is_err());
     /// ```
-    pub fn mark_read(&mut self, now_ms: u64, hash: &str) -> Result<Option<OpId>, ClientError> {
+    pub fn mark_read(
+        &mut self,
+        now_ms: u64,
+        hash: &MessageHash,
+    ) -> Result<Option<OpId>, ClientError> {
         let network_now = self.clock.now(now_ms);
         let Some((hash, expiry_ms)) = self.inbox.mark_read(hash, network_now)? else {
             return Ok(None);
@@ -328,15 +333,13 @@ impl Client {
     /// # use metaless_identity::{Keypair, Seed};
     /// # let mut client = Client::new(Keypair::from_seed(&Seed::from_bytes([1; 32])),
     /// #     Config { poll_interval_ms: None, ..Config::testnet(Bootstrap::Seeds(vec![])) }, [0; 32], 1_000);
-    /// let hash = "A".repeat(43);
-    /// assert!(client.delete(1_000, &[hash.as_str()]).is_ok());
-    /// assert!(client.delete(1_000, &["not a hash"]).is_err());
+    /// use metaless_swarm::MessageHash;
+    /// let hash: MessageHash = "A".repeat(43).parse().unwrap();
+    /// assert!(client.delete(1_000, &[hash]).is_ok());
+    /// assert!("not a hash".parse::<MessageHash>().is_err());
     /// ```
-    pub fn delete(&mut self, now_ms: u64, hashes: &[&str]) -> Result<OpId, ClientError> {
-        let hashes = hashes
-            .iter()
-            .map(|h| MessageHash::parse(h).map_err(|_| ClientError::UnknownMessage))
-            .collect::<Result<Vec<_>, _>>()?;
+    pub fn delete(&mut self, now_ms: u64, hashes: &[MessageHash]) -> Result<OpId, ClientError> {
+        let hashes = hashes.to_vec();
         self.queue(OpKind::Delete { hashes }, now_ms)
     }
 

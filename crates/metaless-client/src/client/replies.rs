@@ -108,14 +108,16 @@ impl Client {
         };
         match &op.kind {
             OpKind::Send(p) => {
-                let hash = obj.and_then(store_hash).unwrap_or_else(|| {
-                    MessageHash::compute(
-                        &UserPubkey::new(0x05, *p.to.key()),
-                        Namespace::Default,
-                        &p.data,
-                    )
-                    .to_string()
-                });
+                let hash = obj
+                    .and_then(store_hash)
+                    .and_then(|h| MessageHash::parse(&h).ok())
+                    .unwrap_or_else(|| {
+                        MessageHash::compute(
+                            &UserPubkey::new(0x05, *p.to.key()),
+                            Namespace::Default,
+                            &p.data,
+                        )
+                    });
                 let id = p.id;
                 self.events.push_back(Event::Delivered { id, hash, via });
                 self.finish(fl.op, now, None);

@@ -29,8 +29,8 @@
 
 use std::ffi::c_char;
 
-use ::metaless_client::{Bootstrap, Client, Config};
-use metaless_swarm::ServiceNode;
+use ::metaless_client::{Bootstrap, Client, ClientError, Config};
+use metaless_swarm::{MessageHash, ServiceNode};
 
 use crate::context::{metaless_context, run};
 use crate::guard::ffi_guard;
@@ -279,7 +279,9 @@ pub unsafe extern "C" fn metaless_client_mark_read(
                 )
             };
             out_id.set(0);
-            let id = client.inner.mark_read(now_ms, hash)?;
+            // Text that is no storage hash names no received message.
+            let hash = MessageHash::parse(hash).map_err(|_| ClientError::UnknownMessage)?;
+            let id = client.inner.mark_read(now_ms, &hash)?;
             out_id.set(id.map_or(0, |i| i.get()));
             Ok(())
         })
