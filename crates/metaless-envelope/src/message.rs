@@ -89,10 +89,10 @@ pub fn seal_message(
     sent_at_ms: u64,
     rng: &mut (impl RngCore + CryptoRng),
 ) -> Result<Vec<u8>, EnvelopeError> {
-    seal_raw(sender, to, &content.to_raw(sent_at_ms), sent_at_ms, rng)
+    seal_proto(sender, to, &content.to_raw(sent_at_ms), sent_at_ms, rng)
 }
 
-/// [`seal_message`] for a protobuf `Content` built by hand (sent exactly as given: nothing,
+/// [`seal_message`] for a protobuf `Content` built by hand (feature `proto`; sent exactly as given: nothing,
 /// not even `sigTimestamp`, is filled in).
 ///
 /// ```
@@ -104,18 +104,7 @@ pub fn seal_message(
 /// let stored = seal_proto(&alice, &bob.session_id(), &raw, 9, &mut rand_core::OsRng).unwrap();
 /// assert_eq!(open_message(&bob, &stored).unwrap().raw, raw);
 /// ```
-#[cfg(feature = "proto")]
 pub fn seal_proto(
-    sender: &Keypair,
-    to: &SessionId,
-    content: &pb::Content,
-    sent_at_ms: u64,
-    rng: &mut (impl RngCore + CryptoRng),
-) -> Result<Vec<u8>, EnvelopeError> {
-    seal_raw(sender, to, content, sent_at_ms, rng)
-}
-
-fn seal_raw(
     sender: &Keypair,
     to: &SessionId,
     content: &pb::Content,
