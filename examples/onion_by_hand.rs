@@ -79,7 +79,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let transmit = Transmit {
         id: RequestId::from(1),
         to_node: Target {
-            node: Some(a.pubkey_ed25519),
+            node: Some(a.pubkey_ed25519.into()),
             base_url: a.url(),
             path: ONION_PATH,
         },

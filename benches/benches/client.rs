@@ -78,7 +78,7 @@ impl Rig {
         let node = t.to_node.node.unwrap();
         let answer = self
             .net
-            .post(&node, t.to_node.path, &t.body)
+            .post(node.as_bytes(), t.to_node.path, &t.body)
             .map(|(status, body)| HttpResponse { status, body })
             .map_err(|_| TransportError::Connect);
         let start = Instant::now();

@@ -100,8 +100,11 @@ impl Net {
     }
 
     fn route(&self, route: &Route) -> String {
-        let mut parts: Vec<String> = route.path.iter().map(|k| self.name(k)).collect();
-        parts.push(format!("{} (swarm member)", self.name(&route.destination)));
+        let mut parts: Vec<String> = route.path.iter().map(|k| self.name(k.as_bytes())).collect();
+        parts.push(format!(
+            "{} (swarm member)",
+            self.name(route.destination.as_bytes())
+        ));
         parts.join(" → ")
     }
 }
@@ -211,7 +214,7 @@ async fn holdings(keys: &Keypair, net: &Net) -> Result<Vec<Vec<String>>, CliErro
         let transmit = Transmit {
             id: RequestId::from(0),
             to_node: Target {
-                node: Some(member.ed25519),
+                node: Some(member.id()),
                 base_url: format!("http://{}:{}", member.ip_string(), member.storage_port),
                 path: metaless_swarm::RPC_PATH,
             },
@@ -251,6 +254,7 @@ fn path_view(
         .iter()
         .copied()
         .chain([route.destination])
+        .map(metaless_swarm::NodeId::to_bytes)
         .collect();
     for (i, hop) in hops.iter().enumerate() {
         let me = hex::encode(hop);
@@ -349,7 +353,7 @@ async fn demo(args: &DemoArgs) -> Result<Value, CliError> {
         net.route(&got.via)
     ));
     messages.push(json!({"from": "alice", "to": "bob", "text": text, "hash": hash, "store_ms": ms, "receive_ms": rms,
-        "path": route.path.iter().map(|k| net.name(k)).collect::<Vec<_>>(), "destination": net.name(&route.destination)}));
+        "path": route.path.iter().map(|k| net.name(k.as_bytes())).collect::<Vec<_>>(), "destination": net.name(route.destination.as_bytes())}));
     let rows = path_view(&net, &route, "Alice", &short(&bob_id.to_bytes()), &seen);
     say("▶ what each node on that path saw (from its own observation log):");
     print_view(&rows);
@@ -370,7 +374,7 @@ async fn demo(args: &DemoArgs) -> Result<Value, CliError> {
         "  Alice had it {rms2} ms after Bob sent it; sender verified: Bob"
     ));
     messages.push(json!({"from": "bob", "to": "alice", "text": reply, "hash": hash2, "store_ms": ms2, "receive_ms": rms2,
-        "path": route2.path.iter().map(|k| net.name(k)).collect::<Vec<_>>(), "destination": net.name(&route2.destination)}));
+        "path": route2.path.iter().map(|k| net.name(k.as_bytes())).collect::<Vec<_>>(), "destination": net.name(route2.destination.as_bytes())}));
 
     // 3. A disappear-after-read message.
     let secs = args.disappear_after;

@@ -34,7 +34,7 @@
 //! while !delivered {
 //!     while let Some(t) = alice.poll_transmit() {
 //!         // Any transport: here the in-process network.
-//!         let answer = net.post(&t.to_node.node.unwrap(), t.to_node.path, &t.body)
+//!         let answer = net.post(t.to_node.node.unwrap().as_bytes(), t.to_node.path, &t.body)
 //!             .map(|(status, body)| metaless_client::HttpResponse { status, body })
 //!             .map_err(|_| metaless_client::TransportError::Connect);
 //!         alice.handle_response(net.now_ms() as u64, t.id, answer);

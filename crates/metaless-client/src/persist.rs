@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use metaless_identity::{Seed, SessionId};
-use metaless_swarm::MessageHash;
+use metaless_swarm::{MessageHash, NodeId};
 
 use crate::OpId;
 
@@ -58,9 +58,9 @@ pub trait Persistence: Send {
     /// Forgets a send once stored (or failed for good).
     fn remove_pending(&mut self, id: OpId) -> Result<(), PersistError>;
     /// Last hash retrieved from each node of the own swarm.
-    fn last_hashes(&self) -> Result<Vec<([u8; 32], MessageHash)>, PersistError>;
+    fn last_hashes(&self) -> Result<Vec<(NodeId, MessageHash)>, PersistError>;
     /// Records the last hash retrieved from `node`.
-    fn save_last_hash(&mut self, node: &[u8; 32], hash: &MessageHash) -> Result<(), PersistError>;
+    fn save_last_hash(&mut self, node: &NodeId, hash: &MessageHash) -> Result<(), PersistError>;
     /// Hashes already handed to the app, with their expiry.
     fn seen(&self) -> Result<Vec<(MessageHash, u64)>, PersistError>;
     /// Records hashes handed to the app.
@@ -75,14 +75,15 @@ pub trait Persistence: Send {
 /// use metaless_client::{MemoryStore, Persistence};
 /// let mut store = MemoryStore::default();
 /// let h: metaless_swarm::MessageHash = "A".repeat(43).parse().unwrap();
-/// store.save_last_hash(&[1; 32], &h).unwrap();
-/// assert_eq!(store.last_hashes().unwrap(), vec![([1; 32], h)]);
+/// let node = metaless_swarm::NodeId::new([1; 32]);
+/// store.save_last_hash(&node, &h).unwrap();
+/// assert_eq!(store.last_hashes().unwrap(), vec![(node, h)]);
 /// ```
 #[derive(Debug, Default)]
 pub struct MemoryStore {
     seed: Option<Seed>,
     pending: BTreeMap<OpId, PendingSend>,
-    last: BTreeMap<[u8; 32], MessageHash>,
+    last: BTreeMap<NodeId, MessageHash>,
     seen: BTreeMap<MessageHash, u64>,
 }
 
@@ -113,11 +114,11 @@ impl Persistence for MemoryStore {
         Ok(())
     }
 
-    fn last_hashes(&self) -> Result<Vec<([u8; 32], MessageHash)>, PersistError> {
+    fn last_hashes(&self) -> Result<Vec<(NodeId, MessageHash)>, PersistError> {
         Ok(self.last.iter().map(|(k, v)| (*k, v.clone())).collect())
     }
 
-    fn save_last_hash(&mut self, node: &[u8; 32], hash: &MessageHash) -> Result<(), PersistError> {
+    fn save_last_hash(&mut self, node: &NodeId, hash: &MessageHash) -> Result<(), PersistError> {
         self.last.insert(*node, hash.clone());
         Ok(())
     }
@@ -154,10 +155,10 @@ impl<P: Persistence> Persistence for std::sync::Arc<std::sync::Mutex<P>> {
     fn remove_pending(&mut self, id: OpId) -> Result<(), PersistError> {
         lock(self)?.remove_pending(id)
     }
-    fn last_hashes(&self) -> Result<Vec<([u8; 32], MessageHash)>, PersistError> {
+    fn last_hashes(&self) -> Result<Vec<(NodeId, MessageHash)>, PersistError> {
         lock(self)?.last_hashes()
     }
-    fn save_last_hash(&mut self, node: &[u8; 32], hash: &MessageHash) -> Result<(), PersistError> {
+    fn save_last_hash(&mut self, node: &NodeId, hash: &MessageHash) -> Result<(), PersistError> {
         lock(self)?.save_last_hash(node, hash)
     }
     fn seen(&self) -> Result<Vec<(MessageHash, u64)>, PersistError> {

@@ -3,7 +3,7 @@
 use std::path::Path;
 
 use metaless_identity::{Seed, SessionId};
-use metaless_swarm::MessageHash;
+use metaless_swarm::{MessageHash, NodeId};
 use rusqlite::{Connection, OptionalExtension, params};
 use zeroize::Zeroizing;
 
@@ -31,10 +31,11 @@ CREATE INDEX IF NOT EXISTS seen_expiry ON seen (expiry);
 /// let path = dir.path().join("client.db");
 /// let mut store = SqliteStore::open(&path).unwrap();
 /// let hash: metaless_swarm::MessageHash = "A".repeat(43).parse().unwrap();
-/// store.save_last_hash(&[7; 32], &hash).unwrap();
+/// let node = metaless_swarm::NodeId::new([7; 32]);
+/// store.save_last_hash(&node, &hash).unwrap();
 /// drop(store);
 /// let again = SqliteStore::open(&path).unwrap();
-/// assert_eq!(again.last_hashes().unwrap(), vec![([7; 32], hash)]);
+/// assert_eq!(again.last_hashes().unwrap(), vec![(node, hash)]);
 /// ```
 #[derive(Debug)]
 pub struct SqliteStore {
@@ -142,7 +143,7 @@ impl Persistence for SqliteStore {
         Ok(())
     }
 
-    fn last_hashes(&self) -> Result<Vec<([u8; 32], MessageHash)>, PersistError> {
+    fn last_hashes(&self) -> Result<Vec<(NodeId, MessageHash)>, PersistError> {
         let mut stmt = self
             .db
             .prepare("SELECT node, hash FROM last_hash")
@@ -160,17 +161,17 @@ impl Persistence for SqliteStore {
                 <[u8; 32]>::try_from(node.as_slice()),
                 MessageHash::parse(&hash),
             ) {
-                out.push((node, hash));
+                out.push((NodeId::from(node), hash));
             }
         }
         Ok(out)
     }
 
-    fn save_last_hash(&mut self, node: &[u8; 32], hash: &MessageHash) -> Result<(), PersistError> {
+    fn save_last_hash(&mut self, node: &NodeId, hash: &MessageHash) -> Result<(), PersistError> {
         self.db
             .execute(
                 "INSERT OR REPLACE INTO last_hash (node, hash) VALUES (?1, ?2)",
-                params![&node[..], hash.as_str()],
+                params![&node.as_bytes()[..], hash.as_str()],
             )
             .map_err(err)?;
         Ok(())
@@ -254,8 +255,8 @@ mod tests {
             s.remove_pending(OpId::from(5)).unwrap();
             s.save_seen(&[(h('a'), 10), (h('b'), 20)]).unwrap();
             s.prune_seen(15).unwrap();
-            s.save_last_hash(&[1; 32], &h('1')).unwrap();
-            s.save_last_hash(&[1; 32], &h('2')).unwrap();
+            s.save_last_hash(&NodeId::new([1; 32]), &h('1')).unwrap();
+            s.save_last_hash(&NodeId::new([1; 32]), &h('2')).unwrap();
         }
         let s = SqliteStore::open(&path).unwrap();
         assert_eq!(s.seed().unwrap().unwrap().expose_secret(), &[9; 32]);
@@ -269,6 +270,9 @@ mod tests {
             }]
         );
         assert_eq!(s.seen().unwrap(), vec![(h('b'), 20)]);
-        assert_eq!(s.last_hashes().unwrap(), vec![([1; 32], h('2'))]);
+        assert_eq!(
+            s.last_hashes().unwrap(),
+            vec![(NodeId::new([1; 32]), h('2'))]
+        );
     }
 }

@@ -8,6 +8,8 @@
 
 use std::future::Future;
 
+use metaless_swarm::NodeId;
+
 /// Id of one request the core wants sent (unique per [`Client`](crate::Client), counted from
 /// 1). A transport passes it back unchanged; only a host that carries it across a boundary
 /// (the C ABI, a process) needs the number.
@@ -49,7 +51,7 @@ impl From<u64> for RequestId {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Target {
     /// Ed25519 key of the service node, if the target is one.
-    pub node: Option<[u8; 32]>,
+    pub node: Option<NodeId>,
     /// `scheme://host:port`, no trailing slash.
     pub base_url: String,
     /// Endpoint path: `/onion_req/v2`, `/storage_rpc/v1` or `/json_rpc`.

@@ -70,7 +70,7 @@ impl FakeNet {
 
     /// Peels every layer of `t` as the nodes would.
     fn route(&self, t: &Transmit) -> Arrived {
-        let mut at = t.to_node.node.unwrap();
+        let mut at = t.to_node.node.unwrap().to_bytes();
         let mut body = t.body.clone();
         let mut path = Vec::new();
         loop {

@@ -10,6 +10,7 @@ use metaless_client::{Bootstrap, Client, Config, Event};
 use metaless_envelope::Content;
 use metaless_identity::{Keypair, Seed};
 use metaless_node::network::{NetworkMap, NodeInfo};
+use metaless_swarm::NodeId;
 use metaless_testnet::{LoopbackConfig, LoopbackNet, Sim};
 
 fn keys(b: u8) -> Keypair {
@@ -18,7 +19,7 @@ fn keys(b: u8) -> Keypair {
 
 /// A 12-node network whose first node answers with 40 nodes of its own added to the real ones
 /// (in the real swarms, so they would be picked as members and hops alike).
-fn poisoned_net() -> (LoopbackNet, [u8; 32], BTreeSet<[u8; 32]>) {
+fn poisoned_net() -> (LoopbackNet, [u8; 32], BTreeSet<NodeId>) {
     let mut net = LoopbackNet::new(LoopbackConfig {
         nodes: 12,
         swarms: 4,
@@ -32,7 +33,7 @@ fn poisoned_net() -> (LoopbackNet, [u8; 32], BTreeSet<[u8; 32]>) {
     let mut fakes = BTreeSet::new();
     for i in 0..40u8 {
         let k = Keypair::from_seed(&Seed::from_bytes([200u8.wrapping_add(i); 32]));
-        fakes.insert(k.ed25519_public());
+        fakes.insert(NodeId::from(k.ed25519_public()));
         infos.push(NodeInfo {
             pubkey_ed25519: k.ed25519_public(),
             pubkey_x25519: k.x25519_public(),

@@ -179,7 +179,7 @@ async fn https_seed_trust_and_node_certificates() {
     };
     let as_node = Transmit {
         to_node: Target {
-            node: Some([7; 32]),
+            node: Some(metaless_swarm::NodeId::new([7; 32])),
             base_url: format!("https://127.0.0.1:{port}"),
             path: "/storage_rpc/v1",
         },

@@ -203,7 +203,7 @@ fn killed_path_node_is_routed_around() {
         })
         .unwrap();
     let victim = via.path[1];
-    sim.net.set_up(&victim, false);
+    sim.net.set_up(victim.as_bytes(), false);
     sim.take_events(a);
     for i in 0..5 {
         send(&mut sim, a, &idb, &format!("after {i}"));

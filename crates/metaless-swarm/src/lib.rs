@@ -29,6 +29,7 @@ mod json;
 pub mod limits;
 mod namespace;
 mod node;
+mod node_id;
 mod pubkey;
 mod response;
 mod rpc;
@@ -60,6 +61,7 @@ pub use namespace::{Namespace, NamespaceOrAll};
 pub use node::{
     ACTIVE_NODE_RECORD_LEN, NodeList, ServiceNode, SwarmResponse, base32z, oxend_service_nodes_json,
 };
+pub use node_id::NodeId;
 pub use pubkey::UserPubkey;
 pub use response::{
     InfoResponse, MemberFailure, MemberResult, RetrieveResponse, StoredMessage, SwarmResults,

@@ -71,6 +71,18 @@ impl ServiceNode {
         })
     }
 
+    /// The node's name ([`NodeId`](crate::NodeId)): its Ed25519 key.
+    ///
+    /// ```
+    /// use metaless_identity::{Keypair, Seed};
+    /// let keys = Keypair::from_seed(&Seed::from_bytes([9u8; 32]));
+    /// let node = metaless_swarm::ServiceNode::new(keys.ed25519_public(), [10, 0, 0, 1], 22021, 7).unwrap();
+    /// assert_eq!(node.id().to_bytes(), keys.ed25519_public());
+    /// ```
+    pub fn id(&self) -> crate::NodeId {
+        crate::NodeId::new(self.ed25519)
+    }
+
     /// The Ed25519 key in hex (how nodes are named in JSON).
     pub fn ed25519_hex(&self) -> String {
         hex::encode(&self.ed25519)

@@ -32,7 +32,7 @@ pub fn service_nodes(net: &LoopbackNet) -> Vec<ServiceNode> {
 /// timeout, an unknown or down node a failed connection.
 fn carry(net: &mut LoopbackNet, to: &Target, body: &[u8]) -> Result<HttpResponse, TransportError> {
     let node = to.node.ok_or(TransportError::Connect)?;
-    match net.post(&node, to.path, body) {
+    match net.post(node.as_bytes(), to.path, body) {
         Ok((status, body)) => Ok(HttpResponse { status, body }),
         Err(LoopbackError::Timeout) => Err(TransportError::Timeout),
         Err(_) => Err(TransportError::Connect),

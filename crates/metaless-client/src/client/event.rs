@@ -3,22 +3,23 @@
 //! [`Stats`] counters.
 
 use metaless_envelope::Received;
-use metaless_swarm::{MessageHash, UserPubkey};
+use metaless_swarm::{MessageHash, NodeId, UserPubkey};
 
 use crate::{FailureKind, OpId};
 
 /// The nodes a request went through: the path (guard first) and the destination.
 ///
 /// ```
-/// let r = metaless_client::Route { path: vec![[1; 32], [2; 32], [3; 32]], destination: [4; 32] };
+/// use metaless_swarm::NodeId;
+/// let r = metaless_client::Route { path: vec![NodeId::new([1; 32]), NodeId::new([2; 32]), NodeId::new([3; 32])], destination: NodeId::new([4; 32]) };
 /// assert_eq!(r.path.len(), 3);
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Route {
     /// Onion hops, the guard first.
-    pub path: Vec<[u8; 32]>,
+    pub path: Vec<NodeId>,
     /// The swarm member that answered.
-    pub destination: [u8; 32],
+    pub destination: NodeId,
 }
 
 /// A message that arrived: opened, its signature verified.
@@ -89,7 +90,7 @@ pub enum Event {
     /// A new onion path is in use (the first ones included).
     PathRebuilt {
         /// Its hops, the guard first.
-        hops: Vec<[u8; 32]>,
+        hops: Vec<NodeId>,
     },
     /// The sender of a message asked to delete it; the client deleted it from the own swarm.
     Unsent {

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use metaless_envelope::{DisappearMode, Message, open_message};
 use metaless_identity::Keypair;
 use metaless_swarm::StoredMessage;
-use metaless_swarm::{MessageHash, Namespace, ttl};
+use metaless_swarm::{MessageHash, Namespace, NodeId, ttl};
 use metaless_swarm::{Request, Retrieve, Signer};
 
 use super::Client;
@@ -24,7 +24,7 @@ const SEEN_MARGIN_MS: u64 = 120_000;
 #[derive(Debug)]
 pub(super) struct Inbox {
     /// Last hash retrieved from each member of the own swarm.
-    last_hash: BTreeMap<[u8; 32], MessageHash>,
+    last_hash: BTreeMap<NodeId, MessageHash>,
     /// Hashes handed to the app, with their expiry (network ms).
     seen: BTreeMap<MessageHash, u64>,
     /// Disappear-after-read timers (ms) of received messages not yet marked read.
@@ -43,7 +43,7 @@ pub(super) struct Inbox {
 impl Inbox {
     /// The inbox as persistence left it; pruning starts at `now`.
     pub(super) fn new(
-        last_hashes: Vec<([u8; 32], MessageHash)>,
+        last_hashes: Vec<(NodeId, MessageHash)>,
         seen: Vec<(MessageHash, u64)>,
         poll_due: Option<u64>,
         now: u64,
@@ -67,7 +67,9 @@ impl Inbox {
         member: Option<[u8; 32]>,
         network_now: u64,
     ) -> Vec<u8> {
-        let last = member.and_then(|m| self.last_hash.get(&m)).cloned();
+        let last = member
+            .and_then(|m| self.last_hash.get(&NodeId::from(m)))
+            .cloned();
         let signer = Signer::session(keys);
         Request::Retrieve(Retrieve::signed(
             &signer,

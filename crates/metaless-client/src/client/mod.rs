@@ -20,7 +20,7 @@ use std::collections::VecDeque;
 
 use metaless_envelope::{Content, Message, seal_message, storage_ttl_ms};
 use metaless_identity::{Keypair, SessionId, SessionIdPrefix};
-use metaless_swarm::{MessageHash, Namespace, UserPubkey, ttl};
+use metaless_swarm::{MessageHash, Namespace, NodeId, UserPubkey, ttl};
 use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng;
 
@@ -50,7 +50,7 @@ use requests::Requests;
 #[derive(Default)]
 struct Saved {
     pending: Vec<PendingSend>,
-    last_hashes: Vec<([u8; 32], MessageHash)>,
+    last_hashes: Vec<(NodeId, MessageHash)>,
     seen: Vec<(MessageHash, u64)>,
 }
 
@@ -490,8 +490,12 @@ impl Client {
     /// #     Config { poll_interval_ms: None, ..Config::testnet(Bootstrap::Seeds(vec![])) }, [0; 32], 1_000);
     /// assert!(client.paths().is_empty());
     /// ```
-    pub fn paths(&self) -> Vec<Vec<[u8; 32]>> {
-        self.dir.paths().iter().map(|p| p.hops.clone()).collect()
+    pub fn paths(&self) -> Vec<Vec<NodeId>> {
+        self.dir
+            .paths()
+            .iter()
+            .map(|p| p.hops.iter().copied().map(NodeId::from).collect())
+            .collect()
     }
 
     /// The guard node every path starts with (while it works).
@@ -503,8 +507,8 @@ impl Client {
     /// #     Config { poll_interval_ms: None, ..Config::testnet(Bootstrap::Seeds(vec![])) }, [0; 32], 1_000);
     /// assert_eq!(client.guard(), None);
     /// ```
-    pub fn guard(&self) -> Option<[u8; 32]> {
-        self.dir.guards().first().copied()
+    pub fn guard(&self) -> Option<NodeId> {
+        self.dir.guards().first().copied().map(NodeId::from)
     }
 
     /// Network time minus local time, as learned from node replies.

@@ -10,7 +10,7 @@
 
 use std::collections::BTreeSet;
 
-use metaless_swarm::{NodeList, RPC_PATH, SEED_PATH, ServiceNode};
+use metaless_swarm::{NodeId, NodeList, RPC_PATH, SEED_PATH, ServiceNode};
 use metaless_swarm::{OxendRequest, Request};
 
 use super::Client;
@@ -124,7 +124,7 @@ impl Client {
                 return self.finish(key, now, Some(FailureKind::NoNodes));
             };
             let target = Target {
-                node: Some(node),
+                node: Some(NodeId::from(node)),
                 base_url: self.base_url(&entry.node),
                 path: RPC_PATH,
             };

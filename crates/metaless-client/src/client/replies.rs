@@ -8,7 +8,7 @@
 
 use metaless_onion::{HopError, SnodeReply};
 use metaless_swarm::RetrieveResponse;
-use metaless_swarm::{MessageHash, Namespace, UserPubkey};
+use metaless_swarm::{MessageHash, Namespace, NodeId, UserPubkey};
 use serde_json::{Map, Value};
 
 use super::Client;
@@ -103,8 +103,8 @@ impl Client {
             return;
         };
         let via = Route {
-            path: fl.hops.clone(),
-            destination: fl.dest.unwrap_or_default(),
+            path: fl.hops.iter().copied().map(NodeId::from).collect(),
+            destination: NodeId::from(fl.dest.unwrap_or_default()),
         };
         match &op.kind {
             OpKind::Send(p) => {

@@ -7,7 +7,7 @@ use metaless_identity::Keypair;
 use metaless_onion::{Destination, ONION_PATH, PendingResponse};
 use metaless_swarm::sig::ExpireMode;
 use metaless_swarm::{Delete, Expire, Request, Signer, Store};
-use metaless_swarm::{MessageHash, Namespace, ServiceNode, UserPubkey, ttl};
+use metaless_swarm::{MessageHash, Namespace, NodeId, ServiceNode, UserPubkey, ttl};
 
 use super::Client;
 use super::event::Event;
@@ -232,8 +232,9 @@ impl Client {
         let path = self.dir.path(pid).ok_or(NoPath)?.hops.clone();
         if fresh {
             self.stats.paths_built += 1;
-            self.events
-                .push_back(Event::PathRebuilt { hops: path.clone() });
+            self.events.push_back(Event::PathRebuilt {
+                hops: path.iter().copied().map(NodeId::from).collect(),
+            });
         }
         let hops: Vec<metaless_onion::Hop> = path
             .iter()
@@ -250,7 +251,7 @@ impl Client {
         .map_err(|_| NoPath)?;
         let guard = self.dir.get(&built.first_hop).ok_or(NoPath)?;
         let target = Target {
-            node: Some(built.first_hop),
+            node: Some(NodeId::from(built.first_hop)),
             base_url: self.base_url(&guard.node),
             path: ONION_PATH,
         };

@@ -167,7 +167,7 @@ pub unsafe extern "C" fn metaless_transmit_node(
                 .to_node
                 .node
                 .ok_or_else(|| FfiError::not_available("node"))?;
-            dst.copy_from_slice(&node);
+            dst.copy_from_slice(node.as_bytes());
             Ok(())
         })
     })
