@@ -7,6 +7,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use metaless_client::{
     Client, Clock, Event, HttpResponse, Target, Transmit, Transport, TransportError,
 };
+use metaless_node::NodeInfo;
 use metaless_swarm::ServiceNode;
 
 use crate::loopback::{LoopbackError, LoopbackNet};
@@ -19,12 +20,12 @@ use crate::loopback::{LoopbackError, LoopbackNet};
 /// assert_eq!(metaless_testnet::service_nodes(&net).len(), 6);
 /// ```
 pub fn service_nodes(net: &LoopbackNet) -> Vec<ServiceNode> {
+    // `NodeInfo::service_node` is the one conversion; a node without an IPv4 address (never
+    // in a loopback net) would come out as 0.0.0.0, which no client can reach.
     net.nodes()
         .iter()
-        .filter_map(|n| {
-            let ip: std::net::Ipv4Addr = n.ip.parse().ok()?;
-            ServiceNode::new(n.pubkey_ed25519, ip.octets(), n.port, n.swarm_id).ok()
-        })
+        .map(NodeInfo::service_node)
+        .filter(|n| n.ip != [0; 4])
         .collect()
 }
 
