@@ -4,12 +4,14 @@
 //! (an account that is not written down is lost); nothing else in the CLI prints secrets.
 
 use std::fmt;
+use std::path::{Path, PathBuf};
 
 use clap::Subcommand;
 use metaless_identity::{Keypair, Seed, blinding, hex, mnemonic};
 use serde_json::{Value, json};
 
 use crate::cli_error::CliError;
+use crate::secret;
 
 /// Account identity commands.
 #[derive(Subcommand)]
@@ -17,21 +19,37 @@ pub enum IdCommand {
     /// Create a new account: 16 bytes of fresh entropy as the Session apps do (13-word phrase),
     /// or the account of a given seed.
     New {
-        /// Use this seed instead of a random one: 64 hex digits, or 32 for a legacy 16-byte seed.
+        /// Use this seed instead of a random one: 64 hex digits, or 32 for a legacy 16-byte
+        /// seed; `-` reads stdin. On the command line it is visible to other local users (ps, /proc) and kept in shell history: prefer --seed-file or $METALESS_SEED.
         #[arg(long, value_name = "HEX")]
         seed: Option<String>,
+        /// File holding the seed (`-`: stdin).
+        #[arg(long = "seed-file", value_name = "FILE", conflicts_with = "seed")]
+        seed_file: Option<PathBuf>,
     },
     /// Restore an account from its recovery phrase (13 or 25 words; 12 or 24 without checksum).
     Restore {
-        /// The phrase, words separated by spaces (quote it).
+        /// The phrase, words separated by spaces (quote it); `-` reads stdin.
+        /// On the command line it is visible to other local users (ps, /proc) and kept in shell history: prefer --mnemonic-file or $METALESS_MNEMONIC.
         #[arg(long, value_name = "WORDS")]
-        mnemonic: String,
+        mnemonic: Option<String>,
+        /// File holding the phrase (`-`: stdin).
+        #[arg(
+            long = "mnemonic-file",
+            value_name = "FILE",
+            conflicts_with = "mnemonic"
+        )]
+        mnemonic_file: Option<PathBuf>,
     },
     /// Show the account's 15- and 25-blinded IDs on a community server.
     Blind {
-        /// The account seed: 64 hex digits (or 32 for a legacy seed).
+        /// The account seed: 64 hex digits (or 32 for a legacy seed); `-` reads stdin.
+        /// On the command line it is visible to other local users (ps, /proc) and kept in shell history: prefer --seed-file or $METALESS_SEED.
         #[arg(long, value_name = "HEX")]
-        seed: String,
+        seed: Option<String>,
+        /// File holding the seed (`-`: stdin).
+        #[arg(long = "seed-file", value_name = "FILE", conflicts_with = "seed")]
+        seed_file: Option<PathBuf>,
         /// The community server's Ed25519 public key: 64 hex digits.
         #[arg(long = "server-pk", value_name = "HEX")]
         server_pk: String,
@@ -53,18 +71,40 @@ impl fmt::Debug for IdCommand {
 /// Runs one `id` subcommand.
 pub fn run(command: IdCommand) -> Result<Value, CliError> {
     match command {
-        IdCommand::New { seed: None } => Ok(describe(&Seed::generate(&mut rand_core::OsRng))),
-        IdCommand::New { seed: Some(text) } => {
-            let seed = Seed::from_hex(&text).map_err(|e| CliError::context("--seed", e))?;
-            Ok(describe(&seed))
+        IdCommand::New { seed, seed_file } => {
+            match secret::read(
+                "--seed",
+                seed.as_deref(),
+                seed_file.as_deref(),
+                "METALESS_SEED",
+            )? {
+                None => Ok(describe(&Seed::generate(&mut rand_core::OsRng))),
+                Some(text) => {
+                    let seed = Seed::from_hex(&text).map_err(|e| CliError::context("--seed", e))?;
+                    Ok(describe(&seed))
+                }
+            }
         }
-        IdCommand::Restore { mnemonic: phrase } => {
+        IdCommand::Restore {
+            mnemonic,
+            mnemonic_file,
+        } => {
+            let phrase = secret::require(
+                "--mnemonic",
+                mnemonic.as_deref(),
+                mnemonic_file.as_deref(),
+                "METALESS_MNEMONIC",
+            )?;
             let seed =
                 mnemonic::to_seed(&phrase).map_err(|e| CliError::context("--mnemonic", e))?;
             Ok(describe(&seed))
         }
-        IdCommand::Blind { seed, server_pk } => {
-            let seed = Seed::from_hex(&seed).map_err(|e| CliError::context("--seed", e))?;
+        IdCommand::Blind {
+            seed,
+            seed_file,
+            server_pk,
+        } => {
+            let seed = seed_from(seed.as_deref(), seed_file.as_deref())?;
             let server_pk: [u8; 32] = hex::decode_array(server_pk.trim())
                 .map_err(|e| CliError::context("--server-pk", e))?;
             let keys = Keypair::from_seed(&seed);
@@ -80,6 +120,12 @@ pub fn run(command: IdCommand) -> Result<Value, CliError> {
             }))
         }
     }
+}
+
+/// A required seed: `--seed`, `--seed-file`, `METALESS_SEED` or stdin.
+fn seed_from(value: Option<&str>, file: Option<&Path>) -> Result<Seed, CliError> {
+    let text = secret::require("--seed", value, file, "METALESS_SEED")?;
+    Seed::from_hex(&text).map_err(|e| CliError::context("--seed", e))
 }
 
 /// The account a seed gives, as printed by `id new` and `id restore`.

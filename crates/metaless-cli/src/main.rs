@@ -1,7 +1,9 @@
 //! `metaless`: the command line for users and researchers.
 //!
-//! Every subcommand prints exactly one JSON object on stdout. Bad input prints one line on
-//! stderr, nothing on stdout, and exits with code 2 (the same code clap uses for usage errors).
+//! Every subcommand prints exactly one JSON object on stdout (`inbox`: one per line per
+//! message). Bad input prints one line on stderr, nothing on stdout, and exits with code 2
+//! (the same code clap uses for usage errors); `send` and `inbox` exit with 1 when the
+//! network did not deliver.
 
 use std::process::ExitCode;
 
@@ -11,8 +13,10 @@ use serde_json::Value;
 mod cli_error;
 mod demo;
 mod id;
+mod messaging;
 mod msg;
 mod onion;
+mod secret;
 mod swarm;
 mod testnet;
 
@@ -30,6 +34,10 @@ struct Cli {
 enum Command {
     /// Start a local network, let Alice and Bob talk through onion paths, and show what each node saw.
     Demo(demo::DemoArgs),
+    /// Send a text message: `{"ok":true,"hash":…,"stored_on":N}` once a swarm member stored it.
+    Send(messaging::SendArgs),
+    /// Read the own inbox: one `{"from","text","hash","timestamp_ms"}` line per message.
+    Inbox(messaging::InboxArgs),
     /// Account identities: create, restore, blind.
     #[command(subcommand)]
     Id(id::IdCommand),
@@ -55,6 +63,8 @@ fn run(command: Command) -> Result<Value, CliError> {
         Command::Onion(cmd) => onion::run(cmd),
         Command::Swarm(cmd) => swarm::run(cmd),
         Command::Testnet(cmd) => testnet::run(cmd),
+        // These print their own output and pick their exit code (see `main`).
+        Command::Send(_) | Command::Inbox(_) => Err(CliError("unreachable".into())),
     }
 }
 
@@ -79,7 +89,12 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    match run(cli.command) {
+    let command = match cli.command {
+        Command::Send(args) => return messaging::send(args),
+        Command::Inbox(args) => return messaging::inbox(args),
+        other => other,
+    };
+    match run(command) {
         Ok(value) => {
             println!("{value}");
             ExitCode::SUCCESS

@@ -5,6 +5,7 @@
 
 use std::fmt;
 use std::io::Read;
+use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use base64::Engine;
@@ -15,15 +16,24 @@ use metaless_identity::{Keypair, Seed, SessionId};
 use serde_json::{Value, json};
 
 use crate::cli_error::CliError;
+use crate::secret;
 
 /// Message commands.
 #[derive(Subcommand)]
 pub enum MsgCommand {
     /// Sign and seal the bytes of a file for a recipient (raw, no protobuf).
     Encrypt {
-        /// The sender's seed: 64 hex digits (or 32 for a legacy seed).
+        /// The sender's seed: 64 hex digits (or 32 for a legacy seed); `-` reads stdin.
+        /// On the command line it is visible to other local users (ps, /proc) and kept in shell history: prefer --sender-seed-file or $METALESS_SENDER_SEED.
         #[arg(long = "sender-seed", value_name = "HEX")]
-        sender_seed: String,
+        sender_seed: Option<String>,
+        /// File holding the sender's seed (`-`: stdin).
+        #[arg(
+            long = "sender-seed-file",
+            value_name = "FILE",
+            conflicts_with = "sender_seed"
+        )]
+        sender_seed_file: Option<PathBuf>,
         /// The recipient's Session ID (05…).
         #[arg(long, value_name = "SESSIONID")]
         to: String,
@@ -33,18 +43,30 @@ pub enum MsgCommand {
     },
     /// Open and verify a raw ciphertext addressed to this account.
     Decrypt {
-        /// The recipient's seed: 64 hex digits (or 32 for a legacy seed).
+        /// The recipient's seed: 64 hex digits (or 32 for a legacy seed); `-` reads stdin.
+        /// On the command line it is visible to other local users (ps, /proc) and kept in shell history: prefer --seed-file or $METALESS_SEED.
         #[arg(long, value_name = "HEX")]
-        seed: String,
+        seed: Option<String>,
+        /// File holding the recipient's seed (`-`: stdin).
+        #[arg(long = "seed-file", value_name = "FILE", conflicts_with = "seed")]
+        seed_file: Option<PathBuf>,
         /// File holding the ciphertext, as raw bytes or base64 text (`-` for standard input).
         #[arg(long = "in", value_name = "F")]
         input: String,
     },
     /// Build the stored form of a text message: the exact bytes a Session client keeps.
     Seal {
-        /// The sender's seed: 64 hex digits (or 32 for a legacy seed).
+        /// The sender's seed: 64 hex digits (or 32 for a legacy seed); `-` reads stdin.
+        /// On the command line it is visible to other local users (ps, /proc) and kept in shell history: prefer --sender-seed-file or $METALESS_SENDER_SEED.
         #[arg(long = "sender-seed", value_name = "HEX")]
-        sender_seed: String,
+        sender_seed: Option<String>,
+        /// File holding the sender's seed (`-`: stdin).
+        #[arg(
+            long = "sender-seed-file",
+            value_name = "FILE",
+            conflicts_with = "sender_seed"
+        )]
+        sender_seed_file: Option<PathBuf>,
         /// The recipient's Session ID (05…).
         #[arg(long, value_name = "SESSIONID")]
         to: String,
@@ -63,9 +85,13 @@ pub enum MsgCommand {
     },
     /// Open a stored message addressed to this account.
     Open {
-        /// The recipient's seed: 64 hex digits (or 32 for a legacy seed).
+        /// The recipient's seed: 64 hex digits (or 32 for a legacy seed); `-` reads stdin.
+        /// On the command line it is visible to other local users (ps, /proc) and kept in shell history: prefer --seed-file or $METALESS_SEED.
         #[arg(long, value_name = "HEX")]
-        seed: String,
+        seed: Option<String>,
+        /// File holding the recipient's seed (`-`: stdin).
+        #[arg(long = "seed-file", value_name = "FILE", conflicts_with = "seed")]
+        seed_file: Option<PathBuf>,
         /// The stored message bytes, base64.
         #[arg(long = "data-b64", value_name = "STR")]
         data_b64: String,
@@ -99,10 +125,16 @@ pub fn run(command: MsgCommand) -> Result<Value, CliError> {
     match command {
         MsgCommand::Encrypt {
             sender_seed,
+            sender_seed_file,
             to,
             input,
         } => {
-            let sender = keypair("--sender-seed", &sender_seed)?;
+            let sender = keypair(
+                "--sender-seed",
+                sender_seed.as_deref(),
+                sender_seed_file.as_deref(),
+                "METALESS_SENDER_SEED",
+            )?;
             let to = recipient(&to)?;
             let plaintext = read_input(&input)?;
             let sealed = metaless_envelope::encrypt_for_recipient(
@@ -114,8 +146,17 @@ pub fn run(command: MsgCommand) -> Result<Value, CliError> {
             .map_err(|e| CliError::context("encrypt", e))?;
             Ok(json!({ "ciphertext_b64": BASE64.encode(sealed) }))
         }
-        MsgCommand::Decrypt { seed, input } => {
-            let me = keypair("--seed", &seed)?;
+        MsgCommand::Decrypt {
+            seed,
+            seed_file,
+            input,
+        } => {
+            let me = keypair(
+                "--seed",
+                seed.as_deref(),
+                seed_file.as_deref(),
+                "METALESS_SEED",
+            )?;
             let raw = read_input(&input)?;
             let ciphertext = base64_text(&raw).unwrap_or(raw);
             let opened = metaless_envelope::decrypt_incoming(&me, &ciphertext)
@@ -127,13 +168,19 @@ pub fn run(command: MsgCommand) -> Result<Value, CliError> {
         }
         MsgCommand::Seal {
             sender_seed,
+            sender_seed_file,
             to,
             text,
             sent_at_ms,
             disappear,
             timer_s,
         } => {
-            let sender = keypair("--sender-seed", &sender_seed)?;
+            let sender = keypair(
+                "--sender-seed",
+                sender_seed.as_deref(),
+                sender_seed_file.as_deref(),
+                "METALESS_SENDER_SEED",
+            )?;
             let to = recipient(&to)?;
             let setting = match (disappear, timer_s) {
                 (Some(mode), Some(timer)) => {
@@ -163,8 +210,17 @@ pub fn run(command: MsgCommand) -> Result<Value, CliError> {
             .map_err(|e| CliError::context("seal", e))?;
             Ok(json!({ "data_b64": BASE64.encode(stored) }))
         }
-        MsgCommand::Open { seed, data_b64 } => {
-            let me = keypair("--seed", &seed)?;
+        MsgCommand::Open {
+            seed,
+            seed_file,
+            data_b64,
+        } => {
+            let me = keypair(
+                "--seed",
+                seed.as_deref(),
+                seed_file.as_deref(),
+                "METALESS_SEED",
+            )?;
             let data = BASE64
                 .decode(data_b64.trim())
                 .map_err(|e| CliError::context("--data-b64", e))?;
@@ -186,8 +242,15 @@ pub fn run(command: MsgCommand) -> Result<Value, CliError> {
     }
 }
 
-fn keypair(flag: &str, hex: &str) -> Result<Keypair, CliError> {
-    let seed = Seed::from_hex(hex).map_err(|e| CliError::context(flag, e))?;
+/// The keys of a seed given as `flag` (argv), `flag-file`, `env` or stdin.
+fn keypair(
+    flag: &str,
+    value: Option<&str>,
+    file: Option<&Path>,
+    env: &str,
+) -> Result<Keypair, CliError> {
+    let hex = secret::require(flag, value, file, env)?;
+    let seed = Seed::from_hex(&hex).map_err(|e| CliError::context(flag, e))?;
     Ok(Keypair::from_seed(&seed))
 }
 

@@ -6,6 +6,7 @@
 //! `open-response` by hand is the point of this command; nothing else prints secrets.
 
 use std::fmt;
+use std::path::{Path, PathBuf};
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
@@ -50,18 +51,34 @@ pub enum OnionCommand {
     },
     /// Peel one layer as the node owning the X25519 secret.
     Peel {
-        /// The node's X25519 secret key (64 hex digits).
+        /// The node's X25519 secret key (64 hex digits); `-` reads stdin.
+        /// On the command line it is visible to other local users (ps, /proc) and kept in shell history: prefer --x25519-secret-file or $METALESS_X25519_SECRET.
         #[arg(long = "x25519-secret", value_name = "HEX")]
-        x25519_secret: String,
+        x25519_secret: Option<String>,
+        /// File holding the X25519 secret key (`-`: stdin).
+        #[arg(
+            long = "x25519-secret-file",
+            value_name = "FILE",
+            conflicts_with = "x25519_secret"
+        )]
+        x25519_secret_file: Option<PathBuf>,
         /// File holding the body the node received.
         #[arg(long = "in", value_name = "F")]
         input: String,
     },
     /// Encrypt a reply as the destination.
     Respond {
-        /// The destination's X25519 secret key (64 hex digits).
+        /// The destination's X25519 secret key (64 hex digits); `-` reads stdin.
+        /// On the command line it is visible to other local users (ps, /proc) and kept in shell history: prefer --x25519-secret-file or $METALESS_X25519_SECRET.
         #[arg(long = "x25519-secret", value_name = "HEX")]
-        x25519_secret: String,
+        x25519_secret: Option<String>,
+        /// File holding the X25519 secret key (`-`: stdin).
+        #[arg(
+            long = "x25519-secret-file",
+            value_name = "FILE",
+            conflicts_with = "x25519_secret"
+        )]
+        x25519_secret_file: Option<PathBuf>,
         /// The client's ephemeral key the destination saw (from `peel`).
         #[arg(long = "ephemeral-key", value_name = "HEX")]
         ephemeral_key: String,
@@ -74,9 +91,17 @@ pub enum OnionCommand {
     },
     /// Open a reply with the secret `build` printed.
     OpenResponse {
-        /// The reply secret from `build`.
+        /// The reply secret from `build`; `-` reads stdin.
+        /// On the command line it is visible to other local users (ps, /proc) and kept in shell history: prefer --reply-secret-file or $METALESS_REPLY_SECRET.
         #[arg(long = "reply-secret", value_name = "HEX")]
-        reply_secret: String,
+        reply_secret: Option<String>,
+        /// File holding the reply secret (`-`: stdin).
+        #[arg(
+            long = "reply-secret-file",
+            value_name = "FILE",
+            conflicts_with = "reply_secret"
+        )]
+        reply_secret_file: Option<PathBuf>,
         /// The destination's X25519 public key.
         #[arg(long = "dest-x25519", value_name = "HEX")]
         dest_x25519: String,
@@ -106,8 +131,15 @@ fn key(what: &str, text: &str) -> Result<[u8; 32], CliError> {
     hex::decode_array(text.trim()).map_err(|e| CliError::context(what, e))
 }
 
-fn secret(what: &str, text: &str) -> Result<X25519Secret, CliError> {
-    X25519Secret::from_hex(text).map_err(|e| CliError::context(what, e))
+/// An X25519 secret given as `what` (argv), `what-file`, `env` or stdin.
+fn secret(
+    what: &str,
+    value: Option<&str>,
+    file: Option<&Path>,
+    env: &str,
+) -> Result<X25519Secret, CliError> {
+    let text = crate::secret::require(what, value, file, env)?;
+    X25519Secret::from_hex(&text).map_err(|e| CliError::context(what, e))
 }
 
 fn hop(what: &str, text: &str) -> Result<Hop, CliError> {
@@ -203,9 +235,15 @@ pub fn run(command: OnionCommand) -> Result<Value, CliError> {
         }
         OnionCommand::Peel {
             x25519_secret,
+            x25519_secret_file,
             input,
         } => {
-            let node_secret = secret("--x25519-secret", &x25519_secret)?;
+            let node_secret = secret(
+                "--x25519-secret",
+                x25519_secret.as_deref(),
+                x25519_secret_file.as_deref(),
+                "METALESS_X25519_SECRET",
+            )?;
             let body = read("--in", &input)?;
             match peel(&NodeKey::new(&node_secret), &body) {
                 Ok(Peeled::Forward {
@@ -253,11 +291,17 @@ pub fn run(command: OnionCommand) -> Result<Value, CliError> {
         }
         OnionCommand::Respond {
             x25519_secret,
+            x25519_secret_file,
             ephemeral_key,
             enc: enc_name,
             input,
         } => {
-            let node_secret = secret("--x25519-secret", &x25519_secret)?;
+            let node_secret = secret(
+                "--x25519-secret",
+                x25519_secret.as_deref(),
+                x25519_secret_file.as_deref(),
+                "METALESS_X25519_SECRET",
+            )?;
             let client = key("--ephemeral-key", &ephemeral_key)?;
             let ctx = ReplyContext::new(&NodeKey::new(&node_secret), &client, enc(&enc_name)?)
                 .map_err(|e| CliError::context("--ephemeral-key", e))?;
@@ -269,11 +313,17 @@ pub fn run(command: OnionCommand) -> Result<Value, CliError> {
         }
         OnionCommand::OpenResponse {
             reply_secret,
+            reply_secret_file,
             dest_x25519,
             enc: enc_name,
             input,
         } => {
-            let reply_secret = secret("--reply-secret", &reply_secret)?;
+            let reply_secret = secret(
+                "--reply-secret",
+                reply_secret.as_deref(),
+                reply_secret_file.as_deref(),
+                "METALESS_REPLY_SECRET",
+            )?;
             let pending = PendingResponse::from_parts(
                 reply_secret,
                 key("--dest-x25519", &dest_x25519)?,

@@ -19,8 +19,17 @@ pub const CONFIG_FILE: &str = "config.json";
 /// File name of the bootstrap file `testnet up` writes for clients.
 pub const BOOTSTRAP_FILE: &str = "bootstrap.json";
 
-/// One node of a testnet configuration.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// One node of a testnet configuration. Its `Debug` form leaves the seed out.
+///
+/// ```
+/// # use rand_core::SeedableRng;
+/// let cfg = metaless_node_server::config::TestnetConfig::generate(1, 1, 0,
+///     &mut rand_chacha::ChaCha20Rng::seed_from_u64(1));
+/// let printed = format!("{cfg:?}");
+/// assert!(!printed.contains(&cfg.nodes[0].seed));
+/// assert!(printed.contains(&cfg.nodes[0].pubkey_ed25519));
+/// ```
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NodeEntry {
     /// Hex Ed25519 seed (secret).
     pub seed: String,
@@ -32,6 +41,18 @@ pub struct NodeEntry {
     pub swarm_id: u64,
     /// Loopback port; 0 = pick a free one when the node starts.
     pub port: u16,
+}
+
+impl core::fmt::Debug for NodeEntry {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("NodeEntry")
+            .field("seed", &"<redacted>")
+            .field("pubkey_ed25519", &self.pubkey_ed25519)
+            .field("pubkey_x25519", &self.pubkey_x25519)
+            .field("swarm_id", &self.swarm_id)
+            .field("port", &self.port)
+            .finish()
+    }
 }
 
 impl NodeEntry {

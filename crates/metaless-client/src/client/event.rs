@@ -128,4 +128,7 @@ pub struct Stats {
     pub duplicates: u64,
     /// Persistence calls that failed (other than accepting a send).
     pub persist_errors: u64,
+    /// Polls of the own swarm answered to the end (`more: false`): the inbox was read up to
+    /// then (a command line reading the inbox once waits for the first).
+    pub inbox_polls: u64,
 }

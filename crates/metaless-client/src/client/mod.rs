@@ -234,6 +234,29 @@ impl Client {
         to: &SessionId,
         content: &Content,
     ) -> Result<OpId, ClientError> {
+        self.send_with_ttl(now_ms, to, content, storage_ttl_ms(content))
+    }
+
+    /// [`send`](Self::send) with the message kept in the swarm for `ttl_ms` (clamped to what
+    /// namespace 0 allows: 14 days at most) instead of the TTL its content implies.
+    ///
+    /// ```
+    /// # use metaless_client::{Bootstrap, Client, Config};
+    /// # use metaless_identity::{Keypair, Seed};
+    /// use metaless_envelope::Content;
+    /// let mut alice = Client::new(Keypair::from_seed(&Seed::from_bytes([1; 32])),
+    ///     Config::testnet(Bootstrap::Seeds(vec![])), [0; 32], 1_700_000_000_000);
+    /// let bob = Keypair::from_seed(&Seed::from_bytes([2; 32])).session_id();
+    /// alice.send_with_ttl(1_700_000_000_000, &bob, &Content::text("soon gone"), 60_000).unwrap();
+    /// assert_eq!(alice.pending_sends(), 1);
+    /// ```
+    pub fn send_with_ttl(
+        &mut self,
+        now_ms: u64,
+        to: &SessionId,
+        content: &Content,
+        ttl_ms: u64,
+    ) -> Result<OpId, ClientError> {
         if to.prefix() != SessionIdPrefix::Standard {
             return Err(ClientError::InvalidRecipient);
         }
@@ -252,7 +275,7 @@ impl Client {
                 max,
             });
         }
-        let ttl = ttl::clamp(Namespace::Default, storage_ttl_ms(content));
+        let ttl = ttl::clamp(Namespace::Default, ttl_ms);
         let id = self.ops.new_id();
         let pending = PendingSend {
             id,

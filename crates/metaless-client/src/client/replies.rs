@@ -128,6 +128,7 @@ impl Client {
                 };
                 self.take_messages(now, got.response.messages, via);
                 self.ops.remove(fl.op);
+                self.stats.inbox_polls += u64::from(!got.response.more);
                 self.schedule_poll(now, got.response.more);
             }
             OpKind::Expire { .. } | OpKind::Delete { .. } => {
