@@ -214,9 +214,16 @@ fn send_inner(args: &SendArgs) -> Result<(), Failure> {
         loop {
             let left = deadline.saturating_sub(peer.now());
             match peer.wait_for(left, |e| done(e) || matches!(e, Event::NoNodes)).await {
-                Some(Event::Delivered { hash, via, .. }) => {
+                Some(Event::Delivered {
+                    hash,
+                    via,
+                    stored_on,
+                    ..
+                }) => {
                     eprintln!("stored by {} …", short(via.destination.as_bytes()));
-                    println!("{}", json!({"ok": true, "hash": hash.to_string(), "stored_on": 1}));
+                    let line =
+                        json!({"ok": true, "hash": hash.to_string(), "stored_on": stored_on});
+                    println!("{line}");
                     return Ok(());
                 }
                 Some(Event::Failed { kind, .. }) => {

@@ -9,7 +9,7 @@ use metaless_client::{Bootstrap, Client, Config, Event, HttpResponse, Transmit, 
 use metaless_envelope::Content;
 use metaless_identity::{Keypair, Seed};
 use metaless_onion::{HopError, NodeKey, Peeled, peel};
-use metaless_swarm::{ServiceNode, SwarmResponse, UserPubkey};
+use metaless_swarm::{MessageHash, ServiceNode, SwarmResponse, UserPubkey};
 use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng;
 use serde_json::{Value, json};
@@ -116,6 +116,19 @@ impl FakeNet {
         })
     }
 
+    /// A `store` reply as a swarm member writes it: the hash at the top and the member's
+    /// signed entry under `swarm.<its key>`; `signer` signs it (the destination, or an impostor).
+    fn stored(&self, a: &Arrived, signer: [u8; 32]) -> Value {
+        let params = &a.request["params"];
+        let account =
+            UserPubkey::from_param(params["pubkey"].as_str().unwrap().as_bytes()).unwrap();
+        let data =
+            metaless_swarm::b64::decode(params["data"].as_str().unwrap().as_bytes()).unwrap();
+        let hash = MessageHash::compute(&account, metaless_swarm::Namespace::Default, &data);
+        let entry = metaless_swarm::server::store_entry(&self.keys[&signer], &hash, T0 + 1, false);
+        json!({"hash": hash.to_string(), "t": T0, "swarm": {metaless_identity::hex::encode(&a.dest): entry}})
+    }
+
     fn swarm_of(&self, account: &UserPubkey) -> (u64, Vec<ServiceNode>) {
         let list = metaless_swarm::NodeList {
             nodes: self.nodes.clone(),
@@ -175,7 +188,7 @@ fn follows_421_only_for_the_account_the_request_was_for() {
             .all(|h| other.iter().all(|n| n.ed25519 != *h)),
         "path avoids the new swarm"
     );
-    let ok = net.answer(&again, 200, &json!({"hash": "h", "t": T0}));
+    let ok = net.answer(&again, 200, &net.stored(&again, again.dest));
     alice.handle_response(T0 + 10, retry.id, ok);
     assert!(
         events(&mut alice)
@@ -236,14 +249,79 @@ fn unanswered_request_times_out_and_is_retried_late_answers_ignored() {
     let retry = alice.poll_transmit().unwrap();
     assert_ne!(retry.id, t.id);
     let arrived = net.route(&retry);
-    // The hash the node names (a storage hash: 43 base64 characters) is the one reported.
-    let y = "y".repeat(43);
-    let reply = net.answer(&arrived, 200, &json!({"hash": y}));
+    let body = net.stored(&arrived, arrived.dest);
+    let signed = body["hash"].as_str().unwrap().to_owned();
+    let reply = net.answer(&arrived, 200, &body);
     alice.handle_response(when + 3, retry.id, reply);
     let ev = events(&mut alice);
-    assert!(ev.iter().any(
-        |e| matches!(e, Event::Delivered { id: d, hash, .. } if *d == id && *hash == y.as_str())
-    ));
+    assert!(ev.iter().any(|e| matches!(e,
+        Event::Delivered { id: d, hash, stored_on: 1, .. } if *d == id && *hash == signed.as_str())));
+}
+
+#[test]
+fn store_replies_without_a_valid_member_signature_are_node_faults() {
+    let mut net = FakeNet::new(12, 3);
+    let mut alice = net.client(1);
+    let bob = Keypair::from_seed(&Seed::from_bytes([2; 32])).session_id();
+    let id = alice.send(T0, &bob, &Content::text("hi")).unwrap();
+    let mut now = T0;
+    let mut tried = Vec::new();
+    // 1: no signature at all; 2: signed by another node's key (not the destination's);
+    // 3: the destination's signature over the wrong hash.
+    for case in 0..3 {
+        let t = alice.poll_transmit().expect("a retry");
+        let a = net.route(&t);
+        tried.push(a.dest);
+        let body = match case {
+            0 => json!({"hash": "h".repeat(43), "t": T0}),
+            1 => {
+                let other = *net.keys.keys().find(|k| **k != a.dest).unwrap();
+                net.stored(&a, other)
+            }
+            _ => {
+                let wrong = MessageHash::compute(
+                    &UserPubkey::new(5, [7; 32]),
+                    metaless_swarm::Namespace::Default,
+                    b"x",
+                );
+                let entry =
+                    metaless_swarm::server::store_entry(&net.keys[&a.dest], &wrong, T0 + 1, false);
+                json!({"swarm": {metaless_identity::hex::encode(&a.dest): entry}})
+            }
+        };
+        let reply = net.answer(&a, 200, &body);
+        alice.handle_response(now + 1, t.id, reply);
+        assert!(
+            !events(&mut alice)
+                .iter()
+                .any(|e| matches!(e, Event::Delivered { .. })),
+            "case {case} accepted"
+        );
+        assert_eq!(alice.stats().bad_signatures, case + 1);
+        now = alice.poll_timeout().unwrap();
+        alice.handle_timeout(now);
+    }
+    assert_eq!(alice.pending_sends(), 1, "still pending, retried");
+    // The good answer, with an extra entry from a node outside the swarm: not counted.
+    let t = alice.poll_transmit().unwrap();
+    let a = net.route(&t);
+    let mut body = net.stored(&a, a.dest);
+    let (_, members) = net.swarm_of(&UserPubkey::new(5, *bob.key()));
+    let outsider = *net
+        .keys
+        .keys()
+        .find(|k| members.iter().all(|m| m.ed25519 != **k))
+        .unwrap();
+    let hash = MessageHash::parse(body["hash"].as_str().unwrap()).unwrap();
+    body["swarm"][metaless_identity::hex::encode(&outsider)] =
+        metaless_swarm::server::store_entry(&net.keys[&outsider], &hash, T0 + 1, false);
+    let reply = net.answer(&a, 200, &body);
+    alice.handle_response(now + 1, t.id, reply);
+    assert!(
+        events(&mut alice)
+            .iter()
+            .any(|e| matches!(e, Event::Delivered { id: d, stored_on: 1, .. } if *d == id))
+    );
 }
 
 #[test]

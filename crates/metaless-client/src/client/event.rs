@@ -64,6 +64,9 @@ pub enum Event {
         hash: MessageHash,
         /// Path and swarm member used.
         via: Route,
+        /// Swarm members whose signed reply entry confirmed the store (at least 1: the
+        /// member asked; more when it answered for members it replicated to).
+        stored_on: usize,
     },
     /// A message arrived.
     Received(Box<Incoming>),
@@ -131,4 +134,6 @@ pub struct Stats {
     /// Polls of the own swarm answered to the end (`more: false`): the inbox was read up to
     /// then (a command line reading the inbox once waits for the first).
     pub inbox_polls: u64,
+    /// Store, expire and delete replies refused for a bad or missing node signature.
+    pub bad_signatures: u64,
 }

@@ -13,7 +13,8 @@
 //! | `replies.rs` | an answer back: onion reply opened, status dispatched, success per kind |
 //! | `faults.rs` | failures: whom to blame (strikes, blacklist), back-off, 421 and 406 |
 //! | `inbox.rs` | the own swarm: polls, de-duplication, last hashes, read timers, unsends |
-//! | `nodes.rs` | the node list: bootstrap, refresh, operations waiting for nodes |
+//! | `nodes.rs` | the node list: bootstrap, refresh (majority of 3 sources), operations waiting for nodes |
+//! | `verify.rs` | node signatures on store / expire / delete replies |
 //! | `clock.rs` | the network clock estimate |
 
 use std::collections::VecDeque;
@@ -37,6 +38,7 @@ mod nodes;
 mod ops;
 mod replies;
 mod requests;
+mod verify;
 
 use clock::ClockEstimate;
 pub use event::{Event, Incoming, Route, Stats};

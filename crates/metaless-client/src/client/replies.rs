@@ -16,6 +16,7 @@ use super::event::{Event, Route};
 use super::faults::Fault;
 use super::ops::OpKind;
 use super::requests::InFlight;
+use super::verify::Change;
 use crate::transport::{HttpResponse, RequestId, TransportError};
 use crate::{FailureKind, limits};
 
@@ -108,18 +109,24 @@ impl Client {
         };
         match &op.kind {
             OpKind::Send(p) => {
+                let account = UserPubkey::new(0x05, *p.to.key());
+                // Only members that signed the store count; a bad signature is a node fault.
+                let change = Change::Store { data: &p.data };
+                let Ok(stored_on) = self.verify_change(&account, fl.dest, body, &change) else {
+                    self.stats.bad_signatures += 1;
+                    return self.fail(now, fl, Fault::Destination);
+                };
                 let hash = obj
                     .and_then(store_hash)
                     .and_then(|h| MessageHash::parse(&h).ok())
-                    .unwrap_or_else(|| {
-                        MessageHash::compute(
-                            &UserPubkey::new(0x05, *p.to.key()),
-                            Namespace::Default,
-                            &p.data,
-                        )
-                    });
+                    .unwrap_or_else(|| MessageHash::compute(&account, Namespace::Default, &p.data));
                 let id = p.id;
-                self.events.push_back(Event::Delivered { id, hash, via });
+                self.events.push_back(Event::Delivered {
+                    id,
+                    hash,
+                    via,
+                    stored_on,
+                });
                 self.finish(fl.op, now, None);
             }
             OpKind::Retrieve => {
@@ -131,7 +138,18 @@ impl Client {
                 self.stats.inbox_polls += u64::from(!got.response.more);
                 self.schedule_poll(now, got.response.more);
             }
-            OpKind::Expire { .. } | OpKind::Delete { .. } => {
+            OpKind::Expire { hashes, .. } | OpKind::Delete { hashes } => {
+                let change = match &op.kind {
+                    OpKind::Expire { .. } => Change::Expire { hashes },
+                    _ => Change::Delete { hashes },
+                };
+                if self
+                    .verify_change(&self.me, fl.dest, body, &change)
+                    .is_err()
+                {
+                    self.stats.bad_signatures += 1;
+                    return self.fail(now, fl, Fault::Destination);
+                }
                 if let Some(id) = op.user {
                     self.events.push_back(Event::Done { id });
                 }
