@@ -1,7 +1,11 @@
 //! An HTTP and HTTPS [`Transport`] on hyper 1, tokio and rustls, and a wall [`Clock`]
 //! (feature `http`).
 //!
-//! One connection per request, driven inside the request's own future: nothing is spawned.
+//! Connections to service nodes are kept for reuse (HTTP/1.1 keep-alive): a bounded pool per
+//! node ([`HttpTransport::max_idle_per_node`], [`HttpTransport::idle_timeout`]), and TLS
+//! sessions resumed through the one shared node TLS configuration. A connection is driven
+//! inside the future of the request using it, and does no I/O while idle: nothing is spawned.
+//! Seeds get a fresh connection per request (they are asked rarely).
 //!
 //! # Certificates
 //!
@@ -14,11 +18,9 @@
 //! connection sees only ciphertext it cannot open, and it cannot forge a reply either — the
 //! reply is encrypted to the client's one-time key, which only the destination learned. What
 //! such an attacker can do (drop, delay, see that the client talks to that node) it could do to
-//! a verified TLS connection too, and the client's retry rules handle it. The exception is a
-//! request that is *not* onion-wrapped: the client's periodic node-list fetch
-//! (`get_service_nodes` sent directly to a known node's `/storage_rpc/v1`) could be answered
-//! by an active attacker on the client's own link with a forged list; `docs/client.md` lists
-//! this as a known gap.
+//! a verified TLS connection too, and the client's retry rules handle it. Node-list refreshes
+//! go through onion paths too, and are taken only where 3 sources agree (`docs/client.md`,
+//! "Directory trust").
 //!
 //! **Seed nodes** (targets without a node key: bootstrap `/json_rpc`) are different: their
 //! answer *is* the node list, including the X25519 keys all later onion encryption trusts, and
@@ -28,12 +30,15 @@
 //! anchors ([`SeedTrust::Roots`], e.g. the CA that signs the Session seed certificates, which
 //! metaless does not ship).
 
+use std::collections::HashMap;
 use std::net::IpAddr;
-use std::sync::{Arc, OnceLock};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::pin::Pin;
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
+use hyper::client::conn::http1::{Connection, SendRequest};
 use hyper_util::rt::TokioIo;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::crypto::{CryptoProvider, verify_tls12_signature, verify_tls13_signature};
@@ -119,10 +124,108 @@ pub struct HttpTransport {
     pub timeout: Duration,
     /// How `https://` seeds are authenticated.
     pub seed_trust: SeedTrust,
+    /// Idle connections kept per service node (0: a new connection for every request).
+    pub max_idle_per_node: usize,
+    /// An idle connection older than this is closed instead of reused.
+    pub idle_timeout: Duration,
     /// TLS configuration for service nodes (any certificate), built on first HTTPS use and
-    /// shared by clones. Seed configurations are built per request from `seed_trust`: seeds
-    /// are asked rarely, and the field may change.
+    /// shared by clones; its session cache lets reconnections resume TLS sessions. Seed
+    /// configurations are built per request from `seed_trust`: seeds are asked rarely, and
+    /// the field may change.
     node_tls: Arc<OnceLock<Option<Arc<ClientConfig>>>>,
+    /// Idle keep-alive connections by base URL, and the counters; shared by clones.
+    pool: Arc<Mutex<Pool>>,
+}
+
+/// Connection counters of an [`HttpTransport`] (and its clones).
+///
+/// ```
+/// let t = metaless_client::http::HttpTransport::default();
+/// assert_eq!(t.stats(), metaless_client::http::HttpStats::default());
+/// ```
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct HttpStats {
+    /// Requests sent.
+    pub requests: u64,
+    /// Connections opened (TCP, plus a TLS handshake for `https://`).
+    pub connections: u64,
+    /// Requests sent on a kept connection.
+    pub reused: u64,
+    /// TLS handshakes that resumed an earlier session.
+    pub tls_resumed: u64,
+}
+
+/// Anything a connection runs over (TCP, or TLS over TCP).
+trait Stream: AsyncRead + AsyncWrite + Unpin + Send {}
+impl<T: AsyncRead + AsyncWrite + Unpin + Send> Stream for T {}
+type Io = TokioIo<Box<dyn Stream>>;
+type Conn = Pin<Box<Connection<Io, Full<Bytes>>>>;
+
+/// One open HTTP/1.1 connection: the request half and the connection future that does its I/O.
+struct Link {
+    sender: SendRequest<Full<Bytes>>,
+    conn: Conn,
+    idle_since: Instant,
+}
+
+/// Most nodes with idle connections at once.
+const MAX_POOLED_NODES: usize = 64;
+
+#[derive(Default)]
+struct Pool {
+    idle: HashMap<String, Vec<Link>>,
+    stats: HttpStats,
+}
+
+impl core::fmt::Debug for Pool {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Pool")
+            .field("nodes", &self.idle.len())
+            .field("stats", &self.stats)
+            .finish()
+    }
+}
+
+impl Pool {
+    /// The newest usable idle connection to `key`; stale ones are closed.
+    fn take(&mut self, key: &str, idle_timeout: Duration) -> Option<Link> {
+        let links = self.idle.get_mut(key)?;
+        let mut found = None;
+        while let Some(link) = links.pop() {
+            if link.idle_since.elapsed() < idle_timeout && !link.sender.is_closed() {
+                found = Some(link);
+                break;
+            }
+        }
+        if links.is_empty() {
+            self.idle.remove(key);
+        }
+        found
+    }
+
+    /// Keeps `link` for reuse, within the bounds.
+    fn put(&mut self, key: &str, link: Link, max_per_node: usize) {
+        if max_per_node == 0 {
+            return;
+        }
+        if !self.idle.contains_key(key) && self.idle.len() >= MAX_POOLED_NODES {
+            // Close the node whose newest idle connection is the oldest.
+            let oldest = self
+                .idle
+                .iter()
+                .min_by_key(|(_, v)| v.last().map(|l| l.idle_since))
+                .map(|(k, _)| k.clone());
+            if let Some(k) = oldest {
+                self.idle.remove(&k);
+            }
+        }
+        let links = self.idle.entry(key.to_owned()).or_default();
+        if links.len() >= max_per_node {
+            links.remove(0);
+        }
+        links.push(link);
+    }
 }
 
 impl Default for HttpTransport {
@@ -189,8 +292,27 @@ impl HttpTransport {
             max_body: crate::limits::MAX_REPLY_SIZE,
             timeout: Duration::from_secs(30),
             seed_trust,
+            max_idle_per_node: 8,
+            idle_timeout: Duration::from_secs(30),
             node_tls: Arc::new(OnceLock::new()),
+            pool: Arc::new(Mutex::new(Pool::default())),
         }
+    }
+
+    /// Connection counters so far (shared by clones).
+    ///
+    /// ```
+    /// let t = metaless_client::http::HttpTransport::default();
+    /// assert_eq!((t.stats().requests, t.stats().connections), (0, 0));
+    /// ```
+    pub fn stats(&self) -> HttpStats {
+        self.pool().stats
+    }
+
+    fn pool(&self) -> std::sync::MutexGuard<'_, Pool> {
+        self.pool
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     fn accept_any(&self) -> Option<Arc<ClientConfig>> {
@@ -218,56 +340,108 @@ impl HttpTransport {
         }
     }
 
-    async fn exchange<S: AsyncRead + AsyncWrite + Unpin + Send + 'static>(
+    /// Opens an HTTP/1.1 connection over `stream`.
+    async fn handshake(&self, stream: Box<dyn Stream>) -> Result<Link, TransportError> {
+        let (sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+            .await
+            .map_err(|_| TransportError::Connect)?;
+        self.pool().stats.connections += 1;
+        Ok(Link {
+            sender,
+            conn: Box::pin(conn),
+            idle_since: Instant::now(),
+        })
+    }
+
+    /// One request on `link`: the answer, and the link back when it can carry another.
+    async fn exchange(
         &self,
-        stream: S,
+        mut link: Link,
         authority: &str,
         path: &str,
         body: &[u8],
-    ) -> Result<HttpResponse, TransportError> {
-        let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
-            .await
-            .map_err(|_| TransportError::Connect)?;
-        let request = hyper::Request::post(path)
+    ) -> (Result<HttpResponse, TransportError>, Option<Link>) {
+        let request = match hyper::Request::post(path)
             .header(hyper::header::HOST, authority)
             .header(hyper::header::CONTENT_TYPE, "application/octet-stream")
             .body(Full::new(Bytes::copy_from_slice(body)))
-            .map_err(|_| TransportError::Connect)?;
-        let max = self.max_body;
-        let exchange = async move {
-            let resp = sender
-                .send_request(request)
-                .await
-                .map_err(|_| TransportError::Connect)?;
-            let status = resp.status().as_u16();
-            let bytes = Limited::new(resp.into_body(), max)
-                .collect()
-                .await
-                .map_err(|e| {
-                    if e.downcast_ref::<http_body_util::LengthLimitError>()
-                        .is_some()
-                    {
-                        TransportError::TooLarge
-                    } else {
-                        TransportError::Connect
-                    }
-                })?;
-            Ok(HttpResponse {
-                status,
-                body: bytes.to_bytes().to_vec(),
-            })
+        {
+            Ok(r) => r,
+            Err(_) => return (Err(TransportError::Connect), None),
         };
-        tokio::pin!(exchange);
-        tokio::pin!(conn);
-        // The connection future does the I/O; the exchange completes first on success.
-        tokio::select! {
-            biased;
-            r = &mut exchange => r,
-            _ = &mut conn => exchange.await,
+        self.pool().stats.requests += 1;
+        let max = self.max_body;
+        let (result, alive) = {
+            let sender = &mut link.sender;
+            let exchange = async move {
+                sender.ready().await.map_err(|_| TransportError::Connect)?;
+                let resp = sender
+                    .send_request(request)
+                    .await
+                    .map_err(|_| TransportError::Connect)?;
+                let status = resp.status().as_u16();
+                let bytes = Limited::new(resp.into_body(), max)
+                    .collect()
+                    .await
+                    .map_err(|e| {
+                        if e.downcast_ref::<http_body_util::LengthLimitError>()
+                            .is_some()
+                        {
+                            TransportError::TooLarge
+                        } else {
+                            TransportError::Connect
+                        }
+                    })?;
+                Ok(HttpResponse {
+                    status,
+                    body: bytes.to_bytes().to_vec(),
+                })
+            };
+            tokio::pin!(exchange);
+            // The connection future does the I/O; the exchange completes first on success
+            // and the connection stays open (keep-alive) unless it ended.
+            tokio::select! {
+                biased;
+                r = &mut exchange => (r, true),
+                _ = &mut link.conn => (exchange.await, false),
+            }
+        };
+        let reusable = alive && result.is_ok() && !link.sender.is_closed();
+        link.idle_since = Instant::now();
+        (result, reusable.then_some(link))
+    }
+
+    /// Connects (TCP, then TLS for `https://`).
+    async fn connect(
+        &self,
+        host: &str,
+        port: u16,
+        tls: Option<Arc<ClientConfig>>,
+    ) -> Result<Link, TransportError> {
+        let stream = tokio::net::TcpStream::connect((host, port))
+            .await
+            .map_err(|_| TransportError::Connect)?;
+        // Small request/response exchanges: don't let Nagle hold the request back.
+        let _ = stream.set_nodelay(true);
+        match tls {
+            None => self.handshake(Box::new(stream)).await,
+            Some(config) => {
+                let name =
+                    ServerName::try_from(host.to_owned()).map_err(|_| TransportError::Connect)?;
+                let stream = tokio_rustls::TlsConnector::from(config)
+                    .connect(name, stream)
+                    .await
+                    .map_err(|_| TransportError::Connect)?;
+                if stream.get_ref().1.handshake_kind() == Some(rustls::HandshakeKind::Resumed) {
+                    self.pool().stats.tls_resumed += 1;
+                }
+                self.handshake(Box::new(stream)).await
+            }
         }
     }
 
-    /// Connects (TCP, then TLS for `https://`) and runs one exchange.
+    /// Runs one exchange: on a kept connection to a service node when there is one (and on a
+    /// new one if that fails before an answer), else on a new connection.
     async fn connect_and_exchange(
         &self,
         request: &Transmit,
@@ -283,33 +457,42 @@ impl HttpTransport {
             authority.parse().map_err(|_| TransportError::Connect)?;
         let host = parsed.host().trim_start_matches('[').trim_end_matches(']');
         let port = parsed.port_u16().unwrap_or(if https { 443 } else { 80 });
+        let is_node = request.to_node.node.is_some();
         // Decide about TLS trust before any packet leaves.
         let tls = if https {
-            Some(
-                self.tls_for(request.to_node.node.is_some(), host)
-                    .ok_or(TransportError::Connect)?,
-            )
+            Some(self.tls_for(is_node, host).ok_or(TransportError::Connect)?)
         } else {
             None
         };
-        let stream = tokio::net::TcpStream::connect((host, port))
-            .await
-            .map_err(|_| TransportError::Connect)?;
-        // Small request/response exchanges: don't let Nagle hold the request back.
-        let _ = stream.set_nodelay(true);
         let (path, body) = (request.to_node.path, request.body.as_slice());
-        match tls {
-            None => self.exchange(stream, authority, path, body).await,
-            Some(config) => {
-                let name =
-                    ServerName::try_from(host.to_owned()).map_err(|_| TransportError::Connect)?;
-                let stream = tokio_rustls::TlsConnector::from(config)
-                    .connect(name, stream)
-                    .await
-                    .map_err(|_| TransportError::Connect)?;
-                self.exchange(stream, authority, path, body).await
+        let kept = if is_node {
+            let mut pool = self.pool();
+            let link = pool.take(base, self.idle_timeout);
+            if link.is_some() {
+                pool.stats.reused += 1;
             }
+            link
+        } else {
+            None
+        };
+        let (result, back) = match kept {
+            Some(link) => match self.exchange(link, authority, path, body).await {
+                // The node may have closed the idle connection: once more on a new one.
+                (Err(TransportError::Connect), _) => {
+                    let link = self.connect(host, port, tls).await?;
+                    self.exchange(link, authority, path, body).await
+                }
+                done => done,
+            },
+            None => {
+                let link = self.connect(host, port, tls).await?;
+                self.exchange(link, authority, path, body).await
+            }
+        };
+        if is_node && let Some(link) = back {
+            self.pool().put(base, link, self.max_idle_per_node);
         }
+        result
     }
 }
 
