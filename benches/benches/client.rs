@@ -52,7 +52,7 @@ impl Rig {
             poll_interval_ms: None,
             ..Config::testnet(Bootstrap::Nodes(nodes))
         };
-        let now = net.now_ms() as u64;
+        let now = net.now_ms();
         let client = Client::new(
             Keypair::from_seed(&Seed::from_bytes([1; 32])),
             config,
@@ -70,7 +70,7 @@ impl Rig {
 
     /// One message; returns the time spent inside the client.
     fn message(&mut self) -> Duration {
-        let now = self.net.now_ms() as u64;
+        let now = self.net.now_ms();
         let start = Instant::now();
         self.client.send(now, &self.to, &self.content).unwrap();
         let t = self.client.poll_transmit().unwrap();

@@ -25,7 +25,7 @@
 //!
 //! let mut net = LoopbackNet::new(LoopbackConfig { nodes: 8, swarms: 2, ..Default::default() }).unwrap();
 //! let nodes = metaless_testnet::service_nodes(&net);
-//! let now = net.now_ms() as u64;
+//! let now = net.now_ms();
 //! let mut alice = Client::new(Keypair::from_seed(&Seed::from_bytes([1; 32])), Config::testnet(Bootstrap::Nodes(nodes)), [7; 32], now);
 //! let bob = Keypair::from_seed(&Seed::from_bytes([2; 32])).session_id();
 //! let id = alice.send(now, &bob, &metaless_envelope::Content::text("hello")).unwrap();
@@ -37,13 +37,13 @@
 //!         let answer = net.post(t.to_node.node.unwrap().as_bytes(), t.to_node.path, &t.body)
 //!             .map(|(status, body)| metaless_client::HttpResponse { status, body })
 //!             .map_err(|_| metaless_client::TransportError::Connect);
-//!         alice.handle_response(net.now_ms() as u64, t.id, answer);
+//!         alice.handle_response(net.now_ms(), t.id, answer);
 //!     }
 //!     while let Some(event) = alice.poll_event() {
 //!         delivered |= matches!(event, Event::Delivered { id: done, .. } if done == id);
 //!     }
 //!     if let Some(t) = alice.poll_timeout().filter(|_| !delivered) {
-//!         net.set_time(t as i64);
+//!         net.set_time(t);
 //!         alice.handle_timeout(t);
 //!     }
 //! }

@@ -182,7 +182,7 @@ pub unsafe extern "C" fn metaless_loopback_free(net: *mut metaless_loopback) {
 pub unsafe extern "C" fn metaless_loopback_now_ms(net: *const metaless_loopback) -> u64 {
     ffi_guard(|| {
         // SAFETY: `net` is NULL or live (contract).
-        unsafe { ptr::handle_opt(net) }.map_or(0, |n| u64::try_from(n.net.now_ms()).unwrap_or(0))
+        unsafe { ptr::handle_opt(net) }.map_or(0, |n| n.net.now_ms())
     })
 }
 
@@ -202,9 +202,8 @@ pub unsafe extern "C" fn metaless_loopback_set_time(
         run(ctx, |_| {
             // SAFETY: `net` NULL or live and unshared (contract).
             let net = unsafe { ptr::handle_mut(net, "net") }?;
-            let target = i64::try_from(now_ms).unwrap_or(i64::MAX);
-            if target > net.net.now_ms() {
-                net.net.set_time(target);
+            if now_ms > net.net.now_ms() {
+                net.net.set_time(now_ms);
             }
             Ok(())
         })

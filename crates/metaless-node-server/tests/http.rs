@@ -7,10 +7,10 @@ use http_body_util::{BodyExt, Full};
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
+use metaless_client::http::wall_clock_ms;
 use metaless_identity::{Keypair, Seed};
 use metaless_node::{EncType, NodeInfo};
 use metaless_node_server::config::{Bootstrap, TestnetConfig};
-use metaless_node_server::server::wall_ms;
 use metaless_node_server::testnet::{Testnet, TestnetOptions};
 use metaless_testnet::testkit::{build_onion, open_reply, retrieve_request, store_request};
 use rand_chacha::ChaCha20Rng;
@@ -84,7 +84,7 @@ async fn onion_store_retrieve_and_errors_over_http() {
     assert_eq!(Bootstrap::load(net.data_dir()).unwrap(), net.bootstrap());
 
     // onion-routed store through 3 hops
-    let store = store_request(&acct, 0, b"over http", wall_ms(), 60_000);
+    let store = store_request(&acct, 0, b"over http", wall_clock_ms(), 60_000);
     let (body, key) = build_onion(
         &path,
         &dest,
@@ -103,7 +103,7 @@ async fn onion_store_retrieve_and_errors_over_http() {
         .to_string();
 
     // onion-routed retrieve from another swarm member (replicated over HTTP)
-    let retrieve = retrieve_request(&acct, 0, None, wall_ms());
+    let retrieve = retrieve_request(&acct, 0, None, wall_clock_ms());
     let (body, key) = build_onion(
         &path,
         &other,
@@ -120,7 +120,12 @@ async fn onion_store_retrieve_and_errors_over_http() {
     assert_eq!(v["messages"][0]["hash"], hash.as_str());
 
     // wrong swarm → 421 with the right swarm
-    let (s, b) = rpc(&c, &outside, &retrieve_request(&acct, 0, None, wall_ms())).await;
+    let (s, b) = rpc(
+        &c,
+        &outside,
+        &retrieve_request(&acct, 0, None, wall_clock_ms()),
+    )
+    .await;
     assert_eq!(s, 421);
     assert_eq!(
         serde_json::from_str::<Value>(&b).unwrap()["swarm"],
@@ -128,9 +133,9 @@ async fn onion_store_retrieve_and_errors_over_http() {
     );
 
     // bad signature, stale timestamp, junk, unknown method
-    let mut bad = retrieve_request(&acct, 0, None, wall_ms());
+    let mut bad = retrieve_request(&acct, 0, None, wall_clock_ms());
     bad["params"]["signature"] =
-        retrieve_request(&account(2), 0, None, wall_ms())["params"]["signature"].clone();
+        retrieve_request(&account(2), 0, None, wall_clock_ms())["params"]["signature"].clone();
     assert_eq!(
         rpc(&c, &dest, &bad).await,
         (401, "retrieve signature verification failed".into())
@@ -139,7 +144,7 @@ async fn onion_store_retrieve_and_errors_over_http() {
         rpc(
             &c,
             &dest,
-            &retrieve_request(&acct, 0, None, wall_ms() - 3_600_000)
+            &retrieve_request(&acct, 0, None, wall_clock_ms() - 3_600_000)
         )
         .await,
         (406, "retrieve timestamp too far from current time".into())
@@ -236,7 +241,13 @@ async fn restart_on_same_dir_keeps_acknowledged_messages() {
         let (s, b) = rpc(
             &c,
             &node,
-            &store_request(&acct, 0, format!("m{i}").as_bytes(), wall_ms(), 600_000),
+            &store_request(
+                &acct,
+                0,
+                format!("m{i}").as_bytes(),
+                wall_clock_ms(),
+                600_000,
+            ),
         )
         .await;
         assert_eq!(s, 200);
@@ -252,7 +263,12 @@ async fn restart_on_same_dir_keeps_acknowledged_messages() {
     let net = Testnet::start(cfg, opts()).await.unwrap();
     // ports changed (ephemeral); keys and data did not
     let node = net.nodes()[0].clone();
-    let (s, b) = rpc(&c, &node, &retrieve_request(&acct, 0, None, wall_ms())).await;
+    let (s, b) = rpc(
+        &c,
+        &node,
+        &retrieve_request(&acct, 0, None, wall_clock_ms()),
+    )
+    .await;
     assert_eq!(s, 200);
     let got: Vec<String> = serde_json::from_str::<Value>(&b).unwrap()["messages"]
         .as_array()

@@ -6,10 +6,10 @@
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper_util::rt::TokioIo;
+use metaless_client::http::wall_clock_ms;
 use metaless_identity::{Keypair, Seed};
 use metaless_node::{EncType, NodeInfo};
 use metaless_node_server::config::{Bootstrap, TestnetConfig};
-use metaless_node_server::server::wall_ms;
 use metaless_node_server::testnet::{Testnet, TestnetOptions};
 use metaless_testnet::testkit::{build_onion, open_reply, retrieve_request, store_request};
 use rand_chacha::ChaCha20Rng;
@@ -99,7 +99,7 @@ async fn onion_store_retrieve_and_info_over_https() {
         .collect();
     assert_eq!(path.len(), 3);
     let mut rng = ChaCha20Rng::seed_from_u64(2);
-    let store = store_request(&acct, 0, b"over https", wall_ms(), 60_000);
+    let store = store_request(&acct, 0, b"over https", wall_clock_ms(), 60_000);
     let (body, key) = build_onion(
         &path,
         &dest,
@@ -118,7 +118,7 @@ async fn onion_store_retrieve_and_info_over_https() {
         .to_owned();
 
     // retrieve from the other swarm member: the store was replicated to it over https
-    let retrieve = retrieve_request(&acct, 0, None, wall_ms());
+    let retrieve = retrieve_request(&acct, 0, None, wall_clock_ms());
     let (body, key) = build_onion(
         &path,
         &other,

@@ -43,7 +43,7 @@ pub struct LoopbackConfig {
     /// Seed of every key and every random choice.
     pub seed: u64,
     /// Virtual time at start, ms since the epoch.
-    pub start_ms: i64,
+    pub start_ms: u64,
     /// Record observations on every node.
     pub observe: bool,
 }
@@ -69,7 +69,7 @@ pub struct Faults {
     /// Probability that one byte of a transferred request body is flipped.
     pub corrupt: f64,
     /// Virtual milliseconds each transfer takes.
-    pub delay_ms: i64,
+    pub delay_ms: u64,
 }
 
 struct Slot {
@@ -85,7 +85,7 @@ pub struct LoopbackNet {
     slots: Vec<Slot>,
     index: BTreeMap<[u8; 32], usize>,
     network: NetworkMap,
-    now_ms: i64,
+    now_ms: u64,
     rng: ChaCha20Rng,
     faults: Faults,
     server: Option<ServerFn>,
@@ -191,7 +191,7 @@ impl LoopbackNet {
     /// net.advance(5);
     /// assert_eq!(net.now_ms(), t + 5);
     /// ```
-    pub fn now_ms(&self) -> i64 {
+    pub fn now_ms(&self) -> u64 {
         self.now_ms
     }
 
@@ -202,8 +202,8 @@ impl LoopbackNet {
     /// net.advance(1_000);
     /// # assert!(net.now_ms() > 0);
     /// ```
-    pub fn advance(&mut self, ms: i64) {
-        self.now_ms = self.now_ms.saturating_add(ms.max(0));
+    pub fn advance(&mut self, ms: u64) {
+        self.now_ms = self.now_ms.saturating_add(ms);
     }
 
     /// Sets virtual time (may go backwards, for clock tests).
@@ -213,7 +213,7 @@ impl LoopbackNet {
     /// net.set_time(42);
     /// assert_eq!(net.now_ms(), 42);
     /// ```
-    pub fn set_time(&mut self, now_ms: i64) {
+    pub fn set_time(&mut self, now_ms: u64) {
         self.now_ms = now_ms;
     }
 
@@ -449,7 +449,9 @@ impl LoopbackNet {
         }
         let (action, me) = {
             let slot = self.slots.get_mut(i).ok_or(LoopbackError::UnknownNode)?;
-            let now = self.now_ms.saturating_add(slot.skew_ms);
+            let now = self.now_ms.saturating_add_signed(slot.skew_ms);
+            // The node core still counts ms in i64: the one conversion, here.
+            let now = i64::try_from(now).unwrap_or(i64::MAX);
             (slot.node.handle(now, req), slot.node.info().clone())
         };
         let mut response = match action {

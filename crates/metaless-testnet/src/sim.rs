@@ -163,7 +163,7 @@ impl Clock for LoopbackClock {
             .net
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        u64::try_from(net.now_ms()).unwrap_or(0)
+        net.now_ms()
     }
 
     async fn sleep_until(&self, deadline_ms: u64) {
@@ -171,9 +171,8 @@ impl Clock for LoopbackClock {
             .net
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let target = i64::try_from(deadline_ms).unwrap_or(i64::MAX);
-        if target > net.now_ms() {
-            net.set_time(target);
+        if deadline_ms > net.now_ms() {
+            net.set_time(deadline_ms);
         }
     }
 }
@@ -256,7 +255,7 @@ impl Sim {
     /// #     Config::testnet(Bootstrap::Nodes(nodes)), [b; 32], now);
     /// # let mut sim = Sim::new(LoopbackNet::new(LoopbackConfig::default()).unwrap());
     /// let a = sim.add_skewed(-5_000, new(1));
-    /// assert_eq!(sim.client_now(a), sim.net.now_ms() as u64 - 5_000);
+    /// assert_eq!(sim.client_now(a), sim.net.now_ms() - 5_000);
     /// ```
     pub fn add_skewed(
         &mut self,
@@ -271,7 +270,7 @@ impl Sim {
     }
 
     fn local(&self, skew: i64) -> u64 {
-        u64::try_from(self.net.now_ms().saturating_add(skew)).unwrap_or(0)
+        self.net.now_ms().saturating_add_signed(skew)
     }
 
     /// Local time of client `i`.
@@ -284,7 +283,7 @@ impl Sim {
     /// #     Config::testnet(Bootstrap::Nodes(nodes)), [b; 32], now);
     /// # let mut sim = Sim::new(LoopbackNet::new(LoopbackConfig::default()).unwrap());
     /// let a = sim.add(new(1));
-    /// assert_eq!(sim.client_now(a), sim.net.now_ms() as u64);
+    /// assert_eq!(sim.client_now(a), sim.net.now_ms());
     /// ```
     pub fn client_now(&self, i: usize) -> u64 {
         self.local(self.skews.get(i).copied().unwrap_or(0))
@@ -430,10 +429,7 @@ impl Sim {
     /// assert_eq!(sim.net.now_ms(), start + 10_000);
     /// ```
     pub fn run_until(&mut self, max_ms: u64, mut done: impl FnMut(&Self) -> bool) -> bool {
-        let end = self
-            .net
-            .now_ms()
-            .saturating_add(i64::try_from(max_ms).unwrap_or(i64::MAX));
+        let end = self.net.now_ms().saturating_add(max_ms);
         loop {
             self.pump();
             if done(self) {
@@ -442,11 +438,8 @@ impl Sim {
             let next = (0..self.clients.len())
                 .filter_map(|i| {
                     let t = self.clients[i].poll_timeout()?;
-                    Some(
-                        i64::try_from(t)
-                            .unwrap_or(i64::MAX)
-                            .saturating_sub(self.skews[i]),
-                    )
+                    // Client time = network time + skew.
+                    Some(t.saturating_add_signed(self.skews[i].saturating_neg()))
                 })
                 .min();
             let at = next.unwrap_or(end).min(end).max(self.net.now_ms());

@@ -96,10 +96,10 @@ pub fn open_reply(key: &ReplyKey, body: &[u8]) -> Option<(u16, String)> {
 /// assert_eq!(v["method"], "store");
 /// assert_eq!(v["params"]["namespace"], 2);
 /// ```
-pub fn store_request(account: &Keypair, ns: i16, data: &[u8], now_ms: i64, ttl_ms: i64) -> Value {
+pub fn store_request(account: &Keypair, ns: i16, data: &[u8], now_ms: u64, ttl_ms: i64) -> Value {
     let signer = Signer::session(account);
     let namespace = Namespace::from_i16(ns);
-    let timestamp_ms = u64::try_from(now_ms).unwrap_or(0);
+    let timestamp_ms = now_ms;
     let store = Store {
         pubkey: signer.pubkey(),
         namespace,
@@ -121,12 +121,12 @@ pub fn store_request(account: &Keypair, ns: i16, data: &[u8], now_ms: i64, ttl_m
 /// let v = metaless_testnet::testkit::retrieve_request(&k, 0, None, 1_700_000_000_000);
 /// assert_eq!(v["params"]["last_hash"], "");
 /// ```
-pub fn retrieve_request(account: &Keypair, ns: i16, last_hash: Option<&str>, now_ms: i64) -> Value {
+pub fn retrieve_request(account: &Keypair, ns: i16, last_hash: Option<&str>, now_ms: u64) -> Value {
     let retrieve = Retrieve::signed(
         &Signer::session(account),
         Namespace::from_i16(ns),
         None,
-        u64::try_from(now_ms).unwrap_or(0),
+        now_ms,
     );
     let mut v = body_json(&RpcRequest::Retrieve(retrieve));
     if let Some(params) = v.get_mut("params").and_then(Value::as_object_mut) {
