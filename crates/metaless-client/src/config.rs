@@ -8,10 +8,9 @@ use serde_json::Value;
 use crate::ClientError;
 
 /// Seed nodes of the live Session network: HTTPS `POST /json_rpc` with `get_n_service_nodes`
-/// answers the service node list (session-android `SnodeAPI` seed pool). Their certificates
-/// are signed by a Session-run CA outside public root stores, which metaless does not ship:
-/// seeds must be verified, unlike service nodes, so `http::HttpTransport` needs that CA as
-/// `SeedTrust::Roots` (see `docs/client.md`).
+/// answers the service node list (session-android `SnodeAPI` seed pool). Their self-signed
+/// certificates are shipped (`http::MAINNET_SEED_CERTIFICATES`) and pinned by the default
+/// `http::HttpTransport`, so `Config::mainnet()` needs nothing else (see `docs/client.md`).
 ///
 /// ```
 /// assert!(metaless_client::MAINNET_SEEDS.iter().all(|s| s.starts_with("https://seed")));
@@ -134,6 +133,15 @@ pub struct Config {
     pub blacklist_ms: u64,
     /// Most requests in flight at once.
     pub max_in_flight: usize,
+    /// Swarm members that must show the message stored (each with a verified signature)
+    /// before a send is [`Event::Delivered`](crate::Event::Delivered); all members when the
+    /// swarm is smaller. Until then the send is retried on other members until its TTL.
+    ///
+    /// ```
+    /// let c = metaless_client::Config::testnet(metaless_client::Bootstrap::Seeds(vec![]));
+    /// assert_eq!(c.min_replicas, 2);
+    /// ```
+    pub min_replicas: usize,
 }
 
 impl Config {
@@ -160,6 +168,7 @@ impl Config {
             node_strikes: 2,
             blacklist_ms: 600_000,
             max_in_flight: 64,
+            min_replicas: 2,
         }
     }
 

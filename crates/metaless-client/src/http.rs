@@ -25,10 +25,10 @@
 //! **Seed nodes** (targets without a node key: bootstrap `/json_rpc`) are different: their
 //! answer *is* the node list, including the X25519 keys all later onion encryption trusts, and
 //! it is not onion-protected, so a forged seed answer would subvert everything. Seeds are
-//! verified per [`SeedTrust`]: by default only loopback seeds (a local testnet) are accepted
-//! without verification and any other `https://` seed is refused until the app supplies trust
-//! anchors ([`SeedTrust::Roots`], e.g. the CA that signs the Session seed certificates, which
-//! metaless does not ship).
+//! verified per [`SeedTrust`]. By default ([`SeedTrust::Session`]) a loopback seed (a local
+//! testnet) is accepted without verification, and any other `https://` seed only when it
+//! presents one of the three Session seed certificates shipped here
+//! ([`MAINNET_SEED_CERTIFICATES`]), so `Config::mainnet()` bootstraps with no extra argument.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -81,22 +81,66 @@ impl Clock for TokioClock {
     }
 }
 
+/// The certificates of the live network's seed nodes (`seed1`–`seed3.getsession.org`, PEM):
+/// self-signed by the Oxen Privacy Tech Foundation, valid 2023-04-05 to 2033-04-05, SHA-256
+/// fingerprints `36:EA:0B:25:…:4F:2D`, `C5:90:8D:D4:…:E0:E7`, `8A:0A:F2:C7:…:55:6E`. Public
+/// data, as the Session apps pin them (session-desktop
+/// `ts/session/apis/seed_node_api/SeedNodeAPI.ts`, which pins exactly these certificates and
+/// fingerprints; libsession-util's current network code reaches seeds over QUIC by Ed25519
+/// key instead). [`SeedTrust::Session`] pins them.
+///
+/// ```
+/// use metaless_client::http::MAINNET_SEED_CERTIFICATES;
+/// assert!(MAINNET_SEED_CERTIFICATES.iter().all(|pem| pem.starts_with("-----BEGIN CERTIFICATE-----")));
+/// ```
+pub const MAINNET_SEED_CERTIFICATES: [&str; 3] = [
+    include_str!("../data/seed1.getsession.org.pem"),
+    include_str!("../data/seed2.getsession.org.pem"),
+    include_str!("../data/seed3.getsession.org.pem"),
+];
+
+/// The DER bytes of one PEM certificate (`None` when it is not one).
+///
+/// ```
+/// let der = metaless_client::http::pem_certificate_der(metaless_client::http::MAINNET_SEED_CERTIFICATES[0]).unwrap();
+/// assert_eq!(der.len(), 1041);
+/// assert!(metaless_client::http::pem_certificate_der("junk").is_none());
+/// ```
+pub fn pem_certificate_der(pem: &str) -> Option<Vec<u8>> {
+    use base64::Engine;
+    let body = pem
+        .trim()
+        .strip_prefix("-----BEGIN CERTIFICATE-----")?
+        .strip_suffix("-----END CERTIFICATE-----")?;
+    let b64: String = body.split_whitespace().collect();
+    base64::engine::general_purpose::STANDARD.decode(b64).ok()
+}
+
 /// How `https://` seed URLs (bootstrap targets without a node key) are authenticated. See the
 /// [module docs](self) for why seeds, unlike service nodes, must be verified.
 ///
 /// ```
 /// use metaless_client::http::SeedTrust;
-/// assert_eq!(SeedTrust::default(), SeedTrust::LoopbackOnly);
+/// assert_eq!(SeedTrust::default(), SeedTrust::Session);
 /// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum SeedTrust {
+    /// The default: loopback seeds as [`LoopbackOnly`](Self::LoopbackOnly); every other
+    /// `https://` seed must present one of [`MAINNET_SEED_CERTIFICATES`] (as
+    /// [`Pinned`](Self::Pinned) with those).
+    #[default]
+    Session,
     /// Seeds on a loopback address (`127.0.0.0/8`, `::1`, `localhost`: a local testnet in TLS
     /// mode, where the attacker would have to be on the machine already) are accepted without
     /// verification; `https://` seeds anywhere else are refused with
     /// [`TransportError::Connect`], since no trust anchor was given.
-    #[default]
     LoopbackOnly,
+    /// Accept an `https://` seed (loopback or not) only when it presents exactly one of these
+    /// certificates (DER), whatever its chain: how Session clients pin their seeds, whose
+    /// self-signed certificates are also marked as CAs (which chain verification refuses for
+    /// a server).
+    Pinned(Vec<Vec<u8>>),
     /// Verify every `https://` seed's certificate chain and host name against these trust
     /// anchors (DER certificates): the CA that signs the seeds' certificates, or a seed's own
     /// self-signed certificate to pin it.
@@ -109,7 +153,8 @@ pub enum SeedTrust {
 ///
 /// ```
 /// use metaless_client::{RequestId, Target, Transmit, Transport, TransportError, http::HttpTransport};
-/// let t = HttpTransport::default();
+/// use metaless_client::http::SeedTrust;
+/// let t = HttpTransport::with_seed_trust(SeedTrust::LoopbackOnly);
 /// // A live seed over HTTPS with no trust anchor configured: refused before connecting.
 /// let req = Transmit { id: RequestId::from(1), to_node: Target { node: None,
 ///     base_url: "https://seed1.getsession.org:4443".into(), path: "/json_rpc" }, body: vec![], deadline_ms: u64::MAX };
@@ -229,8 +274,10 @@ impl Pool {
 }
 
 impl Default for HttpTransport {
+    /// Seeds trusted per [`SeedTrust::Session`]: loopback ones, and the live network's by
+    /// their shipped certificates.
     fn default() -> Self {
-        Self::with_seed_trust(SeedTrust::LoopbackOnly)
+        Self::with_seed_trust(SeedTrust::Session)
     }
 }
 
@@ -335,8 +382,15 @@ impl HttpTransport {
                 }
                 client_config(None, roots).ok()
             }
-            SeedTrust::LoopbackOnly if is_loopback(host) => self.accept_any(),
+            SeedTrust::Pinned(pins) => pinned_config(pins.clone()),
+            SeedTrust::LoopbackOnly | SeedTrust::Session if is_loopback(host) => self.accept_any(),
             SeedTrust::LoopbackOnly => None,
+            SeedTrust::Session => pinned_config(
+                MAINNET_SEED_CERTIFICATES
+                    .iter()
+                    .filter_map(|pem| pem_certificate_der(pem))
+                    .collect(),
+            ),
         }
     }
 
@@ -496,6 +550,86 @@ impl HttpTransport {
     }
 }
 
+/// A TLS configuration accepting only servers that present one of `pins` (DER).
+fn pinned_config(pins: Vec<Vec<u8>>) -> Option<Arc<ClientConfig>> {
+    if pins.is_empty() {
+        return None;
+    }
+    client_config(
+        Some(Arc::new(PinnedCerts {
+            pins,
+            provider: provider(),
+        })),
+        RootCertStore::empty(),
+    )
+    .ok()
+}
+
+/// Accepts exactly the pinned certificates (and verifies the handshake signature against the
+/// one shown).
+#[derive(Debug)]
+struct PinnedCerts {
+    pins: Vec<Vec<u8>>,
+    provider: Arc<CryptoProvider>,
+}
+
+impl ServerCertVerifier for PinnedCerts {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        _intermediates: &[CertificateDer<'_>],
+        _server_name: &ServerName<'_>,
+        _ocsp_response: &[u8],
+        _now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        if self
+            .pins
+            .iter()
+            .any(|p| p.as_slice() == end_entity.as_ref())
+        {
+            Ok(ServerCertVerified::assertion())
+        } else {
+            Err(rustls::Error::InvalidCertificate(
+                rustls::CertificateError::UnknownIssuer,
+            ))
+        }
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        verify_tls12_signature(
+            message,
+            cert,
+            dss,
+            &self.provider.signature_verification_algorithms,
+        )
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        verify_tls13_signature(
+            message,
+            cert,
+            dss,
+            &self.provider.signature_verification_algorithms,
+        )
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.provider
+            .signature_verification_algorithms
+            .supported_schemes()
+    }
+}
+
 fn is_loopback(host: &str) -> bool {
     host.eq_ignore_ascii_case("localhost")
         || host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
@@ -560,5 +694,63 @@ impl Transport for HttpTransport {
             Ok(result) => result,
             Err(_) => Err(TransportError::Timeout),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_shipped_seed_certificates_decode_and_are_pinned_by_default() {
+        let ders: Vec<Vec<u8>> = MAINNET_SEED_CERTIFICATES
+            .iter()
+            .filter_map(|pem| pem_certificate_der(pem))
+            .collect();
+        assert_eq!(ders.len(), 3);
+        assert!(
+            ders.iter().all(|d| d.first() == Some(&0x30)),
+            "DER sequences"
+        );
+        // The live seeds get a pinning configuration by default, nothing without anchors.
+        let default = HttpTransport::default();
+        assert!(default.tls_for(false, "seed1.getsession.org").is_some());
+        let strict = HttpTransport::with_seed_trust(SeedTrust::LoopbackOnly);
+        assert!(strict.tls_for(false, "seed1.getsession.org").is_none());
+        assert!(
+            HttpTransport::with_seed_trust(SeedTrust::Pinned(vec![]))
+                .tls_for(false, "seed1.getsession.org")
+                .is_none()
+        );
+    }
+
+    #[test]
+    fn pins_accept_only_the_pinned_certificates() {
+        let ders: Vec<Vec<u8>> = MAINNET_SEED_CERTIFICATES
+            .iter()
+            .filter_map(|pem| pem_certificate_der(pem))
+            .collect();
+        let v = PinnedCerts {
+            pins: ders[..2].to_vec(),
+            provider: provider(),
+        };
+        let name = ServerName::try_from("seed1.getsession.org").unwrap();
+        let check = |der: &[u8]| {
+            v.verify_server_cert(
+                &CertificateDer::from(der.to_vec()),
+                &[],
+                &name,
+                &[],
+                UnixTime::now(),
+            )
+        };
+        assert!(check(&ders[0]).is_ok());
+        assert!(check(&ders[1]).is_ok());
+        assert!(check(&ders[2]).is_err(), "not pinned");
+        let mut tampered = ders[0].clone();
+        if let Some(b) = tampered.last_mut() {
+            *b ^= 1;
+        }
+        assert!(check(&tampered).is_err());
     }
 }
