@@ -56,8 +56,15 @@ impl FakeNet {
     }
 
     fn client(&self, seed: u8) -> Client {
+        self.client_with(seed, 1)
+    }
+
+    /// A client that needs `min_replicas` members per store (the fake replies of
+    /// [`FakeNet::stored`] speak for one member, hence 1 in [`FakeNet::client`]).
+    fn client_with(&self, seed: u8, min_replicas: usize) -> Client {
         let config = Config {
             poll_interval_ms: None,
+            min_replicas,
             ..Config::testnet(Bootstrap::Nodes(self.nodes.clone()))
         };
         Client::new(
@@ -321,6 +328,44 @@ fn store_replies_without_a_valid_member_signature_are_node_faults() {
         events(&mut alice)
             .iter()
             .any(|e| matches!(e, Event::Delivered { id: d, stored_on: 1, .. } if *d == id))
+    );
+}
+
+#[test]
+fn a_store_on_fewer_than_min_replicas_members_is_retried_not_delivered() {
+    let mut net = FakeNet::new(8, 2);
+    let mut alice = net.client_with(1, 2);
+    let bob = Keypair::from_seed(&Seed::from_bytes([2; 32])).session_id();
+    let id = alice.send(T0, &bob, &Content::text("hi")).unwrap();
+    // One member (the destination) stored it: not enough.
+    let t = alice.poll_transmit().unwrap();
+    let a = net.route(&t);
+    let first = a.dest;
+    let body = net.stored(&a, a.dest);
+    alice.handle_response(T0 + 1, t.id, net.answer(&a, 200, &body));
+    assert!(
+        !events(&mut alice)
+            .iter()
+            .any(|e| matches!(e, Event::Delivered { .. })),
+        "delivered on one member"
+    );
+    assert_eq!(alice.pending_sends(), 1);
+    assert_eq!(alice.stats().bad_signatures, 0, "not a node fault");
+    // Retried, on another member first; two members' signed entries: delivered.
+    let now = alice.poll_timeout().unwrap();
+    alice.handle_timeout(now);
+    let t = alice.poll_transmit().expect("a retry");
+    let a = net.route(&t);
+    assert_ne!(a.dest, first, "another member is tried");
+    let mut body = net.stored(&a, a.dest);
+    let hash = MessageHash::parse(body["hash"].as_str().unwrap()).unwrap();
+    body["swarm"][metaless_identity::hex::encode(&first)] =
+        metaless_swarm::server::store_entry(&net.keys[&first], &hash, T0 + 1, false);
+    alice.handle_response(now + 1, t.id, net.answer(&a, 200, &body));
+    assert!(
+        events(&mut alice)
+            .iter()
+            .any(|e| matches!(e, Event::Delivered { id: d, stored_on: 2, .. } if *d == id))
     );
 }
 

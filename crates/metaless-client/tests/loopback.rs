@@ -230,7 +230,7 @@ fn killed_path_node_is_routed_around() {
 }
 
 #[test]
-fn swarm_member_down_store_lands_on_another() {
+fn one_member_up_is_not_delivered_until_a_second_stores() {
     let mut sim = Sim::new(net(12, 3, 4));
     let (a, b) = (add(&mut sim, 1), add(&mut sim, 2));
     let idb = sim.client(b).session_id();
@@ -248,10 +248,15 @@ fn swarm_member_down_store_lands_on_another() {
     for i in 0..4 {
         send(&mut sim, a, &idb, &format!("m{i}"));
     }
+    // One member holds them: not delivered (min_replicas 2), still retried.
+    assert!(!sim.run_until(30_000, |s| delivered(s.events(a)) > 0));
+    assert_eq!(sim.client(a).pending_sends(), 4);
+    // A second member comes back: the retries land on both, and count as delivered.
+    sim.net.set_up(&members[1], true);
     assert!(sim.run_until(60_000, |s| delivered(s.events(a)) == 4));
     for e in sim.events(a) {
-        if let Event::Delivered { via, .. } = e {
-            assert_eq!(via.destination, members[0]);
+        if let Event::Delivered { stored_on, .. } = e {
+            assert!(*stored_on >= 2, "{stored_on}");
         }
     }
     assert!(sim.run_until(60_000, |s| texts(s.events(b)).len() == 4));

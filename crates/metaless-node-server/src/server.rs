@@ -33,7 +33,8 @@ use tokio::task::JoinSet;
 
 use metaless_node::limits::MAX_REQUEST_BODY_SIZE;
 use metaless_node::node::FORWARDED_HEADER;
-use metaless_node::{Action, Node, NodeError, NodeInfo, Request, Response};
+use metaless_node::replication::ReplicaOutcome;
+use metaless_node::{Action, Node, NodeError, NodeInfo, Replicate, Request, Response};
 use metaless_onion::{HopError, ONION_PATH};
 use metaless_swarm::RPC_PATH;
 
@@ -187,6 +188,7 @@ fn spawn_inner(
         },
     };
     let acceptor = tls.map(|t| tokio_rustls::TlsAcceptor::from(t.server_config()));
+    tokio::spawn(retry_loop(Arc::clone(&node), forward.clone(), rx.clone()));
     let task = tokio::spawn(accept_loop(
         listener,
         acceptor,
@@ -336,6 +338,13 @@ async fn handle(
             }
             r
         }
+        Action::Replicate { ticket, targets } => {
+            let outcomes = replicate_all(&client, targets).await;
+            match node.lock() {
+                Ok(mut n) => n.finish_replication(wall_ms(), ticket, &outcomes),
+                Err(_) => Response::text(500, "request failed"),
+            }
+        }
         Action::ForwardToNode { node: next, body } => {
             tracing::debug!(next = %metaless_identity::hex::encode(&next.pubkey_ed25519), "relaying onion request");
             let url = client.peer_url(&next, ONION_PATH);
@@ -368,6 +377,78 @@ async fn handle(
     };
     tracing::debug!(%path, status = response.status, "answered");
     Ok(reply(response))
+}
+
+/// POSTs each signed forward to its peer concurrently; the peers' answers by key.
+async fn replicate_all(
+    client: &Forwarder,
+    targets: Vec<Replicate>,
+) -> Vec<([u8; 32], ReplicaOutcome)> {
+    let mut set = JoinSet::new();
+    for rep in targets {
+        let url = client.peer_url(&rep.to, RPC_PATH);
+        let client = client.clone();
+        let key = rep.to.pubkey_ed25519;
+        set.spawn(async move {
+            let r = post(client, url, rep.body, true, REPLICATE_TIMEOUT).await;
+            (key, r)
+        });
+    }
+    let mut out = Vec::new();
+    while let Some(res) = set.join_next().await {
+        let Ok((key, r)) = res else { continue };
+        let outcome = match r {
+            Ok((status, body)) => ReplicaOutcome::Answered { status, body },
+            Err(e) => {
+                tracing::warn!(peer = %metaless_identity::hex::encode(&key), "replication failed: {e} (queued for retry)");
+                ReplicaOutcome::Timeout
+            }
+        };
+        out.push((key, outcome));
+    }
+    out
+}
+
+/// How often a node looks at its replication retry queue, and how many replays it sends
+/// per round.
+const RETRY_INTERVAL: Duration = Duration::from_millis(500);
+const RETRY_BATCH: usize = 256;
+
+/// Sends the node's due replication retries until the server stops.
+async fn retry_loop(node: Arc<Mutex<Node>>, client: Forwarder, mut stop: watch::Receiver<bool>) {
+    loop {
+        tokio::select! {
+            _ = stop.changed() => return,
+            _ = tokio::time::sleep(RETRY_INTERVAL) => {}
+        }
+        let jobs = match node.lock() {
+            Ok(mut n) => n.due_retries(wall_ms(), RETRY_BATCH),
+            Err(_) => return,
+        };
+        if jobs.is_empty() {
+            continue;
+        }
+        let mut set = JoinSet::new();
+        for job in jobs {
+            let url = client.peer_url(&job.send.to, RPC_PATH);
+            let client = client.clone();
+            set.spawn(async move {
+                let r = post(client, url, job.send.body.clone(), true, REPLICATE_TIMEOUT).await;
+                let outcome = match r {
+                    Ok((status, body)) => ReplicaOutcome::Answered { status, body },
+                    Err(_) => ReplicaOutcome::Timeout,
+                };
+                (job, outcome)
+            });
+        }
+        while let Some(res) = set.join_next().await {
+            if let Ok((job, outcome)) = res
+                && let Ok(mut n) = node.lock()
+            {
+                n.retry_result(wall_ms(), job, &outcome);
+            }
+        }
+    }
 }
 
 #[derive(Debug)]

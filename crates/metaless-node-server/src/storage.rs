@@ -38,6 +38,7 @@ use rusqlite::{Connection, OptionalExtension, params, params_from_iter, types::V
 
 use metaless_node::NodeError;
 use metaless_node::limits::MAX_HASHES_PER_REQUEST;
+use metaless_node::replication::Retry;
 use metaless_node::storage::{
     ExpiryMode, NewMessage, OWNER_LEN, Storage, StoreOutcome, StoredMessage, page,
 };
@@ -78,6 +79,15 @@ CREATE TABLE IF NOT EXISTS messages (
 );
 CREATE INDEX IF NOT EXISTS messages_owner ON messages(owner, namespace, id);
 CREATE INDEX IF NOT EXISTS messages_expiry ON messages(expiry);
+CREATE TABLE IF NOT EXISTS retries (
+    id INTEGER PRIMARY KEY,
+    peer BLOB NOT NULL,
+    body BLOB NOT NULL,
+    expiry INTEGER NOT NULL,
+    next INTEGER NOT NULL,
+    attempts INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS retries_next ON retries(next);
 ";
 
 fn dynamic_in(count: usize) -> String {
@@ -469,6 +479,60 @@ impl Storage for SqliteStorage {
         self.conn
             .execute("DELETE FROM messages WHERE expiry <= ?1", params![now_ms])
             .map_err(db)
+    }
+
+    fn push_retry(&mut self, retry: &Retry) -> Result<(), NodeError> {
+        let i = |v: u64| i64::try_from(v).unwrap_or(i64::MAX);
+        self.conn
+            .execute(
+                "INSERT INTO retries (peer, body, expiry, next, attempts) VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![
+                    retry.to.as_slice(),
+                    retry.body,
+                    i(retry.expiry_ms),
+                    i(retry.next_ms),
+                    retry.attempts
+                ],
+            )
+            .map_err(db)?;
+        Ok(())
+    }
+
+    fn take_due_retries(&mut self, now_ms: u64, limit: usize) -> Result<Vec<Retry>, NodeError> {
+        let now = i64::try_from(now_ms).unwrap_or(i64::MAX);
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let tx = self.conn.transaction().map_err(db)?;
+        let rows = {
+            let mut stmt = tx
+                .prepare(
+                    "SELECT id, peer, body, expiry, next, attempts FROM retries \
+                     WHERE next <= ?1 ORDER BY next, id LIMIT ?2",
+                )
+                .map_err(db)?;
+            let rows = stmt
+                .query_map(params![now, limit], |r| {
+                    let peer: Vec<u8> = r.get(1)?;
+                    let u = |v: i64| u64::try_from(v).unwrap_or(0);
+                    Ok((
+                        r.get::<_, i64>(0)?,
+                        Retry {
+                            to: <[u8; 32]>::try_from(peer.as_slice()).unwrap_or_default(),
+                            body: r.get(2)?,
+                            expiry_ms: u(r.get(3)?),
+                            next_ms: u(r.get(4)?),
+                            attempts: r.get(5)?,
+                        },
+                    ))
+                })
+                .map_err(db)?;
+            rows.collect::<rusqlite::Result<Vec<_>>>().map_err(db)?
+        };
+        for (id, _) in &rows {
+            tx.execute("DELETE FROM retries WHERE id = ?1", params![id])
+                .map_err(db)?;
+        }
+        tx.commit().map_err(db)?;
+        Ok(rows.into_iter().map(|(_, r)| r).collect())
     }
 
     fn count(&self) -> Result<usize, NodeError> {

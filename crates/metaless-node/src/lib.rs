@@ -25,10 +25,11 @@ mod error;
 pub mod limits;
 pub mod network;
 pub mod node;
+pub mod replication;
 pub mod rpc;
 pub mod storage;
 
 pub use error::NodeError;
 pub use metaless_onion::EncType;
 pub use network::{NetworkMap, NodeInfo};
-pub use node::{Action, Node, NodeConfig, Observation, Replicate, Request, Response};
+pub use node::{Action, Node, NodeConfig, Observation, Replicate, Request, Response, RetryJob};

@@ -11,10 +11,13 @@ use rand_core::SeedableRng;
 use serde::Serialize;
 use serde_json::{Value, json};
 
+use std::collections::BTreeMap;
+
 use metaless_identity::{Keypair, hex};
 
 use crate::limits::{MAX_OBSERVATIONS, MAX_ONION_HOPS, MAX_REQUEST_BODY_SIZE};
 use crate::network::{NetworkMap, NodeInfo};
+use crate::replication::{self, ReplicaOutcome, Retry};
 use crate::rpc::RpcCtx;
 use crate::storage::{MemoryStorage, Storage};
 use metaless_onion::{HopError, NodeKey, ONION_PATH, Peeled};
@@ -36,7 +39,9 @@ pub struct Request {
     pub body: Vec<u8>,
     /// Address of the previous hop (peer socket address, or node name in `LoopbackNet`).
     pub from: Option<String>,
-    /// Set when a swarm peer replays a change (header [`FORWARDED_HEADER`]).
+    /// Ignored (kept so drivers can say what they saw): a client can set
+    /// [`FORWARDED_HEADER`], so only a signed forward ([`crate::replication`]) counts as a
+    /// swarm peer's replay.
     pub forwarded: bool,
 }
 
@@ -67,7 +72,8 @@ pub struct Response {
     pub content_type: &'static str,
     /// Body bytes.
     pub body: Vec<u8>,
-    /// Requests to POST to swarm peers' `/storage_rpc/v1` with [`FORWARDED_HEADER`].
+    /// Always empty from [`Node::handle`] (replication is [`Action::Replicate`]); a driver
+    /// that finds bodies here POSTs them to the peers' `/storage_rpc/v1`.
     pub replicate: Vec<Replicate>,
 }
 
@@ -137,9 +143,32 @@ impl Response {
 pub struct Replicate {
     /// The peer.
     pub to: NodeInfo,
-    /// `{"method","params"}` JSON body for its `/storage_rpc/v1`.
+    /// The signed forward ([`crate::replication::sign_forward`]) to POST to its
+    /// `/storage_rpc/v1`.
     pub body: Vec<u8>,
 }
+
+/// A replay still owed to a peer, handed out by [`Node::due_retries`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RetryJob {
+    /// What the queue holds.
+    pub retry: Retry,
+    /// Where to POST it, and the signed body.
+    pub send: Replicate,
+}
+
+/// A client's change waiting for its swarm peers' answers.
+struct Pending {
+    reply: Reply,
+    /// The onion reply key and the control flags (`json`, `base64`), when it came by onion.
+    onion: Option<(metaless_onion::ReplyContext, bool, bool)>,
+    /// Unsigned bodies and their expiry, for the retry queue.
+    bodies: Vec<(Vec<u8>, u64)>,
+    targets: Vec<[u8; 32]>,
+}
+
+/// Most client changes a node waits on at once (oldest forgotten beyond: answered 500).
+const MAX_PENDING: usize = 4_096;
 
 /// What the driver must do with a request. Exhaustive on purpose: every driver
 /// (metaless-node-server's HTTP server, metaless-testnet's `LoopbackNet`) must carry out every
@@ -155,6 +184,15 @@ pub enum Action {
         node: NodeInfo,
         /// Its onion body: frame(blob, {ephemeral_key, enc_type, hop_no}).
         body: Vec<u8>,
+    },
+    /// POST every [`Replicate`] (concurrently, each with a timeout), then answer with
+    /// [`Node::finish_replication`]`(now, ticket, outcomes)`: the reply lists each member's
+    /// result, and the members that failed go into the node's retry queue.
+    Replicate {
+        /// Names the waiting reply.
+        ticket: u64,
+        /// One signed forward per other swarm member.
+        targets: Vec<Replicate>,
     },
     /// POST `body` to `url` (an HTTP server destination) and relay its answer; on failure
     /// reply [`Response::bad_gateway`] (or [`Response::request_timeout`] on timeout).
@@ -224,6 +262,8 @@ pub struct Node {
     observations: Option<Vec<Observation>>,
     seq: u64,
     last_sweep_ms: i64,
+    pending: BTreeMap<u64, Pending>,
+    next_ticket: u64,
 }
 
 impl core::fmt::Debug for Node {
@@ -257,6 +297,8 @@ impl Node {
             observations: config.observe.then(Vec::new),
             seq: 0,
             last_sweep_ms: i64::MIN,
+            pending: BTreeMap::new(),
+            next_ticket: 0,
         }
     }
 
@@ -383,8 +425,7 @@ impl Node {
                 ONION_PATH => self.onion(now_ms, &request.body, &mut obs),
                 RPC_PATH => {
                     obs.kind = "rpc";
-                    let (r, repl) = self.rpc(now_ms, &request.body, request.forwarded, &mut obs);
-                    Action::Respond(Response::from_rpc(&r, repl))
+                    self.rpc_path(now_ms, &request.body, &mut obs)
                 }
                 SEED_PATH => {
                     obs.kind = "rpc";
@@ -403,6 +444,7 @@ impl Node {
                     obs.next_hop = Some(hex::encode(&node.pubkey_ed25519));
                     obs.bytes_out = body.len();
                 }
+                Action::Replicate { .. } => obs.status = 200,
                 Action::ForwardToServer { url, body } => {
                     obs.next_hop = Some(url.clone());
                     obs.bytes_out = body.len();
@@ -416,13 +458,231 @@ impl Node {
         action
     }
 
+    /// `/storage_rpc/v1`: a signed forward from a swarm peer, or a client's request.
+    fn rpc_path(&mut self, now_ms: i64, body: &[u8], obs: &mut Observation) -> Action {
+        if replication::is_forward(body) {
+            let now = u64::try_from(now_ms).unwrap_or(0);
+            let me = self.info.pubkey_ed25519;
+            return match replication::open_forward(
+                body,
+                &me,
+                self.info.swarm_id,
+                &self.network,
+                now,
+            ) {
+                Ok((inner, _from)) => {
+                    let (r, _) = self.rpc(now_ms, &inner, true, obs);
+                    Action::Respond(Response::from_rpc(&r, Vec::new()))
+                }
+                Err(e) => Action::Respond(Response::text(401, e.text())),
+            };
+        }
+        let (r, bodies) = self.rpc(now_ms, body, false, obs);
+        self.respond_or_replicate(now_ms, r, bodies, None)
+    }
+
+    /// Answers now, or (when the change has peers to reach) parks the reply and asks the
+    /// driver to replicate.
+    fn respond_or_replicate(
+        &mut self,
+        now_ms: i64,
+        reply: Reply,
+        bodies: Vec<(Vec<u8>, u64)>,
+        onion: Option<(metaless_onion::ReplyContext, bool, bool)>,
+    ) -> Action {
+        let now = u64::try_from(now_ms).unwrap_or(0);
+        let peers: Vec<NodeInfo> = self
+            .network
+            .swarm_members(self.info.swarm_id)
+            .filter(|p| p.pubkey_ed25519 != self.info.pubkey_ed25519)
+            .cloned()
+            .collect();
+        if bodies.is_empty() || peers.is_empty() {
+            return Action::Respond(self.seal(reply, onion));
+        }
+        let mut targets = Vec::new();
+        for (body, _) in &bodies {
+            for peer in &peers {
+                targets.push(Replicate {
+                    body: replication::sign_forward(&self.keypair, &peer.pubkey_ed25519, now, body),
+                    to: peer.clone(),
+                });
+            }
+        }
+        let ticket = self.next_ticket;
+        self.next_ticket = self.next_ticket.wrapping_add(1);
+        if self.pending.len() >= MAX_PENDING {
+            self.pending.pop_first();
+        }
+        self.pending.insert(
+            ticket,
+            Pending {
+                reply,
+                onion,
+                bodies,
+                targets: peers.iter().map(|p| p.pubkey_ed25519).collect(),
+            },
+        );
+        Action::Replicate { ticket, targets }
+    }
+
+    fn seal(
+        &mut self,
+        reply: Reply,
+        onion: Option<(metaless_onion::ReplyContext, bool, bool)>,
+    ) -> Response {
+        match onion {
+            None => Response::from_rpc(&reply, Vec::new()),
+            Some((ctx, json, base64)) => {
+                let inner = reply.onion_plaintext(json);
+                sealed_response(ctx.encrypt_response(&inner, &mut self.rng), base64)
+            }
+        }
+    }
+
+    /// Completes an [`Action::Replicate`]: `outcomes` are the peers' answers by Ed25519 key (a
+    /// peer missing from the list counts as a timeout). A `store` reply gains each member's
+    /// entry under `swarm` (the peer's own signed entry, or `{"failed":true,…}`); every change
+    /// a peer did not take goes into the retry queue ([`Node::due_retries`]). An unknown
+    /// ticket is answered 500 `request failed`.
+    ///
+    /// ```
+    /// # let mut node = metaless_node::node::doc_node();
+    /// let r = node.finish_replication(0, 12345, &[]);
+    /// assert_eq!(r.status, 500);
+    /// ```
+    pub fn finish_replication(
+        &mut self,
+        now_ms: i64,
+        ticket: u64,
+        outcomes: &[([u8; 32], ReplicaOutcome)],
+    ) -> Response {
+        let Some(mut p) = self.pending.remove(&ticket) else {
+            return Response::text(500, "request failed");
+        };
+        let now = u64::try_from(now_ms).unwrap_or(0);
+        let outcome = |peer: &[u8; 32]| outcomes.iter().find(|(k, _)| k == peer).map(|(_, o)| o);
+        for peer in &p.targets {
+            if outcome(peer).is_some_and(ReplicaOutcome::succeeded) {
+                continue;
+            }
+            for (body, expiry_ms) in &p.bodies {
+                let retry = Retry {
+                    to: *peer,
+                    body: body.clone(),
+                    expiry_ms: *expiry_ms,
+                    next_ms: now.saturating_add(replication::backoff_ms(0)),
+                    attempts: 0,
+                };
+                if let Err(e) = self.storage.push_retry(&retry) {
+                    tracing::error!("could not queue a replication retry: {e}");
+                }
+            }
+        }
+        // Only a single store's reply lists members (a batch's sub-replies stay as they are).
+        if let ReplyBody::Json(Value::Object(top)) = &mut p.reply.body
+            && top.contains_key("hash")
+            && let Some(Value::Object(swarm)) = top.get_mut("swarm")
+        {
+            for peer in &p.targets {
+                let entry = match outcome(peer) {
+                    Some(ReplicaOutcome::Answered { status, body })
+                        if (200..300).contains(status) =>
+                    {
+                        match serde_json::from_slice::<Value>(body) {
+                            Ok(v @ Value::Object(_)) => v,
+                            _ => json!({"failed": true, "bad_peer_response": true}),
+                        }
+                    }
+                    Some(ReplicaOutcome::Answered { status, body }) => json!({"failed": true,
+                        "code": status.to_string(), "reason": String::from_utf8_lossy(body)}),
+                    Some(ReplicaOutcome::Timeout) | None => {
+                        json!({"failed": true, "timeout": true})
+                    }
+                };
+                swarm.insert(hex::encode(peer), entry);
+            }
+        }
+        self.seal(p.reply, p.onion)
+    }
+
+    /// Takes the queued replays that are due at `now_ms` (at most `limit`), signed afresh for
+    /// their peers. Hand each back with [`Node::retry_result`]. Replays whose peer left this
+    /// node's swarm, or whose message expired, are dropped.
+    ///
+    /// ```
+    /// # let mut node = metaless_node::node::doc_node();
+    /// assert!(node.due_retries(0, 10).is_empty());
+    /// ```
+    pub fn due_retries(&mut self, now_ms: i64, limit: usize) -> Vec<RetryJob> {
+        let now = u64::try_from(now_ms).unwrap_or(0);
+        let due = match self.storage.take_due_retries(now, limit) {
+            Ok(d) => d,
+            Err(e) => {
+                tracing::error!("could not read the replication retry queue: {e}");
+                return Vec::new();
+            }
+        };
+        let mut jobs = Vec::new();
+        for retry in due {
+            if retry.expiry_ms <= now {
+                continue;
+            }
+            let Some(peer) = self
+                .network
+                .swarm_members(self.info.swarm_id)
+                .find(|n| {
+                    n.pubkey_ed25519 == retry.to && n.pubkey_ed25519 != self.info.pubkey_ed25519
+                })
+                .cloned()
+            else {
+                continue;
+            };
+            let body =
+                replication::sign_forward(&self.keypair, &peer.pubkey_ed25519, now, &retry.body);
+            jobs.push(RetryJob {
+                retry,
+                send: Replicate { to: peer, body },
+            });
+        }
+        jobs
+    }
+
+    /// Reports how a [`RetryJob`] went: done on a 2xx, else queued again with back-off
+    /// ([`replication::backoff_ms`]) until the message expires.
+    ///
+    /// ```
+    /// # let mut node = metaless_node::node::doc_node();
+    /// use metaless_node::node::RetryJob;
+    /// use metaless_node::replication::{ReplicaOutcome, Retry};
+    /// let to = node.info().clone();
+    /// let job = RetryJob { retry: Retry { to: to.pubkey_ed25519, body: b"{}".to_vec(),
+    ///     expiry_ms: 1_000_000, next_ms: 0, attempts: 0 },
+    ///     send: metaless_node::Replicate { to, body: vec![] } };
+    /// node.retry_result(0, job, &ReplicaOutcome::Timeout);
+    /// ```
+    pub fn retry_result(&mut self, now_ms: i64, job: RetryJob, outcome: &ReplicaOutcome) {
+        if outcome.succeeded() {
+            return;
+        }
+        let now = u64::try_from(now_ms).unwrap_or(0);
+        let mut retry = job.retry;
+        retry.attempts = retry.attempts.saturating_add(1);
+        retry.next_ms = now.saturating_add(replication::backoff_ms(retry.attempts));
+        if retry.next_ms < retry.expiry_ms
+            && let Err(e) = self.storage.push_retry(&retry)
+        {
+            tracing::error!("could not queue a replication retry: {e}");
+        }
+    }
+
     fn rpc(
         &mut self,
         now_ms: i64,
         body: &[u8],
         forwarded: bool,
         obs: &mut Observation,
-    ) -> (Reply, Vec<Replicate>) {
+    ) -> (Reply, Vec<(Vec<u8>, u64)>) {
         let mut ctx = RpcCtx {
             now_ms,
             me: &self.info,
@@ -437,18 +697,7 @@ impl Node {
         let r = ctx.handle_bytes(body);
         obs.method = ctx.seen_method.take();
         obs.account = ctx.seen_account.take();
-        let mut repl = Vec::new();
-        for body in ctx.replicate {
-            for peer in self.network.swarm_members(self.info.swarm_id) {
-                if peer.pubkey_ed25519 != self.info.pubkey_ed25519 {
-                    repl.push(Replicate {
-                        to: peer.clone(),
-                        body: body.clone(),
-                    });
-                }
-            }
-        }
-        (r, repl)
+        (r, ctx.replicate)
     }
 
     /// Seed-node bootstrap: `{"method":"get_n_service_nodes"|"get_service_nodes"}` on `/json_rpc`.
@@ -486,12 +735,9 @@ impl Node {
             Peeled::Deliver(delivery) => {
                 obs.kind = "deliver";
                 let (json, base64) = (delivery.wants_json(), delivery.wants_base64());
-                let (r, repl) = self.rpc(now_ms, delivery.payload(), false, obs);
-                let inner = r.onion_plaintext(json);
-                let sealed = delivery.reply().encrypt_response(&inner, &mut self.rng);
-                let mut resp = sealed_response(sealed, base64);
-                resp.replicate = repl;
-                Action::Respond(resp)
+                let (payload, ctx) = delivery.into_parts();
+                let (r, bodies) = self.rpc(now_ms, &payload, false, obs);
+                self.respond_or_replicate(now_ms, r, bodies, Some((ctx, json, base64)))
             }
             Peeled::Reject { error, reply } => {
                 let sealed =

@@ -29,6 +29,10 @@ pub const NODE_VERSION: [u16; 3] = [2, 10, 0];
 /// Hardfork version reported in `hf`.
 pub const HARDFORK: [u16; 2] = [19, 3];
 
+/// How long a delete or expiry change is retried on a peer that missed it (the longest TTL,
+/// 30 days: by then every message it could touch is gone).
+const CHANGE_RETRY_MS: u64 = 30 * 24 * 3_600_000;
+
 /// The network's message hash ([`MessageHash::compute`]) of a message for the account `owner`
 /// (prefix byte ‖ 32-byte key), as text.
 ///
@@ -124,8 +128,9 @@ pub(crate) struct RpcCtx<'a> {
     pub storage: &'a mut dyn Storage,
     /// Request was forwarded by a swarm peer: answer flat, do not replicate again.
     pub forwarded: bool,
-    /// `{"method","params"}` bodies to replay on each swarm peer after a successful change.
-    pub replicate: Vec<Vec<u8>>,
+    /// `{"method","params"}` bodies to replay on each swarm peer after a successful change,
+    /// with the time (ms) after which a failed replay is no longer worth retrying.
+    pub replicate: Vec<(Vec<u8>, u64)>,
     /// Method and (abbreviated) account of the last request, for observation records.
     pub seen_method: Option<String>,
     pub seen_account: Option<String>,
@@ -223,7 +228,12 @@ impl RpcCtx<'_> {
             .swarm_members(self.me.swarm_id)
             .any(|n| &n.pubkey_ed25519 != me)
         {
-            self.replicate.push(request.to_body());
+            // A store is owed until its message expires; other changes for the longest TTL.
+            let until = match request {
+                Request::Store(s) => s.expiry_ms,
+                _ => self.now().saturating_add(CHANGE_RETRY_MS),
+            };
+            self.replicate.push((request.to_body(), until));
         }
     }
 

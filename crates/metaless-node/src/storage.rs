@@ -33,6 +33,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::NodeError;
 use crate::limits::{RETRIEVE_MAX_SIZE, RETRIEVE_PER_MESSAGE_OVERHEAD};
+use crate::replication::{MAX_RETRIES, Retry};
 
 /// Length of an account ID on the wire and in storage: prefix byte ‖ 32-byte key.
 pub const OWNER_LEN: usize = 33;
@@ -338,6 +339,30 @@ pub trait Storage: core::fmt::Debug {
     /// assert_eq!(MemoryStorage::new().count().unwrap(), 0);
     /// ```
     fn count(&self) -> Result<usize, NodeError>;
+
+    /// Queues a replay owed to a swarm peer (the node's retry queue; SQLite keeps it across
+    /// restarts).
+    ///
+    /// ```
+    /// use metaless_node::replication::Retry;
+    /// use metaless_node::storage::{MemoryStorage, Storage};
+    /// let mut db = MemoryStorage::new();
+    /// db.push_retry(&Retry { to: [1; 32], body: b"{}".to_vec(), expiry_ms: 9, next_ms: 5,
+    ///     attempts: 0 }).unwrap();
+    /// assert!(db.take_due_retries(4, 10).unwrap().is_empty());
+    /// assert_eq!(db.take_due_retries(5, 10).unwrap().len(), 1);
+    /// assert!(db.take_due_retries(5, 10).unwrap().is_empty());
+    /// ```
+    fn push_retry(&mut self, retry: &Retry) -> Result<(), NodeError>;
+
+    /// Removes and returns up to `limit` queued replays with `next_ms <= now_ms`, earliest
+    /// first (the caller queues again the ones that fail).
+    ///
+    /// ```
+    /// use metaless_node::storage::{MemoryStorage, Storage};
+    /// assert!(MemoryStorage::new().take_due_retries(0, 1).unwrap().is_empty());
+    /// ```
+    fn take_due_retries(&mut self, now_ms: u64, limit: usize) -> Result<Vec<Retry>, NodeError>;
 }
 
 /// One stored message with its owner.
@@ -365,6 +390,7 @@ pub struct MemoryStorage {
     rows: BTreeMap<i64, Row>,
     by_hash: BTreeMap<String, i64>,
     by_owner: BTreeSet<OwnerKey>,
+    retries: Vec<Retry>,
 }
 
 impl core::fmt::Debug for MemoryStorage {
@@ -617,6 +643,30 @@ impl Storage for MemoryStorage {
             self.remove(id);
         }
         Ok(expired.len())
+    }
+
+    fn push_retry(&mut self, retry: &Retry) -> Result<(), NodeError> {
+        if self.retries.len() >= MAX_RETRIES {
+            self.retries.remove(0);
+        }
+        self.retries.push(retry.clone());
+        Ok(())
+    }
+
+    fn take_due_retries(&mut self, now_ms: u64, limit: usize) -> Result<Vec<Retry>, NodeError> {
+        let mut due: Vec<Retry> = Vec::new();
+        let mut rest = Vec::with_capacity(self.retries.len());
+        let mut all = core::mem::take(&mut self.retries);
+        all.sort_by_key(|r| r.next_ms);
+        for r in all {
+            if r.next_ms <= now_ms && due.len() < limit {
+                due.push(r);
+            } else {
+                rest.push(r);
+            }
+        }
+        self.retries = rest;
+        Ok(due)
     }
 
     fn count(&self) -> Result<usize, NodeError> {

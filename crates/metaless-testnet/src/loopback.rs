@@ -11,6 +11,7 @@ use thiserror::Error;
 use metaless_identity::Keypair;
 use metaless_node::limits::MAX_ONION_HOPS;
 use metaless_node::network::generate_nodes;
+use metaless_node::replication::ReplicaOutcome;
 use metaless_node::storage::MemoryStorage;
 use metaless_node::{
     Action, NetworkMap, Node, NodeConfig, NodeError, NodeInfo, Observation, Request, Response,
@@ -456,6 +457,29 @@ impl LoopbackNet {
         };
         let mut response = match action {
             Action::Respond(r) => r,
+            Action::Replicate { ticket, targets } => {
+                let mut outcomes = Vec::new();
+                for rep in targets {
+                    let req = Request {
+                        path: RPC_PATH.into(),
+                        body: rep.body,
+                        from: Some(me.url()),
+                        forwarded: true,
+                    };
+                    let outcome = match self.transfer(&rep.to.pubkey_ed25519, req, depth + 1) {
+                        Ok(r) => ReplicaOutcome::Answered {
+                            status: r.status,
+                            body: r.body,
+                        },
+                        Err(_) => ReplicaOutcome::Timeout,
+                    };
+                    outcomes.push((rep.to.pubkey_ed25519, outcome));
+                }
+                let slot = self.slots.get_mut(i).ok_or(LoopbackError::UnknownNode)?;
+                let now = self.now_ms.saturating_add_signed(slot.skew_ms);
+                let now = i64::try_from(now).unwrap_or(i64::MAX);
+                slot.node.finish_replication(now, ticket, &outcomes)
+            }
             Action::ForwardToNode { node, body } => {
                 // hop_no bounds honest paths; depth bounds anything else.
                 if depth > MAX_ONION_HOPS + 1 {

@@ -66,7 +66,8 @@ fn client_side_parsers_accept_the_node_replies() {
     let pk = signer.pubkey();
     let to = member(&net, &pk);
 
-    // store: the node's entry verifies; the hash is the one the client computed.
+    // store: every member's entry verifies (the receiving node replicated before answering);
+    // the hash is the one the client computed.
     let store = Store::signed(
         &signer,
         Namespace::Contacts,
@@ -79,9 +80,9 @@ fn client_side_parsers_accept_the_node_replies() {
     let (status, body) = send(&mut net, &to, &Rpc::Store(store.clone()));
     assert_eq!(status, 200);
     let stored = entries(&body);
-    assert_eq!(stored.len(), 1);
+    assert_eq!(stored.len(), 3);
+    assert!(stored.iter().any(|(n, _)| n == &to.pubkey_ed25519));
     for (node, entry) in &stored {
-        assert_eq!(node, &to.pubkey_ed25519);
         let (h, expiry, already) = verify_store_entry(node, entry).unwrap();
         assert_eq!((h, expiry, already), (hash.clone(), store.expiry_ms, false));
     }
@@ -217,13 +218,131 @@ fn forwarded_changes_get_the_wider_window_upstream_gives_them() {
         (direct.status, direct.body.as_slice()),
         (406, &b"delete_all timestamp too far from current time"[..])
     );
-    // A peer's replay is answered flat (no `swarm` nesting) and not replayed again.
-    let forwarded = answer(&mut node, true);
-    assert_eq!(forwarded.status, 200);
-    assert!(forwarded.replicate.is_empty());
-    let v: Value = serde_json::from_slice(&forwarded.body).unwrap();
+    // The forwarded header alone is a client's claim: ignored.
+    let claimed = answer(&mut node, true);
+    assert_eq!(claimed.status, 406);
+}
+
+/// A two-member swarm of raw cores: (a, b) and b's core.
+fn pair() -> (Keypair, Keypair, metaless_node::Node) {
+    use metaless_node::{NetworkMap, Node, NodeConfig, storage::MemoryStorage};
+    let (a, b) = (account(41), account(42));
+    let info = |k: &Keypair| NodeInfo {
+        pubkey_ed25519: k.ed25519_public(),
+        pubkey_x25519: k.x25519_public(),
+        swarm_id: 0,
+        ip: "127.0.0.1".into(),
+        port: 1,
+    };
+    let map = NetworkMap::new(vec![info(&a), info(&b)]);
+    let node = Node::new(NodeConfig {
+        keypair: account(42),
+        info: info(&b),
+        network: map,
+        storage: Box::new(MemoryStorage::new()),
+        rng_seed: [0; 32],
+        observe: false,
+    });
+    (a, b, node)
+}
+
+#[test]
+fn only_a_signed_forward_from_a_swarm_member_is_a_replay() {
+    use metaless_node::replication::sign_forward;
+    let (a, b, mut node) = pair();
+    let user = account(3);
+    let signer = Signer::session(&user);
+    let now_ms: i64 = 1_700_000_000_000;
+    let now = u64::try_from(now_ms).unwrap();
+    let body = Rpc::delete_all(&signer, NamespaceOrAll::All, now - 65_000).to_body();
+    let mut post = |body: Vec<u8>| {
+        let Action::Respond(r) = node.handle(now_ms, Request::post(RPC_PATH, body)) else {
+            panic!("not a response")
+        };
+        r
+    };
+    // A member's signed replay is answered flat (no `swarm` nesting) with the wider window.
+    let r = post(sign_forward(&a, &b.ed25519_public(), now, &body));
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    let v: Value = serde_json::from_slice(&r.body).unwrap();
     assert!(v["deleted"].is_object() && v["signature"].is_string());
     assert!(v.get("swarm").is_none());
+    // Signed by a stranger, addressed to someone else, stale, or tampered: refused.
+    let r = post(sign_forward(&account(9), &b.ed25519_public(), now, &body));
+    assert_eq!(
+        (r.status, r.body.as_slice()),
+        (401, &b"forwarded request: sender is not a swarm member"[..])
+    );
+    let r = post(sign_forward(&a, &a.ed25519_public(), now, &body));
+    assert_eq!(r.status, 401);
+    let r = post(sign_forward(&a, &b.ed25519_public(), now - 120_000, &body));
+    assert_eq!(
+        (r.status, r.body.as_slice()),
+        (401, &b"forwarded request: timestamp out of range"[..])
+    );
+    let tampered = String::from_utf8(sign_forward(&a, &b.ed25519_public(), now, &body))
+        .unwrap()
+        .replace("delete_all", "delete_alk");
+    let r = post(tampered.into_bytes());
+    assert_eq!(
+        (r.status, r.body.as_slice()),
+        (401, &b"forwarded request: invalid signature"[..])
+    );
+}
+
+#[test]
+fn a_store_reply_lists_each_member_and_failed_replays_are_retried() {
+    use metaless_node::replication::ReplicaOutcome;
+    let (a, _b, mut node) = pair();
+    let user = account(3);
+    let signer = Signer::session(&user);
+    let now_ms: i64 = 1_700_000_000_000;
+    let now = u64::try_from(now_ms).unwrap();
+    let store = Store::signed(&signer, Namespace::Default, b"m".to_vec(), now, 600_000).unwrap();
+    let Action::Replicate { ticket, targets } = node.handle(
+        now_ms,
+        Request::post(RPC_PATH, Rpc::Store(store.clone()).to_body()),
+    ) else {
+        panic!("a store with a peer replicates first")
+    };
+    assert_eq!(targets.len(), 1);
+    assert_eq!(targets[0].to.pubkey_ed25519, a.ed25519_public());
+    let r = node.finish_replication(
+        now_ms,
+        ticket,
+        &[(a.ed25519_public(), ReplicaOutcome::Timeout)],
+    );
+    assert_eq!(r.status, 200);
+    let v: Value = serde_json::from_slice(&r.body).unwrap();
+    assert_eq!(
+        v["swarm"][metaless_identity::hex::encode(&a.ed25519_public())]["timeout"],
+        true
+    );
+    assert_eq!(entries(&r.body).len(), 1);
+    // The same ticket twice: unknown.
+    assert_eq!(node.finish_replication(now_ms, ticket, &[]).status, 500);
+    // The missed replay is queued, not due yet, then due, then backed off after a failure.
+    assert!(node.due_retries(now_ms, 10).is_empty());
+    let jobs = node.due_retries(now_ms + 1_000, 10);
+    assert_eq!(jobs.len(), 1);
+    assert!(jobs[0].send.body.starts_with(br#"{"metaless_forward""#));
+    let job = jobs.into_iter().next().unwrap();
+    node.retry_result(now_ms + 1_000, job, &ReplicaOutcome::Timeout);
+    assert!(node.due_retries(now_ms + 2_500, 10).is_empty());
+    let job = node
+        .due_retries(now_ms + 3_000, 10)
+        .into_iter()
+        .next()
+        .unwrap();
+    node.retry_result(
+        now_ms + 3_000,
+        job,
+        &ReplicaOutcome::Answered {
+            status: 200,
+            body: b"{}".to_vec(),
+        },
+    );
+    assert!(node.due_retries(now_ms + 1_000_000, 10).is_empty());
 }
 
 #[test]

@@ -116,6 +116,17 @@ impl Client {
                     self.stats.bad_signatures += 1;
                     return self.fail(now, fl, Fault::Destination);
                 };
+                // Durability: enough members must hold it (all of a smaller swarm); else try
+                // again (another member first) without blaming the node, until the TTL.
+                let swarm_size = self.dir.swarm_of(&account).map_or(1, |(_, m)| m.len());
+                if stored_on < self.config.min_replicas.min(swarm_size.max(1)) {
+                    if let (Some(d), Some(op)) = (fl.dest, self.ops.get_mut(fl.op))
+                        && !op.tried.contains(&d)
+                    {
+                        op.tried.push(d);
+                    }
+                    return self.retry(fl.op, now, true);
+                }
                 let hash = obj
                     .and_then(store_hash)
                     .and_then(|h| MessageHash::parse(&h).ok())
