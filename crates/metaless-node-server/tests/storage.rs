@@ -5,6 +5,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+use metaless_node::replication::Retry;
 use metaless_node::storage::{ExpiryMode, MemoryStorage, NewMessage, Storage, StoreOutcome};
 use metaless_node_server::storage::{Durability, SqliteStorage};
 use proptest::prelude::*;
@@ -157,6 +158,55 @@ fn acknowledged_stores_survive_reopen() {
         assert!(got.iter().all(|m| m.hash != "h03"));
         assert_eq!(got[0].data, vec![0u8; 16]);
     }
+}
+
+fn retry(to: u8, next_ms: u64) -> Retry {
+    Retry {
+        to: [to; 32],
+        body: format!("{{\"n\":{to}}}").into_bytes(),
+        expiry_ms: 1_000_000,
+        next_ms,
+        attempts: u32::from(to),
+    }
+}
+
+/// The replication retry queue: only due entries come out, earliest first, at most `limit`,
+/// each once.
+fn retry_queue_hands_out_due_entries_once(db: &mut dyn Storage) {
+    for (to, next) in [(1, 300), (2, 100), (3, 200), (4, 5_000)] {
+        db.push_retry(&retry(to, next)).unwrap();
+    }
+    assert!(db.take_due_retries(99, 10).unwrap().is_empty());
+    let got = db.take_due_retries(300, 2).unwrap();
+    assert_eq!(got, vec![retry(2, 100), retry(3, 200)]);
+    assert_eq!(db.take_due_retries(300, 10).unwrap(), vec![retry(1, 300)]);
+    assert!(db.take_due_retries(4_999, 10).unwrap().is_empty());
+    assert_eq!(
+        db.take_due_retries(u64::MAX, 10).unwrap(),
+        vec![retry(4, 5_000)]
+    );
+    assert!(db.take_due_retries(u64::MAX, 10).unwrap().is_empty());
+}
+
+#[test]
+fn retry_queue_semantics_on_both_backends() {
+    retry_queue_hands_out_due_entries_once(&mut MemoryStorage::new());
+    retry_queue_hands_out_due_entries_once(&mut SqliteStorage::open_in_memory().unwrap());
+}
+
+#[test]
+fn retry_queue_survives_reopen() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let mut db = SqliteStorage::open(dir.path(), Durability::Normal).unwrap();
+        db.push_retry(&retry(7, 10)).unwrap();
+        db.push_retry(&retry(8, 20)).unwrap();
+    }
+    let mut db = SqliteStorage::open(dir.path(), Durability::Normal).unwrap();
+    assert_eq!(
+        db.take_due_retries(20, 10).unwrap(),
+        vec![retry(7, 10), retry(8, 20)]
+    );
 }
 
 /// Paging with last_hash and any page size visits every live message exactly once, in
