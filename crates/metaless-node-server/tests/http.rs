@@ -279,3 +279,52 @@ async fn restart_on_same_dir_keeps_acknowledged_messages() {
     assert_eq!(got, hashes);
     net.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn store_reply_lists_every_member_and_a_client_forwarded_header_is_ignored() {
+    let net = Testnet::start(config(3, 1), TestnetOptions::default())
+        .await
+        .unwrap();
+    let c = client();
+    let acct = account(4);
+    let nodes = net.nodes().to_vec();
+    for (i, claim) in [false, true].into_iter().enumerate() {
+        let body = store_request(
+            &acct,
+            0,
+            format!("r{i}").as_bytes(),
+            wall_clock_ms(),
+            600_000,
+        );
+        let mut req = hyper::Request::post(format!("{}/storage_rpc/v1", nodes[0].url()));
+        if claim {
+            req = req.header("x-metaless-forwarded", "1");
+        }
+        let resp = c
+            .request(req.body(Full::new(Bytes::from(body.to_string()))).unwrap())
+            .await
+            .unwrap();
+        assert_eq!(resp.status().as_u16(), 200);
+        let b = resp.into_body().collect().await.unwrap().to_bytes();
+        let v: Value = serde_json::from_slice(&b).unwrap();
+        let swarm = v["swarm"]
+            .as_object()
+            .expect("nested under swarm, not flat");
+        assert_eq!(swarm.len(), 3, "{v}");
+        for n in &nodes {
+            let e = &swarm[&metaless_identity::hex::encode(&n.pubkey_ed25519)];
+            assert!(
+                e.get("failed").is_none() && e["signature"].is_string(),
+                "{e}"
+            );
+        }
+        // Every member holds it already.
+        for n in &nodes {
+            let (s, b) = rpc(&c, n, &retrieve_request(&acct, 0, None, wall_clock_ms())).await;
+            assert_eq!(s, 200);
+            let got: Value = serde_json::from_str(&b).unwrap();
+            assert_eq!(got["messages"].as_array().unwrap().len(), i + 1);
+        }
+    }
+    net.shutdown().await;
+}
