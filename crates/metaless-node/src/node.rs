@@ -648,8 +648,9 @@ impl Node {
         jobs
     }
 
-    /// Reports how a [`RetryJob`] went: done on a 2xx, else queued again with back-off
-    /// ([`replication::backoff_ms`]) until the message expires.
+    /// Reports how a [`RetryJob`] went: done on a 2xx, dropped on a refusal (a 4xx other than
+    /// 421/429), else queued again with back-off ([`replication::backoff_ms`]) until the
+    /// message expires.
     ///
     /// ```
     /// # let mut node = metaless_node::node::doc_node();
@@ -663,6 +664,20 @@ impl Node {
     /// ```
     pub fn retry_result(&mut self, now_ms: i64, job: RetryJob, outcome: &ReplicaOutcome) {
         if outcome.succeeded() {
+            return;
+        }
+        // A peer that refuses the change itself (a 4xx other than 421/429: a signature or
+        // timestamp window that has closed, a parse error) will refuse it again.
+        if let ReplicaOutcome::Answered { status, body } = outcome
+            && (400..500).contains(status)
+            && !matches!(status, 421 | 429)
+        {
+            tracing::warn!(
+                peer = %hex::encode(&job.retry.to),
+                status,
+                reason = %String::from_utf8_lossy(body),
+                "replication refused by the peer; dropped from the retry queue"
+            );
             return;
         }
         let now = u64::try_from(now_ms).unwrap_or(0);

@@ -343,6 +343,36 @@ fn a_store_reply_lists_each_member_and_failed_replays_are_retried() {
         },
     );
     assert!(node.due_retries(now_ms + 1_000_000, 10).is_empty());
+
+    // A refusal drops the replay; a timeout or a 429 keeps it.
+    let store = Store::signed(&signer, Namespace::Default, b"n".to_vec(), now, 600_000).unwrap();
+    let Action::Replicate { ticket, .. } =
+        node.handle(now_ms, Request::post(RPC_PATH, Rpc::Store(store).to_body()))
+    else {
+        panic!("a store with a peer replicates first")
+    };
+    node.finish_replication(now_ms, ticket, &[]);
+    let job = node
+        .due_retries(now_ms + 1_000, 10)
+        .into_iter()
+        .next()
+        .unwrap();
+    let busy = ReplicaOutcome::Answered {
+        status: 429,
+        body: b"Too many requests, try again later".to_vec(),
+    };
+    node.retry_result(now_ms + 1_000, job, &busy);
+    let job = node
+        .due_retries(now_ms + 3_000, 10)
+        .into_iter()
+        .next()
+        .unwrap();
+    let refused = ReplicaOutcome::Answered {
+        status: 406,
+        body: b"Timestamp error: check your clock".to_vec(),
+    };
+    node.retry_result(now_ms + 3_000, job, &refused);
+    assert!(node.due_retries(now_ms + 1_000_000, 10).is_empty());
 }
 
 #[test]
