@@ -20,7 +20,16 @@ pub(crate) fn parse_body(body: &[u8], max: usize) -> Result<Value, SwarmError> {
 }
 
 /// Parses a response body (size-checked) that must be a JSON object.
-pub(crate) fn parse_object(body: &[u8]) -> Result<Map<String, Value>, SwarmError> {
+/// Parses a node's reply body as one JSON object, refusing bodies over
+/// [`MAX_RESPONSE_BODY`](crate::limits::MAX_RESPONSE_BODY): the one reader every reply parser
+/// starts from, public so a client that needs several views of one reply parses it once.
+///
+/// ```
+/// assert!(metaless_swarm::parse_reply_object(br#"{"t":1}"#).is_ok());
+/// assert!(metaless_swarm::parse_reply_object(b"[1]").is_err());
+/// assert!(metaless_swarm::parse_reply_object(b"not json").is_err());
+/// ```
+pub fn parse_object(body: &[u8]) -> Result<Map<String, Value>, SwarmError> {
     match parse_body(body, MAX_RESPONSE_BODY)? {
         Value::Object(map) => Ok(map),
         _ => Err(SwarmError::InvalidJson),

@@ -57,6 +57,7 @@ pub const SEED_PATH: &str = "/json_rpc";
 pub use clock::NetworkClock;
 pub use error::SwarmError;
 pub use hash::{MESSAGE_HASH_LEN, MessageHash};
+pub use json::parse_object as parse_reply_object;
 pub use namespace::{Namespace, NamespaceOrAll};
 pub use node::{
     ACTIVE_NODE_RECORD_LEN, NodeList, ServiceNode, SwarmResponse, base32z, oxend_service_nodes_json,

@@ -77,8 +77,22 @@ impl RetrieveResponse {
     /// assert!(RetrieveResponse::parse_tolerant(br#"{"messages": ["#).is_err());
     /// ```
     pub fn parse_tolerant(body: &[u8]) -> Result<TolerantRetrieve, SwarmError> {
-        let top = parse_object(body)?;
-        let list = req_array(&top, "messages")?;
+        Self::tolerant_from_object(&parse_object(body)?)
+    }
+
+    /// [`parse_tolerant`](Self::parse_tolerant) over a body already parsed with
+    /// [`parse_reply_object`](crate::parse_reply_object), for a reader that also needs the
+    /// top-level fields (the clock) and should parse the body once.
+    ///
+    /// ```
+    /// use metaless_swarm::{RetrieveResponse, parse_reply_object};
+    /// let top = parse_reply_object(br#"{"messages":[],"more":false,"t":5}"#).unwrap();
+    /// let got = RetrieveResponse::tolerant_from_object(&top).unwrap();
+    /// assert_eq!(got.response.network_time_ms, Some(5));
+    /// assert!(RetrieveResponse::tolerant_from_object(&parse_reply_object(b"{}").unwrap()).is_err());
+    /// ```
+    pub fn tolerant_from_object(top: &Map<String, Value>) -> Result<TolerantRetrieve, SwarmError> {
+        let list = req_array(top, "messages")?;
         let messages: Vec<StoredMessage> = list
             .iter()
             .filter_map(|m| entry(m).ok())
@@ -86,7 +100,7 @@ impl RetrieveResponse {
             .collect();
         Ok(TolerantRetrieve {
             skipped: list.len() - messages.len(),
-            response: Self::with_messages(&top, messages)?,
+            response: Self::with_messages(top, messages)?,
         })
     }
 
@@ -237,9 +251,21 @@ pub struct SwarmResults {
 impl SwarmResults {
     /// Parses the reply body. Entries keyed by something other than a 64-hex key are an error.
     pub fn parse(body: &[u8]) -> Result<Self, SwarmError> {
-        let top = parse_object(body)?;
+        Self::from_object(&parse_object(body)?)
+    }
+
+    /// [`parse`](Self::parse) over a body already parsed with
+    /// [`parse_reply_object`](crate::parse_reply_object).
+    ///
+    /// ```
+    /// use metaless_swarm::{SwarmResults, parse_reply_object};
+    /// let top = parse_reply_object(br#"{"swarm":{},"hash":"h","t":9}"#).unwrap();
+    /// assert_eq!(SwarmResults::from_object(&top).unwrap().network_time_ms, Some(9));
+    /// assert!(SwarmResults::from_object(&parse_reply_object(b"{}").unwrap()).is_err());
+    /// ```
+    pub fn from_object(top: &Map<String, Value>) -> Result<Self, SwarmError> {
         let mut members = Vec::new();
-        for (k, v) in req_object(&top, "swarm")? {
+        for (k, v) in req_object(top, "swarm")? {
             let node: [u8; 32] =
                 hex::decode_array(k).map_err(|_| SwarmError::InvalidField("swarm"))?;
             let entry = v.as_object().ok_or(SwarmError::InvalidField("swarm"))?;
@@ -265,11 +291,9 @@ impl SwarmResults {
         }
         Ok(Self {
             members,
-            hash: field(&top, "hash")
-                .and_then(Value::as_str)
-                .map(String::from),
-            network_time_ms: opt_u64(&top, "t")?,
-            hf: opt_hf(&top)?,
+            hash: field(top, "hash").and_then(Value::as_str).map(String::from),
+            network_time_ms: opt_u64(top, "t")?,
+            hf: opt_hf(top)?,
         })
     }
 

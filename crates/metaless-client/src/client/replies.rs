@@ -112,7 +112,7 @@ impl Client {
                 let account = UserPubkey::new(0x05, *p.to.key());
                 // Only members that signed the store count; a bad signature is a node fault.
                 let change = Change::Store { data: &p.data };
-                let Ok(stored_on) = self.verify_change(&account, fl.dest, body, &change) else {
+                let Ok(stored_on) = self.verify_change(&account, fl.dest, obj, &change) else {
                     self.stats.bad_signatures += 1;
                     return self.fail(now, fl, Fault::Destination);
                 };
@@ -141,7 +141,7 @@ impl Client {
                 self.finish(fl.op, now, None);
             }
             OpKind::Retrieve => {
-                let Ok(got) = RetrieveResponse::parse_tolerant(body.as_bytes()) else {
+                let Some(Ok(got)) = obj.map(RetrieveResponse::tolerant_from_object) else {
                     return self.fail(now, fl, Fault::Destination);
                 };
                 self.take_messages(now, got.response.messages, via);
@@ -154,10 +154,7 @@ impl Client {
                     OpKind::Expire { .. } => Change::Expire { hashes },
                     _ => Change::Delete { hashes },
                 };
-                if self
-                    .verify_change(&self.me, fl.dest, body, &change)
-                    .is_err()
-                {
+                if self.verify_change(&self.me, fl.dest, obj, &change).is_err() {
                     self.stats.bad_signatures += 1;
                     return self.fail(now, fl, Fault::Destination);
                 }
@@ -172,11 +169,10 @@ impl Client {
     }
 }
 
+/// The reply as one JSON object, by metaless-swarm's capped reader: parsed once here, then read
+/// for the clock, the signed member entries and the messages.
 fn parse_object(body: &str) -> Option<Map<String, Value>> {
-    match serde_json::from_str(body) {
-        Ok(Value::Object(m)) => Some(m),
-        _ => None,
-    }
+    metaless_swarm::parse_reply_object(body.as_bytes()).ok()
 }
 
 /// The node's clock (`t`, ms) from any JSON reply body (`timestamp` in an `info` reply).
@@ -203,7 +199,7 @@ mod tests {
             r#"{{"messages":[{{"hash":"{h}","expiration":5,"data":"aGk=","timestamp":1}},{{"hash":"x","expiration":1,"data":"aGk="}},{{"hash":"{h}"}}],"more":true,"t":77}}"#
         );
         let obj = parse_object(&body).unwrap();
-        let r = RetrieveResponse::parse_tolerant(body.as_bytes()).unwrap();
+        let r = RetrieveResponse::tolerant_from_object(&obj).unwrap();
         assert_eq!(
             r.response.messages,
             vec![StoredMessage {
@@ -222,7 +218,13 @@ mod tests {
     fn non_objects_are_refused() {
         assert!(parse_object("[1]").is_none());
         assert!(parse_object("not json").is_none());
-        assert!(RetrieveResponse::parse_tolerant(b"{}").is_err());
+        assert!(RetrieveResponse::tolerant_from_object(&parse_object("{}").unwrap()).is_err());
+        // Over swarm's reply cap: refused before parsing, however well-formed.
+        let huge = format!(
+            r#"{{"t":1,"pad":"{}"}}"#,
+            "a".repeat(metaless_swarm::limits::MAX_RESPONSE_BODY)
+        );
+        assert!(parse_object(&huge).is_none());
     }
 
     #[test]

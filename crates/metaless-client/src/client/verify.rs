@@ -19,6 +19,8 @@
 
 use std::collections::BTreeSet;
 
+use serde_json::{Map, Value};
+
 use metaless_swarm::sig::ExpireMode;
 use metaless_swarm::{
     MessageHash, Namespace, SwarmResults, UserPubkey, verify_delete_entry, verify_expire_entry,
@@ -42,17 +44,20 @@ pub(super) enum Change<'a> {
 }
 
 impl Client {
-    /// Checks the signed `swarm` entries of a change reply from `dest` for `account`: the
+    /// Checks the signed `swarm` entries of a change reply (parsed once by the caller) from
+    /// `dest` for `account`: the
     /// number of swarm members whose entry verified (the destination's included), or
     /// [`BadSignature`].
     pub(super) fn verify_change(
         &self,
         account: &UserPubkey,
         dest: Option<[u8; 32]>,
-        body: &str,
+        reply: Option<&Map<String, Value>>,
         change: &Change<'_>,
     ) -> Result<usize, BadSignature> {
-        let results = SwarmResults::parse(body.as_bytes()).map_err(|_| BadSignature)?;
+        let results = reply
+            .and_then(|top| SwarmResults::from_object(top).ok())
+            .ok_or(BadSignature)?;
         let members: BTreeSet<[u8; 32]> = self
             .dir
             .swarm_of(account)
