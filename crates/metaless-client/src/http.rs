@@ -321,7 +321,7 @@ fn client_config(
 /// ```
 pub fn node_client_tls_config() -> Result<Arc<ClientConfig>, rustls::Error> {
     client_config(
-        Some(Arc::new(AcceptAnyCert(provider()))),
+        Some(Arc::new(CertVerifier::new(CertPolicy::AnyNode))),
         RootCertStore::empty(),
     )
 }
@@ -556,24 +556,45 @@ fn pinned_config(pins: Vec<Vec<u8>>) -> Option<Arc<ClientConfig>> {
         return None;
     }
     client_config(
-        Some(Arc::new(PinnedCerts {
-            pins,
-            provider: provider(),
-        })),
+        Some(Arc::new(CertVerifier::new(CertPolicy::Pinned(pins)))),
         RootCertStore::empty(),
     )
     .ok()
 }
 
-/// Accepts exactly the pinned certificates (and verifies the handshake signature against the
-/// one shown).
+fn is_loopback(host: &str) -> bool {
+    host.eq_ignore_ascii_case("localhost")
+        || host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}
+
+/// Which certificates a [`CertVerifier`] accepts.
 #[derive(Debug)]
-struct PinnedCerts {
-    pins: Vec<Vec<u8>>,
+enum CertPolicy {
+    /// Any certificate: service nodes, whose onion layers carry the security
+    /// ([`node_client_tls_config`], module docs).
+    AnyNode,
+    /// Exactly these DER certificates (seeds).
+    Pinned(Vec<Vec<u8>>),
+}
+
+/// The workspace's one custom certificate verifier: the policy decides which certificate is
+/// acceptable; the handshake signature is always verified against the certificate shown.
+#[derive(Debug)]
+struct CertVerifier {
+    policy: CertPolicy,
     provider: Arc<CryptoProvider>,
 }
 
-impl ServerCertVerifier for PinnedCerts {
+impl CertVerifier {
+    fn new(policy: CertPolicy) -> Self {
+        Self {
+            policy,
+            provider: provider(),
+        }
+    }
+}
+
+impl ServerCertVerifier for CertVerifier {
     fn verify_server_cert(
         &self,
         end_entity: &CertificateDer<'_>,
@@ -582,11 +603,11 @@ impl ServerCertVerifier for PinnedCerts {
         _ocsp_response: &[u8],
         _now: UnixTime,
     ) -> Result<ServerCertVerified, rustls::Error> {
-        if self
-            .pins
-            .iter()
-            .any(|p| p.as_slice() == end_entity.as_ref())
-        {
+        let accepted = match &self.policy {
+            CertPolicy::AnyNode => true,
+            CertPolicy::Pinned(pins) => pins.iter().any(|p| p.as_slice() == end_entity.as_ref()),
+        };
+        if accepted {
             Ok(ServerCertVerified::assertion())
         } else {
             Err(rustls::Error::InvalidCertificate(
@@ -627,61 +648,6 @@ impl ServerCertVerifier for PinnedCerts {
         self.provider
             .signature_verification_algorithms
             .supported_schemes()
-    }
-}
-
-fn is_loopback(host: &str) -> bool {
-    host.eq_ignore_ascii_case("localhost")
-        || host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
-}
-
-/// Accepts every certificate, still verifying the handshake signature against it: for service
-/// nodes, whose onion layers carry the security ([`node_client_tls_config`], module docs).
-#[derive(Debug)]
-struct AcceptAnyCert(Arc<CryptoProvider>);
-
-impl ServerCertVerifier for AcceptAnyCert {
-    fn verify_server_cert(
-        &self,
-        _end_entity: &CertificateDer<'_>,
-        _intermediates: &[CertificateDer<'_>],
-        _server_name: &ServerName<'_>,
-        _ocsp_response: &[u8],
-        _now: UnixTime,
-    ) -> Result<ServerCertVerified, rustls::Error> {
-        Ok(ServerCertVerified::assertion())
-    }
-
-    fn verify_tls12_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        verify_tls12_signature(
-            message,
-            cert,
-            dss,
-            &self.0.signature_verification_algorithms,
-        )
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        verify_tls13_signature(
-            message,
-            cert,
-            dss,
-            &self.0.signature_verification_algorithms,
-        )
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.0.signature_verification_algorithms.supported_schemes()
     }
 }
 
@@ -730,10 +696,7 @@ mod tests {
             .iter()
             .filter_map(|pem| pem_certificate_der(pem))
             .collect();
-        let v = PinnedCerts {
-            pins: ders[..2].to_vec(),
-            provider: provider(),
-        };
+        let v = CertVerifier::new(CertPolicy::Pinned(ders[..2].to_vec()));
         let name = ServerName::try_from("seed1.getsession.org").unwrap();
         let check = |der: &[u8]| {
             v.verify_server_cert(
