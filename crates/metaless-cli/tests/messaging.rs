@@ -7,9 +7,11 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde_json::Value;
+
+mod common;
 
 fn metaless() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_metaless"));
@@ -49,14 +51,7 @@ fn up(dir: &Path) -> Net {
         .spawn()
         .unwrap();
     let bootstrap = dir.join("bootstrap.json");
-    let start = Instant::now();
-    while !bootstrap.exists() {
-        assert!(
-            start.elapsed() < Duration::from_secs(30),
-            "bootstrap.json never appeared"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    common::wait_for_file(&bootstrap, Duration::from_secs(30));
     std::thread::sleep(Duration::from_millis(200));
     Net { child, bootstrap }
 }

@@ -3,9 +3,11 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde_json::Value;
+
+mod common;
 
 fn metaless() -> Command {
     Command::new(env!("CARGO_BIN_EXE_metaless"))
@@ -76,14 +78,7 @@ fn up_serves_writes_bootstrap_and_stops_on_sigterm() {
         .spawn()
         .unwrap();
     let bootstrap = d.join("bootstrap.json");
-    let start = Instant::now();
-    while !bootstrap.exists() {
-        assert!(
-            start.elapsed() < Duration::from_secs(20),
-            "bootstrap.json never appeared"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    common::wait_for_file(&bootstrap, Duration::from_secs(20));
     std::thread::sleep(Duration::from_millis(100));
     let b: Value = serde_json::from_str(&std::fs::read_to_string(&bootstrap).unwrap()).unwrap();
     let nodes = b["nodes"].as_array().unwrap();
@@ -137,14 +132,7 @@ fn up_tls_writes_https_addresses() {
         .spawn()
         .unwrap();
     let bootstrap = d.join("bootstrap.json");
-    let start = Instant::now();
-    while !bootstrap.exists() {
-        assert!(
-            start.elapsed() < Duration::from_secs(20),
-            "bootstrap.json never appeared"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    common::wait_for_file(&bootstrap, Duration::from_secs(20));
     std::thread::sleep(Duration::from_millis(100));
     let b: Value = serde_json::from_str(&std::fs::read_to_string(&bootstrap).unwrap()).unwrap();
     for n in b["nodes"].as_array().unwrap() {

@@ -3,7 +3,9 @@
 // Each test binary uses its own subset of these helpers.
 #![allow(dead_code)]
 
+use std::path::Path;
 use std::process::{Command, Output};
+use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
@@ -47,4 +49,18 @@ pub fn bad_input(args: &[&str]) -> String {
 pub fn vectors(name: &str) -> Value {
     let path = format!("{}/../../test-vectors/{name}", env!("CARGO_MANIFEST_DIR"));
     serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap()
+}
+
+/// Waits (bounded by `limit`) until `testnet up` has written `path` (its `bootstrap.json`).
+pub fn wait_for_file(path: &Path, limit: Duration) {
+    let start = Instant::now();
+    while !path.exists() {
+        assert!(
+            start.elapsed() < limit,
+            "{} never appeared",
+            path.file_name()
+                .map_or_else(String::new, |n| n.to_string_lossy().into_owned())
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
 }
