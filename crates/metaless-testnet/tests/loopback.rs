@@ -44,6 +44,17 @@ fn json_post(net: &mut LoopbackNet, to: &NodeInfo, body: &Value) -> (u16, String
     (s, String::from_utf8(b).unwrap())
 }
 
+/// How many messages of `acct` in namespace 0 node `n` returns now.
+fn retrieved_count(net: &mut LoopbackNet, n: &NodeInfo, acct: &Keypair) -> usize {
+    let t = net.now_ms();
+    let (status, b) = json_post(net, n, &retrieve_request(acct, 0, None, t));
+    assert_eq!(status, 200, "{b}");
+    serde_json::from_str::<Value>(&b).unwrap()["messages"]
+        .as_array()
+        .unwrap()
+        .len()
+}
+
 fn onion_rpc(
     net: &mut LoopbackNet,
     path: &[NodeInfo],
@@ -428,34 +439,11 @@ fn ttl_expiry_in_virtual_time() {
         200
     );
     net.advance(9_999);
-    let t = net.now_ms();
-    let (_, b) = json_post(&mut net, &n, &retrieve_request(&acct, 0, None, t));
-    assert_eq!(
-        serde_json::from_str::<Value>(&b).unwrap()["messages"]
-            .as_array()
-            .unwrap()
-            .len(),
-        2
-    );
+    assert_eq!(retrieved_count(&mut net, &n, &acct), 2);
     net.advance(2);
-    let t = net.now_ms();
-    let (_, b) = json_post(&mut net, &n, &retrieve_request(&acct, 0, None, t));
-    assert_eq!(
-        serde_json::from_str::<Value>(&b).unwrap()["messages"]
-            .as_array()
-            .unwrap()
-            .len(),
-        1
-    );
+    assert_eq!(retrieved_count(&mut net, &n, &acct), 1);
     net.advance(60_000);
-    let t = net.now_ms();
-    let (_, b) = json_post(&mut net, &n, &retrieve_request(&acct, 0, None, t));
-    assert!(
-        serde_json::from_str::<Value>(&b).unwrap()["messages"]
-            .as_array()
-            .unwrap()
-            .is_empty()
-    );
+    assert_eq!(retrieved_count(&mut net, &n, &acct), 0);
     // the sweep removed them from disk too
     assert_eq!(
         net.node(&n.pubkey_ed25519)
