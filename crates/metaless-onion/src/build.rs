@@ -32,7 +32,7 @@ use crate::{EncType, OnionError, TAG_LEN};
 #[derive(Clone)]
 pub struct Hop {
     ed25519: [u8; 32],
-    x25519: [u8; 32],
+    /// The X25519 key with its Edwards form worked out once.
     prepared: PreparedPeer,
 }
 
@@ -42,7 +42,6 @@ impl Hop {
     pub fn new(ed25519: [u8; 32], x25519: [u8; 32]) -> Self {
         Self {
             ed25519,
-            x25519,
             prepared: PreparedPeer::new(x25519),
         }
     }
@@ -61,7 +60,7 @@ impl Hop {
 
     /// The X25519 public key.
     pub fn x25519(&self) -> [u8; 32] {
-        self.x25519
+        self.prepared.public_key()
     }
 
     /// `X25519(secret, self.x25519)` through the cached Edwards point when there is one.
@@ -79,14 +78,14 @@ impl core::fmt::Debug for Hop {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("Hop")
             .field("ed25519", &metaless_identity::hex::encode(&self.ed25519))
-            .field("x25519", &metaless_identity::hex::encode(&self.x25519))
+            .field("x25519", &metaless_identity::hex::encode(&self.x25519()))
             .finish()
     }
 }
 
 impl PartialEq for Hop {
     fn eq(&self, other: &Self) -> bool {
-        self.ed25519 == other.ed25519 && self.x25519 == other.x25519
+        self.ed25519 == other.ed25519 && self.x25519() == other.x25519()
     }
 }
 
@@ -183,7 +182,7 @@ impl ServerDestination {
 
     /// The server's X25519 public key.
     pub fn x25519(&self) -> [u8; 32] {
-        self.x25519.x25519
+        self.x25519.x25519()
     }
 }
 
@@ -283,7 +282,7 @@ pub fn build(
     {
         let derived = if i == 0 {
             *public = reply_public;
-            LayerKey::derive(enc, &reply_shared, public, &dest_key.x25519)
+            LayerKey::derive(enc, &reply_shared, public, &dest_key.x25519())
         } else {
             let hop = path.get(hops - i).ok_or(OnionError::PathLength {
                 len: hops,
@@ -292,7 +291,7 @@ pub fn build(
             let secret = EphemeralSecret::random(rng);
             *public = secret.public_key();
             let shared = hop.agree_consuming(secret)?;
-            LayerKey::derive(enc, &shared, public, &hop.x25519)
+            LayerKey::derive(enc, &shared, public, &hop.x25519())
         };
         rng.fill_bytes(nonce.get_mut(..nonce_len).unwrap_or_default());
         *key = Some(derived);
@@ -369,7 +368,7 @@ pub fn build(
             enc,
             reply_secret.into_identity(),
             reply_public,
-            dest_key.x25519,
+            dest_key.x25519(),
             reply_shared,
         ),
     })
