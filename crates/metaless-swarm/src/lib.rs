@@ -71,6 +71,6 @@ pub use response::{
 };
 pub use rpc::{
     Auth, Delete, Expire, GetExpiries, NamespaceAction, OxendEndpoint, OxendRequest, Request,
-    Retrieve, SUBACCOUNT_TOKEN_LEN, Signer, Store, Subaccount,
+    RequestSigner, Retrieve, SUBACCOUNT_TOKEN_LEN, Signer, Store, Subaccount,
 };
 pub use space::{INVALID_SWARM_ID, SwarmIds, swarm_space};

@@ -38,7 +38,31 @@ pub struct Auth {
     pub subaccount: Option<Subaccount>,
 }
 
-/// An account's keys together with the address they sign for.
+/// Signs storage-RPC requests for an account by some means other than holding its key: a
+/// group member's sub-account key (`metaless-group`), a hardware key, a remote signer.
+///
+/// ```
+/// use metaless_identity::{Keypair, Seed};
+/// use metaless_swarm::{Auth, RequestSigner, Signer, UserPubkey};
+/// struct Member(Keypair, UserPubkey);
+/// impl RequestSigner for Member {
+///     fn pubkey(&self) -> UserPubkey { self.1 }
+///     fn auth(&self, message: &[u8]) -> Auth {
+///         Auth { signature: self.0.sign(message), pubkey_ed25519: None, subaccount: None }
+///     }
+/// }
+/// let keys = Keypair::from_seed(&Seed::from_bytes([2u8; 32]));
+/// let member = Member(keys, UserPubkey::new(0x03, [7u8; 32]));
+/// assert_eq!(Signer::delegated(&member).pubkey().prefix(), 0x03);
+/// ```
+pub trait RequestSigner {
+    /// The account the requests are made for.
+    fn pubkey(&self) -> UserPubkey;
+    /// Signs `message` (the method's signed string) and packages the authentication fields.
+    fn auth(&self, message: &[u8]) -> Auth;
+}
+
+/// An account's keys together with the address they sign for, or a [`RequestSigner`].
 ///
 /// ```
 /// use metaless_identity::{Keypair, Seed};
@@ -47,43 +71,77 @@ pub struct Auth {
 /// assert_eq!(Signer::session(&keys).pubkey().prefix(), 0x05);
 /// assert_eq!(Signer::group(&keys).pubkey().key(), &keys.ed25519_public());
 /// ```
-#[derive(Debug)]
 pub struct Signer<'a> {
-    keys: &'a Keypair,
-    pubkey: UserPubkey,
-    send_ed25519: bool,
+    inner: SignerKind<'a>,
+}
+
+enum SignerKind<'a> {
+    Keys {
+        keys: &'a Keypair,
+        pubkey: UserPubkey,
+        send_ed25519: bool,
+    },
+    Delegated(&'a dyn RequestSigner),
+}
+
+impl core::fmt::Debug for Signer<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Signer")
+            .field("pubkey", &self.pubkey())
+            .finish_non_exhaustive()
+    }
 }
 
 impl<'a> Signer<'a> {
     /// A standard account: address `05 ‖ X25519`, requests carry `pubkey_ed25519`.
     pub fn session(keys: &'a Keypair) -> Self {
         Self {
-            keys,
-            pubkey: UserPubkey::new(0x05, keys.x25519_public()),
-            send_ed25519: true,
+            inner: SignerKind::Keys {
+                keys,
+                pubkey: UserPubkey::new(0x05, keys.x25519_public()),
+                send_ed25519: true,
+            },
         }
     }
 
-    /// A group (or any Ed25519-addressed account): address `03 ‖ Ed25519`.
+    /// A group (or any Ed25519-addressed account) signing with its own key: address
+    /// `03 ‖ Ed25519`.
     pub fn group(keys: &'a Keypair) -> Self {
         Self {
-            keys,
-            pubkey: UserPubkey::new(0x03, keys.ed25519_public()),
-            send_ed25519: false,
+            inner: SignerKind::Keys {
+                keys,
+                pubkey: UserPubkey::new(0x03, keys.ed25519_public()),
+                send_ed25519: false,
+            },
+        }
+    }
+
+    /// Requests signed by a [`RequestSigner`] (e.g. a group member's sub-account key).
+    pub fn delegated(signer: &'a dyn RequestSigner) -> Self {
+        Self {
+            inner: SignerKind::Delegated(signer),
         }
     }
 
     /// The address requests are made for.
     pub fn pubkey(&self) -> UserPubkey {
-        self.pubkey
+        match &self.inner {
+            SignerKind::Keys { pubkey, .. } => *pubkey,
+            SignerKind::Delegated(signer) => signer.pubkey(),
+        }
     }
 
     /// Signs `message` and packages the authentication fields.
     pub fn auth(&self, message: &[u8]) -> Auth {
-        Auth {
-            signature: self.keys.sign(message),
-            pubkey_ed25519: self.send_ed25519.then(|| self.keys.ed25519_public()),
-            subaccount: None,
+        match &self.inner {
+            SignerKind::Keys {
+                keys, send_ed25519, ..
+            } => Auth {
+                signature: keys.sign(message),
+                pubkey_ed25519: send_ed25519.then(|| keys.ed25519_public()),
+                subaccount: None,
+            },
+            SignerKind::Delegated(signer) => signer.auth(message),
         }
     }
 }
