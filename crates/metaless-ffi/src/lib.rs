@@ -38,6 +38,8 @@ mod buffer;
 
 mod consts;
 
+mod version;
+
 mod identity;
 
 mod onion;
@@ -62,6 +64,7 @@ pub use msg::*;
 pub use onion::*;
 pub use result::{metaless_result, metaless_result_name};
 pub use swarm::*;
+pub use version::*;
 
 #[cfg(test)]
 mod thread_safety {
