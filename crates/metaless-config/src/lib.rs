@@ -1,2 +1,20 @@
-//! Session config messages without I/O: strict bencode, signed/compressed/padded/encrypted config messages, merge, and typed views (UserProfile, Contacts, ConvoInfoVolatile, UserGroups).
+//! Session config messages without I/O: strict bencode, signed/compressed/padded/encrypted config
+//! messages, merge, and typed views (UserProfile, Contacts, ConvoInfoVolatile, UserGroups).
+//!
+//! The layers, bottom up:
+//!
+//! - [`bt`]: strict bencode. One canonical encoding per value, so hashes and signatures over
+//!   received bytes equal those over a re-encoding.
+//!
+//! ```
+//! use metaless_config::bt::{self, Value};
+//! let set = Value::set([Value::bytes("foo"), Value::Int(23), Value::Int(-123)]);
+//! assert_eq!(bt::encode(&set), b"li-123ei23e3:fooe");
+//! ```
 #![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+extern crate alloc;
+
+pub mod bt;
+pub mod limits;
