@@ -1,2 +1,41 @@
-//! Session groups v2 (03 groups) without I/O: group identity, keys messages, sub-account tokens, group message cipher, info/members configs.
+//! Session groups v2 ("03" groups) without I/O: the group identity and swarm account, member
+//! sub-account auth data and the storage-RPC signatures it authorises, per-recipient key
+//! wrapping, keys messages, the group message cipher, and the info/members configs.
+//!
+//! Everything takes time (`now_ms`) and randomness as arguments; nothing here opens a socket.
+//! `docs/groups.md` has the byte tables.
+//!
+//! ```
+//! use metaless_group::{GroupKeys, MemberAuth, MemberSigner, Permissions};
+//! use metaless_identity::{Keypair, Seed};
+//! use metaless_swarm::{Namespace, Retrieve, Signer};
+//!
+//! let group = GroupKeys::generate(&mut rand_core::OsRng);
+//! let bob = Keypair::from_seed(&Seed::from_bytes([2; 32]));
+//! // The admin issues Bob's auth data (sent to him in the invite) ...
+//! let auth = MemberAuth::issue(&group, &bob.session_id(), Permissions::default())?;
+//! // ... and Bob signs the group's storage RPC with it.
+//! let signer = MemberSigner::new(&bob, group.group_id(), &auth)?;
+//! let req = Retrieve::signed(&Signer::delegated(&signer), Namespace::GroupMessages, None, 1_700_000_000_000);
+//! assert!(req.auth.unwrap().0.subaccount.is_some());
+//! # Ok::<(), metaless_group::GroupError>(())
+//! ```
 #![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+extern crate alloc;
+
+mod error;
+mod hash;
+mod identity;
+pub mod limits;
+mod multi;
+mod subaccount;
+
+pub use error::GroupError;
+pub use identity::{GroupId, GroupKeys};
+pub use multi::{MEMBER_KEY_DOMAIN, decrypt_for_recipient, encrypt_for_recipients, recipient_key};
+pub use subaccount::{
+    AUTH_DATA_LEN, AdminSigner, MemberAuth, MemberSigner, Permissions, require_permission,
+    revocation_token, verify_subaccount_request,
+};
