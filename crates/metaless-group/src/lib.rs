@@ -28,12 +28,14 @@ extern crate alloc;
 mod error;
 mod hash;
 mod identity;
+mod keys;
 pub mod limits;
 mod multi;
 mod subaccount;
 
 pub use error::GroupError;
 pub use identity::{GroupId, GroupKeys};
+pub use keys::{GroupKey, GroupKeyring, LoadOutcome, key_supplement, rekey};
 pub use multi::{MEMBER_KEY_DOMAIN, decrypt_for_recipient, encrypt_for_recipients, recipient_key};
 pub use subaccount::{
     AUTH_DATA_LEN, AdminSigner, MemberAuth, MemberSigner, Permissions, require_permission,

@@ -41,7 +41,9 @@ pub fn recipient_key(
     if domain.is_empty() || domain.len() > 64 {
         return Err(GroupError::Malformed("key-wrapping domain"));
     }
-    let shared = own.diffie_hellman(peer).map_err(|_| GroupError::InvalidKey)?;
+    let shared = own
+        .diffie_hellman(peer)
+        .map_err(|_| GroupError::InvalidKey)?;
     Ok(h32(domain, &[&shared[..], sender_pk, recipient_pk]))
 }
 

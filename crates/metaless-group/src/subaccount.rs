@@ -390,7 +390,8 @@ pub fn verify_subaccount_request(
     if (!any_prefix && token[0] != 0x03) || token[2] != 0 || token[3] != 0 {
         return Err(GroupError::Malformed("sub-account token header"));
     }
-    verify_ed25519(&group.ed25519(), token, token_sig).map_err(|_| GroupError::BadTokenSignature)?;
+    verify_ed25519(&group.ed25519(), token, token_sig)
+        .map_err(|_| GroupError::BadTokenSignature)?;
     let mut key = [0u8; 32];
     key.copy_from_slice(&token[4..]);
     verify_ed25519(&key, message, signature).map_err(|_| GroupError::BadRequestSignature)
@@ -412,7 +413,11 @@ pub fn require_permission(permissions: Permissions, what: &'static str) -> Resul
         "delete" => permissions.delete,
         _ => false,
     };
-    if ok { Ok(()) } else { Err(GroupError::NotPermitted(what)) }
+    if ok {
+        Ok(())
+    } else {
+        Err(GroupError::NotPermitted(what))
+    }
 }
 
 /// The revocation token for a member: `0x03 ‖ flags ‖ 00 00 ‖ k·T`, what an admin sends in

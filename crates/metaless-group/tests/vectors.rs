@@ -28,31 +28,61 @@ fn b64(c: &Value, field: &str) -> Vec<u8> {
 fn swarm_auth_kat() {
     let c = case("group_keys_swarm_auth");
     let group = GroupKeys::from_seed(tv::array(&c, "group_seed"));
-    assert_eq!(hex::encode(&group.group_id().ed25519()), tv::text(&c, "expected_group_pk"));
-    assert_eq!(group.group_id().to_string(), tv::text(&c, "expected_group_id"));
+    assert_eq!(
+        hex::encode(&group.group_id().ed25519()),
+        tv::text(&c, "expected_group_pk")
+    );
+    assert_eq!(
+        group.group_id().to_string(),
+        tv::text(&c, "expected_group_id")
+    );
     let admin = Keypair::from_seed(&Seed::from_bytes(tv::array(&c, "admin_seed")));
-    assert_eq!(admin.session_id().to_string(), tv::text(&c, "expected_admin_session_id"));
+    assert_eq!(
+        admin.session_id().to_string(),
+        tv::text(&c, "expected_admin_session_id")
+    );
     let member = Keypair::from_seed(&Seed::from_bytes(tv::array(&c, "member_seed")));
-    assert_eq!(member.session_id().to_string(), tv::text(&c, "expected_member_session_id"));
+    assert_eq!(
+        member.session_id().to_string(),
+        tv::text(&c, "expected_member_session_id")
+    );
 
     let auth = MemberAuth::issue(&group, &member.session_id(), Permissions::default()).unwrap();
     let signer = MemberSigner::new(&member, group.group_id(), &auth).unwrap();
     assert_eq!(signer.token().to_vec(), b64(&c, "expected_subaccount_b64"));
     // The auth data's signature is the token's signature.
-    assert_eq!(auth.as_bytes()[36..].to_vec(), b64(&c, "expected_subaccount_sig_b64"));
+    assert_eq!(
+        auth.as_bytes()[36..].to_vec(),
+        b64(&c, "expected_subaccount_sig_b64")
+    );
 
     let m = tv::text(&c, "message_utf8").as_bytes();
     let a = signer.auth(m);
     assert_eq!(a.signature.to_vec(), b64(&c, "expected_signature_b64"));
     let sub = a.subaccount.as_ref().unwrap();
     assert_eq!(sub.token.to_vec(), b64(&c, "expected_subaccount_b64"));
-    assert_eq!(sub.signature.to_vec(), b64(&c, "expected_subaccount_sig_b64"));
+    assert_eq!(
+        sub.signature.to_vec(),
+        b64(&c, "expected_subaccount_sig_b64")
+    );
     assert_eq!(a.pubkey_ed25519, None);
-    verify_subaccount_request(&group.group_id(), &sub.token, &sub.signature, m, &a.signature).unwrap();
+    verify_subaccount_request(
+        &group.group_id(),
+        &sub.token,
+        &sub.signature,
+        m,
+        &a.signature,
+    )
+    .unwrap();
 
     // Through the swarm request builder: the same string is signed for retrieve ns 999? The
     // vector's message is "retrieve" ‖ "999" ‖ ts; check the builder's string matches it.
-    let req = Retrieve::signed(&Signer::delegated(&signer), Namespace::Other(999), None, 1_693_340_111_000);
+    let req = Retrieve::signed(
+        &Signer::delegated(&signer),
+        Namespace::Other(999),
+        None,
+        1_693_340_111_000,
+    );
     let (ra, _) = req.auth.unwrap();
     assert_eq!(ra.signature.to_vec(), b64(&c, "expected_signature_b64"));
     assert_eq!(req.pubkey, group.group_id().swarm_pubkey());
@@ -89,7 +119,12 @@ fn swarm_auth_negatives() {
     let mut bad = *auth.as_bytes();
     bad[99] ^= 1;
     assert_eq!(
-        MemberSigner::new(&member, group.group_id(), &MemberAuth::from_bytes(&bad).unwrap()).err(),
+        MemberSigner::new(
+            &member,
+            group.group_id(),
+            &MemberAuth::from_bytes(&bad).unwrap()
+        )
+        .err(),
         Some(GroupError::BadTokenSignature)
     );
     // Truncated and bad header.
@@ -99,24 +134,45 @@ fn swarm_auth_negatives() {
     ));
     let mut hdr = *auth.as_bytes();
     hdr[0] = 0x05;
-    assert_eq!(MemberAuth::from_bytes(&hdr), Err(GroupError::Malformed("member auth data header")));
+    assert_eq!(
+        MemberAuth::from_bytes(&hdr),
+        Err(GroupError::Malformed("member auth data header"))
+    );
 
     // Server-side checks: request signature over another message, token from another group.
     let signer = MemberSigner::new(&member, group.group_id(), &auth).unwrap();
     let a = signer.auth(b"retrieve111");
     let sub = a.subaccount.unwrap();
     assert_eq!(
-        verify_subaccount_request(&group.group_id(), &sub.token, &sub.signature, b"retrieve112", &a.signature),
+        verify_subaccount_request(
+            &group.group_id(),
+            &sub.token,
+            &sub.signature,
+            b"retrieve112",
+            &a.signature
+        ),
         Err(GroupError::BadRequestSignature)
     );
     assert_eq!(
-        verify_subaccount_request(&wrong_group, &sub.token, &sub.signature, b"retrieve111", &a.signature),
+        verify_subaccount_request(
+            &wrong_group,
+            &sub.token,
+            &sub.signature,
+            b"retrieve111",
+            &a.signature
+        ),
         Err(GroupError::BadTokenSignature)
     );
     // A member cannot mint itself a token: signing the token with its own key fails.
     let self_sig = member.sign(&sub.token);
     assert_eq!(
-        verify_subaccount_request(&group.group_id(), &sub.token, &self_sig, b"retrieve111", &a.signature),
+        verify_subaccount_request(
+            &group.group_id(),
+            &sub.token,
+            &self_sig,
+            b"retrieve111",
+            &a.signature
+        ),
         Err(GroupError::BadTokenSignature)
     );
     // 05 ids only.
@@ -132,7 +188,10 @@ fn identities() {
     for i in 0..6 {
         let c = case(&format!("group_test_identity_{i}"));
         let keys = Keypair::from_seed(&Seed::from_bytes(tv::array(&c, "ed25519_seed")));
-        assert_eq!(keys.session_id().to_string(), tv::text(&c, "expected_session_id"));
+        assert_eq!(
+            keys.session_id().to_string(),
+            tv::text(&c, "expected_session_id")
+        );
     }
 }
 
@@ -140,10 +199,20 @@ fn identities() {
 fn group_id_parsing() {
     let c = case("group_keys_swarm_auth");
     let id: GroupId = tv::text(&c, "expected_group_id").parse().unwrap();
-    assert_eq!(hex::encode(&id.ed25519()), tv::text(&c, "expected_group_pk"));
+    assert_eq!(
+        hex::encode(&id.ed25519()),
+        tv::text(&c, "expected_group_pk")
+    );
     assert!("03".parse::<GroupId>().is_err());
-    assert!(format!("05{}", tv::text(&c, "expected_group_pk")).parse::<GroupId>().is_err());
-    assert_eq!(GroupId::from_ed25519([0; 32]), Err(GroupError::InvalidGroupId));
+    assert!(
+        format!("05{}", tv::text(&c, "expected_group_pk"))
+            .parse::<GroupId>()
+            .is_err()
+    );
+    assert_eq!(
+        GroupId::from_ed25519([0; 32]),
+        Err(GroupError::InvalidGroupId)
+    );
 }
 
 #[test]
@@ -171,9 +240,16 @@ fn multi_encrypt_kat() {
 
     let same = tv::text(&c, "same_message_utf8").as_bytes();
     let out = encrypt_for_recipients(sender, &recipients, &[same], &nonce, domain).unwrap();
-    let expected: Vec<&str> =
-        c["expected_same"].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
-    assert_eq!(out.iter().map(|b| hex::encode(b)).collect::<Vec<_>>(), expected);
+    let expected: Vec<&str> = c["expected_same"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    assert_eq!(
+        out.iter().map(|b| hex::encode(b)).collect::<Vec<_>>(),
+        expected
+    );
 
     let msgs: Vec<&str> = c["per_recipient_messages_utf8"]
         .as_array()
@@ -189,31 +265,58 @@ fn multi_encrypt_kat() {
         .iter()
         .map(|v| v.as_str().unwrap())
         .collect();
-    assert_eq!(out.iter().map(|b| hex::encode(b)).collect::<Vec<_>>(), expected);
+    assert_eq!(
+        out.iter().map(|b| hex::encode(b)).collect::<Vec<_>>(),
+        expected
+    );
 
     // Each recipient opens its own entry and no one else's; seed 4 (not a recipient) none.
     for (i, r) in seeds[1..4].iter().enumerate() {
         let ct = hex::decode(expected[i]).unwrap();
-        let plain =
-            decrypt_for_recipient(r.x25519_secret(), &seeds[0].x25519_public(), &nonce, &ct, domain)
-                .unwrap();
+        let plain = decrypt_for_recipient(
+            r.x25519_secret(),
+            &seeds[0].x25519_public(),
+            &nonce,
+            &ct,
+            domain,
+        )
+        .unwrap();
         assert_eq!(&plain[..], msgs[i]);
         let ct_other = hex::decode(expected[(i + 1) % 3]).unwrap();
         assert_eq!(
-            decrypt_for_recipient(r.x25519_secret(), &seeds[0].x25519_public(), &nonce, &ct_other, domain)
-                .err(),
+            decrypt_for_recipient(
+                r.x25519_secret(),
+                &seeds[0].x25519_public(),
+                &nonce,
+                &ct_other,
+                domain
+            )
+            .err(),
             Some(GroupError::DecryptFailed)
         );
     }
     let ct = hex::decode(expected[0]).unwrap();
     assert_eq!(
-        decrypt_for_recipient(seeds[4].x25519_secret(), &seeds[0].x25519_public(), &nonce, &ct, domain).err(),
+        decrypt_for_recipient(
+            seeds[4].x25519_secret(),
+            &seeds[0].x25519_public(),
+            &nonce,
+            &ct,
+            domain
+        )
+        .err(),
         Some(GroupError::DecryptFailed)
     );
     // Wrong domain.
     assert_eq!(
-        decrypt_for_recipient(seeds[1].x25519_secret(), &seeds[0].x25519_public(), &nonce, &ct, MEMBER_KEY_DOMAIN)
-            .err(),
+        decrypt_for_recipient(
+            seeds[1].x25519_secret(),
+            &seeds[0].x25519_public(),
+            &nonce,
+            &ct,
+            MEMBER_KEY_DOMAIN
+        )
+        .err(),
         Some(GroupError::DecryptFailed)
     );
 }
