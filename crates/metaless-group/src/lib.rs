@@ -24,18 +24,24 @@
 #![deny(missing_docs)]
 
 extern crate alloc;
+extern crate std;
 
 mod error;
 mod hash;
 mod identity;
 mod keys;
 pub mod limits;
+mod message;
 mod multi;
 mod subaccount;
 
 pub use error::GroupError;
 pub use identity::{GroupId, GroupKeys};
 pub use keys::{GroupKey, GroupKeyring, LoadOutcome, key_supplement, rekey};
+pub use message::{
+    GroupPayload, ReceivedGroupMessage, SignatureForm, decrypt_content, decrypt_payload,
+    encrypt_content, encrypt_payload,
+};
 pub use multi::{MEMBER_KEY_DOMAIN, decrypt_for_recipient, encrypt_for_recipients, recipient_key};
 pub use subaccount::{
     AUTH_DATA_LEN, AdminSigner, MemberAuth, MemberSigner, Permissions, require_permission,
