@@ -17,4 +17,10 @@
 extern crate alloc;
 
 pub mod bt;
+pub mod encrypt;
+mod error;
 pub mod limits;
+pub mod message;
+
+pub use error::ConfigError;
+pub use message::ConfigMessage;
