@@ -34,6 +34,18 @@ mod session_id;
 pub mod wire;
 pub mod x25519;
 
+/// The `rand_core` version this crate's APIs take generators from ([`Seed::generate`] and the
+/// key-making functions), re-exported so an app names the traits and `OsRng` through us and
+/// never needs to match our `rand_core` version with its own (`rand` 0.9 uses another one).
+/// `OsRng` needs the `getrandom` feature.
+///
+/// ```
+/// use metaless_identity::rand_core::OsRng;
+/// let seed = metaless_identity::Seed::generate(&mut OsRng);
+/// assert!(seed.is_legacy());
+/// ```
+pub use rand_core;
+
 pub use error::IdentityError;
 pub use keypair::{Keypair, X25519Secret, ed25519_to_x25519_public, verify_ed25519};
 pub use mnemonic::RecoveryPhrase;
