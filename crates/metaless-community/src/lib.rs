@@ -38,7 +38,7 @@ pub use auth::{AuthHeaders, AuthMode, AuthRejection, ReceivedAuth};
 pub use error::CommunityError;
 pub use reply::{
     Capabilities, DirectMessage, Message, PinnedMessage, PollInfo, Reaction, ReactionAdded,
-    ReactionRemoved, Reply, Room,
+    ReactionRemoved, Reply, Room, UserPermissions,
 };
 pub use request::{Body, PostMessage, Request};
 pub use url::{CommunityUrl, check_room};

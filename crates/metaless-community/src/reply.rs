@@ -156,6 +156,33 @@ impl Reply {
             .collect()
     }
 
+    /// `GET /room/<r>/permissions` (moderators): assigned permissions and bans by user.
+    ///
+    /// ```
+    /// use metaless_community::Reply;
+    /// let body = format!(r#"{{"15{}":{{"banned":true,"read":false}}}}"#, "11".repeat(32));
+    /// let perms = Reply { code: 200, headers: Default::default(), body: body.into_bytes() }.permissions().unwrap();
+    /// assert!(perms.values().next().unwrap().banned);
+    /// ```
+    pub fn permissions(&self) -> Result<BTreeMap<SessionId, UserPermissions>, CommunityError> {
+        let map: BTreeMap<String, UserPermissions> = self.json(&[200], "permissions")?;
+        map.into_iter()
+            .map(|(k, v)| {
+                Ok((
+                    k.parse().map_err(|_| CommunityError::MalformedReply {
+                        what: "permission id",
+                    })?,
+                    v,
+                ))
+            })
+            .collect()
+    }
+
+    /// `GET /room/<r>/permissions/<id>` (moderators).
+    pub fn user_permissions(&self) -> Result<UserPermissions, CommunityError> {
+        self.json(&[200], "permissions")
+    }
+
     /// `POST /room/<r>/file`: 201 `{"id"}`.
     pub fn uploaded(&self) -> Result<u64, CommunityError> {
         #[derive(Deserialize)]
@@ -599,4 +626,33 @@ impl DirectMessage {
         B64.decode(m)
             .map_err(|_| CommunityError::MalformedReply { what: "DM base64" })
     }
+}
+
+/// A user's assigned room permissions as moderators see them (`None`: the room default).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct UserPermissions {
+    /// Banned from the room.
+    #[serde(default)]
+    pub banned: bool,
+    /// May see the room without reading it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub accessible: Option<bool>,
+    /// May read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub read: Option<bool>,
+    /// May post.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub write: Option<bool>,
+    /// May upload.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub upload: Option<bool>,
+    /// A moderator.
+    #[serde(default)]
+    pub moderator: bool,
+    /// An admin.
+    #[serde(default)]
+    pub admin: bool,
+    /// A hidden moderator or admin.
+    #[serde(default)]
+    pub hidden: bool,
 }

@@ -495,6 +495,18 @@ impl Request {
         ))
     }
 
+    /// `GET /room/<r>/permissions` (moderators): every user with assigned permissions or a ban.
+    pub fn permissions(room: &str) -> Result<Self, CommunityError> {
+        check_room(room)?;
+        Ok(Self::get(alloc::format!("/room/{room}/permissions")))
+    }
+
+    /// `GET /room/<r>/permissions/<id>` (moderators): one user's assigned permissions.
+    pub fn user_permissions(room: &str, user: &SessionId) -> Result<Self, CommunityError> {
+        check_room(room)?;
+        Ok(Self::get(alloc::format!("/room/{room}/permissions/{user}")))
+    }
+
     /// `POST /inbox/<blinded id>` with a blinded DM (see [`crate::dm`]).
     ///
     /// ```
