@@ -14,8 +14,9 @@ use crate::cli_error::CliError;
 pub enum TestnetCommand {
     /// Write DIR/config.json: every node's key seed, port and swarm id.
     Init(InitArgs),
-    /// Start every node of DIR/config.json on 127.0.0.1, write DIR/bootstrap.json, and run
-    /// until Ctrl-C / SIGTERM.
+    /// Start every node of DIR/config.json on 127.0.0.1 (or only those named by `--only KEY`,
+    /// one process per node), write DIR/bootstrap.json (always every node), and run until
+    /// Ctrl-C / SIGTERM.
     Up(UpArgs),
 }
 

@@ -60,15 +60,16 @@ pub struct InitArgs {
     pub base_port: u16,
 }
 
-/// `up`: start every node of DIR/config.json on 127.0.0.1, write DIR/bootstrap.json, and run
+/// `up`: start every node of DIR/config.json (or the `--only` ones) on 127.0.0.1, write DIR/bootstrap.json, and run
 /// until Ctrl-C / SIGTERM.
 ///
 /// ```
 /// use clap::Parser;
 /// #[derive(Parser)]
 /// struct Cmd { #[command(flatten)] up: metaless_node_server::cli::UpArgs }
-/// let cmd = Cmd::parse_from(["x", "--dir", "/tmp/n", "--tls"]);
+/// let cmd = Cmd::parse_from(["x", "--dir", "/tmp/n", "--tls", "--only", "ab", "--only", "cd"]);
 /// assert!(cmd.up.tls && !cmd.up.observe);
+/// assert_eq!(cmd.up.only, ["ab", "cd"]);
 /// ```
 #[derive(Debug, Clone, Args)]
 pub struct UpArgs {
@@ -82,6 +83,14 @@ pub struct UpArgs {
     /// then lists https:// addresses. Plain HTTP without it.
     #[arg(long)]
     pub tls: bool,
+    /// Start only this node (its `pubkey_ed25519` from config.json); repeatable. Needs the
+    /// fixed ports of `init --base-port`; bootstrap.json still lists every node.
+    #[arg(long = "only", value_name = "KEY")]
+    pub only: Vec<String>,
+    /// Cap on each node's database, in bytes (a store past it fails as upstream's
+    /// "database full" does). Default 3.5 GB.
+    #[arg(long = "db-size-limit", value_name = "BYTES")]
+    pub db_size_limit: Option<u64>,
 }
 
 /// Runs `init` ([`crate::testnet::init`]) and returns its JSON:
@@ -116,9 +125,21 @@ pub fn init(args: &InitArgs) -> Result<Value, NodeError> {
 /// use metaless_node_server::cli::{UpArgs, up};
 /// let dir = tempfile::tempdir().unwrap();
 /// // No config.json there: an error, before anything starts.
-/// assert!(up(&UpArgs { dir: dir.path().into(), observe: false, tls: false }).is_err());
+/// assert!(up(&UpArgs { dir: dir.path().into(), observe: false, tls: false, only: vec![],
+///     db_size_limit: None }).is_err());
+/// // A key that is not hex: an error too.
+/// assert!(up(&UpArgs { dir: dir.path().into(), observe: false, tls: false,
+///     only: vec!["zz".into()], db_size_limit: None }).is_err());
 /// ```
 pub fn up(args: &UpArgs) -> Result<Value, NodeError> {
+    let only = args
+        .only
+        .iter()
+        .map(|k| {
+            metaless_identity::hex::decode_array::<32>(k)
+                .map_err(|_| NodeError::Config(format!("--only {k}: not a 64-hex-digit key")))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
     // Logs go to stderr; stdout keeps the one JSON object printed at exit.
     let _ = tracing_subscriber::fmt()
         .with_env_filter(
@@ -133,6 +154,8 @@ pub fn up(args: &UpArgs) -> Result<Value, NodeError> {
         &args.dir,
         args.observe,
         args.tls,
+        &only,
+        args.db_size_limit,
     ))?;
     Ok(json!({
         "stopped": true,

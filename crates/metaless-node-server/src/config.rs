@@ -319,7 +319,8 @@ impl Bootstrap {
         )?)?)
     }
 
-    /// Writes `dir/bootstrap.json`.
+    /// Writes `dir/bootstrap.json`, atomically (a temporary file renamed over it): several
+    /// processes of one testnet (`up --only`) write it, and a reader never sees half a file.
     ///
     /// ```
     /// let dir = tempfile::tempdir().unwrap();
@@ -329,10 +330,9 @@ impl Bootstrap {
     /// ```
     pub fn save(&self, dir: &Path) -> Result<(), NodeError> {
         std::fs::create_dir_all(dir)?;
-        std::fs::write(
-            dir.join(BOOTSTRAP_FILE),
-            serde_json::to_string_pretty(self)?,
-        )?;
+        let tmp = dir.join(format!(".{BOOTSTRAP_FILE}.{}.tmp", std::process::id()));
+        std::fs::write(&tmp, serde_json::to_string_pretty(self)?)?;
+        std::fs::rename(&tmp, dir.join(BOOTSTRAP_FILE))?;
         Ok(())
     }
 }

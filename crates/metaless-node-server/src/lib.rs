@@ -7,6 +7,8 @@
 //!   one SQLite database per node;
 //! - [`server`]: tokio + hyper HTTP front for one node, forwarding onion requests and
 //!   replicating changes to swarm peers (plain HTTP, or HTTPS: [`tls`]);
+//! - [`front`]: the HTTP front's hostile-load limits (timeouts, connection caps, body
+//!   budget, per-IP token bucket);
 //! - [`config`]: testnet configuration and bootstrap files;
 //! - [`testnet`]: every node of a configuration in one process;
 //! - [`cli`]: the `init` / `up` commands shared by `metaless testnet` and the `metaless-node`
@@ -26,6 +28,7 @@
 
 pub mod cli;
 pub mod config;
+pub mod front;
 pub mod server;
 pub mod storage;
 pub mod testnet;

@@ -12,8 +12,10 @@
 //! over HTTPS too, accepting their self-signed certificates; over plain HTTP it reuses pooled
 //! connections, over HTTPS every forward is a fresh connection and handshake.
 
+use std::collections::HashSet;
 use std::convert::Infallible;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -25,9 +27,10 @@ use hyper::service::service_fn;
 use hyper::{Method, StatusCode};
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::Semaphore;
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 
@@ -38,6 +41,9 @@ use metaless_node::{Action, Node, NodeError, NodeInfo, Replicate, Request, Respo
 use metaless_onion::{HopError, ONION_PATH};
 use metaless_swarm::RPC_PATH;
 
+use crate::front::{
+    AcceptBackoff, Connections, FrontLimits, RATE_LIMITED_TEXT, RateLimiter, Watched,
+};
 use crate::tls::ServerTls;
 
 /// How long a node waits for the next hop or a swarm peer (upstream: ~30 s onion, 25 s proxy,
@@ -146,7 +152,7 @@ impl Forwarder {
 /// # });
 /// ```
 pub fn spawn(listener: TcpListener, node: Node) -> Result<ServerHandle, NodeError> {
-    spawn_inner(listener, node, None)
+    spawn_with(listener, node, None, FrontLimits::default())
 }
 
 /// Serves `node` over HTTPS with `tls`'s self-signed certificate; the node forwards to its
@@ -167,19 +173,49 @@ pub fn spawn_tls(
     node: Node,
     tls: ServerTls,
 ) -> Result<ServerHandle, NodeError> {
-    spawn_inner(listener, node, Some(tls))
+    spawn_with(listener, node, Some(tls), FrontLimits::default())
 }
 
-fn spawn_inner(
+/// Serves `node` (over HTTPS when `tls` is given) with the front's hostile-load limits set
+/// to `limits` ([`FrontLimits`]; [`spawn`] and [`spawn_tls`] use the defaults).
+///
+/// ```
+/// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+/// use std::time::Duration;
+/// use metaless_node_server::{front::FrontLimits, server};
+/// let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+/// let limits = FrontLimits { header_timeout: Duration::from_secs(2), ..FrontLimits::default() };
+/// let handle = server::spawn_with(listener, metaless_node::node::doc_node(), None, limits).unwrap();
+/// handle.shutdown().await;
+/// # });
+/// ```
+pub fn spawn_with(
     listener: TcpListener,
     node: Node,
     tls: Option<ServerTls>,
+    limits: FrontLimits,
 ) -> Result<ServerHandle, NodeError> {
     let addr = listener.local_addr()?;
+    let node_ips: HashSet<IpAddr> = node
+        .network()
+        .nodes()
+        .iter()
+        .filter_map(|n| n.ip.parse().ok())
+        .collect();
+    let front = Front {
+        rate: Arc::new(RateLimiter::new(node_ips)),
+        conns: Arc::new(Connections::default()),
+        budget: Arc::new(Semaphore::new(limits.body_budget.div_ceil(1024).max(1))),
+        limits: Arc::new(limits),
+    };
     let node = Arc::new(Mutex::new(node));
     let (tx, rx) = watch::channel(false);
     let forward = Forwarder {
-        plain: Client::builder(TokioExecutor::new()).build_http(),
+        plain: Client::builder(TokioExecutor::new())
+            .pool_timer(TokioTimer::new())
+            .pool_idle_timeout(front.limits.peer_pool_idle)
+            .pool_max_idle_per_host(32)
+            .build_http(),
         tls: match &tls {
             Some(_) => Some(tokio_rustls::TlsConnector::from(
                 crate::tls::node_client_config()?,
@@ -189,11 +225,17 @@ fn spawn_inner(
     };
     let acceptor = tls.map(|t| tokio_rustls::TlsAcceptor::from(t.server_config()));
     tokio::spawn(retry_loop(Arc::clone(&node), forward.clone(), rx.clone()));
+    tokio::spawn(catch_up_loop(
+        Arc::clone(&node),
+        forward.clone(),
+        rx.clone(),
+    ));
     let task = tokio::spawn(accept_loop(
         listener,
         acceptor,
         Arc::clone(&node),
         forward,
+        front,
         rx,
     ));
     Ok(ServerHandle {
@@ -204,31 +246,64 @@ fn spawn_inner(
     })
 }
 
+/// What every connection of one node shares: its limits, connection counts, rate buckets and
+/// body budget (in KiB permits).
+#[derive(Clone)]
+struct Front {
+    limits: Arc<FrontLimits>,
+    conns: Arc<Connections>,
+    rate: Arc<RateLimiter>,
+    budget: Arc<Semaphore>,
+}
+
 async fn accept_loop(
     listener: TcpListener,
     acceptor: Option<tokio_rustls::TlsAcceptor>,
     node: Arc<Mutex<Node>>,
     client: Forwarder,
+    front: Front,
     mut stop: watch::Receiver<bool>,
 ) {
     let mut conns = JoinSet::new();
+    let mut backoff = AcceptBackoff::new();
+    let local = listener.local_addr().ok();
     loop {
         tokio::select! {
             _ = stop.changed() => break,
             accepted = listener.accept() => {
-                let Ok((stream, peer)) = accepted else { continue };
+                let (stream, peer) = match accepted {
+                    Ok(a) => { backoff.ok(); a }
+                    Err(e) => {
+                        // EMFILE and friends: the listener stays readable, so retrying at
+                        // once would spin; pause (still answering a stop).
+                        let pause = backoff.failed(&e, local.unwrap_or(([0, 0, 0, 0], 0).into()));
+                        tokio::select! {
+                            _ = stop.changed() => break,
+                            _ = tokio::time::sleep(pause) => {}
+                        }
+                        continue;
+                    }
+                };
+                let Some(slot) = front.conns.admit(peer.ip(), &front.limits) else {
+                    // Over a cap: closed at once, before any byte is read.
+                    tracing::debug!(%peer, "connection refused: cap reached");
+                    drop(stream);
+                    continue;
+                };
                 let node = Arc::clone(&node);
                 let client = client.clone();
                 let stop = stop.clone();
                 let acceptor = acceptor.clone();
+                let front = front.clone();
                 conns.spawn(async move {
+                    let _slot = slot;
                     let Some(acceptor) = acceptor else {
-                        return serve(stream, node, client, peer, stop).await;
+                        return serve(stream, node, client, front, peer, stop).await;
                     };
                     // The handshake runs in the connection's task: a slow client holds up
                     // no one else.
                     match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await {
-                        Ok(Ok(tls)) => serve(tls, node, client, peer, stop).await,
+                        Ok(Ok(tls)) => serve(tls, node, client, front, peer, stop).await,
                         _ => tracing::debug!(%peer, "TLS handshake failed"),
                     }
                 });
@@ -245,24 +320,80 @@ async fn accept_loop(
     tracing::info!("node server stopped");
 }
 
-/// Serves one connection until it closes or the server stops (then drains it, bounded).
+/// Serves one connection until it closes, goes idle past the idle timeout, or the server
+/// stops (then drains it, bounded). Header-read timeout from hyper; both apply after a TLS
+/// handshake too (this is where TLS streams are served).
 async fn serve<S: AsyncRead + AsyncWrite + Unpin + Send + 'static>(
     stream: S,
     node: Arc<Mutex<Node>>,
     client: Forwarder,
+    front: Front,
     peer: SocketAddr,
     mut stop: watch::Receiver<bool>,
 ) {
-    let svc = service_fn(move |req| handle(Arc::clone(&node), client.clone(), peer, req));
-    let conn = http1::Builder::new().serve_connection(TokioIo::new(stream), svc);
+    let epoch = std::time::Instant::now();
+    let last = Arc::new(AtomicU64::new(0));
+    let io = Watched {
+        inner: stream,
+        last: Arc::clone(&last),
+        epoch,
+    };
+    let limits = Arc::clone(&front.limits);
+    let svc =
+        service_fn(move |req| handle(Arc::clone(&node), client.clone(), front.clone(), peer, req));
+    let conn = http1::Builder::new()
+        .timer(TokioTimer::new())
+        .header_read_timeout(limits.header_timeout)
+        .serve_connection(TokioIo::new(io), svc);
     tokio::pin!(conn);
-    tokio::select! {
-        _ = conn.as_mut() => {}
-        _ = stop.changed() => {
-            conn.as_mut().graceful_shutdown();
-            let _ = tokio::time::timeout(DRAIN_TIMEOUT, conn).await;
+    let idle_ms = u64::try_from(limits.idle_timeout.as_millis()).unwrap_or(u64::MAX);
+    let tick = (limits.idle_timeout / 4).max(Duration::from_millis(50));
+    loop {
+        tokio::select! {
+            _ = conn.as_mut() => return,
+            _ = stop.changed() => {
+                conn.as_mut().graceful_shutdown();
+                let _ = tokio::time::timeout(DRAIN_TIMEOUT, conn).await;
+                return;
+            }
+            _ = tokio::time::sleep(tick) => {
+                let now = u64::try_from(epoch.elapsed().as_millis()).unwrap_or(u64::MAX);
+                if now.saturating_sub(last.load(Ordering::Relaxed)) >= idle_ms {
+                    tracing::debug!(%peer, "closing an idle connection");
+                    return;
+                }
+            }
         }
     }
+}
+
+/// Reads a body of at most `max` bytes into one allocation sized by its declared length (one
+/// block that goes back to the system when freed, not a heap of small chunks).
+async fn read_body(
+    mut body: Incoming,
+    declared: Option<u64>,
+    max: usize,
+) -> Result<Vec<u8>, BodyError> {
+    let cap = declared
+        .and_then(|d| usize::try_from(d).ok())
+        .unwrap_or(0)
+        .min(max);
+    let mut out = Vec::with_capacity(cap);
+    while let Some(frame) = body.frame().await {
+        let frame = frame.map_err(|_| BodyError::Read)?;
+        if let Ok(data) = frame.into_data() {
+            if out.len().saturating_add(data.len()) > max {
+                return Err(BodyError::TooLarge);
+            }
+            out.extend_from_slice(&data);
+        }
+    }
+    Ok(out)
+}
+
+enum BodyError {
+    Read,
+    TooLarge,
 }
 
 fn reply(r: Response) -> hyper::Response<Full<Bytes>> {
@@ -279,10 +410,17 @@ fn reply(r: Response) -> hyper::Response<Full<Bytes>> {
 async fn handle(
     node: Arc<Mutex<Node>>,
     client: Forwarder,
+    front: Front,
     peer: SocketAddr,
     req: hyper::Request<Incoming>,
 ) -> Result<hyper::Response<Full<Bytes>>, Infallible> {
     let path = req.uri().path().to_owned();
+    if !front
+        .rate
+        .allow(peer.ip(), std::time::Instant::now(), &front.limits)
+    {
+        return Ok(reply(Response::text(429, RATE_LIMITED_TEXT)));
+    }
     if req.method() != Method::POST {
         return Ok(reply(Response::text(
             404,
@@ -290,28 +428,50 @@ async fn handle(
         )));
     }
     // Refuse by declared length before reading anything.
+    let mut declared = None;
     if let Some(len) = req.headers().get(hyper::header::CONTENT_LENGTH) {
         match len.to_str().ok().and_then(|s| s.parse::<u64>().ok()) {
             None => return Ok(reply(Response::text(400, "invalid Content-Length"))),
             Some(n) if n > MAX_REQUEST_BODY_SIZE as u64 => {
                 return Ok(reply(Response::hop_error(&HopError::PayloadTooLarge)));
             }
-            Some(_) => {}
+            Some(n) => declared = Some(n),
         }
     }
     let forwarded = req.headers().contains_key(FORWARDED_HEADER);
-    let body = match Limited::new(req.into_body(), MAX_REQUEST_BODY_SIZE)
-        .collect()
-        .await
-    {
-        Ok(b) => b.to_bytes().to_vec(),
-        Err(e)
-            if e.downcast_ref::<http_body_util::LengthLimitError>()
-                .is_some() =>
+    // A large (or undeclared) body first waits for its share of the node's body budget, so
+    // stalled uploads hold at most the budget in memory; the wait and the read share the
+    // body timeout.
+    let deadline = tokio::time::Instant::now() + front.limits.body_timeout;
+    let size = declared
+        .and_then(|d| usize::try_from(d).ok())
+        .unwrap_or(MAX_REQUEST_BODY_SIZE);
+    let _permit = if size > front.limits.small_body {
+        let total = front.limits.body_budget.div_ceil(1024).max(1);
+        let kib = u32::try_from(size.div_ceil(1024).min(total)).unwrap_or(u32::MAX);
+        match tokio::time::timeout_at(deadline, Arc::clone(&front.budget).acquire_many_owned(kib))
+            .await
         {
+            Ok(Ok(p)) => Some(p),
+            _ => return Ok(reply(Response::text(503, "Server busy, try again later"))),
+        }
+    } else {
+        None
+    };
+    let body = match tokio::time::timeout_at(
+        deadline,
+        read_body(req.into_body(), declared, MAX_REQUEST_BODY_SIZE),
+    )
+    .await
+    {
+        Ok(Ok(b)) => b,
+        Ok(Err(BodyError::TooLarge)) => {
             return Ok(reply(Response::hop_error(&HopError::PayloadTooLarge)));
         }
-        Err(_) => return Ok(reply(Response::text(400, "could not read request body"))),
+        Ok(Err(BodyError::Read)) => {
+            return Ok(reply(Response::text(400, "could not read request body")));
+        }
+        Err(_) => return Ok(reply(Response::text(408, "Request body timed out"))),
     };
     let request = Request {
         path: path.clone(),
@@ -446,6 +606,85 @@ async fn retry_loop(node: Arc<Mutex<Node>>, client: Forwarder, mut stop: watch::
                 && let Ok(mut n) = node.lock()
             {
                 n.retry_result(wall_ms(), job, &outcome);
+            }
+        }
+    }
+}
+
+/// How often a node asks its core whether a catch-up is wanted (at start, and after a move to
+/// another swarm).
+const CATCH_UP_POLL: Duration = Duration::from_millis(250);
+
+/// Runs the node's catch-ups ([`metaless_node::sync`]): one chain of requests per swarm peer,
+/// concurrently, each bounded by the core; logs what each brought in and how long it took.
+async fn catch_up_loop(node: Arc<Mutex<Node>>, client: Forwarder, mut stop: watch::Receiver<bool>) {
+    let mut chains = JoinSet::new();
+    loop {
+        let wanted = match node.lock() {
+            Ok(mut n) => n.take_catch_up_wanted(),
+            Err(_) => return,
+        };
+        if wanted {
+            let steps = match node.lock() {
+                Ok(mut n) => n.catch_up_start(wall_ms()),
+                Err(_) => return,
+            };
+            for step in steps {
+                chains.spawn(catch_up_chain(Arc::clone(&node), client.clone(), step));
+            }
+        }
+        tokio::select! {
+            _ = stop.changed() => { chains.abort_all(); return; }
+            _ = tokio::time::sleep(CATCH_UP_POLL) => {}
+            Some(_) = chains.join_next(), if !chains.is_empty() => {}
+        }
+    }
+}
+
+/// One peer's catch-up, request after request, until the core says done or gave up.
+async fn catch_up_chain(
+    node: Arc<Mutex<Node>>,
+    client: Forwarder,
+    mut step: metaless_node::sync::SyncStep,
+) {
+    use metaless_node::sync::CatchUpProgress;
+    let started = std::time::Instant::now();
+    let peer = metaless_identity::hex::encode(&step.catch_up.peer.pubkey_ed25519);
+    loop {
+        let wait = u64::try_from(wall_ms()).map_or(0, |now| step.not_before_ms.saturating_sub(now));
+        if wait > 0 {
+            tokio::time::sleep(Duration::from_millis(wait)).await;
+        }
+        let url = client.peer_url(&step.send.to, RPC_PATH);
+        let outcome = match post(
+            client.clone(),
+            url,
+            step.send.body.clone(),
+            true,
+            REPLICATE_TIMEOUT,
+        )
+        .await
+        {
+            Ok((status, body)) => ReplicaOutcome::Answered { status, body },
+            Err(_) => ReplicaOutcome::Timeout,
+        };
+        let progress = match node.lock() {
+            Ok(mut n) => n.catch_up_answer(wall_ms(), step, &outcome),
+            Err(_) => return,
+        };
+        match progress {
+            CatchUpProgress::Next(next) => step = next,
+            CatchUpProgress::Done(c) => {
+                let s = c.stats;
+                tracing::info!(%peer, listed = s.listed, stored = s.stored, deleted = s.deleted,
+                    shortened = s.shortened, rejected = s.rejected, requests = s.requests,
+                    ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX), "catch-up done");
+                return;
+            }
+            CatchUpProgress::GaveUp(c) => {
+                tracing::warn!(%peer, stored = c.stats.stored, requests = c.stats.requests,
+                    "catch-up gave up (peer unreachable)");
+                return;
             }
         }
     }

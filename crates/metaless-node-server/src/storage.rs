@@ -38,10 +38,16 @@ use rusqlite::{Connection, OptionalExtension, params, params_from_iter, types::V
 
 use metaless_node::NodeError;
 use metaless_node::limits::MAX_HASHES_PER_REQUEST;
-use metaless_node::replication::Retry;
+use metaless_node::replication::{RETRY_LEASE_MS, Retry};
 use metaless_node::storage::{
-    ExpiryMode, NewMessage, OWNER_LEN, Storage, StoreOutcome, StoredMessage, page,
+    ExpiryMode, HashState, NewMessage, OWNER_LEN, Storage, StoreOutcome, StoredMessage, SyncEntry,
+    SyncMessage, merge_listing, page,
 };
+
+/// The database size cap a testnet node gets unless configured otherwise: 3.5 GB (the
+/// figure of upstream's oxen-storage-server; session-storage-server later raised its
+/// `Database::SIZE_LIMIT` to 10 GiB).
+pub const DEFAULT_SIZE_LIMIT: u64 = 3_500_000_000;
 
 /// How hard a commit waits for the disk.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -88,6 +94,15 @@ CREATE TABLE IF NOT EXISTS retries (
     attempts INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS retries_next ON retries(next);
+CREATE TABLE IF NOT EXISTS tombstones (
+    hash TEXT PRIMARY KEY,
+    expiry INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS tombstones_expiry ON tombstones(expiry);
+CREATE TRIGGER IF NOT EXISTS messages_tombstone AFTER DELETE ON messages BEGIN
+    INSERT INTO tombstones (hash, expiry) VALUES (old.hash, old.expiry)
+        ON CONFLICT(hash) DO UPDATE SET expiry = max(expiry, excluded.expiry);
+END;
 ";
 
 fn dynamic_in(count: usize) -> String {
@@ -115,6 +130,34 @@ impl SqliteStorage {
         std::fs::create_dir_all(dir)?;
         let conn = Connection::open(dir.join("storage.db")).map_err(db)?;
         Self::init(conn, durability).map_err(db)
+    }
+
+    /// Caps the database file at `bytes` (SQLite `max_page_count`; [`DEFAULT_SIZE_LIMIT`]
+    /// unless set otherwise by the testnet). A store past it fails as upstream's does when its
+    /// database is full: the member's entry is `{"failed":true,"query_failure":true}`.
+    /// Returns the cap in bytes as SQLite rounded it (whole pages; never below the pages in
+    /// use).
+    ///
+    /// ```
+    /// use metaless_node::storage::{NewMessage, Storage};
+    /// let mut db = metaless_node_server::storage::SqliteStorage::open_in_memory().unwrap();
+    /// assert!(db.set_size_limit(64 * 1024).unwrap() <= 64 * 1024);
+    /// let big = |i: u32| NewMessage { owner: [5; 33], namespace: 0, hash: format!("h{i}"),
+    ///     timestamp_ms: 0, expiry_ms: 9, data: vec![0; 8_000], replace_namespace: false };
+    /// assert!((0..100).any(|i| db.store(&big(i)).is_err())); // full
+    /// ```
+    pub fn set_size_limit(&mut self, bytes: u64) -> Result<u64, NodeError> {
+        let page: i64 = self
+            .conn
+            .query_row("PRAGMA page_size", [], |r| r.get(0))
+            .map_err(db)?;
+        let page = u64::try_from(page).unwrap_or(4096).max(512);
+        let pages = (bytes / page).max(1);
+        let set: i64 = self
+            .conn
+            .query_row(&format!("PRAGMA max_page_count = {pages}"), [], |r| r.get(0))
+            .map_err(db)?;
+        Ok(u64::try_from(set).unwrap_or(0).saturating_mul(page))
     }
 
     /// An in-memory SQLite database (tests): nothing survives the value.
@@ -167,6 +210,8 @@ impl SqliteStorage {
             }
             Some((_, expiry)) => (StoreOutcome::Exists, expiry),
             None => {
+                // A client storing a deleted hash again means it.
+                tx.execute("DELETE FROM tombstones WHERE hash = ?1", params![msg.hash])?;
                 tx.execute(
                     "INSERT INTO messages (hash, owner, namespace, timestamp, expiry, data) \
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
@@ -476,9 +521,15 @@ impl Storage for SqliteStorage {
     }
 
     fn sweep_expired(&mut self, now_ms: i64) -> Result<usize, NodeError> {
-        self.conn
+        let tx = self.conn.transaction().map_err(db)?;
+        let n = tx
             .execute("DELETE FROM messages WHERE expiry <= ?1", params![now_ms])
-            .map_err(db)
+            .map_err(db)?;
+        // The trigger made tombstones of the expired rows too; they go with the old ones.
+        tx.execute("DELETE FROM tombstones WHERE expiry <= ?1", params![now_ms])
+            .map_err(db)?;
+        tx.commit().map_err(db)?;
+        Ok(n)
     }
 
     fn push_retry(&mut self, retry: &Retry) -> Result<(), NodeError> {
@@ -513,9 +564,11 @@ impl Storage for SqliteStorage {
                 .query_map(params![now, limit], |r| {
                     let peer: Vec<u8> = r.get(1)?;
                     let u = |v: i64| u64::try_from(v).unwrap_or(0);
+                    let id = r.get::<_, i64>(0)?;
                     Ok((
-                        r.get::<_, i64>(0)?,
+                        id,
                         Retry {
+                            id: u64::try_from(id).unwrap_or(0),
                             to: <[u8; 32]>::try_from(peer.as_slice()).unwrap_or_default(),
                             body: r.get(2)?,
                             expiry_ms: u(r.get(3)?),
@@ -527,12 +580,168 @@ impl Storage for SqliteStorage {
                 .map_err(db)?;
             rows.collect::<rusqlite::Result<Vec<_>>>().map_err(db)?
         };
+        // Leased, not deleted: a crash before retry_done/retry_again loses nothing.
+        let lease = now.saturating_add(i64::try_from(RETRY_LEASE_MS).unwrap_or(i64::MAX));
         for (id, _) in &rows {
-            tx.execute("DELETE FROM retries WHERE id = ?1", params![id])
-                .map_err(db)?;
+            tx.execute(
+                "UPDATE retries SET next = ?1 WHERE id = ?2",
+                params![lease, id],
+            )
+            .map_err(db)?;
         }
         tx.commit().map_err(db)?;
         Ok(rows.into_iter().map(|(_, r)| r).collect())
+    }
+
+    fn retry_done(&mut self, id: u64) -> Result<(), NodeError> {
+        let id = i64::try_from(id).unwrap_or(i64::MAX);
+        self.conn
+            .execute("DELETE FROM retries WHERE id = ?1", params![id])
+            .map_err(db)?;
+        Ok(())
+    }
+
+    fn retry_again(&mut self, id: u64, next_ms: u64, attempts: u32) -> Result<(), NodeError> {
+        let i = |v: u64| i64::try_from(v).unwrap_or(i64::MAX);
+        self.conn
+            .execute(
+                "UPDATE retries SET next = ?1, attempts = ?2 WHERE id = ?3",
+                params![i(next_ms), attempts, i(id)],
+            )
+            .map_err(db)?;
+        Ok(())
+    }
+
+    fn sync_list(
+        &self,
+        after: &str,
+        limit: usize,
+        now_ms: i64,
+    ) -> Result<(Vec<SyncEntry>, bool), NodeError> {
+        let take = i64::try_from(limit.saturating_add(1)).unwrap_or(i64::MAX);
+        let list = |sql: &str, deleted: bool| -> rusqlite::Result<Vec<SyncEntry>> {
+            let mut stmt = self.conn.prepare_cached(sql)?;
+            stmt.query_map(params![after, now_ms, take], |r| {
+                Ok(SyncEntry {
+                    hash: r.get(0)?,
+                    expiry_ms: r.get(1)?,
+                    deleted,
+                })
+            })?
+            .collect()
+        };
+        let held = list(
+            "SELECT hash, expiry FROM messages WHERE hash > ?1 AND expiry > ?2 \
+             ORDER BY hash LIMIT ?3",
+            false,
+        )
+        .map_err(db)?;
+        let deleted = list(
+            "SELECT hash, expiry FROM tombstones WHERE hash > ?1 AND expiry > ?2 \
+             ORDER BY hash LIMIT ?3",
+            true,
+        )
+        .map_err(db)?;
+        Ok(merge_listing(held, deleted, limit))
+    }
+
+    fn sync_get(&self, hashes: &[String], now_ms: i64) -> Result<Vec<SyncMessage>, NodeError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT owner, namespace, timestamp, expiry, data FROM messages \
+                 WHERE hash = ?1 AND expiry > ?2",
+            )
+            .map_err(db)?;
+        let mut out = Vec::new();
+        for h in hashes {
+            let row = stmt
+                .query_row(params![h, now_ms], |r| {
+                    let owner: Vec<u8> = r.get(0)?;
+                    Ok(SyncMessage {
+                        owner: <[u8; OWNER_LEN]>::try_from(owner.as_slice())
+                            .unwrap_or([0; OWNER_LEN]),
+                        message: StoredMessage {
+                            hash: h.clone(),
+                            namespace: r.get(1)?,
+                            timestamp_ms: r.get(2)?,
+                            expiry_ms: r.get(3)?,
+                            data: r.get(4)?,
+                        },
+                    })
+                })
+                .optional()
+                .map_err(db)?;
+            out.extend(row);
+        }
+        Ok(out)
+    }
+
+    fn hash_states(&self, hashes: &[String]) -> Result<BTreeMap<String, HashState>, NodeError> {
+        let mut held = self
+            .conn
+            .prepare_cached("SELECT owner, expiry FROM messages WHERE hash = ?1")
+            .map_err(db)?;
+        let mut gone = self
+            .conn
+            .prepare_cached("SELECT expiry FROM tombstones WHERE hash = ?1")
+            .map_err(db)?;
+        let mut out = BTreeMap::new();
+        for h in hashes {
+            let row: Option<(Vec<u8>, i64)> = held
+                .query_row(params![h], |r| Ok((r.get(0)?, r.get(1)?)))
+                .optional()
+                .map_err(db)?;
+            if let Some((owner, expiry_ms)) = row {
+                let owner = <[u8; OWNER_LEN]>::try_from(owner.as_slice()).unwrap_or([0; OWNER_LEN]);
+                out.insert(h.clone(), HashState::Held { owner, expiry_ms });
+            } else if let Some(expiry_ms) = gone
+                .query_row(params![h], |r| r.get::<_, i64>(0))
+                .optional()
+                .map_err(db)?
+            {
+                out.insert(h.clone(), HashState::Deleted { expiry_ms });
+            }
+        }
+        Ok(out)
+    }
+
+    fn sync_put(&mut self, msg: &SyncMessage) -> Result<bool, NodeError> {
+        let m = &msg.message;
+        let n = self
+            .conn
+            .execute(
+                "INSERT INTO messages (hash, owner, namespace, timestamp, expiry, data) \
+                 SELECT ?1, ?2, ?3, ?4, ?5, ?6 \
+                 WHERE NOT EXISTS (SELECT 1 FROM tombstones WHERE hash = ?1) \
+                 ON CONFLICT(hash) DO NOTHING",
+                params![
+                    m.hash,
+                    &msg.owner[..],
+                    m.namespace,
+                    m.timestamp_ms,
+                    m.expiry_ms,
+                    m.data
+                ],
+            )
+            .map_err(db)?;
+        Ok(n == 1)
+    }
+
+    fn sync_delete(&mut self, hash: &str, expiry_ms: i64) -> Result<bool, NodeError> {
+        let tx = self.conn.transaction().map_err(db)?;
+        // The trigger leaves the tombstone of a held copy.
+        let n = tx
+            .execute("DELETE FROM messages WHERE hash = ?1", params![hash])
+            .map_err(db)?;
+        tx.execute(
+            "INSERT INTO tombstones (hash, expiry) VALUES (?1, ?2) \
+             ON CONFLICT(hash) DO UPDATE SET expiry = max(expiry, excluded.expiry)",
+            params![hash, expiry_ms],
+        )
+        .map_err(db)?;
+        tx.commit().map_err(db)?;
+        Ok(n == 1)
     }
 
     fn count(&self) -> Result<usize, NodeError> {

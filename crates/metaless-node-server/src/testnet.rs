@@ -9,7 +9,8 @@ use metaless_node::{NetworkMap, Node, NodeConfig, NodeError, NodeInfo, Observati
 
 use crate::config::{Bootstrap, TestnetConfig};
 use crate::server::{self, ServerHandle};
-use crate::storage::{Durability, SqliteStorage};
+use crate::front::FrontLimits;
+use crate::storage::{DEFAULT_SIZE_LIMIT, Durability, SqliteStorage};
 use crate::tls::ServerTls;
 
 /// Most nodes `testnet init` will configure (one process, one machine).
@@ -29,6 +30,14 @@ pub struct TestnetOptions {
     /// persisted), and forward between nodes over HTTPS; `bootstrap.json` then lists
     /// `https://` addresses. Plain HTTP when false (the default).
     pub tls: bool,
+    /// Start only these nodes (Ed25519 keys), for one process per node: every node must then
+    /// have a fixed port in the configuration (`init --base-port`), so the network map and
+    /// `bootstrap.json` list all nodes, running here or not. Empty (the default) = all nodes.
+    pub only: Vec<[u8; 32]>,
+    /// Cap on each node's database in bytes; `None` = [`DEFAULT_SIZE_LIMIT`] (3.5 GB).
+    pub db_size_limit: Option<u64>,
+    /// The HTTP front's hostile-load limits ([`FrontLimits::default`] unless set).
+    pub front: FrontLimits,
 }
 
 /// Entry point for in-process testnets.
@@ -46,9 +55,10 @@ pub struct TestnetHandle {
 }
 
 impl Testnet {
-    /// Binds every node (configured port, or an ephemeral one for port 0) on 127.0.0.1, opens
-    /// its database, writes `bootstrap.json` into the data directory and starts serving.
-    /// Must be called inside a tokio runtime.
+    /// Binds every node (configured port, or an ephemeral one for port 0) on 127.0.0.1 — or
+    /// only the nodes of [`TestnetOptions::only`] —, opens its database, writes the complete
+    /// `bootstrap.json` into the data directory and starts serving. Must be called inside a
+    /// tokio runtime.
     ///
     /// ```
     /// # use rand_core::SeedableRng;
@@ -72,34 +82,47 @@ impl Testnet {
                 (t.path().to_path_buf(), Some(t))
             }
         };
+        let run = selected(&config, &options.only)?;
         let mut listeners = Vec::with_capacity(config.nodes.len());
-        for n in &config.nodes {
-            listeners.push(tokio::net::TcpListener::bind(("127.0.0.1", n.port)).await?);
+        for (n, &on) in config.nodes.iter().zip(&run) {
+            listeners.push(if on {
+                Some(tokio::net::TcpListener::bind(("127.0.0.1", n.port)).await?)
+            } else {
+                None
+            });
         }
         let ports: Vec<u16> = listeners
             .iter()
-            .map(|l| l.local_addr().map(|a| a.port()))
+            .zip(&config.nodes)
+            .map(|(l, n)| {
+                l.as_ref()
+                    .map_or(Ok(n.port), |l| l.local_addr().map(|a| a.port()))
+            })
             .collect::<Result<_, _>>()?;
         let infos = config.infos(&ports)?;
         let network = NetworkMap::new(infos.clone());
         let mut servers = Vec::with_capacity(infos.len());
         for ((entry, info), listener) in config.nodes.iter().zip(&infos).zip(listeners) {
+            let Some(listener) = listener else { continue };
             let dir = node_dir(&data_dir, info);
+            let mut storage = SqliteStorage::open(&dir, options.durability)?;
+            storage.set_size_limit(options.db_size_limit.unwrap_or(DEFAULT_SIZE_LIMIT))?;
             let mut rng_seed = [0u8; 32];
             OsRng.fill_bytes(&mut rng_seed);
             let node = Node::new(NodeConfig {
                 keypair: entry.keypair()?,
                 info: info.clone(),
                 network: network.clone(),
-                storage: Box::new(SqliteStorage::open(&dir, options.durability)?),
+                storage: Box::new(storage),
                 rng_seed,
                 observe: options.observe,
             });
-            let handle = if options.tls {
-                server::spawn_tls(listener, node, ServerTls::self_signed()?)?
+            let tls = if options.tls {
+                Some(ServerTls::self_signed()?)
             } else {
-                server::spawn(listener, node)?
+                None
             };
+            let handle = server::spawn_with(listener, node, tls, options.front.clone())?;
             tracing::info!(url = %info.base_url(options.tls), swarm = format!("{:x}", info.swarm_id), "node listening");
             servers.push(handle);
         }
@@ -114,6 +137,36 @@ impl Testnet {
     }
 }
 
+/// Which nodes of `config` to run: all, or those named in `only` (every one must exist, and
+/// with a subset every port must be fixed: another process serves the others).
+fn selected(config: &TestnetConfig, only: &[[u8; 32]]) -> Result<Vec<bool>, NodeError> {
+    if only.is_empty() {
+        return Ok(vec![true; config.nodes.len()]);
+    }
+    let keys: Vec<String> = config
+        .nodes
+        .iter()
+        .map(|n| n.pubkey_ed25519.clone())
+        .collect();
+    for k in only {
+        let k = metaless_identity::hex::encode(k);
+        if !keys.contains(&k) {
+            return Err(NodeError::Config(format!(
+                "--only {k}: no such node in config.json"
+            )));
+        }
+    }
+    if config.nodes.iter().any(|n| n.port == 0) {
+        return Err(NodeError::Config(
+            "--only needs fixed ports: run init with --base-port".into(),
+        ));
+    }
+    Ok(keys
+        .iter()
+        .map(|k| only.iter().any(|o| metaless_identity::hex::encode(o) == *k))
+        .collect())
+}
+
 fn node_dir(data_dir: &Path, info: &NodeInfo) -> PathBuf {
     data_dir
         .join("nodes")
@@ -121,7 +174,8 @@ fn node_dir(data_dir: &Path, info: &NodeInfo) -> PathBuf {
 }
 
 impl TestnetHandle {
-    /// Every node's public facts with its real address.
+    /// Every node's public facts with its real address (all nodes of the configuration, also
+    /// those another process runs under [`TestnetOptions::only`]).
     ///
     /// ```
     /// # use rand_core::SeedableRng;
@@ -135,6 +189,22 @@ impl TestnetHandle {
     /// ```
     pub fn nodes(&self) -> &[NodeInfo] {
         &self.nodes
+    }
+
+    /// How many nodes this process serves.
+    ///
+    /// ```
+    /// # use rand_core::SeedableRng;
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// use metaless_node_server::{config::TestnetConfig, testnet::{Testnet, TestnetOptions}};
+    /// let cfg = TestnetConfig::generate(3, 1, 0, &mut rand_chacha::ChaCha20Rng::seed_from_u64(1));
+    /// let net = Testnet::start(cfg, TestnetOptions::default()).await.unwrap();
+    /// assert_eq!(net.running(), 3);
+    /// net.shutdown().await;
+    /// # });
+    /// ```
+    pub fn running(&self) -> usize {
+        self.servers.len()
     }
 
     /// What `bootstrap.json` holds.
@@ -285,27 +355,37 @@ pub fn init(
     Ok(cfg)
 }
 
-/// Loads `dir/config.json`, starts every node with data under `dir`, writes
-/// `dir/bootstrap.json`, and runs until Ctrl-C or SIGTERM, then shuts down cleanly. Returns the
-/// number of nodes that ran. `tls`: serve HTTPS ([`TestnetOptions::tls`]).
+/// Loads `dir/config.json`, starts every node (or those of `only`, [`TestnetOptions::only`])
+/// with data under `dir`, writes `dir/bootstrap.json`, and runs until Ctrl-C or SIGTERM, then
+/// shuts down cleanly. Returns the number of nodes that ran. `tls`: serve HTTPS
+/// ([`TestnetOptions::tls`]).
 ///
 /// ```
 /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
 /// let dir = tempfile::tempdir().unwrap();
 /// // No config.json: an error before any node starts (a real run waits for a signal).
-/// assert!(metaless_node_server::testnet::run_until_signal(dir.path(), false, false).await.is_err());
+/// assert!(metaless_node_server::testnet::run_until_signal(dir.path(), false, false, &[], None).await.is_err());
 /// # });
 /// ```
-pub async fn run_until_signal(dir: &Path, observe: bool, tls: bool) -> Result<usize, NodeError> {
+pub async fn run_until_signal(
+    dir: &Path,
+    observe: bool,
+    tls: bool,
+    only: &[[u8; 32]],
+    db_size_limit: Option<u64>,
+) -> Result<usize, NodeError> {
     let cfg = TestnetConfig::load(dir)?;
     let options = TestnetOptions {
         data_dir: Some(dir.to_path_buf()),
         observe,
         durability: Durability::Normal,
         tls,
+        only: only.to_vec(),
+        db_size_limit,
+        front: FrontLimits::default(),
     };
     let net = Testnet::start(cfg, options).await?;
-    let count = net.nodes().len();
+    let count = net.running();
     tracing::info!(nodes = count, bootstrap = %dir.join(crate::config::BOOTSTRAP_FILE).display(), "testnet up; Ctrl-C to stop");
     wait_for_signal().await;
     tracing::info!("shutting down");

@@ -6,7 +6,9 @@
 //! - [`rpc`]: storage RPC on metaless-swarm's server rules;
 //! - [`storage`]: the [`Storage`](storage::Storage) trait the core stores messages through,
 //!   and [`MemoryStorage`](storage::MemoryStorage);
-//! - [`network`]: the node list every node knows.
+//! - [`network`]: the node list every node knows;
+//! - [`replication`] and [`sync`]: signed forwards, the retry queue, and catch-up from swarm
+//!   peers.
 //!
 //! Drivers live elsewhere: metaless-node-server serves a node over HTTP(S) with SQLite storage
 //! and runs testnets; metaless-testnet's `LoopbackNet` runs many cores in one process in
@@ -28,6 +30,7 @@ pub mod node;
 pub mod replication;
 pub mod rpc;
 pub mod storage;
+pub mod sync;
 
 pub use error::NodeError;
 pub use metaless_onion::EncType;

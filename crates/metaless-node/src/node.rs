@@ -20,6 +20,7 @@ use crate::network::{NetworkMap, NodeInfo};
 use crate::replication::{self, ReplicaOutcome, Retry};
 use crate::rpc::RpcCtx;
 use crate::storage::{MemoryStorage, Storage};
+use crate::sync::{CatchUp, CatchUpProgress, SyncStep};
 use metaless_onion::{HopError, NodeKey, ONION_PATH, Peeled};
 use metaless_swarm::server::{Reply, ReplyBody};
 use metaless_swarm::{RPC_PATH, SEED_PATH};
@@ -264,6 +265,7 @@ pub struct Node {
     last_sweep_ms: i64,
     pending: BTreeMap<u64, Pending>,
     next_ticket: u64,
+    catch_up_wanted: bool,
 }
 
 impl core::fmt::Debug for Node {
@@ -299,6 +301,9 @@ impl Node {
             last_sweep_ms: i64::MIN,
             pending: BTreeMap::new(),
             next_ticket: 0,
+            // Whatever the database holds, the node may have missed changes while it was
+            // down (or never had any): catch up once at start.
+            catch_up_wanted: true,
         }
     }
 
@@ -333,9 +338,122 @@ impl Node {
     /// ```
     pub fn set_network(&mut self, network: NetworkMap) {
         if let Some(me) = network.find(&self.info.pubkey_ed25519) {
+            if me.swarm_id != self.info.swarm_id {
+                // Newly assigned to a swarm: its messages are elsewhere.
+                self.catch_up_wanted = true;
+            }
             self.info.swarm_id = me.swarm_id;
         }
         self.network = network;
+    }
+
+    /// Whether the driver should run a catch-up now ([`Node::catch_up_start`]): true once after
+    /// the node is built, and again after [`Node::set_network`] moves it to another swarm.
+    /// Reading it clears it.
+    ///
+    /// ```
+    /// # let mut node = metaless_node::node::doc_node();
+    /// assert!(node.take_catch_up_wanted());
+    /// assert!(!node.take_catch_up_wanted());
+    /// let mut map = node.network().clone();
+    /// map.set_swarm(&node.info().pubkey_ed25519, 42);
+    /// node.set_network(map);
+    /// assert!(node.take_catch_up_wanted());
+    /// ```
+    pub fn take_catch_up_wanted(&mut self) -> bool {
+        core::mem::take(&mut self.catch_up_wanted)
+    }
+
+    /// Starts a catch-up ([`crate::sync`]): the first request to each other member of the
+    /// node's swarm. Run each peer's chain with [`Node::catch_up_answer`].
+    ///
+    /// ```
+    /// # let mut node = metaless_node::node::doc_node();
+    /// assert!(node.catch_up_start(1_000).is_empty()); // alone in its swarm
+    /// ```
+    pub fn catch_up_start(&mut self, now_ms: i64) -> Vec<SyncStep> {
+        let now = u64::try_from(now_ms).unwrap_or(0);
+        let peers: Vec<NodeInfo> = self
+            .network
+            .swarm_members(self.info.swarm_id)
+            .filter(|p| p.pubkey_ed25519 != self.info.pubkey_ed25519)
+            .cloned()
+            .collect();
+        peers
+            .into_iter()
+            .map(|p| self.sync_step(CatchUp::new(p), now))
+            .collect()
+    }
+
+    fn sync_step(&self, catch_up: CatchUp, not_before_ms: u64) -> SyncStep {
+        let body = replication::sign_forward(
+            &self.keypair,
+            &catch_up.peer.pubkey_ed25519,
+            not_before_ms,
+            &catch_up.request_body(),
+        );
+        SyncStep {
+            send: Replicate {
+                to: catch_up.peer.clone(),
+                body,
+            },
+            not_before_ms,
+            catch_up,
+        }
+    }
+
+    /// Applies a peer's answer to a [`SyncStep`] and says what comes next: the next request,
+    /// the same one again after a back-off (no usable answer), done, or given up (bounded by
+    /// [`crate::sync::MAX_ATTEMPTS`] failures in a row and [`crate::sync::MAX_STEPS`]).
+    ///
+    /// ```
+    /// # let mut node = metaless_node::node::doc_node();
+    /// use metaless_node::replication::ReplicaOutcome;
+    /// use metaless_node::sync::CatchUpProgress;
+    /// # let keypair = metaless_identity::Keypair::from_seed(&metaless_identity::Seed::from_bytes([2; 32]));
+    /// # let peer = metaless_node::NodeInfo { pubkey_ed25519: keypair.ed25519_public(),
+    /// #     pubkey_x25519: keypair.x25519_public(), swarm_id: 0, ip: "127.0.0.1".into(), port: 2 };
+    /// # let mut map = node.network().clone();
+    /// # map = metaless_node::NetworkMap::new(vec![node.info().clone(), peer]);
+    /// # node.set_network(map);
+    /// let step = node.catch_up_start(1_000).remove(0);
+    /// // The peer is down: the same request again, a little later.
+    /// let CatchUpProgress::Next(again) = node.catch_up_answer(1_000, step, &ReplicaOutcome::Timeout)
+    /// else { unreachable!() };
+    /// assert!(again.not_before_ms > 1_000);
+    /// // It answers an empty listing: done.
+    /// let empty = ReplicaOutcome::Answered { status: 200,
+    ///     body: br#"{"entries":[],"more":false}"#.to_vec() };
+    /// assert!(matches!(node.catch_up_answer(2_000, again, &empty), CatchUpProgress::Done(_)));
+    /// ```
+    pub fn catch_up_answer(
+        &mut self,
+        now_ms: i64,
+        step: SyncStep,
+        outcome: &ReplicaOutcome,
+    ) -> CatchUpProgress {
+        let now = u64::try_from(now_ms).unwrap_or(0);
+        let mut c = step.catch_up;
+        c.stats.requests = c.stats.requests.saturating_add(1);
+        if c.stats.requests >= crate::sync::MAX_STEPS {
+            return CatchUpProgress::GaveUp(c);
+        }
+        match c.apply(self.storage.as_mut(), now_ms, outcome) {
+            Ok(true) => CatchUpProgress::Done(c),
+            Ok(false) => {
+                c.attempts = 0;
+                CatchUpProgress::Next(self.sync_step(c, now))
+            }
+            Err(()) => {
+                c.attempts = c.attempts.saturating_add(1);
+                if c.attempts >= crate::sync::MAX_ATTEMPTS {
+                    return CatchUpProgress::GaveUp(c);
+                }
+                let wait = replication::backoff_ms(c.attempts.saturating_sub(1))
+                    .min(crate::sync::RETRY_MAX_MS);
+                CatchUpProgress::Next(self.sync_step(c, now.saturating_add(wait)))
+            }
+        }
     }
 
     /// The message store (read access for tests and tools).
@@ -471,6 +589,17 @@ impl Node {
                 now,
             ) {
                 Ok((inner, _from)) => {
+                    if let Some((status, body)) =
+                        crate::sync::answer_sync(self.storage.as_ref(), now_ms, &inner)
+                    {
+                        obs.method = Some("metaless_sync".into());
+                        return Action::Respond(Response {
+                            status,
+                            content_type: "application/json",
+                            body,
+                            replicate: Vec::new(),
+                        });
+                    }
                     let (r, _) = self.rpc(now_ms, &inner, true, obs);
                     Action::Respond(Response::from_rpc(&r, Vec::new()))
                 }
@@ -568,6 +697,7 @@ impl Node {
             }
             for (body, expiry_ms) in &p.bodies {
                 let retry = Retry {
+                    id: 0,
                     to: *peer,
                     body: body.clone(),
                     expiry_ms: *expiry_ms,
@@ -607,8 +737,9 @@ impl Node {
     }
 
     /// Takes the queued replays that are due at `now_ms` (at most `limit`), signed afresh for
-    /// their peers. Hand each back with [`Node::retry_result`]. Replays whose peer left this
-    /// node's swarm, or whose message expired, are dropped.
+    /// their peers. Hand each back with [`Node::retry_result`]; until then each stays in the
+    /// queue under a lease ([`replication::RETRY_LEASE_MS`]), so a crash loses none. Replays
+    /// whose peer left this node's swarm, or whose message expired, are dropped.
     ///
     /// ```
     /// # let mut node = metaless_node::node::doc_node();
@@ -626,6 +757,7 @@ impl Node {
         let mut jobs = Vec::new();
         for retry in due {
             if retry.expiry_ms <= now {
+                self.forget_retry(retry.id);
                 continue;
             }
             let Some(peer) = self
@@ -636,6 +768,7 @@ impl Node {
                 })
                 .cloned()
             else {
+                self.forget_retry(retry.id);
                 continue;
             };
             let body =
@@ -657,13 +790,14 @@ impl Node {
     /// use metaless_node::node::RetryJob;
     /// use metaless_node::replication::{ReplicaOutcome, Retry};
     /// let to = node.info().clone();
-    /// let job = RetryJob { retry: Retry { to: to.pubkey_ed25519, body: b"{}".to_vec(),
+    /// let job = RetryJob { retry: Retry { id: 1, to: to.pubkey_ed25519, body: b"{}".to_vec(),
     ///     expiry_ms: 1_000_000, next_ms: 0, attempts: 0 },
     ///     send: metaless_node::Replicate { to, body: vec![] } };
     /// node.retry_result(0, job, &ReplicaOutcome::Timeout);
     /// ```
     pub fn retry_result(&mut self, now_ms: i64, job: RetryJob, outcome: &ReplicaOutcome) {
         if outcome.succeeded() {
+            self.forget_retry(job.retry.id);
             return;
         }
         // A peer that refuses the change itself (a 4xx other than 421/429: a signature or
@@ -678,16 +812,23 @@ impl Node {
                 reason = %String::from_utf8_lossy(body),
                 "replication refused by the peer; dropped from the retry queue"
             );
+            self.forget_retry(job.retry.id);
             return;
         }
         let now = u64::try_from(now_ms).unwrap_or(0);
-        let mut retry = job.retry;
-        retry.attempts = retry.attempts.saturating_add(1);
-        retry.next_ms = now.saturating_add(replication::backoff_ms(retry.attempts));
-        if retry.next_ms < retry.expiry_ms
-            && let Err(e) = self.storage.push_retry(&retry)
-        {
-            tracing::error!("could not queue a replication retry: {e}");
+        let retry = job.retry;
+        let attempts = retry.attempts.saturating_add(1);
+        let next = now.saturating_add(replication::backoff_ms(attempts));
+        if next >= retry.expiry_ms {
+            self.forget_retry(retry.id);
+        } else if let Err(e) = self.storage.retry_again(retry.id, next, attempts) {
+            tracing::error!("could not reschedule a replication retry: {e}");
+        }
+    }
+
+    fn forget_retry(&mut self, id: u64) {
+        if let Err(e) = self.storage.retry_done(id) {
+            tracing::error!("could not remove a replication retry: {e}");
         }
     }
 
@@ -744,7 +885,7 @@ impl Node {
         }
         let peeled = match metaless_onion::peel(&NodeKey::from_keypair(&self.keypair), body) {
             Ok(p) => p,
-            Err(e) => return Action::Respond(Response::hop_error(&e.hop_error())),
+            Err(e) => return Action::Respond(Response::hop_error(&peel_error(&e))),
         };
         match peeled {
             Peeled::Deliver(delivery) => {
@@ -797,6 +938,18 @@ impl Node {
     }
 }
 
+/// A peel failure as upstream answers it: routing metadata over its limit is a malformed
+/// request (400 `Error parsing onion request: …`), not a body too large (413), which only the
+/// onion body itself can be.
+fn peel_error(e: &metaless_onion::OnionError) -> HopError {
+    match e {
+        metaless_onion::OnionError::TooLarge { what, .. } if *what != "onion body" => {
+            HopError::ParseError(e.to_string())
+        }
+        other => other.hop_error(),
+    }
+}
+
 /// The destination's reply leaves as base64 text unless the control JSON asked for raw bytes.
 fn sealed_response(sealed: Result<Vec<u8>, metaless_onion::OnionError>, base64: bool) -> Response {
     match sealed {
@@ -840,6 +993,116 @@ pub fn doc_node() -> Node {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn swarm_node(seed: u8, swarm_id: u64, storage: MemoryStorage, map: &[NodeInfo]) -> Node {
+        let keypair = Keypair::from_seed(&metaless_identity::Seed::from_bytes([seed; 32]));
+        let info = map
+            .iter()
+            .find(|n| n.pubkey_ed25519 == keypair.ed25519_public())
+            .cloned()
+            .unwrap();
+        assert_eq!(info.swarm_id, swarm_id);
+        Node::new(NodeConfig {
+            keypair,
+            info,
+            network: NetworkMap::new(map.to_vec()),
+            storage: Box::new(storage),
+            rng_seed: [seed; 32],
+            observe: false,
+        })
+    }
+
+    fn info(seed: u8, swarm_id: u64) -> NodeInfo {
+        let k = Keypair::from_seed(&metaless_identity::Seed::from_bytes([seed; 32]));
+        NodeInfo {
+            pubkey_ed25519: k.ed25519_public(),
+            pubkey_x25519: k.x25519_public(),
+            swarm_id,
+            ip: "127.0.0.1".into(),
+            port: u16::from(seed),
+        }
+    }
+
+    #[test]
+    fn a_member_catches_up_from_its_peer_through_signed_forwards() {
+        use crate::storage::NewMessage;
+        let map = [info(1, 7), info(2, 7), info(3, 9)];
+        let mut full = MemoryStorage::new();
+        let owner = [5u8; 33];
+        for i in 0..1_500u32 {
+            let data = i.to_le_bytes();
+            full.store(&NewMessage {
+                owner,
+                namespace: 0,
+                hash: crate::rpc::message_hash(&owner, 0, &data),
+                timestamp_ms: 1,
+                expiry_ms: 10_000_000,
+                data: data.to_vec(),
+                replace_namespace: false,
+            })
+            .unwrap();
+        }
+        let mut a = swarm_node(1, 7, full, &map);
+        let mut b = swarm_node(2, 7, MemoryStorage::new(), &map);
+        let now = 1_000_000;
+        assert!(b.take_catch_up_wanted());
+        let mut steps = b.catch_up_start(now);
+        assert_eq!(steps.len(), 1);
+        let mut step = steps.remove(0);
+        let mut done = None;
+        for _ in 0..100 {
+            let Action::Respond(r) = a.handle(now, Request::post(RPC_PATH, step.send.body.clone()))
+            else {
+                panic!("a sync request is answered at once")
+            };
+            let outcome = ReplicaOutcome::Answered {
+                status: r.status,
+                body: r.body,
+            };
+            match b.catch_up_answer(now, step, &outcome) {
+                CatchUpProgress::Next(next) => step = next,
+                CatchUpProgress::Done(c) => {
+                    done = Some(c);
+                    break;
+                }
+                CatchUpProgress::GaveUp(_) => panic!("gave up"),
+            }
+        }
+        let c = done.expect("finished");
+        assert_eq!((c.stats.stored, c.stats.listed), (1_500, 1_500));
+        assert_eq!(b.storage().count().unwrap(), 1_500);
+
+        // A node of another swarm is not answered: its listing request is refused.
+        let mut outsider = swarm_node(3, 9, MemoryStorage::new(), &map);
+        let mut c_map = outsider.network().clone();
+        c_map.set_swarm(&info(3, 9).pubkey_ed25519, 7);
+        outsider.set_network(c_map);
+        let forged = outsider.catch_up_start(now);
+        let Action::Respond(r) =
+            a.handle(now, Request::post(RPC_PATH, forged[0].send.body.clone()))
+        else {
+            panic!()
+        };
+        assert_eq!(r.status, 401);
+    }
+
+    #[test]
+    fn oversized_routing_metadata_is_a_parse_error() {
+        let mut node = doc_node();
+        // u32 LE length ‖ blob ‖ routing JSON longer than its 4 KiB limit
+        let mut b = b"\x04\0\0\0blob".to_vec();
+        let pad = "x".repeat(metaless_onion::limits::MAX_ROUTING_JSON_SIZE);
+        b.extend_from_slice(format!(r#"{{"enc_type":"xchacha20","pad":"{pad}"}}"#).as_bytes());
+        let Action::Respond(r) = node.handle(0, Request::post(ONION_PATH, b)) else {
+            unreachable!()
+        };
+        assert_eq!(r.status, 400);
+        assert!(
+            String::from_utf8_lossy(&r.body).starts_with("Error parsing onion request: "),
+            "{}",
+            String::from_utf8_lossy(&r.body)
+        );
+    }
 
     #[test]
     fn too_many_hops_are_refused() {

@@ -190,6 +190,8 @@ impl ReplicaOutcome {
 /// One change still owed to a peer, as a node's retry queue holds it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Retry {
+    /// Queue id, assigned by the storage ([`crate::storage::Storage::push_retry`] ignores it).
+    pub id: u64,
     /// The peer's Ed25519 key.
     pub to: [u8; 32],
     /// The client's change (`{"method","params"}`), unsigned; signed again when sent.
@@ -206,6 +208,9 @@ pub struct Retry {
 pub const RETRY_BASE_MS: u64 = 1_000;
 /// Longest retry delay.
 pub const RETRY_MAX_MS: u64 = 30_000;
+/// How long a replay handed out by `take_due_retries` stays leased before it is due again
+/// (the driver crashed, or never reported back).
+pub const RETRY_LEASE_MS: u64 = 60_000;
 /// Most queued retries a node keeps (oldest dropped beyond).
 pub const MAX_RETRIES: usize = 100_000;
 

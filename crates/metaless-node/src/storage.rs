@@ -33,7 +33,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::NodeError;
 use crate::limits::{RETRIEVE_MAX_SIZE, RETRIEVE_PER_MESSAGE_OVERHEAD};
-use crate::replication::{MAX_RETRIES, Retry};
+use crate::replication::{MAX_RETRIES, RETRY_LEASE_MS, Retry};
 
 /// Length of an account ID on the wire and in storage: prefix byte ‖ 32-byte key.
 pub const OWNER_LEN: usize = 33;
@@ -169,6 +169,68 @@ pub fn page<E>(
     Ok((out, false))
 }
 
+/// What a node holds under one message hash (catch-up compares these with a peer's listing).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum HashState {
+    /// The message is stored, for `owner`, until `expiry_ms`.
+    Held {
+        /// Account.
+        owner: [u8; OWNER_LEN],
+        /// Current expiry, ms.
+        expiry_ms: i64,
+    },
+    /// The message was deleted here; the tombstone lasts until the message would have expired.
+    Deleted {
+        /// The deleted message's expiry, ms.
+        expiry_ms: i64,
+    },
+}
+
+/// One line of a catch-up listing: a message hash, its expiry, and whether it is a tombstone.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SyncEntry {
+    /// Message hash.
+    pub hash: String,
+    /// Expiry (of the message, or of the deleted message for a tombstone), ms.
+    pub expiry_ms: i64,
+    /// A tombstone: the message was deleted and must not come back.
+    pub deleted: bool,
+}
+
+/// A whole message as catch-up copies it from a peer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SyncMessage {
+    /// Account.
+    pub owner: [u8; OWNER_LEN],
+    /// The message.
+    pub message: StoredMessage,
+}
+
+/// Merges the (hash-sorted) live messages and tombstones of a listing page: at most `limit`
+/// entries after `after`, sorted by hash, and whether more remain. Shared by both backends.
+///
+/// ```
+/// use metaless_node::storage::{SyncEntry, merge_listing};
+/// let e = |h: &str, d| SyncEntry { hash: h.into(), expiry_ms: 1, deleted: d };
+/// let (page, more) = merge_listing(vec![e("a", false), e("c", false)], vec![e("b", true)], 2);
+/// assert_eq!(page.iter().map(|x| x.hash.as_str()).collect::<Vec<_>>(), ["a", "b"]);
+/// assert!(more);
+/// ```
+pub fn merge_listing(
+    held: Vec<SyncEntry>,
+    deleted: Vec<SyncEntry>,
+    limit: usize,
+) -> (Vec<SyncEntry>, bool) {
+    let mut all: BTreeMap<String, SyncEntry> = BTreeMap::new();
+    // A hash both held and tombstoned (a client stored it again) is listed as held.
+    for e in deleted.into_iter().chain(held) {
+        all.insert(e.hash.clone(), e);
+    }
+    let more = all.len() > limit;
+    (all.into_values().take(limit).collect(), more)
+}
+
 /// A node's message store. Every method is one atomic change (a transaction in SQLite); the
 /// semantics below are the SQLite schema's (`docs/node.md`), and every implementation follows
 /// them exactly. `Debug` is required so a [`NodeConfig`](crate::NodeConfig) can be printed; it
@@ -176,7 +238,9 @@ pub fn page<E>(
 pub trait Storage: core::fmt::Debug {
     /// Stores a message; the same hash twice is one message (a later expiry extends it). With
     /// [`NewMessage::replace_namespace`] every other message of the owner in that namespace is
-    /// deleted first. Returns what happened and the message's expiry afterwards.
+    /// deleted first. Returns what happened and the message's expiry afterwards. Every message
+    /// removed other than by expiry leaves a tombstone ([`Storage::hash_states`]) until its
+    /// expiry; a client's store of that hash again clears it.
     ///
     /// ```
     /// use metaless_node::storage::{MemoryStorage, NewMessage, Storage, StoreOutcome};
@@ -323,7 +387,8 @@ pub trait Storage: core::fmt::Debug {
         hashes: &[String],
     ) -> Result<BTreeMap<String, i64>, NodeError>;
 
-    /// Deletes every message whose expiry is ≤ `now_ms`; returns how many went.
+    /// Deletes every message whose expiry is ≤ `now_ms`, and the tombstones that old; returns
+    /// how many messages went.
     ///
     /// ```
     /// use metaless_node::storage::{MemoryStorage, Storage};
@@ -341,28 +406,137 @@ pub trait Storage: core::fmt::Debug {
     fn count(&self) -> Result<usize, NodeError>;
 
     /// Queues a replay owed to a swarm peer (the node's retry queue; SQLite keeps it across
-    /// restarts).
+    /// restarts). The storage assigns the queue id (`retry.id` is ignored).
     ///
     /// ```
     /// use metaless_node::replication::Retry;
     /// use metaless_node::storage::{MemoryStorage, Storage};
     /// let mut db = MemoryStorage::new();
-    /// db.push_retry(&Retry { to: [1; 32], body: b"{}".to_vec(), expiry_ms: 9, next_ms: 5,
-    ///     attempts: 0 }).unwrap();
+    /// db.push_retry(&Retry { id: 0, to: [1; 32], body: b"{}".to_vec(), expiry_ms: 9,
+    ///     next_ms: 5, attempts: 0 }).unwrap();
     /// assert!(db.take_due_retries(4, 10).unwrap().is_empty());
     /// assert_eq!(db.take_due_retries(5, 10).unwrap().len(), 1);
     /// assert!(db.take_due_retries(5, 10).unwrap().is_empty());
     /// ```
     fn push_retry(&mut self, retry: &Retry) -> Result<(), NodeError>;
 
-    /// Removes and returns up to `limit` queued replays with `next_ms <= now_ms`, earliest
-    /// first (the caller queues again the ones that fail).
+    /// Returns up to `limit` queued replays with `next_ms <= now_ms`, earliest first, each
+    /// with its queue id, and leases them: they stay queued with `next_ms` moved
+    /// [`RETRY_LEASE_MS`] ahead, so a crash before [`Storage::retry_done`] /
+    /// [`Storage::retry_again`] loses nothing (the replay is sent again when the lease ends;
+    /// replays are idempotent).
+    ///
+    /// ```
+    /// use metaless_node::replication::{RETRY_LEASE_MS, Retry};
+    /// use metaless_node::storage::{MemoryStorage, Storage};
+    /// let mut db = MemoryStorage::new();
+    /// db.push_retry(&Retry { id: 0, to: [1; 32], body: b"{}".to_vec(), expiry_ms: u64::MAX,
+    ///     next_ms: 5, attempts: 0 }).unwrap();
+    /// let got = db.take_due_retries(5, 10).unwrap();
+    /// assert!(db.take_due_retries(5, 10).unwrap().is_empty()); // leased
+    /// // Never acknowledged (a crash): due again when the lease ends.
+    /// assert_eq!(db.take_due_retries(5 + RETRY_LEASE_MS, 10).unwrap()[0].id, got[0].id);
+    /// ```
+    fn take_due_retries(&mut self, now_ms: u64, limit: usize) -> Result<Vec<Retry>, NodeError>;
+
+    /// Removes queued replay `id` (it was delivered, or will never be).
+    ///
+    /// ```
+    /// use metaless_node::replication::Retry;
+    /// use metaless_node::storage::{MemoryStorage, Storage};
+    /// let mut db = MemoryStorage::new();
+    /// db.push_retry(&Retry { id: 0, to: [1; 32], body: vec![], expiry_ms: u64::MAX, next_ms: 0,
+    ///     attempts: 0 }).unwrap();
+    /// let id = db.take_due_retries(0, 1).unwrap()[0].id;
+    /// db.retry_done(id).unwrap();
+    /// assert!(db.take_due_retries(u64::MAX, 1).unwrap().is_empty());
+    /// ```
+    fn retry_done(&mut self, id: u64) -> Result<(), NodeError>;
+
+    /// Reschedules queued replay `id` for `next_ms` after `attempts` attempts.
+    ///
+    /// ```
+    /// use metaless_node::replication::Retry;
+    /// use metaless_node::storage::{MemoryStorage, Storage};
+    /// let mut db = MemoryStorage::new();
+    /// db.push_retry(&Retry { id: 0, to: [1; 32], body: vec![], expiry_ms: u64::MAX, next_ms: 0,
+    ///     attempts: 0 }).unwrap();
+    /// let id = db.take_due_retries(0, 1).unwrap()[0].id;
+    /// db.retry_again(id, 7, 1).unwrap();
+    /// assert_eq!(db.take_due_retries(7, 1).unwrap()[0].attempts, 1);
+    /// ```
+    fn retry_again(&mut self, id: u64, next_ms: u64, attempts: u32) -> Result<(), NodeError>;
+
+    /// Catch-up listing: up to `limit` entries with hash > `after` (all when empty), sorted by
+    /// hash — messages not expired at `now_ms`, and tombstones of deleted messages that had not
+    /// expired — and whether more remain ([`merge_listing`]).
+    ///
+    /// ```
+    /// use metaless_node::storage::{MemoryStorage, NewMessage, Storage};
+    /// let mut db = MemoryStorage::new();
+    /// for h in ["b", "a"] {
+    ///     db.store(&NewMessage { owner: [5; 33], namespace: 0, hash: h.into(), timestamp_ms: 0,
+    ///         expiry_ms: 100, data: vec![], replace_namespace: false }).unwrap();
+    /// }
+    /// db.delete_by_hash(&[5; 33], &["b".into()]).unwrap();
+    /// let (page, more) = db.sync_list("", 10, 50).unwrap();
+    /// assert_eq!((page[0].deleted, page[1].deleted, more), (false, true, false));
+    /// assert!(db.sync_list("", 10, 100).unwrap().0.is_empty()); // all expired
+    /// ```
+    fn sync_list(
+        &self,
+        after: &str,
+        limit: usize,
+        now_ms: i64,
+    ) -> Result<(Vec<SyncEntry>, bool), NodeError>;
+
+    /// The named messages (any account) not expired at `now_ms`, in the order asked.
+    ///
+    /// ```
+    /// use metaless_node::storage::{MemoryStorage, NewMessage, Storage};
+    /// let mut db = MemoryStorage::new();
+    /// db.store(&NewMessage { owner: [5; 33], namespace: 0, hash: "a".into(), timestamp_ms: 0,
+    ///     expiry_ms: 100, data: vec![7], replace_namespace: false }).unwrap();
+    /// let got = db.sync_get(&["a".into(), "zz".into()], 0).unwrap();
+    /// assert_eq!((got.len(), got[0].owner, got[0].message.data.clone()), (1, [5; 33], vec![7]));
+    /// ```
+    fn sync_get(&self, hashes: &[String], now_ms: i64) -> Result<Vec<SyncMessage>, NodeError>;
+
+    /// What this node holds under each named hash (absent hashes are left out).
+    ///
+    /// ```
+    /// use metaless_node::storage::{HashState, MemoryStorage, Storage};
+    /// let mut db = MemoryStorage::new();
+    /// db.sync_delete("gone", 9).unwrap();
+    /// let s = db.hash_states(&["gone".into(), "never".into()]).unwrap();
+    /// assert_eq!(s.get("gone"), Some(&HashState::Deleted { expiry_ms: 9 }));
+    /// assert_eq!(s.len(), 1);
+    /// ```
+    fn hash_states(&self, hashes: &[String]) -> Result<BTreeMap<String, HashState>, NodeError>;
+
+    /// Stores a message copied from a peer, unless this node holds it or deleted it (a
+    /// tombstone). Returns whether it was stored.
+    ///
+    /// ```
+    /// use metaless_node::storage::{MemoryStorage, Storage, StoredMessage, SyncMessage};
+    /// let mut db = MemoryStorage::new();
+    /// let m = SyncMessage { owner: [5; 33], message: StoredMessage { hash: "a".into(),
+    ///     namespace: 0, timestamp_ms: 0, expiry_ms: 100, data: vec![] } };
+    /// assert!(db.sync_put(&m).unwrap());
+    /// assert!(!db.sync_put(&m).unwrap());
+    /// db.sync_delete("a", 100).unwrap();
+    /// assert!(!db.sync_put(&m).unwrap()); // deleted here: never comes back
+    /// ```
+    fn sync_put(&mut self, msg: &SyncMessage) -> Result<bool, NodeError>;
+
+    /// Applies a peer's tombstone: deletes the message under `hash` if held (any account) and
+    /// keeps a tombstone until `expiry_ms`. Returns whether a message was deleted.
     ///
     /// ```
     /// use metaless_node::storage::{MemoryStorage, Storage};
-    /// assert!(MemoryStorage::new().take_due_retries(0, 1).unwrap().is_empty());
+    /// assert!(!MemoryStorage::new().sync_delete("a", 5).unwrap());
     /// ```
-    fn take_due_retries(&mut self, now_ms: u64, limit: usize) -> Result<Vec<Retry>, NodeError>;
+    fn sync_delete(&mut self, hash: &str, expiry_ms: i64) -> Result<bool, NodeError>;
 }
 
 /// One stored message with its owner.
@@ -390,7 +564,10 @@ pub struct MemoryStorage {
     rows: BTreeMap<i64, Row>,
     by_hash: BTreeMap<String, i64>,
     by_owner: BTreeSet<OwnerKey>,
-    retries: Vec<Retry>,
+    /// Queue id → replay.
+    retries: BTreeMap<u64, Retry>,
+    /// Hash → expiry of a deleted message.
+    tombstones: BTreeMap<String, i64>,
 }
 
 impl core::fmt::Debug for MemoryStorage {
@@ -426,6 +603,9 @@ impl MemoryStorage {
     fn remove(&mut self, id: i64) -> Option<Row> {
         let row = self.rows.remove(&id)?;
         self.by_hash.remove(&row.message.hash);
+        // As SQLite's delete trigger: every removal leaves a tombstone (sweeps clear theirs).
+        self.tombstones
+            .insert(row.message.hash.clone(), row.message.expiry_ms);
         self.by_owner
             .remove(&(row.owner, row.message.namespace, id));
         Some(row)
@@ -488,6 +668,7 @@ impl Storage for MemoryStorage {
             }
             Some(row) => (StoreOutcome::Exists, row.message.expiry_ms),
             None => {
+                self.tombstones.remove(&msg.hash);
                 self.insert(
                     msg.owner,
                     StoredMessage {
@@ -642,31 +823,139 @@ impl Storage for MemoryStorage {
         for &id in &expired {
             self.remove(id);
         }
+        self.tombstones.retain(|_, e| *e > now_ms);
         Ok(expired.len())
     }
 
     fn push_retry(&mut self, retry: &Retry) -> Result<(), NodeError> {
         if self.retries.len() >= MAX_RETRIES {
-            self.retries.remove(0);
+            self.retries.pop_first();
         }
-        self.retries.push(retry.clone());
+        let id = self
+            .retries
+            .last_key_value()
+            .map_or(1, |(id, _)| id.saturating_add(1));
+        self.retries.insert(
+            id,
+            Retry {
+                id,
+                ..retry.clone()
+            },
+        );
         Ok(())
     }
 
     fn take_due_retries(&mut self, now_ms: u64, limit: usize) -> Result<Vec<Retry>, NodeError> {
-        let mut due: Vec<Retry> = Vec::new();
-        let mut rest = Vec::with_capacity(self.retries.len());
-        let mut all = core::mem::take(&mut self.retries);
-        all.sort_by_key(|r| r.next_ms);
-        for r in all {
-            if r.next_ms <= now_ms && due.len() < limit {
-                due.push(r);
-            } else {
-                rest.push(r);
+        let mut due: Vec<Retry> = self
+            .retries
+            .values()
+            .filter(|r| r.next_ms <= now_ms)
+            .cloned()
+            .collect();
+        due.sort_by_key(|r| (r.next_ms, r.id));
+        due.truncate(limit);
+        for r in &due {
+            if let Some(q) = self.retries.get_mut(&r.id) {
+                q.next_ms = now_ms.saturating_add(RETRY_LEASE_MS);
             }
         }
-        self.retries = rest;
         Ok(due)
+    }
+
+    fn retry_done(&mut self, id: u64) -> Result<(), NodeError> {
+        self.retries.remove(&id);
+        Ok(())
+    }
+
+    fn retry_again(&mut self, id: u64, next_ms: u64, attempts: u32) -> Result<(), NodeError> {
+        if let Some(q) = self.retries.get_mut(&id) {
+            q.next_ms = next_ms;
+            q.attempts = attempts;
+        }
+        Ok(())
+    }
+
+    fn sync_list(
+        &self,
+        after: &str,
+        limit: usize,
+        now_ms: i64,
+    ) -> Result<(Vec<SyncEntry>, bool), NodeError> {
+        use core::ops::Bound::{Excluded, Unbounded};
+        let take = limit.saturating_add(1);
+        let held = self
+            .by_hash
+            .range::<str, _>((Excluded(after), Unbounded))
+            .filter_map(|(h, id)| self.rows.get(id).map(|r| (h, r.message.expiry_ms)))
+            .filter(|(_, e)| *e > now_ms)
+            .take(take)
+            .map(|(h, e)| SyncEntry {
+                hash: h.clone(),
+                expiry_ms: e,
+                deleted: false,
+            })
+            .collect();
+        let deleted = self
+            .tombstones
+            .range::<str, _>((Excluded(after), Unbounded))
+            .filter(|(_, e)| **e > now_ms)
+            .take(take)
+            .map(|(h, e)| SyncEntry {
+                hash: h.clone(),
+                expiry_ms: *e,
+                deleted: true,
+            })
+            .collect();
+        Ok(merge_listing(held, deleted, limit))
+    }
+
+    fn sync_get(&self, hashes: &[String], now_ms: i64) -> Result<Vec<SyncMessage>, NodeError> {
+        Ok(hashes
+            .iter()
+            .filter_map(|h| self.by_hash.get(h).and_then(|id| self.rows.get(id)))
+            .filter(|r| r.message.expiry_ms > now_ms)
+            .map(|r| SyncMessage {
+                owner: r.owner,
+                message: r.message.clone(),
+            })
+            .collect())
+    }
+
+    fn hash_states(&self, hashes: &[String]) -> Result<BTreeMap<String, HashState>, NodeError> {
+        let mut out = BTreeMap::new();
+        for h in hashes {
+            if let Some(r) = self.by_hash.get(h).and_then(|id| self.rows.get(id)) {
+                out.insert(
+                    h.clone(),
+                    HashState::Held {
+                        owner: r.owner,
+                        expiry_ms: r.message.expiry_ms,
+                    },
+                );
+            } else if let Some(&expiry_ms) = self.tombstones.get(h) {
+                out.insert(h.clone(), HashState::Deleted { expiry_ms });
+            }
+        }
+        Ok(out)
+    }
+
+    fn sync_put(&mut self, msg: &SyncMessage) -> Result<bool, NodeError> {
+        let hash = &msg.message.hash;
+        if self.by_hash.contains_key(hash) || self.tombstones.contains_key(hash) {
+            return Ok(false);
+        }
+        self.insert(msg.owner, msg.message.clone());
+        Ok(true)
+    }
+
+    fn sync_delete(&mut self, hash: &str, expiry_ms: i64) -> Result<bool, NodeError> {
+        let removed = match self.by_hash.get(hash).copied() {
+            Some(id) => self.remove(id).is_some(),
+            None => false,
+        };
+        let e = self.tombstones.entry(hash.to_owned()).or_insert(expiry_ms);
+        *e = (*e).max(expiry_ms);
+        Ok(removed)
     }
 
     fn count(&self) -> Result<usize, NodeError> {
