@@ -19,8 +19,11 @@ extern crate alloc;
 pub mod bt;
 pub mod encrypt;
 mod error;
+mod kind;
 pub mod limits;
 pub mod message;
+pub mod wrap;
 
 pub use error::ConfigError;
+pub use kind::Kind;
 pub use message::ConfigMessage;

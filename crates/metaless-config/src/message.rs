@@ -123,7 +123,11 @@ impl ConfigMessage {
             Some(k) if k.as_slice() == b"#" => {}
             _ => return Err(ConfigError::Malformed("first key must be \"#\"")),
         }
-        if top.keys().next_back().is_some_and(|k| k.as_slice() > b"~") {
+        if top
+            .keys()
+            .next_back()
+            .is_some_and(|k| k.as_slice() > &b"~"[..])
+        {
             return Err(ConfigError::Malformed("key after \"~\""));
         }
         let seqno = top

@@ -297,3 +297,39 @@ fn pipeline_refusals() {
         Err(ConfigError::TooLarge { .. })
     ));
 }
+
+#[test]
+fn user_profile_push_432_bytes_byte_exact() {
+    let e = entry("user_profile_push_seqno0_wrapped");
+    let seed = array::<32>(&e, "ed25519_seed");
+    let keys = Keypair::from_seed(&Seed::from_bytes(seed));
+    let m = ConfigMessage::new();
+    let serialized = m.serialize(None);
+    assert_eq!(serialized, text(&e, "serialized_utf8").as_bytes());
+    let ct = encrypt::seal(&serialized, &seed, text(&e, "domain"), Some(1)).unwrap();
+    assert_eq!(ct.len(), 256);
+    let push =
+        metaless_config::wrap::wrap(&keys, &ct, 0, metaless_config::Kind::UserProfile).unwrap();
+    let expected = bytes(&e, "expected_push");
+    assert_eq!(expected.len(), 432);
+    assert_eq!(push, expected);
+    // And back: unwrap, open, parse.
+    let inner =
+        metaless_config::wrap::unwrap_all(&keys, &expected, metaless_config::Kind::UserProfile);
+    assert_eq!(inner, ct);
+    let plain = encrypt::open(&inner, &seed, "UserProfile").unwrap();
+    assert_eq!(ConfigMessage::parse(&plain, None).unwrap(), m);
+    // Someone else cannot unwrap it; a tampered wrapper is refused.
+    let other = Keypair::from_seed(&Seed::from_bytes([9; 32]));
+    assert_eq!(
+        metaless_config::wrap::unwrap(&other, &expected, metaless_config::Kind::UserProfile)
+            .unwrap_err(),
+        ConfigError::BadWrapper
+    );
+    let mut t = expected.clone();
+    t[200] ^= 1;
+    assert_eq!(
+        metaless_config::wrap::unwrap(&keys, &t, metaless_config::Kind::UserProfile).unwrap_err(),
+        ConfigError::BadWrapper
+    );
+}
