@@ -22,8 +22,10 @@ mod error;
 mod kind;
 pub mod limits;
 pub mod message;
+mod store;
 pub mod wrap;
 
 pub use error::ConfigError;
 pub use kind::Kind;
 pub use message::ConfigMessage;
+pub use store::{Config, MergeResult, Push};
