@@ -23,6 +23,7 @@ mod kind;
 pub mod limits;
 pub mod message;
 mod store;
+pub mod views;
 pub mod wrap;
 
 pub use error::ConfigError;
