@@ -22,6 +22,7 @@ mod error;
 mod kind;
 pub mod limits;
 pub mod message;
+pub mod push;
 mod store;
 pub mod views;
 pub mod wrap;

@@ -338,10 +338,10 @@ impl ConfigMessage {
         let mut data = self.data.clone();
         prune(&mut data);
         let mut lagged = self.lagged.clone();
-        lagged.retain(|(s, _), _| *s > self.seqno - LAG && *s < self.seqno);
+        lagged.retain(|(s, _), _| *s > self.seqno.saturating_sub(LAG) && *s < self.seqno);
         lagged.insert((self.seqno, bytes_hash), diff);
         let mut next = ConfigMessage {
-            seqno: self.seqno + 1,
+            seqno: self.seqno.saturating_add(1),
             hash: [0; 32],
             orig: Some(data.clone()),
             data,
@@ -373,7 +373,7 @@ impl ConfigMessage {
         let lags = self
             .lagged
             .iter()
-            .filter(|((s, _), _)| *s > self.seqno - LAG && *s < self.seqno)
+            .filter(|((s, _), _)| *s > self.seqno.saturating_sub(LAG) && *s < self.seqno)
             .map(|((s, h), d)| {
                 Value::List(alloc::vec![
                     Value::Int(*s),
@@ -501,7 +501,7 @@ impl ConfigMessage {
         }
         prune(&mut data);
         let mut m = ConfigMessage {
-            seqno: max_seqno + 1,
+            seqno: max_seqno.saturating_add(1),
             hash: [0; 32],
             data,
             lagged,
