@@ -1,8 +1,11 @@
 //! Hand-written domain types for the common kinds of `Content`.
 //!
 //! Decoding ([`Content::decode`]) recognises a `Content` carrying exactly one of the common payloads
-//! (text, disappearing-setting update, receipt, typing, unsend, message-request response,
-//! screenshot / media-saved notice) and keeps anything else, whole, as [`Message::Other`].
+//! (text, visible message with attachments / quote / previews, reaction, community invitation,
+//! disappearing-setting update, receipt, typing, unsend, message-request response, screenshot /
+//! media-saved notice, call signalling, group update) and the sender's profile, and keeps anything
+//! else, whole, as [`Message::Other`]. A payload is recognised only when the domain view holds
+//! every field it carries, so re-encoding a recognised `Content` loses nothing we understand.
 //! The generated type stays available (feature `proto`) for everything these do not cover.
 
 use alloc::boxed::Box;
@@ -13,8 +16,12 @@ use metaless_identity::SessionId;
 use prost::Message as _;
 
 use crate::EnvelopeError;
+use crate::attachment::AttachmentPointer;
+use crate::call::CallMessage;
 use crate::disappearing::Disappearing;
+use crate::group_update::GroupUpdate;
 use crate::proto::session as pb;
+use crate::visible::{CommunityInvitation, Profile, Quote, Reaction, VisibleMessage};
 
 /// `DataMessage.flags` bit that marks a disappearing-setting update.
 const EXPIRATION_TIMER_UPDATE: u32 = pb::data_message::Flags::ExpirationTimerUpdate as u32;
@@ -34,6 +41,9 @@ pub struct Content {
     pub message: Message,
     /// The sender's disappearing-message setting, if on.
     pub disappearing: Option<Disappearing>,
+    /// The sender's profile, carried by messages with a `DataMessage` and by message-request
+    /// responses (ignored when encoding any other payload).
+    pub profile: Option<Profile>,
 }
 
 /// The payload of a [`Content`].
@@ -69,7 +79,19 @@ pub enum Message {
         /// Its author.
         author: SessionId,
     },
-    /// Accepts (or declines) a message request.
+    /// A visible message with attachments, a quote and/or link previews (a text-only one is
+    /// [`Message::Text`]).
+    Visible(Box<VisibleMessage>),
+    /// An emoji reaction to a message.
+    Reaction(Reaction),
+    /// An invitation to a community.
+    CommunityInvitation(CommunityInvitation),
+    /// Call signalling.
+    Call(CallMessage),
+    /// A groups-v2 control message (`DataMessage.groupUpdateMessage`).
+    GroupUpdate(GroupUpdate),
+    /// Accepts (or declines) a message request; the sender's profile travels in
+    /// [`Content::profile`].
     MessageRequestResponse {
         /// Whether the request was approved.
         approved: bool,
@@ -137,6 +159,7 @@ impl Content {
         Self {
             message,
             disappearing: None,
+            profile: None,
         }
     }
 
@@ -159,6 +182,62 @@ impl Content {
     #[must_use]
     pub fn disappearing(mut self, setting: Option<Disappearing>) -> Self {
         self.disappearing = setting;
+        self
+    }
+
+    /// The same content carrying the sender's profile.
+    ///
+    /// ```
+    /// use metaless_envelope::{Content, Profile};
+    /// let me = Profile { display_name: Some("Alice".into()), ..Default::default() };
+    /// assert_eq!(Content::text("x").with_profile(me.clone()).profile, Some(me));
+    /// ```
+    #[must_use]
+    pub fn with_profile(mut self, profile: Profile) -> Self {
+        self.profile = Some(profile);
+        self
+    }
+
+    /// The same message with one more attachment (a text message becomes a
+    /// [`Message::Visible`]; any other payload is replaced by a visible message holding only the
+    /// attachment).
+    ///
+    /// ```
+    /// use metaless_envelope::{AttachmentPointer, Content, Message, SecretBytes};
+    /// let p = AttachmentPointer::new("http://filev2.getsession.org/file/1", SecretBytes::new(vec![0; 32]), 3);
+    /// let c = Content::text("photo").with_attachment(p);
+    /// assert!(matches!(c.message, Message::Visible(ref v) if v.attachments.len() == 1));
+    /// ```
+    #[must_use]
+    pub fn with_attachment(self, attachment: AttachmentPointer) -> Self {
+        self.map_visible(|visible| visible.attachments.push(attachment))
+    }
+
+    /// The same message as a reply quoting another (a text message becomes a [`Message::Visible`]).
+    ///
+    /// ```
+    /// use metaless_envelope::{Content, Message, Quote};
+    /// use metaless_identity::{Keypair, Seed};
+    /// let bob = Keypair::from_seed(&Seed::from_bytes([2; 32])).session_id();
+    /// let c = Content::text("yes").with_quote(Quote::new(5, bob));
+    /// assert!(matches!(c.message, Message::Visible(ref v) if v.quote.is_some()));
+    /// ```
+    #[must_use]
+    pub fn with_quote(self, quote: Quote) -> Self {
+        self.map_visible(|visible| visible.quote = Some(quote))
+    }
+
+    fn map_visible(mut self, change: impl FnOnce(&mut VisibleMessage)) -> Self {
+        let mut visible = match self.message {
+            Message::Visible(visible) => visible,
+            Message::Text { body } => Box::new(VisibleMessage {
+                body: Some(body),
+                ..VisibleMessage::default()
+            }),
+            _ => Box::default(),
+        };
+        change(&mut visible);
+        self.message = Message::Visible(visible);
         self
     }
 
@@ -218,6 +297,10 @@ impl Content {
             }
             message => pb::Content {
                 data_message: data_message(message),
+                call_message: match message {
+                    Message::Call(call) => Some(call.to_raw()),
+                    _ => None,
+                },
                 receipt_message: match message {
                     Message::Receipt {
                         kind,
@@ -282,6 +365,16 @@ impl Content {
                 ..Default::default()
             },
         };
+        if let (Some(profile), false) = (&self.profile, matches!(self.message, Message::Other(_))) {
+            let (loki, key) = profile.to_raw();
+            if let Some(data) = raw.data_message.as_mut() {
+                data.profile = loki;
+                data.profile_key = key;
+            } else if let Some(response) = raw.message_request_response.as_mut() {
+                response.profile = loki;
+                response.profile_key = key;
+            }
+        }
         match self.disappearing {
             Some(setting) => {
                 raw.expiration_type = Some(setting.mode.to_proto() as i32);
@@ -313,9 +406,23 @@ impl Content {
     }
 
     fn from_raw(raw: &pb::Content) -> Self {
+        let message = recognise(raw);
+        // The profile is lifted out only from what the domain view recognised; `Other` keeps it
+        // inside the raw protobuf.
+        let profile = match (&message, &raw.data_message, &raw.message_request_response) {
+            (None, _, _) => None,
+            (Some(_), Some(data), _) => {
+                Profile::from_raw(data.profile.as_ref(), data.profile_key.as_deref())
+            }
+            (Some(_), None, Some(response)) => {
+                Profile::from_raw(response.profile.as_ref(), response.profile_key.as_deref())
+            }
+            _ => None,
+        };
         Self {
-            message: recognise(raw).unwrap_or_else(|| Message::Other(Box::new(raw.clone()))),
+            message: message.unwrap_or_else(|| Message::Other(Box::new(raw.clone()))),
             disappearing: Disappearing::from_fields(raw.expiration_type, raw.expiration_timer),
+            profile,
         }
     }
 
@@ -361,12 +468,31 @@ fn data_message(message: &Message) -> Option<pb::DataMessage> {
             flags: Some(EXPIRATION_TIMER_UPDATE),
             ..Default::default()
         }),
+        Message::Visible(visible) => {
+            let mut data = pb::DataMessage::default();
+            visible.fill(&mut data);
+            Some(data)
+        }
+        Message::Reaction(reaction) => Some(pb::DataMessage {
+            reaction: Some(reaction.to_raw()),
+            ..Default::default()
+        }),
+        Message::CommunityInvitation(invite) => Some(pb::DataMessage {
+            open_group_invitation: Some(pb::data_message::OpenGroupInvitation {
+                url: invite.url.clone(),
+                name: invite.name.clone(),
+            }),
+            ..Default::default()
+        }),
+        Message::GroupUpdate(update) => Some(pb::DataMessage {
+            group_update_message: Some(update.to_raw()),
+            ..Default::default()
+        }),
         _ => None,
     }
 }
 
-/// The common payload of `raw`, if it carries exactly one and nothing this view would drop
-/// beyond profile details.
+/// The common payload of `raw`, if it carries exactly one and nothing this view would drop.
 fn recognise(raw: &pb::Content) -> Option<Message> {
     let payloads = [
         raw.data_message.is_some(),
@@ -382,22 +508,10 @@ fn recognise(raw: &pb::Content) -> Option<Message> {
         return None;
     }
     if let Some(data) = &raw.data_message {
-        let plain = data.attachments.is_empty()
-            && data.quote.is_none()
-            && data.preview.is_empty()
-            && data.reaction.is_none()
-            && data.open_group_invitation.is_none()
-            && data.sync_target.is_none()
-            && data.group_update_message.is_none();
-        if !plain {
-            return None;
-        }
-        let flags = data.flags.unwrap_or(0);
-        return match (&data.body, flags) {
-            (Some(body), 0) => Some(Message::Text { body: body.clone() }),
-            (None, EXPIRATION_TIMER_UPDATE) => Some(Message::DisappearingSettingsUpdate),
-            _ => None,
-        };
+        return recognise_data(data);
+    }
+    if let Some(call) = &raw.call_message {
+        return CallMessage::from_raw(call).ok().map(Message::Call);
     }
     if let Some(receipt) = &raw.receipt_message {
         let kind = match pb::receipt_message::Type::try_from(receipt.r#type).ok()? {
@@ -426,9 +540,6 @@ fn recognise(raw: &pb::Content) -> Option<Message> {
         });
     }
     if let Some(response) = &raw.message_request_response {
-        if response.profile_key.is_some() || response.profile.is_some() {
-            return None;
-        }
         return Some(Message::MessageRequestResponse {
             approved: response.is_approved,
         });
@@ -444,4 +555,53 @@ fn recognise(raw: &pb::Content) -> Option<Message> {
         });
     }
     None
+}
+
+/// The payload of a `DataMessage` carrying exactly one kind of thing this view knows.
+fn recognise_data(data: &pb::DataMessage) -> Option<Message> {
+    // Own-device sync copies are the client's business: kept whole. (The retired `timestamp`
+    // and the community-only `blocksCommunityMessageRequests` are tolerated and dropped.)
+    if data.sync_target.is_some() {
+        return None;
+    }
+    let flags = data.flags.unwrap_or(0);
+    let visible = data.body.is_some()
+        || !data.attachments.is_empty()
+        || data.quote.is_some()
+        || !data.preview.is_empty();
+    let kinds = [
+        visible,
+        data.reaction.is_some(),
+        data.open_group_invitation.is_some(),
+        data.group_update_message.is_some(),
+        flags == EXPIRATION_TIMER_UPDATE,
+    ];
+    if kinds.iter().filter(|&&k| k).count() != 1
+        || !(flags == 0 || flags == EXPIRATION_TIMER_UPDATE)
+    {
+        return None;
+    }
+    if flags == EXPIRATION_TIMER_UPDATE {
+        return Some(Message::DisappearingSettingsUpdate);
+    }
+    if visible {
+        let visible = VisibleMessage::from_raw(data)?;
+        return Some(match (visible.is_plain(), visible.body) {
+            (true, Some(body)) => Message::Text { body },
+            (_, body) => Message::Visible(Box::new(VisibleMessage { body, ..visible })),
+        });
+    }
+    if let Some(reaction) = &data.reaction {
+        return Reaction::from_raw(reaction).map(Message::Reaction);
+    }
+    if let Some(invite) = &data.open_group_invitation {
+        return Some(Message::CommunityInvitation(CommunityInvitation {
+            url: invite.url.clone(),
+            name: invite.name.clone(),
+        }));
+    }
+    data.group_update_message
+        .as_ref()
+        .and_then(GroupUpdate::from_raw)
+        .map(Message::GroupUpdate)
 }

@@ -121,6 +121,7 @@ impl Disappearing {
 pub fn storage_ttl_ms(content: &Content) -> u64 {
     match &content.message {
         Message::Typing { .. } => return TYPING_MESSAGE_TTL_MS,
+        Message::Call(_) => return CALL_MESSAGE_TTL_MS,
         Message::Other(raw) if raw.call_message.is_some() => return CALL_MESSAGE_TTL_MS,
         _ => {}
     }

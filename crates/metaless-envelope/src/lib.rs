@@ -31,9 +31,12 @@ extern crate alloc;
 #[cfg(feature = "std")]
 extern crate std;
 
+mod attachment;
+mod call;
 mod content;
 mod disappearing;
 mod error;
+mod group_update;
 pub mod limits;
 mod message;
 pub mod padding;
@@ -42,17 +45,27 @@ pub mod proto;
 #[cfg(not(feature = "proto"))]
 mod proto;
 mod sealed;
+mod secret;
+mod visible;
 
+pub use attachment::{ATTACHMENT_FLAG_VOICE_MESSAGE, AttachmentPointer};
+pub use call::{CallError, CallMessage, CallSignal, IceCandidate};
 pub use content::{Content, DataExtractionKind, Message, ReceiptKind, TypingAction};
 pub use disappearing::{
     CALL_MESSAGE_TTL_MS, DEFAULT_MESSAGE_TTL_MS, DisappearMode, Disappearing,
     TYPING_MESSAGE_TTL_MS, storage_ttl_ms,
 };
 pub use error::EnvelopeError;
+pub use group_update::{GroupUpdate, InfoChangeKind, MemberChangeKind};
 #[cfg(feature = "proto")]
 pub use message::seal_proto;
 pub use message::{Received, open_envelope, open_message, seal_message};
 pub use sealed::{
     Decrypted, OVERHEAD, SEAL_OVERHEAD, SIGN_OVERHEAD, decrypt_incoming, encrypt_for_recipient,
     encrypt_for_recipient_deterministic,
+};
+pub use secret::SecretBytes;
+pub use visible::{
+    CommunityInvitation, LinkPreview, Profile, Quote, QuotedAttachment, Reaction, ReactionAction,
+    VisibleMessage,
 };
