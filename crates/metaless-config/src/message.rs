@@ -482,7 +482,7 @@ impl ConfigMessage {
             .filter(|(_, r)| !r)
             .map(|(c, _)| c)
             .collect();
-        live.sort_by(|a, b| (b.seqno, b.hash).cmp(&(a.seqno, a.hash)));
+        live.sort_by_key(|c| core::cmp::Reverse((c.seqno, c.hash)));
         let mut data = live[0].data.clone();
         // Highest-first so the newest message carrying a diff supplies its source data.
         let mut replay: BTreeMap<SeqnoHash, (&Dict, &Dict)> = BTreeMap::new();

@@ -218,7 +218,7 @@ pub type Notify = i64;
 /// use metaless_identity::SessionId;
 /// let id = SessionId::standard([5; 32]);
 /// let mut d = Dict::new();
-/// let mut bob = Contact::new(id.clone());
+/// let mut bob = Contact::new(id);
 /// bob.name = Some("Bob".into());
 /// bob.approved = true;
 /// bob.write(&mut d);
@@ -319,7 +319,7 @@ impl Contact {
     /// ```
     pub fn get(data: &Dict, id: &SessionId) -> Option<Contact> {
         let d = sub(data, b"c")?.get(&id.to_bytes()[..])?.as_dict()?;
-        Some(Contact::read(id.clone(), d))
+        Some(Contact::read(*id, d))
     }
 
     /// Writes (inserts or updates) this contact, keeping keys of its entry this library does
@@ -364,7 +364,7 @@ impl Contact {
     /// # use metaless_config::{bt::Dict, views::Contact};
     /// let id = metaless_identity::SessionId::standard([1; 32]);
     /// let mut d = Dict::new();
-    /// Contact::new(id.clone()).write(&mut d);
+    /// Contact::new(id).write(&mut d);
     /// assert!(Contact::remove(&mut d, &id));
     /// ```
     pub fn remove(data: &mut Dict, id: &SessionId) -> bool {
