@@ -49,6 +49,10 @@ pub enum ClientError {
     /// A bootstrap file or seed list could not be used.
     #[error("bootstrap: {0}")]
     Bootstrap(String),
+    /// The request can never be accepted (an unsigned write to a private namespace, a
+    /// malformed HTTP method or header, …); the text says what, never with keys or data.
+    #[error("invalid request: {0}")]
+    InvalidRequest(String),
 }
 
 impl ClientError {
@@ -71,6 +75,7 @@ impl ClientError {
             Self::Failed(_) => ErrorKind::Failed,
             Self::TimedOut => ErrorKind::TimedOut,
             Self::Bootstrap(_) => ErrorKind::Bootstrap,
+            Self::InvalidRequest(_) => ErrorKind::InvalidRequest,
         }
     }
 }
@@ -103,6 +108,8 @@ pub enum ErrorKind {
     TimedOut,
     /// [`ClientError::Bootstrap`].
     Bootstrap,
+    /// [`ClientError::InvalidRequest`].
+    InvalidRequest,
 }
 
 impl ErrorKind {
@@ -122,6 +129,7 @@ impl ErrorKind {
             Self::Failed => "failed",
             Self::TimedOut => "timed-out",
             Self::Bootstrap => "bootstrap",
+            Self::InvalidRequest => "invalid-request",
         }
     }
 }

@@ -65,7 +65,10 @@ pub mod http;
 #[cfg(feature = "sqlite")]
 mod sqlite;
 
-pub use client::{Client, Event, Incoming, OpId, Route, Stats};
+pub use client::{
+    Client, Event, Incoming, KeySigner, OpId, RawMessage, Route, ServerRequest, ServerResponse,
+    Stats, SubscriptionId, SwarmAccount,
+};
 pub use config::{Bootstrap, Config, MAINNET_SEEDS};
 pub use driver::Driver;
 pub use error::{ClientError, ErrorKind, FailureKind};

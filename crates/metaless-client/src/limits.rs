@@ -19,3 +19,20 @@ pub const MAX_NODES: usize = metaless_swarm::limits::MAX_SERVICE_NODES;
 
 /// Most clock samples the median offset is taken over.
 pub const CLOCK_SAMPLES: usize = 5;
+
+/// Largest v4 payload (request line, headers and body) a
+/// [`server_request`](crate::Client::server_request) may carry: the 10 MiB a hop accepts less
+/// room for the onion layers around it (each under 1 KiB, at most 15 hops plus the server).
+pub const MAX_SERVER_REQUEST: usize = metaless_onion::limits::MAX_LAYER_SIZE - 64 * 1024;
+
+/// Longest endpoint (path and query) of a server request.
+pub const MAX_SERVER_ENDPOINT: usize = 4096;
+
+/// Most headers on a server request.
+pub const MAX_SERVER_HEADERS: usize = 64;
+
+/// Most namespace subscriptions at once.
+pub const MAX_SUBSCRIPTIONS: usize = 1_024;
+
+/// Most message hashes one subscription remembers for de-duplication.
+pub const MAX_SUBSCRIPTION_SEEN: usize = 20_000;

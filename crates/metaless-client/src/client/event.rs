@@ -3,8 +3,11 @@
 //! [`Stats`] counters.
 
 use metaless_envelope::Received;
-use metaless_swarm::{MessageHash, NodeId, UserPubkey};
+use metaless_swarm::{MessageHash, Namespace, NodeId, UserPubkey};
 
+use super::server::ServerResponse;
+use super::subscriptions::SubscriptionId;
+use super::swarm_ops::RawMessage;
 use crate::{FailureKind, OpId};
 
 /// The nodes a request went through: the path (guard first) and the destination.
@@ -107,6 +110,43 @@ pub enum Event {
     },
     /// No node list could be fetched from any source; operations wait and the fetch is retried.
     NoNodes,
+    /// An HTTP server answered a [`Client::server_request`](crate::Client::server_request)
+    /// (any status: the server's, not the path's).
+    ServerResponse {
+        /// What `server_request` returned.
+        id: OpId,
+        /// Status, headers and body.
+        response: ServerResponse,
+    },
+    /// A [`Client::swarm_retrieve`](crate::Client::swarm_retrieve) was answered.
+    Retrieved {
+        /// What `swarm_retrieve` returned.
+        id: OpId,
+        /// The account polled.
+        account: UserPubkey,
+        /// The namespace polled.
+        namespace: Namespace,
+        /// The messages after the given last hash, oldest first, unopened.
+        messages: Vec<RawMessage>,
+        /// The member holds more: retrieve again after the last hash.
+        more: bool,
+        /// Path and swarm member used.
+        via: Route,
+    },
+    /// New messages in a namespace registered with
+    /// [`Client::subscribe`](crate::Client::subscribe) (repeats already dropped).
+    SwarmMessages {
+        /// The subscription.
+        sub: SubscriptionId,
+        /// Its account.
+        account: UserPubkey,
+        /// Its namespace.
+        namespace: Namespace,
+        /// The new messages, oldest first, unopened.
+        messages: Vec<RawMessage>,
+        /// The last hash the member listed (for [`Client::subscribe_from`](crate::Client::subscribe_from) after a restart).
+        last_hash: MessageHash,
+    },
 }
 
 /// Counters, for diagnostics and benchmarks.

@@ -29,6 +29,9 @@ pub(super) enum Fault {
     BadReply,
     /// The destination answered with a server error.
     Destination,
+    /// The last hop could not reach an HTTP server (an error no hop protocol names): retried,
+    /// nobody blamed.
+    Server,
 }
 
 impl Fault {
@@ -91,6 +94,7 @@ impl Client {
                     dropped.extend(self.dir.strike(&d, now, node_limit, ban));
                 }
             }
+            Fault::Server => {}
         }
         self.stats.paths_dropped += dropped.len() as u64;
         if let Some(d) = fl.dest
@@ -99,10 +103,18 @@ impl Client {
         {
             op.tried.push(d);
         }
-        if matches!(self.ops.get(fl.op).map(|o| &o.kind), Some(OpKind::Retrieve))
-            && fl.dest == self.inbox.poll_node
-        {
-            self.inbox.poll_node = None;
+        match self.ops.get(fl.op).map(|o| &o.kind) {
+            Some(OpKind::Retrieve) if fl.dest == self.inbox.poll_node => {
+                self.inbox.poll_node = None;
+            }
+            Some(OpKind::SwarmRetrieve(r)) => {
+                if let Some(sub) = r.sub.and_then(|s| self.subs.map.get_mut(&s))
+                    && sub.node == fl.dest
+                {
+                    sub.node = None;
+                }
+            }
+            _ => {}
         }
         self.retry(fl.op, now, true);
     }
@@ -157,6 +169,11 @@ impl Client {
                     .push_back(Event::SwarmChanged { account, swarm_id });
                 if account == self.me {
                     self.inbox.poll_node = None;
+                }
+                if let Some(OpKind::SwarmRetrieve(r)) = self.ops.get(fl.op).map(|o| &o.kind)
+                    && let Some(sub) = r.sub.and_then(|s| self.subs.map.get_mut(&s))
+                {
+                    sub.node = None;
                 }
                 if let Some(op) = self.ops.get_mut(fl.op) {
                     op.tried.clear();

@@ -16,6 +16,9 @@
 //! | `nodes.rs` | the node list: bootstrap, refresh (majority of 3 sources), operations waiting for nodes |
 //! | `verify.rs` | node signatures on store / expire / delete replies |
 //! | `clock.rs` | the network clock estimate |
+//! | `swarm_ops.rs` | generic store / retrieve / delete for any account, namespace and signer |
+//! | `subscriptions.rs` | namespaces higher layers registered for polling |
+//! | `server.rs` | onion v4 requests to HTTP servers |
 
 use std::collections::VecDeque;
 
@@ -38,6 +41,9 @@ mod nodes;
 mod ops;
 mod replies;
 mod requests;
+mod server;
+mod subscriptions;
+mod swarm_ops;
 mod verify;
 
 use clock::ClockEstimate;
@@ -47,6 +53,10 @@ use nodes::NodeFetch;
 pub use ops::OpId;
 use ops::{OpKind, Ops};
 use requests::Requests;
+pub use server::{ServerRequest, ServerResponse};
+pub use subscriptions::SubscriptionId;
+use subscriptions::Subscriptions;
+pub use swarm_ops::{KeySigner, RawMessage, SwarmAccount};
 
 /// What a persistence hook held at start-up.
 #[derive(Default)]
@@ -80,6 +90,8 @@ pub struct Client {
     events: VecDeque<Event>,
     inbox: Inbox,
     fetch: NodeFetch,
+    /// Namespaces polled for higher layers.
+    subs: Subscriptions,
     stats: Stats,
 }
 
@@ -192,6 +204,7 @@ impl Client {
                 now_ms,
             ),
             fetch: NodeFetch::new(refresh_due),
+            subs: Subscriptions::default(),
             stats: Stats::default(),
             store,
             config,
@@ -368,7 +381,7 @@ impl Client {
         self.queue(OpKind::Delete { hashes }, now_ms)
     }
 
-    /// Polls the own swarm now instead of at the next interval.
+    /// Polls the own swarm (and every subscription) now instead of at the next interval.
     ///
     /// ```
     /// # use metaless_client::{Bootstrap, Client, Config};
@@ -383,6 +396,7 @@ impl Client {
         if !self.ops.any(|kind| matches!(kind, OpKind::Retrieve)) {
             self.inbox.poll_due = Some(now_ms);
         }
+        self.poll_subs_now(now_ms);
         self.drive(now_ms);
     }
 
@@ -432,6 +446,9 @@ impl Client {
             at(t);
         }
         if let Some(t) = self.inbox.poll_due {
+            at(t);
+        }
+        if let Some(t) = self.subs.next_due() {
             at(t);
         }
         at(self.fetch.refresh_due);
@@ -606,6 +623,7 @@ impl Client {
     fn drive(&mut self, now: u64) {
         self.fetch_if_due(now);
         self.poll_if_due(now);
+        self.poll_subs_if_due(now);
         self.prune_if_due(now);
         for key in self.ops.ready(now) {
             if self.requests.len() >= self.config.max_in_flight {

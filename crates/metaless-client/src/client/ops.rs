@@ -8,8 +8,11 @@ use std::collections::{BTreeMap, BTreeSet};
 use metaless_swarm::Request;
 use metaless_swarm::{MessageHash, UserPubkey};
 
+use metaless_onion::ServerDestination;
+
 use super::Client;
 use super::requests::{delete_body, expire_body, store_body};
+use super::swarm_ops::{self, RetrieveOp, StoreOp, SwarmAccount};
 use crate::persist::PendingSend;
 use crate::{ClientError, FailureKind, limits};
 
@@ -71,6 +74,20 @@ pub(super) enum OpKind {
     FetchNodes,
     ClockSync {
         node: [u8; 32],
+    },
+    /// A generic store (any account and namespace).
+    SwarmStore(StoreOp),
+    /// A generic retrieve, for the app or a subscription.
+    SwarmRetrieve(RetrieveOp),
+    /// A generic delete by hashes.
+    SwarmDelete {
+        account: SwarmAccount,
+        hashes: Vec<MessageHash>,
+    },
+    /// An onion v4 request to an HTTP server (the payload framed once, at queue time).
+    Server {
+        dest: ServerDestination,
+        payload: Vec<u8>,
     },
 }
 
@@ -227,7 +244,10 @@ impl Client {
         match kind {
             OpKind::Send(p) => Some(UserPubkey::new(0x05, *p.to.key())),
             OpKind::Retrieve | OpKind::Expire { .. } | OpKind::Delete { .. } => Some(self.me),
-            OpKind::FetchNodes | OpKind::ClockSync { .. } => None,
+            OpKind::SwarmStore(s) => Some(s.account.pubkey(&self.me)),
+            OpKind::SwarmRetrieve(r) => Some(r.account.pubkey(&self.me)),
+            OpKind::SwarmDelete { account, .. } => Some(account.pubkey(&self.me)),
+            OpKind::FetchNodes | OpKind::ClockSync { .. } | OpKind::Server { .. } => None,
         }
     }
 
@@ -264,6 +284,21 @@ impl Client {
             OpKind::Delete { hashes } => {
                 delete_body(&self.keys, hashes).map(|body| (body, self.me))
             }
+            OpKind::SwarmStore(s) => swarm_ops::store_body(&self.keys, &self.me, s, network_now),
+            OpKind::SwarmRetrieve(r) => {
+                let last = r.last_hash.clone();
+                Ok(swarm_ops::retrieve_body(
+                    &self.keys,
+                    &self.me,
+                    r,
+                    last,
+                    network_now,
+                ))
+            }
+            OpKind::SwarmDelete { account, hashes } => {
+                swarm_ops::delete_body(&self.keys, &self.me, account, hashes)
+            }
+            OpKind::Server { .. } => return self.attempt_server(key, now),
         };
         match built {
             Ok((payload, account)) => self.send_to_swarm(key, account, payload, now),
@@ -282,6 +317,9 @@ impl Client {
                 self.stats.persist_errors += u64::from(failed);
             }
             OpKind::Retrieve => self.schedule_poll(now, false),
+            OpKind::SwarmRetrieve(RetrieveOp { sub: Some(sub), .. }) => {
+                self.schedule_sub(*sub, now, false)
+            }
             OpKind::FetchNodes if failure.is_some() => self.fetch_failed(now),
             OpKind::ClockSync { .. } => {
                 for other in self.ops.values_mut() {

@@ -16,9 +16,10 @@ use super::event::{Event, Route};
 use super::faults::Fault;
 use super::ops::OpKind;
 use super::requests::InFlight;
+use super::swarm_ops::RawMessage;
 use super::verify::Change;
 use crate::transport::{HttpResponse, RequestId, TransportError};
-use crate::{FailureKind, limits};
+use crate::{FailureKind, OpId, limits};
 
 impl Client {
     /// The transport's result for request `id`: no answer, a hop's error, or a reply to open.
@@ -35,11 +36,15 @@ impl Client {
             return;
         };
         op.in_flight = false;
+        let is_server = matches!(op.kind, OpKind::Server { .. });
         let resp = match result {
             Ok(resp) if resp.body.len() <= limits::MAX_REPLY_SIZE => resp,
             Ok(_) => return self.fail(now, &fl, Fault::BadReply),
             Err(_) => return self.fail(now, &fl, Fault::Transport),
         };
+        if is_server {
+            return self.on_server_response(now, &fl, resp);
+        }
         match &fl.reply {
             Some(pending) => {
                 if resp.status != 200 {
@@ -110,36 +115,56 @@ impl Client {
         match &op.kind {
             OpKind::Send(p) => {
                 let account = UserPubkey::new(0x05, *p.to.key());
-                // Only members that signed the store count; a bad signature is a node fault.
-                let change = Change::Store { data: &p.data };
-                let Ok(stored_on) = self.verify_change(&account, fl.dest, obj, &change) else {
-                    self.stats.bad_signatures += 1;
+                let (id, data) = (p.id, p.data.clone());
+                self.on_stored(now, fl, obj, account, Namespace::Default, &data, id, via);
+            }
+            OpKind::SwarmStore(s) => {
+                let (account, namespace, data) =
+                    (s.account.pubkey(&self.me), s.namespace, s.data.clone());
+                let Some(id) = op.user else {
+                    return self.finish(fl.op, now, None);
+                };
+                self.on_stored(now, fl, obj, account, namespace, &data, id, via);
+            }
+            OpKind::SwarmRetrieve(r) => {
+                let (sub, account, namespace) = (r.sub, r.account.pubkey(&self.me), r.namespace);
+                let user = op.user;
+                let Some(Ok(got)) = obj.map(RetrieveResponse::tolerant_from_object) else {
                     return self.fail(now, fl, Fault::Destination);
                 };
-                // Durability: enough members must hold it (all of a smaller swarm); else try
-                // again (another member first) without blaming the node, until the TTL.
-                let swarm_size = self.dir.swarm_of(&account).map_or(1, |(_, m)| m.len());
-                if stored_on < self.config.min_replicas.min(swarm_size.max(1)) {
-                    if let (Some(d), Some(op)) = (fl.dest, self.ops.get_mut(fl.op))
-                        && !op.tried.contains(&d)
-                    {
-                        op.tried.push(d);
+                let messages = RawMessage::from_stored(got.response.messages);
+                let more = got.response.more;
+                self.ops.remove(fl.op);
+                match (sub, user) {
+                    (Some(sub), _) => {
+                        self.take_sub_messages(sub, now, messages, &via);
+                        self.schedule_sub(sub, now, more);
                     }
-                    return self.retry(fl.op, now, true);
+                    (None, Some(id)) => self.events.push_back(Event::Retrieved {
+                        id,
+                        account,
+                        namespace,
+                        messages,
+                        more,
+                        via,
+                    }),
+                    (None, None) => {}
                 }
-                let hash = obj
-                    .and_then(store_hash)
-                    .and_then(|h| MessageHash::parse(&h).ok())
-                    .unwrap_or_else(|| MessageHash::compute(&account, Namespace::Default, &p.data));
-                let id = p.id;
-                self.events.push_back(Event::Delivered {
-                    id,
-                    hash,
-                    via,
-                    stored_on,
-                });
+            }
+            OpKind::SwarmDelete { account, hashes } => {
+                let account = account.pubkey(&self.me);
+                let change = Change::Delete { hashes };
+                if self.verify_change(&account, fl.dest, obj, &change).is_err() {
+                    self.stats.bad_signatures += 1;
+                    return self.fail(now, fl, Fault::Destination);
+                }
+                if let Some(id) = op.user {
+                    self.events.push_back(Event::Done { id });
+                }
                 self.finish(fl.op, now, None);
             }
+            // Server answers never come through the storage-RPC dispatch.
+            OpKind::Server { .. } => self.fail(now, fl, Fault::BadReply),
             OpKind::Retrieve => {
                 let Some(Ok(got)) = obj.map(RetrieveResponse::tolerant_from_object) else {
                     return self.fail(now, fl, Fault::Destination);
@@ -166,6 +191,50 @@ impl Client {
             OpKind::FetchNodes => self.on_node_list(now, fl, body),
             OpKind::ClockSync { .. } => self.finish(fl.op, now, None),
         }
+    }
+
+    /// A 200 to a store (a send or a generic store): counted as stored only when enough
+    /// members signed it, else retried.
+    #[allow(clippy::too_many_arguments)]
+    fn on_stored(
+        &mut self,
+        now: u64,
+        fl: &InFlight,
+        obj: Option<&Map<String, Value>>,
+        account: UserPubkey,
+        namespace: Namespace,
+        data: &[u8],
+        id: OpId,
+        via: Route,
+    ) {
+        // Only members that signed the store count; a bad signature is a node fault.
+        let change = Change::Store { data, namespace };
+        let Ok(stored_on) = self.verify_change(&account, fl.dest, obj, &change) else {
+            self.stats.bad_signatures += 1;
+            return self.fail(now, fl, Fault::Destination);
+        };
+        // Durability: enough members must hold it (all of a smaller swarm); else try
+        // again (another member first) without blaming the node, until the TTL.
+        let swarm_size = self.dir.swarm_of(&account).map_or(1, |(_, m)| m.len());
+        if stored_on < self.config.min_replicas.min(swarm_size.max(1)) {
+            if let (Some(d), Some(op)) = (fl.dest, self.ops.get_mut(fl.op))
+                && !op.tried.contains(&d)
+            {
+                op.tried.push(d);
+            }
+            return self.retry(fl.op, now, true);
+        }
+        let hash = obj
+            .and_then(store_hash)
+            .and_then(|h| MessageHash::parse(&h).ok())
+            .unwrap_or_else(|| MessageHash::compute(&account, namespace, data));
+        self.events.push_back(Event::Delivered {
+            id,
+            hash,
+            via,
+            stored_on,
+        });
+        self.finish(fl.op, now, None);
     }
 }
 

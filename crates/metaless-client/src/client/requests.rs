@@ -147,7 +147,16 @@ impl Client {
         };
         let tried = op.tried.clone();
         let is_retrieve = matches!(op.kind, OpKind::Retrieve);
-        let Some((members, dest)) = self.pick_member(&account, &tried, now) else {
+        // Polls keep to the member that worked (its last hash goes with it).
+        let prefer = match &op.kind {
+            OpKind::SwarmRetrieve(r) => r
+                .sub
+                .and_then(|s| self.subs.map.get(&s))
+                .and_then(|s| s.node),
+            _ if account == self.me => self.inbox.poll_node,
+            _ => None,
+        };
+        let Some((members, dest)) = self.pick_member(&account, &tried, prefer, now) else {
             return self.stall(key, now);
         };
         // The retrieve was signed for `poll_node`'s last hash; if another member was picked,
@@ -171,6 +180,7 @@ impl Client {
         &mut self,
         account: &UserPubkey,
         tried: &[[u8; 32]],
+        prefer: Option<[u8; 32]>,
         now: u64,
     ) -> Option<(Vec<[u8; 32]>, [u8; 32])> {
         let (_, members) = self.dir.swarm_of(account)?;
@@ -193,12 +203,7 @@ impl Client {
             .copied()
             .collect();
         let pool = if fresh.is_empty() { &usable } else { &fresh };
-        let prefer = if *account == self.me {
-            self.inbox.poll_node.filter(|p| pool.contains(p))
-        } else {
-            None
-        };
-        let dest = match prefer {
+        let dest = match prefer.filter(|p| pool.contains(p)) {
             Some(p) => p,
             None => *choose(pool, &mut self.rng)?,
         };

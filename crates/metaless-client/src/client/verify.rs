@@ -35,8 +35,11 @@ pub(super) struct BadSignature;
 
 /// What a change reply's entries are checked against.
 pub(super) enum Change<'a> {
-    /// A `store` of `data` for the account.
-    Store { data: &'a [u8] },
+    /// A `store` of `data` into `namespace` of the account.
+    Store {
+        data: &'a [u8],
+        namespace: Namespace,
+    },
     /// An `expire` (shorten) of `hashes` of the own account.
     Expire { hashes: &'a [MessageHash] },
     /// A `delete` of `hashes` of the own account.
@@ -64,7 +67,9 @@ impl Client {
             .map(|(_, m)| m.into_iter().collect())
             .unwrap_or_default();
         let expected = match change {
-            Change::Store { data } => Some(MessageHash::compute(account, Namespace::Default, data)),
+            Change::Store { data, namespace } => {
+                Some(MessageHash::compute(account, *namespace, data))
+            }
             _ => None,
         };
         let mut verified = 0usize;
