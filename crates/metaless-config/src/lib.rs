@@ -31,3 +31,8 @@ pub use error::ConfigError;
 pub use kind::Kind;
 pub use message::ConfigMessage;
 pub use store::{Config, MergeResult, Push};
+
+/// docs/config.md's example runs as a doctest, so the page cannot drift from the code.
+#[cfg(doctest)]
+#[doc = include_str!("../../../docs/config.md")]
+struct DocsConfigMd;
