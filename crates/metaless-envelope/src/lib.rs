@@ -33,6 +33,7 @@ extern crate std;
 
 mod attachment;
 mod call;
+mod call_state;
 mod content;
 mod disappearing;
 mod error;
@@ -44,12 +45,14 @@ pub mod padding;
 pub mod proto;
 #[cfg(not(feature = "proto"))]
 mod proto;
+pub mod push;
 mod sealed;
 mod secret;
 mod visible;
 
 pub use attachment::{ATTACHMENT_FLAG_VOICE_MESSAGE, AttachmentPointer};
 pub use call::{CallError, CallMessage, CallSignal, IceCandidate};
+pub use call_state::{CALL_TIMEOUT_MS, Call, CallDirection, CallEvent, CallState, CallTransmit};
 pub use content::{Content, DataExtractionKind, Message, ReceiptKind, TypingAction};
 pub use disappearing::{
     CALL_MESSAGE_TTL_MS, DEFAULT_MESSAGE_TTL_MS, DisappearMode, Disappearing,
