@@ -416,7 +416,8 @@ pub fn parse_http_date(text: &str) -> Option<u64> {
     let rest = text.get(5..)?;
     let mut parts = rest.split(' ');
     let day: u64 = parts.next()?.parse().ok()?;
-    let month = MONTHS.iter().position(|m| Some(*m) == parts.next())? as u64 + 1;
+    let month_name = parts.next()?;
+    let month = MONTHS.iter().position(|m| *m == month_name)? as u64 + 1;
     let year: u64 = parts.next()?.parse().ok()?;
     let mut hms = parts.next()?.split(':');
     let h: u64 = hms.next()?.parse().ok()?;

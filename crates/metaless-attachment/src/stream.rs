@@ -375,7 +375,8 @@ impl Decryptor {
     /// # let seed = metaless_identity::Seed::from_bytes([1; 32]);
     /// let (blob, key) = encrypt(&seed, &[0u8; 100], Domain::Attachment, false).unwrap();
     /// let mut dec = Decryptor::new(&key).with_max_size(10);
-    /// assert_eq!(dec.update(&blob, &mut Vec::new()), Err(AttachmentError::TooLarge { len: 100, max: 10 }));
+    /// dec.update(&blob, &mut Vec::new()).unwrap(); // one short chunk: held until finish
+    /// assert_eq!(dec.finish(&mut Vec::new()), Err(AttachmentError::TooLarge { len: 100, max: 10 }));
     /// ```
     pub fn with_max_size(mut self, max: u64) -> Self {
         self.max = max;
