@@ -5,8 +5,11 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use metaless_node::replication::Retry;
-use metaless_node::storage::{ExpiryMode, MemoryStorage, NewMessage, Storage, StoreOutcome};
+use metaless_node::replication::{RETRY_LEASE_MS, Retry};
+use metaless_node::storage::{
+    ExpiryMode, HashState, MemoryStorage, NewMessage, Storage, StoreOutcome, StoredMessage,
+    SyncEntry, SyncMessage,
+};
 use metaless_node_server::storage::{Durability, SqliteStorage};
 use proptest::prelude::*;
 
@@ -162,6 +165,7 @@ fn acknowledged_stores_survive_reopen() {
 
 fn retry(to: u8, next_ms: u64) -> Retry {
     Retry {
+        id: 0,
         to: [to; 32],
         body: format!("{{\"n\":{to}}}").into_bytes(),
         expiry_ms: 1_000_000,
@@ -170,21 +174,37 @@ fn retry(to: u8, next_ms: u64) -> Retry {
     }
 }
 
-/// The replication retry queue: only due entries come out, earliest first, at most `limit`,
-/// each once.
+/// The parts of a handed-out replay that are the caller's (the queue sets id and the lease).
+fn peer_of(r: &[Retry]) -> Vec<u8> {
+    r.iter().map(|r| r.to[0]).collect()
+}
+
+/// The replication retry queue: only due entries come out, earliest first, at most `limit`;
+/// a handed-out entry is leased (not handed out again until the lease ends), removed by
+/// `retry_done`, rescheduled by `retry_again`.
 fn retry_queue_hands_out_due_entries_once(db: &mut dyn Storage) {
     for (to, next) in [(1, 300), (2, 100), (3, 200), (4, 5_000)] {
         db.push_retry(&retry(to, next)).unwrap();
     }
     assert!(db.take_due_retries(99, 10).unwrap().is_empty());
     let got = db.take_due_retries(300, 2).unwrap();
-    assert_eq!(got, vec![retry(2, 100), retry(3, 200)]);
-    assert_eq!(db.take_due_retries(300, 10).unwrap(), vec![retry(1, 300)]);
+    assert_eq!(peer_of(&got), vec![2, 3]);
+    assert_eq!(got[0].body, retry(2, 100).body);
+    assert_eq!((got[0].next_ms, got[0].attempts), (100, 2));
+    assert_ne!(got[0].id, got[1].id);
+    let one = db.take_due_retries(300, 10).unwrap();
+    assert_eq!(peer_of(&one), vec![1]);
     assert!(db.take_due_retries(4_999, 10).unwrap().is_empty());
-    assert_eq!(
-        db.take_due_retries(u64::MAX, 10).unwrap(),
-        vec![retry(4, 5_000)]
-    );
+    // Done, rescheduled, and one never reported back (a crash).
+    db.retry_done(got[0].id).unwrap();
+    db.retry_again(got[1].id, 7_000, 9).unwrap();
+    let lease_end = 300 + RETRY_LEASE_MS;
+    let again = db.take_due_retries(lease_end, 10).unwrap();
+    assert_eq!(peer_of(&again), vec![4, 3, 1]);
+    assert_eq!(again[1].attempts, 9);
+    for r in &again {
+        db.retry_done(r.id).unwrap();
+    }
     assert!(db.take_due_retries(u64::MAX, 10).unwrap().is_empty());
 }
 
@@ -195,17 +215,125 @@ fn retry_queue_semantics_on_both_backends() {
 }
 
 #[test]
-fn retry_queue_survives_reopen() {
+fn retry_queue_survives_reopen_and_a_crash_after_take() {
     let dir = tempfile::tempdir().unwrap();
     {
         let mut db = SqliteStorage::open(dir.path(), Durability::Normal).unwrap();
         db.push_retry(&retry(7, 10)).unwrap();
         db.push_retry(&retry(8, 20)).unwrap();
+        // Taken, then the process dies before reporting back.
+        assert_eq!(db.take_due_retries(10, 1).unwrap().len(), 1);
     }
     let mut db = SqliteStorage::open(dir.path(), Durability::Normal).unwrap();
+    assert_eq!(peer_of(&db.take_due_retries(20, 10).unwrap()), vec![8]);
     assert_eq!(
-        db.take_due_retries(20, 10).unwrap(),
-        vec![retry(7, 10), retry(8, 20)]
+        peer_of(&db.take_due_retries(10 + RETRY_LEASE_MS, 10).unwrap()),
+        vec![7]
+    );
+}
+
+/// Tombstones: every delete path leaves one, expiry sweeps clear them, a client's store of
+/// the hash again clears it; the sync listing merges messages and tombstones by hash.
+fn tombstones_and_listing(db: &mut dyn Storage) {
+    for (h, ts) in [("a", 1), ("b", 2), ("c", 3), ("d", 4), ("e", 5)] {
+        db.store(&msg(5, 0, h, ts, 1_000, b"x")).unwrap();
+    }
+    db.store(&msg(6, 1, "f", 1, 500, b"y")).unwrap();
+    db.delete_by_hash(&[5; 33], &["a".into()]).unwrap();
+    db.delete_before(&[5; 33], None, 2).unwrap(); // b
+    db.delete_all(&[6; 33], None).unwrap(); // f
+    let states = db
+        .hash_states(&["a".into(), "b".into(), "c".into(), "f".into(), "zz".into()])
+        .unwrap();
+    assert_eq!(
+        states.get("a"),
+        Some(&HashState::Deleted { expiry_ms: 1_000 })
+    );
+    assert_eq!(
+        states.get("f"),
+        Some(&HashState::Deleted { expiry_ms: 500 })
+    );
+    assert_eq!(
+        states.get("c"),
+        Some(&HashState::Held {
+            owner: [5; 33],
+            expiry_ms: 1_000
+        })
+    );
+    assert!(!states.contains_key("zz"));
+    let (page, more) = db.sync_list("", 3, 0).unwrap();
+    let names = |p: &[SyncEntry]| -> Vec<(String, bool)> {
+        p.iter().map(|e| (e.hash.clone(), e.deleted)).collect()
+    };
+    assert_eq!(
+        names(&page),
+        vec![("a".into(), true), ("b".into(), true), ("c".into(), false)]
+    );
+    assert!(more);
+    let (page, more) = db.sync_list("c", 10, 0).unwrap();
+    assert_eq!(
+        names(&page),
+        vec![("d".into(), false), ("e".into(), false), ("f".into(), true)]
+    );
+    assert!(!more);
+    // At 500 the tombstone of f (expiry 500) is no longer listed.
+    assert_eq!(db.sync_list("e", 10, 500).unwrap().0.len(), 0);
+    // sync_put refuses tombstoned and held hashes; sync_delete applies a peer's tombstone.
+    let copy = |h: &str| SyncMessage {
+        owner: [5; 33],
+        message: StoredMessage {
+            hash: h.into(),
+            namespace: 0,
+            timestamp_ms: 9,
+            expiry_ms: 1_000,
+            data: b"x".to_vec(),
+        },
+    };
+    assert!(!db.sync_put(&copy("a")).unwrap());
+    assert!(!db.sync_put(&copy("c")).unwrap());
+    assert!(db.sync_put(&copy("g")).unwrap());
+    assert_eq!(
+        db.sync_get(&["g".into(), "a".into()], 0).unwrap(),
+        vec![copy("g")]
+    );
+    assert!(db.sync_get(&["g".into()], 1_000).unwrap().is_empty());
+    assert!(db.sync_delete("c", 1_000).unwrap());
+    assert!(!db.sync_delete("c", 1_000).unwrap());
+    assert!(!db.sync_put(&copy("c")).unwrap());
+    // A client storing "a" again means it.
+    db.store(&msg(5, 0, "a", 1, 1_000, b"x")).unwrap();
+    assert!(matches!(
+        db.hash_states(&["a".into()]).unwrap().get("a"),
+        Some(HashState::Held { .. })
+    ));
+    // Sweeping at 1_000 removes the messages and every tombstone that old.
+    db.sweep_expired(1_000).unwrap();
+    assert!(
+        db.hash_states(&["a".into(), "b".into(), "c".into()])
+            .unwrap()
+            .is_empty()
+    );
+    assert!(db.sync_list("", 10, 0).unwrap().0.is_empty());
+}
+
+#[test]
+fn tombstones_and_listing_on_both_backends() {
+    tombstones_and_listing(&mut MemoryStorage::new());
+    tombstones_and_listing(&mut SqliteStorage::open_in_memory().unwrap());
+}
+
+#[test]
+fn tombstones_survive_reopen() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let mut db = SqliteStorage::open(dir.path(), Durability::Normal).unwrap();
+        db.store(&msg(5, 0, "a", 1, 1_000, b"x")).unwrap();
+        db.delete_by_hash(&[5; 33], &["a".into()]).unwrap();
+    }
+    let db = SqliteStorage::open(dir.path(), Durability::Normal).unwrap();
+    assert_eq!(
+        db.hash_states(&["a".into()]).unwrap().get("a"),
+        Some(&HashState::Deleted { expiry_ms: 1_000 })
     );
 }
 
