@@ -22,6 +22,7 @@
 #![forbid(unsafe_code)]
 
 pub mod loopback;
+pub mod server_fake;
 mod sim;
 pub mod testkit;
 
