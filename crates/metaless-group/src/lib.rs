@@ -26,6 +26,7 @@
 extern crate alloc;
 extern crate std;
 
+mod configs;
 mod error;
 mod hash;
 mod identity;
@@ -34,7 +35,9 @@ pub mod limits;
 mod message;
 mod multi;
 mod subaccount;
+mod update;
 
+pub use configs::{GroupInfo, GroupMembers, MAX_DESCRIPTION, MAX_NAME, Member};
 pub use error::GroupError;
 pub use identity::{GroupId, GroupKeys};
 pub use keys::{GroupKey, GroupKeyring, LoadOutcome, key_supplement, rekey};
@@ -46,4 +49,8 @@ pub use multi::{MEMBER_KEY_DOMAIN, decrypt_for_recipient, encrypt_for_recipients
 pub use subaccount::{
     AUTH_DATA_LEN, AdminSigner, MemberAuth, MemberSigner, Permissions, require_permission,
     revocation_token, verify_subaccount_request,
+};
+pub use update::{
+    Invitation, accept_invite, accept_promotion, delete_member_content, info_change, make_invite,
+    member_change, verify_update,
 };
