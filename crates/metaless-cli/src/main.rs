@@ -11,6 +11,7 @@ use clap::{Parser, Subcommand};
 use serde_json::Value;
 
 mod cli_error;
+mod community;
 mod demo;
 mod id;
 mod messaging;
@@ -38,6 +39,9 @@ enum Command {
     Send(messaging::SendArgs),
     /// Read the own inbox: one `{"from","text","hash","timestamp_ms"}` line per message.
     Inbox(messaging::InboxArgs),
+    /// Communities (SOGS): sign a request's X-SOGS-* headers, seal and open blinded DMs.
+    #[command(subcommand)]
+    Community(community::CommunityCommand),
     /// Account identities: create, restore, blind.
     #[command(subcommand)]
     Id(id::IdCommand),
@@ -58,6 +62,7 @@ enum Command {
 fn run(command: Command) -> Result<Value, CliError> {
     match command {
         Command::Demo(args) => demo::run(args),
+        Command::Community(cmd) => community::run(cmd),
         Command::Id(cmd) => id::run(cmd),
         Command::Msg(cmd) => msg::run(cmd),
         Command::Onion(cmd) => onion::run(cmd),
