@@ -36,3 +36,13 @@ pub const MAX_SUBSCRIPTIONS: usize = 1_024;
 
 /// Most message hashes one subscription remembers for de-duplication.
 pub const MAX_SUBSCRIPTION_SEEN: usize = 20_000;
+
+/// Most message timestamps one read receipt names.
+pub const MAX_RECEIPT_TIMESTAMPS: usize = 1_000;
+
+/// Most senders with message requests tracked at once (beyond it requests are still reported,
+/// not held for `decline_request`).
+pub const MAX_REQUEST_SENDERS: usize = 1_000;
+
+/// Most messages held per message request.
+pub const MAX_HELD_PER_REQUEST: usize = 100;

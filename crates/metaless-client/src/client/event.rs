@@ -73,6 +73,11 @@ pub enum Event {
     },
     /// A message arrived.
     Received(Box<Incoming>),
+    /// A message from a sender who is no contact arrived while message requests are on
+    /// ([`Client::set_message_requests`](crate::Client::set_message_requests)); it is held until
+    /// [`Client::accept_request`](crate::Client::accept_request) or
+    /// [`Client::decline_request`](crate::Client::decline_request).
+    MessageRequest(Box<Incoming>),
     /// An expiry change or delete completed.
     Done {
         /// What `mark_read` / `delete` returned.
@@ -176,4 +181,7 @@ pub struct Stats {
     pub inbox_polls: u64,
     /// Store, expire and delete replies refused for a bad or missing node signature.
     pub bad_signatures: u64,
+    /// Received messages not reported: receipts or typing while those are off, stale typing
+    /// indicators, control messages from senders who are no contacts.
+    pub suppressed: u64,
 }

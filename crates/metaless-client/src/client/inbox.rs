@@ -207,12 +207,15 @@ impl Client {
                     .by_sent_at
                     .insert((*message.sender.key(), message.sent_at_ms), hash.clone());
             }
-            self.events.push_back(Event::Received(Box::new(Incoming {
-                hash,
-                expiry_ms: m.expiry_ms,
-                message,
-                via: via.clone(),
-            })));
+            self.route_incoming(
+                now,
+                Incoming {
+                    hash,
+                    expiry_ms: m.expiry_ms,
+                    message,
+                    via: via.clone(),
+                },
+            );
         }
         let errors = u64::from(self.store.save_last_hash(&via.destination, &last).is_err())
             + u64::from(!fresh.is_empty() && self.store.save_seen(&fresh).is_err());

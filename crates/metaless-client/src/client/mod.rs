@@ -34,6 +34,7 @@ use crate::transport::{HttpResponse, RequestId, Transmit, TransportError};
 use crate::{Bootstrap, ClientError, Config, limits};
 
 mod clock;
+mod conversation;
 mod event;
 mod faults;
 mod inbox;
@@ -47,6 +48,7 @@ mod swarm_ops;
 mod verify;
 
 use clock::ClockEstimate;
+use conversation::Conversations;
 pub use event::{Event, Incoming, Route, Stats};
 use inbox::Inbox;
 use nodes::NodeFetch;
@@ -92,6 +94,8 @@ pub struct Client {
     fetch: NodeFetch,
     /// Namespaces polled for higher layers.
     subs: Subscriptions,
+    /// Receipts, typing and message-request settings and state.
+    conv: Conversations,
     stats: Stats,
 }
 
@@ -205,6 +209,7 @@ impl Client {
             ),
             fetch: NodeFetch::new(refresh_due),
             subs: Subscriptions::default(),
+            conv: Conversations::default(),
             stats: Stats::default(),
             store,
             config,
@@ -272,6 +277,19 @@ impl Client {
         content: &Content,
         ttl_ms: u64,
     ) -> Result<OpId, ClientError> {
+        self.send_inner(now_ms, to, content, ttl_ms, true)
+    }
+
+    /// A send, recorded in the persistence hook only when `persist` (typing indicators are
+    /// not: they mean nothing after a restart).
+    fn send_inner(
+        &mut self,
+        now_ms: u64,
+        to: &SessionId,
+        content: &Content,
+        ttl_ms: u64,
+        persist: bool,
+    ) -> Result<OpId, ClientError> {
         if to.prefix() != SessionIdPrefix::Standard {
             return Err(ClientError::InvalidRecipient);
         }
@@ -298,9 +316,12 @@ impl Client {
             data,
             expiry_ms: sent_at.saturating_add(ttl),
         };
-        self.store
-            .save_pending(&pending)
-            .map_err(|e| ClientError::Persistence(e.0))?;
+        if persist {
+            self.store
+                .save_pending(&pending)
+                .map_err(|e| ClientError::Persistence(e.0))?;
+        }
+        self.conv.on_send(to, content);
         self.ops.insert_app(id, OpKind::Send(pending), now_ms);
         self.drive(now_ms);
         Ok(id)
