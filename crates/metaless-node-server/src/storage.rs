@@ -155,7 +155,9 @@ impl SqliteStorage {
         let pages = (bytes / page).max(1);
         let set: i64 = self
             .conn
-            .query_row(&format!("PRAGMA max_page_count = {pages}"), [], |r| r.get(0))
+            .query_row(&format!("PRAGMA max_page_count = {pages}"), [], |r| {
+                r.get(0)
+            })
             .map_err(db)?;
         Ok(u64::try_from(set).unwrap_or(0).saturating_mul(page))
     }

@@ -8,8 +8,8 @@ use rand_core::{OsRng, RngCore};
 use metaless_node::{NetworkMap, Node, NodeConfig, NodeError, NodeInfo, Observation};
 
 use crate::config::{Bootstrap, TestnetConfig};
-use crate::server::{self, ServerHandle};
 use crate::front::FrontLimits;
+use crate::server::{self, ServerHandle};
 use crate::storage::{DEFAULT_SIZE_LIMIT, Durability, SqliteStorage};
 use crate::tls::ServerTls;
 

@@ -333,9 +333,8 @@ impl CatchUp {
             }
             match (local.get(hash), *deleted) {
                 (Some(HashState::Held { .. }), true) | (None, true) => {
-                    if storage.sync_delete(hash, *expiry).map_err(|_| ())? {
-                        self.stats.deleted += 1;
-                    }
+                    let removed = storage.sync_delete(hash, *expiry).map_err(|_| ())?;
+                    self.stats.deleted += usize::from(removed);
                 }
                 (Some(HashState::Held { owner, expiry_ms }), false) if *expiry < *expiry_ms => {
                     let changed = storage
@@ -449,8 +448,11 @@ mod tests {
         store(&mut me, b"a", 10_000);
         let b = store(&mut me, b"b", 10_000);
         store(&mut peer_db, b"b", 10_000);
-        peer_db.delete_by_hash(&[5; 33], &[a.clone()]).unwrap();
-        me.delete_by_hash(&[5; 33], &[b.clone()]).unwrap();
+        peer_db
+            .delete_by_hash(&[5; 33], core::slice::from_ref(&a))
+            .unwrap();
+        me.delete_by_hash(&[5; 33], core::slice::from_ref(&b))
+            .unwrap();
         let stats = run(&mut me, &peer_db, 0);
         // a: deleted at the peer, so deleted here; b: deleted here, not taken back.
         assert_eq!((stats.deleted, stats.stored), (1, 0));
@@ -470,7 +472,11 @@ mod tests {
         store(&mut peer_db, b"old", 50);
         let stats = run(&mut me, &peer_db, 100);
         assert_eq!((stats.shortened, stats.stored), (1, 0));
-        assert_eq!(me.get_expiries(&[5; 33], &[h.clone()]).unwrap()[&h], 5_000);
+        assert_eq!(
+            me.get_expiries(&[5; 33], core::slice::from_ref(&h))
+                .unwrap()[&h],
+            5_000
+        );
     }
 
     #[test]
