@@ -393,10 +393,10 @@ pub fn verify(
 
 /// pysogs `decode_hex_or_b64`: `2N` hex digits, or base64 (padded or not) of exactly `N` bytes.
 pub(crate) fn decode_hex_or_b64<const N: usize>(text: &str) -> Option<[u8; N]> {
-    if text.len() == 2 * N {
-        if let Ok(bytes) = hex::decode_array::<N>(text) {
-            return Some(bytes);
-        }
+    if text.len() == 2 * N
+        && let Ok(bytes) = hex::decode_array::<N>(text)
+    {
+        return Some(bytes);
     }
     let padded = N.div_ceil(3) * 4;
     let unpadded = (4 * N).div_ceil(3);

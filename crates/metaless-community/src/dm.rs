@@ -229,7 +229,7 @@ fn shared_key(
         _ => Scalar::from_bytes_mod_order(*keys.x25519_secret().expose_secret()),
     });
     let point = checked_point(other.key())?;
-    let shared: EdwardsPoint = point * &*scalar;
+    let shared: EdwardsPoint = point * *scalar;
     if shared.is_identity() {
         return Err(CommunityError::Decrypt);
     }

@@ -293,7 +293,7 @@ fn filename_of(disposition: &str) -> Option<String> {
     let b = enc.as_bytes();
     let mut i = 0;
     while i < b.len() {
-        if b[i] == b'%' && i + 2 < b.len() + 0 && i + 2 <= b.len() - 1 {
+        if b[i] == b'%' && i + 2 < b.len() {
             let h = core::str::from_utf8(&b[i + 1..i + 3]).ok()?;
             out.push(u8::from_str_radix(h, 16).ok()?);
             i += 3;

@@ -303,6 +303,7 @@ fn decode_pubkey(text: &str) -> Result<[u8; 32], CommunityError> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
@@ -354,7 +355,7 @@ mod tests {
     #[test]
     fn refusals() {
         for text in [
-            alloc::format!("https://h/room"),
+            "https://h/room".to_string(),
             alloc::format!("https://h?public_key={HEX}"),
             alloc::format!("https://h/a/b?public_key={HEX}"),
             alloc::format!("https://h/room?public_key={}", &HEX[..63]),
