@@ -200,7 +200,7 @@ fn blind_factor(group_seed: &[u8; 32], x: &[u8; 32], group_pk: &[u8; 32]) -> Sca
 /// let req = Retrieve::signed(&Signer::delegated(&signer), Namespace::GroupMessages, None, 1_700_000_000_000);
 /// let (a, _) = req.auth.as_ref().unwrap();
 /// let sub = a.subaccount.as_ref().unwrap();
-/// let m = metaless_swarm::sig::retrieve(Namespace::GroupMessages, None, 1_700_000_000_000);
+/// let m = metaless_swarm::sig::retrieve(Namespace::GroupMessages, 1_700_000_000_000);
 /// verify_subaccount_request(&group.group_id(), &sub.token, &sub.signature, &m, &a.signature)?;
 /// # Ok::<(), metaless_group::GroupError>(())
 /// ```
