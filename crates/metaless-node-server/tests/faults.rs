@@ -282,9 +282,7 @@ impl Sends {
                 }
             }
             Event::Failed { id, .. } => {
-                if self.pending.remove(&id).is_some() {
-                    self.failed += 1;
-                }
+                self.failed += usize::from(self.pending.remove(&id).is_some());
             }
             _ => {}
         }
