@@ -86,7 +86,7 @@ pub(super) enum OpKind {
     },
     /// An onion v4 request to an HTTP server (the payload framed once, at queue time).
     Server {
-        dest: ServerDestination,
+        dest: Box<ServerDestination>,
         payload: Vec<u8>,
     },
 }

@@ -223,7 +223,7 @@ impl Client {
         let payload = request.encode()?;
         self.queue(
             OpKind::Server {
-                dest: request.server,
+                dest: Box::new(request.server),
                 payload,
             },
             now_ms,
@@ -236,7 +236,7 @@ impl Client {
         let Some(OpKind::Server { dest, payload }) = self.ops.get(key).map(|op| &op.kind) else {
             return;
         };
-        let (dest, payload) = (Destination::Server(dest.clone()), payload.clone());
+        let (dest, payload) = (Destination::Server((**dest).clone()), payload.clone());
         let (hops, paths) = (self.config.hops, self.config.paths);
         let Some((pid, fresh)) =
             self.dir
