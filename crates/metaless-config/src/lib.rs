@@ -1,10 +1,16 @@
 //! Session config messages without I/O: strict bencode, signed/compressed/padded/encrypted config
 //! messages, merge, and typed views (UserProfile, Contacts, ConvoInfoVolatile, UserGroups).
 //!
-//! The layers, bottom up:
+//! The layers, bottom up (byte tables in `docs/config.md`):
 //!
 //! - [`bt`]: strict bencode. One canonical encoding per value, so hashes and signatures over
 //!   received bytes equal those over a re-encoding.
+//! - [`message`]: the config message ([`ConfigMessage`]): seqno, data, lagged diffs, diff,
+//!   signature, and upstream's merge of concurrent messages.
+//! - [`Config`]: one device's copy of one config: edit, push, confirm, merge.
+//! - [`encrypt`], [`wrap`], [`push`]: compression, padding, encryption with the
+//!   `libsessionutil-config-encrypted-` domain keys, the legacy protobuf wrap.
+//! - [`views`]: typed reads and writes of the four user configs' data, upstream key names.
 //!
 //! ```
 //! use metaless_config::bt::{self, Value};
