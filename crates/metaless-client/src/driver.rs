@@ -276,6 +276,44 @@ impl<T: Transport + 'static, C: Clock> Driver<T, C> {
         }
     }
 
+    /// Sends `request` to its HTTP server through an onion path and waits for the answer
+    /// (whatever its status), or why not ([`ClientError::Failed`], [`ClientError::TimedOut`]
+    /// after `within_ms`). Other events are kept for the next call.
+    ///
+    /// ```
+    /// # use metaless_testnet::{LoopbackClock, LoopbackTransport};
+    /// # use metaless_client::{Bootstrap, Client, Config, Driver, ServerRequest};
+    /// # use metaless_identity::{Keypair, Seed};
+    /// # use metaless_testnet::{LoopbackConfig, LoopbackNet};
+    /// use metaless_testnet::server_fake::{FakeResponse, FakeServer};
+    /// let mut net = LoopbackNet::new(LoopbackConfig { nodes: 8, swarms: 2, ..Default::default() }).unwrap();
+    /// let server = FakeServer::install(&mut net, [5; 32], |req| Some(FakeResponse::json(200, format!("{:?}", req.endpoint))));
+    /// # let transport = LoopbackTransport::new(net);
+    /// # let clock = LoopbackClock::new(&transport);
+    /// # let config = Config::testnet(Bootstrap::Nodes(transport.service_nodes()));
+    /// # fn block_on<F: std::future::Future>(f: F) -> F::Output {
+    /// #     tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(f)
+    /// # }
+    /// let mut d = Driver::new(Client::new(Keypair::from_seed(&Seed::from_bytes([1; 32])), config, [1; 32], clock.now()), transport, clock);
+    /// let dest = metaless_onion::ServerDestination::new("files.test", 80, "http", server.x25519()).unwrap();
+    /// let answer = block_on(d.server_request(ServerRequest::get(dest, "/file/7"), 30_000)).unwrap();
+    /// assert_eq!((answer.status, answer.body.as_slice()), (200, &br#""/file/7""#[..]));
+    /// ```
+    pub async fn server_request(
+        &mut self,
+        request: crate::ServerRequest,
+        within_ms: u64,
+    ) -> Result<crate::ServerResponse, ClientError> {
+        let now = self.clock.now_ms();
+        let id = self.client.server_request(now, request)?;
+        let done = |e: &Event| matches!(e, Event::ServerResponse { id: d, .. } | Event::Failed { id: d, .. } if *d == id);
+        match self.wait_for(within_ms, done).await {
+            Some(Event::ServerResponse { response, .. }) => Ok(response),
+            Some(Event::Failed { kind, .. }) => Err(ClientError::Failed(kind)),
+            _ => Err(ClientError::TimedOut),
+        }
+    }
+
     /// Runs until a message arrives (returned; one kept from an earlier call first) or
     /// `within_ms` pass. Other events are kept for the next call.
     pub async fn recv(&mut self, within_ms: u64) -> Option<Box<Incoming>> {
