@@ -1,13 +1,13 @@
 //! The client core fed arbitrary answers, in arbitrary order, to its requests: node lists from
-//! a seed, onion replies, hop errors, time passing. Nothing panics, and the client's
-//! bookkeeping stays bounded.
+//! a seed, onion replies, hop errors, time passing — for sends, generic swarm retrieves,
+//! subscriptions and server requests. Nothing panics, and the client's bookkeeping stays bounded.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use metaless_client::{Bootstrap, Client, Config, HttpResponse, TransportError};
+use metaless_client::{Bootstrap, Client, Config, HttpResponse, ServerRequest, SwarmAccount, TransportError};
 use metaless_envelope::Content;
 use metaless_identity::{Keypair, Seed};
-use metaless_swarm::ServiceNode;
+use metaless_swarm::{Namespace, ServiceNode};
 
 const T0: u64 = 1_700_000_000_000;
 
@@ -26,8 +26,15 @@ fuzz_target!(|data: &[u8]| {
     let known = Config::testnet(Bootstrap::Nodes(nodes()));
     let mut clients = [Client::new(keys(1), seeded, [1; 32], T0), Client::new(keys(2), known, [2; 32], T0)];
     let bob = keys(3).session_id();
+    let server = metaless_onion::ServerDestination::new("fuzz.test", 80, "http", [9; 32]).ok();
     for c in &mut clients {
         let _ = c.send(T0, &bob, &Content::text("fuzz"));
+        c.set_message_requests(true);
+        let _ = c.swarm_retrieve(T0, SwarmAccount::Own, Namespace::Contacts, None, Some(10));
+        let _ = c.subscribe(T0, SwarmAccount::Own, Namespace::UserProfile);
+        if let Some(server) = server.clone() {
+            let _ = c.server_request(T0, ServerRequest::get(server, "/fuzz"));
+        }
     }
     let mut now = T0;
     let mut rest = data;
