@@ -322,8 +322,20 @@ fn seconds_to_ms(v: &Value) -> Option<u64> {
 /// ```
 pub fn parse_upload_reply(v4_response: &[u8]) -> Result<FileMeta, AttachmentError> {
     let resp = v4::decode_response(v4_response)?;
-    check_status(resp.code)?;
-    let meta = parse_meta(resp.body)?;
+    upload_reply_parts(resp.code, resp.body)
+}
+
+/// [`parse_upload_reply`] for a reply already split into status and body (what a client's
+/// server-request event carries).
+///
+/// ```
+/// # use metaless_attachment::upload_reply_parts;
+/// assert_eq!(upload_reply_parts(200, br#"{"id":"x1"}"#).unwrap().id, "x1");
+/// assert!(upload_reply_parts(200, br#"{"size":1}"#).is_err());
+/// ```
+pub fn upload_reply_parts(status: u16, body: &[u8]) -> Result<FileMeta, AttachmentError> {
+    check_status(status)?;
+    let meta = parse_meta(body)?;
     if meta.id.is_empty() {
         return Err(AttachmentError::InvalidReply("upload reply without id"));
     }
@@ -391,15 +403,30 @@ pub struct Download<'a> {
 /// ```
 pub fn parse_download_reply(v4_response: &[u8]) -> Result<Download<'_>, AttachmentError> {
     let resp = v4::decode_response(v4_response)?;
-    check_status(resp.code)?;
-    let expires_ms = resp
-        .headers
+    download_reply_parts(resp.code, &resp.headers, resp.body)
+}
+
+/// [`parse_download_reply`] for a reply already split into status, headers and body.
+///
+/// ```
+/// # use metaless_attachment::{download_reply_parts, AttachmentError};
+/// let h = std::collections::BTreeMap::new();
+/// assert_eq!(download_reply_parts(200, &h, b"S").unwrap().data, b"S");
+/// assert_eq!(download_reply_parts(404, &h, b""), Err(AttachmentError::Status { status: 404 }));
+/// ```
+pub fn download_reply_parts<'a>(
+    status: u16,
+    headers: &alloc::collections::BTreeMap<String, String>,
+    body: &'a [u8],
+) -> Result<Download<'a>, AttachmentError> {
+    check_status(status)?;
+    let expires_ms = headers
         .iter()
         .find(|(k, _)| k.eq_ignore_ascii_case("expires"))
         .and_then(|(_, v)| parse_http_date(v))
         .map(|s| s * 1000);
     Ok(Download {
-        data: resp.body,
+        data: body,
         expires_ms,
     })
 }

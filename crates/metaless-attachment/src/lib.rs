@@ -39,8 +39,9 @@ mod url;
 
 pub use error::{AttachmentError, IoKind};
 pub use file_server::{
-    Download, FileMeta, FileRequest, FileServer, format_http_date, parse_download_reply,
-    parse_http_date, parse_meta_reply, parse_upload_reply,
+    Download, FileMeta, FileRequest, FileServer, download_reply_parts, format_http_date,
+    parse_download_reply, parse_http_date, parse_meta_reply, parse_upload_reply,
+    upload_reply_parts,
 };
 pub use key::{AttachmentKey, Domain, KeyDeriver, StreamKeys};
 pub use legacy::{
