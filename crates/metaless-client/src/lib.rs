@@ -74,5 +74,5 @@ pub use driver::Driver;
 pub use error::{ClientError, ErrorKind, FailureKind};
 pub use persist::{MemoryStore, PendingSend, PersistError, Persistence};
 #[cfg(feature = "sqlite")]
-pub use sqlite::SqliteStore;
+pub use sqlite::{SeedProtection, SqliteStore, StoreKey};
 pub use transport::{Clock, HttpResponse, RequestId, Target, Transmit, Transport, TransportError};
