@@ -13,6 +13,7 @@ use serde_json::Value;
 mod cli_error;
 mod community;
 mod demo;
+mod group;
 mod id;
 mod messaging;
 mod msg;
@@ -42,6 +43,9 @@ enum Command {
     /// Communities (SOGS): sign a request's X-SOGS-* headers, seal and open blinded DMs.
     #[command(subcommand)]
     Community(community::CommunityCommand),
+    /// Groups v2 (03 groups): member sub-account auth data, the group message cipher.
+    #[command(subcommand)]
+    Group(group::GroupCommand),
     /// Account identities: create, restore, blind.
     #[command(subcommand)]
     Id(id::IdCommand),
@@ -63,6 +67,7 @@ fn run(command: Command) -> Result<Value, CliError> {
     match command {
         Command::Demo(args) => demo::run(args),
         Command::Community(cmd) => community::run(cmd),
+        Command::Group(cmd) => group::run(cmd),
         Command::Id(cmd) => id::run(cmd),
         Command::Msg(cmd) => msg::run(cmd),
         Command::Onion(cmd) => onion::run(cmd),
