@@ -65,6 +65,7 @@ pub mod http;
 #[cfg(feature = "sqlite")]
 mod sqlite;
 
+pub use client::{ConfigEvent, ConfigSync};
 pub use client::{
     Client, Event, Incoming, KeySigner, OpId, RawMessage, Route, ServerRequest, ServerResponse,
     Stats, SubscriptionId, SwarmAccount,

@@ -34,6 +34,7 @@ use crate::transport::{HttpResponse, RequestId, Transmit, TransportError};
 use crate::{Bootstrap, ClientError, Config, limits};
 
 mod clock;
+mod config_sync;
 mod conversation;
 mod event;
 mod faults;
@@ -49,6 +50,7 @@ mod verify;
 
 use clock::ClockEstimate;
 use conversation::Conversations;
+pub use config_sync::{ConfigEvent, ConfigSync};
 pub use event::{Event, Incoming, Route, Stats};
 use inbox::Inbox;
 use nodes::NodeFetch;
