@@ -67,6 +67,9 @@ mod sqlite;
 
 pub use client::{ConfigEvent, ConfigSync};
 pub use client::{
+    AttachmentDownload, AttachmentUpload, PROGRESS_THRESHOLD, UploadOptions,
+};
+pub use client::{
     Client, Event, Incoming, KeySigner, OpId, RawMessage, Route, ServerRequest, ServerResponse,
     Stats, SubscriptionId, SwarmAccount,
 };

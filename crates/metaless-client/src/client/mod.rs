@@ -33,6 +33,7 @@ use crate::persist::{MemoryStore, PendingSend, Persistence};
 use crate::transport::{HttpResponse, RequestId, Transmit, TransportError};
 use crate::{Bootstrap, ClientError, Config, limits};
 
+mod attachments;
 mod clock;
 mod config_sync;
 mod conversation;
@@ -50,6 +51,7 @@ mod verify;
 
 use clock::ClockEstimate;
 use conversation::Conversations;
+pub use attachments::{AttachmentDownload, AttachmentUpload, PROGRESS_THRESHOLD, UploadOptions};
 pub use config_sync::{ConfigEvent, ConfigSync};
 pub use event::{Event, Incoming, Route, Stats};
 use inbox::Inbox;
