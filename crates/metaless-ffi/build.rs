@@ -5,7 +5,10 @@
 fn main() {
     const ABI_VERSION: u32 = 1;
     let os = std::env::var("CARGO_CFG_TARGET_OS").unwrap_or_default();
-    if matches!(os.as_str(), "linux" | "android" | "freebsd" | "netbsd" | "openbsd" | "dragonfly") {
+    if matches!(
+        os.as_str(),
+        "linux" | "android" | "freebsd" | "netbsd" | "openbsd" | "dragonfly"
+    ) {
         println!("cargo:rustc-cdylib-link-arg=-Wl,-soname,libmetaless.so.{ABI_VERSION}");
     }
     println!("cargo:rerun-if-changed=build.rs");

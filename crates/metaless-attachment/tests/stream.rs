@@ -176,27 +176,24 @@ fn oversize_is_refused() {
 }
 
 #[test]
-fn data_after_final_is_refused() {
-    // Find a size whose FINAL chunk is a full one, then append bytes after it.
-    let n = (1..2_000_000u64)
-        .step_by(1)
-        .find(|n| (encrypted_size(*n) - PREFIX_SIZE as u64) % ENCRYPTED_CHUNK_TOTAL as u64 == 0);
-    let Some(n) = n else {
-        // No such size below 2 MB: the decryptor still refuses a trailing partial chunk as
-        // tampered, which the truncation tests cover.
-        return;
-    };
-    let (mut blob, key) =
-        encrypt(&seed(), &vec![3u8; n as usize], Domain::Attachment, false).unwrap();
-    blob.extend_from_slice(&[0u8; 40]);
-    assert_eq!(
-        stream_decrypt(&blob, &key, 1000),
-        Err(AttachmentError::DataAfterFinal)
-    );
-    assert_eq!(
-        decrypt_in_place(&mut blob, &key, false),
-        Err(AttachmentError::DataAfterFinal)
-    );
+fn bytes_after_the_final_chunk_are_refused() {
+    // Padding keeps every real FINAL chunk short of a full chunk, so appended bytes always
+    // extend the last chunk (its tag no longer matches) rather than starting a new one; either
+    // way nothing after FINAL is ever accepted, whatever its length.
+    let (blob, key) = encrypt(&seed(), &vec![3u8; 70_000], Domain::Attachment, false).unwrap();
+    assert!(stream_decrypt(&blob, &key, 1000).is_ok());
+    for extra in [1usize, 17, ENCRYPTED_CHUNK_TOTAL, ENCRYPTED_CHUNK_TOTAL + 5] {
+        let mut longer = blob.clone();
+        longer.extend_from_slice(&vec![0u8; extra]);
+        assert!(
+            stream_decrypt(&longer, &key, 1000).is_err(),
+            "{extra} bytes accepted"
+        );
+        assert!(
+            decrypt_in_place(&mut longer, &key, false).is_err(),
+            "{extra} bytes accepted"
+        );
+    }
 }
 
 #[test]

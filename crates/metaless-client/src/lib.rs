@@ -65,14 +65,12 @@ pub mod http;
 #[cfg(feature = "sqlite")]
 mod sqlite;
 
-pub use client::{ConfigEvent, ConfigSync};
-pub use client::{
-    AttachmentDownload, AttachmentUpload, PROGRESS_THRESHOLD, UploadOptions,
-};
+pub use client::{AttachmentDownload, AttachmentUpload, PROGRESS_THRESHOLD, UploadOptions};
 pub use client::{
     Client, Event, Incoming, KeySigner, OpId, RawMessage, Route, ServerRequest, ServerResponse,
     Stats, SubscriptionId, SwarmAccount,
 };
+pub use client::{ConfigEvent, ConfigSync};
 pub use config::{Bootstrap, Config, MAINNET_SEEDS};
 pub use driver::Driver;
 pub use error::{ClientError, ErrorKind, FailureKind};

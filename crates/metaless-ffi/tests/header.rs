@@ -49,7 +49,11 @@ fn result_codes_agree_across_rust_header_and_docs() {
         .iter()
         .map(|r| (*r as u32, r.name().to_str().unwrap().to_owned()))
         .collect();
-    assert_eq!(header_codes(&checked_in_header()), rust, "header vs Rust enum");
+    assert_eq!(
+        header_codes(&checked_in_header()),
+        rust,
+        "header vs Rust enum"
+    );
 
     let docs = documented_codes();
     let mut numbers: Vec<u32> = docs.iter().map(|d| d.0).collect();

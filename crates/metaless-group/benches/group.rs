@@ -28,12 +28,18 @@ fn bench(c: &mut Criterion) {
     });
     let sealed = seal_message(&alice, &bob.session_id(), &content, t, &mut rng).unwrap();
     let wire = encrypt_content(&alice, &ring, &content, t, &mut rng).unwrap();
-    c.bench_function("receive/one_to_one_open", |b| b.iter(|| open_message(&bob, &sealed).unwrap()));
-    c.bench_function("receive/group_decrypt", |b| b.iter(|| decrypt_content(&ring, &wire).unwrap()));
+    c.bench_function("receive/one_to_one_open", |b| {
+        b.iter(|| open_message(&bob, &sealed).unwrap())
+    });
+    c.bench_function("receive/group_decrypt", |b| {
+        b.iter(|| decrypt_content(&ring, &wire).unwrap())
+    });
     let members: Vec<SessionId> = (0u8..100)
         .map(|i| Keypair::from_seed(&Seed::from_bytes([i; 32])).session_id())
         .collect();
-    c.bench_function("rekey/100_members", |b| b.iter(|| rekey(&group, &members, 1, t).unwrap()));
+    c.bench_function("rekey/100_members", |b| {
+        b.iter(|| rekey(&group, &members, 1, t).unwrap())
+    });
 }
 
 criterion_group!(benches, bench);

@@ -49,10 +49,10 @@ mod subscriptions;
 mod swarm_ops;
 mod verify;
 
-use clock::ClockEstimate;
-use conversation::Conversations;
 pub use attachments::{AttachmentDownload, AttachmentUpload, PROGRESS_THRESHOLD, UploadOptions};
+use clock::ClockEstimate;
 pub use config_sync::{ConfigEvent, ConfigSync};
+use conversation::Conversations;
 pub use event::{Event, Incoming, Route, Stats};
 use inbox::Inbox;
 use nodes::NodeFetch;

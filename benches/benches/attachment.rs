@@ -42,7 +42,9 @@ fn benches(c: &mut Criterion) {
     g.bench_function("s_encrypt_1MiB", |b| {
         b.iter(|| encrypt(&seed, black_box(&plain), Domain::Attachment, false).unwrap())
     });
-    g.bench_function("s_decrypt_1MiB", |b| b.iter(|| decrypt(black_box(&blob), &key).unwrap()));
+    g.bench_function("s_decrypt_1MiB", |b| {
+        b.iter(|| decrypt(black_box(&blob), &key).unwrap())
+    });
     g.bench_function("raw_xchacha20poly1305_1MiB", |b| {
         b.iter(|| {
             let mut buf = plain.clone();
@@ -52,7 +54,9 @@ fn benches(c: &mut Criterion) {
     });
     g.bench_function("blake2b56_keyed_1MiB", |b| {
         b.iter(|| {
-            let mut m = Blake2bMac::<U56>::new_with_salt_and_personal(&[1; 32], &[], b"SessionAttachmnt").unwrap();
+            let mut m =
+                Blake2bMac::<U56>::new_with_salt_and_personal(&[1; 32], &[], b"SessionAttachmnt")
+                    .unwrap();
             m.update(black_box(&plain));
             m.finalize()
         })
@@ -61,7 +65,9 @@ fn benches(c: &mut Criterion) {
         b.iter(|| encrypt_legacy(&lkey, [3; 16], black_box(&plain), true))
     });
     g.bench_function("legacy_decrypt_1MiB", |b| {
-        b.iter(|| decrypt_legacy(&lkey, black_box(&legacy.blob), Some(&legacy.digest), None).unwrap())
+        b.iter(|| {
+            decrypt_legacy(&lkey, black_box(&legacy.blob), Some(&legacy.digest), None).unwrap()
+        })
     });
     g.finish();
 }
@@ -90,21 +96,35 @@ fn report() {
         allocations_during(|| encrypt(&seed, &file, Domain::Attachment, false).unwrap());
     let mut buf = Vec::with_capacity(encrypted_size(n as u64) as usize);
     buf.extend_from_slice(&file);
-    let (_, (_, in_place)) =
-        allocations_during(|| encrypt_in_place(&seed, &mut buf, Domain::Attachment, false).unwrap());
+    let (_, (_, in_place)) = allocations_during(|| {
+        encrypt_in_place(&seed, &mut buf, Domain::Attachment, false).unwrap()
+    });
     let (_, (_, streamed)) = allocations_during(|| {
         let mut src = std::io::Cursor::new(&file[..]);
-        io::encrypt_file(&seed, Domain::Attachment, &mut src, &mut std::io::sink(), false).unwrap()
+        io::encrypt_file(
+            &seed,
+            Domain::Attachment,
+            &mut src,
+            &mut std::io::sink(),
+            false,
+        )
+        .unwrap()
     });
     let (_, (_, dec_one)) = allocations_during(|| decrypt(&blob, &key).unwrap());
-    let (_, (_, dec_in_place)) = allocations_during(|| decrypt_in_place(&mut buf, &key, false).unwrap());
+    let (_, (_, dec_in_place)) =
+        allocations_during(|| decrypt_in_place(&mut buf, &key, false).unwrap());
     let (_, (_, dec_stream)) = allocations_during(|| {
         io::decrypt_stream(&key, &mut &blob[..], &mut std::io::sink(), u64::MAX).unwrap()
     });
     let mb = |b: usize| b as f64 / 1e6;
     println!(
         "10 MB file, heap allocated: encrypt {:.2} MB, encrypt_in_place {:.3} MB, io::encrypt_file {:.3} MB, decrypt {:.2} MB, decrypt_in_place {:.3} MB, io::decrypt_stream {:.3} MB",
-        mb(one_shot), mb(in_place), mb(streamed), mb(dec_one), mb(dec_in_place), mb(dec_stream)
+        mb(one_shot),
+        mb(in_place),
+        mb(streamed),
+        mb(dec_one),
+        mb(dec_in_place),
+        mb(dec_stream)
     );
 }
 
