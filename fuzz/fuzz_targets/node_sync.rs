@@ -7,7 +7,7 @@
 use libfuzzer_sys::fuzz_target;
 use metaless_identity::{Keypair, Seed};
 use metaless_node::replication::ReplicaOutcome;
-use metaless_node::storage::{MemoryStorage, Storage};
+use metaless_node::storage::MemoryStorage;
 use metaless_node::sync::{CatchUpProgress, answer_sync};
 use metaless_node::{NetworkMap, Node, NodeConfig, NodeInfo};
 
