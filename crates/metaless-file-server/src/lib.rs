@@ -4,7 +4,7 @@
 //!
 //! * [`FileServerCore`] — sans-IO routes (upload, download, info, extend), expiry and size cap
 //!   over a [`Store`] ([`MemoryStore`], [`DiskStore`]); [`open_onion`] / [`handle_onion`] add the
-//!   onion layer with metaless-onion's [`open_layer`](metaless_onion::open_layer) and v4 framing.
+//!   onion layer with metaless-onion's [`metaless_onion::open_layer`] and v4 framing.
 //! * [`server`] — the hyper/tokio front ([`server::spawn`]) and the `metaless-file-server` binary.
 //!
 //! ```
