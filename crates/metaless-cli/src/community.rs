@@ -119,8 +119,9 @@ fn blinded_id(flag: &str, text: &str) -> Result<SessionId, CliError> {
     text.trim().parse().map_err(|e| CliError::context(flag, e))
 }
 
-/// Runs one `community` subcommand.
-pub fn run(command: CommunityCommand) -> Result<Value, CliError> {
+/// The `auth` subcommand's output line: the four headers as a JSON object in the order the
+/// server reads them (`X-SOGS-Pubkey`, `-Timestamp`, `-Nonce`, `-Signature`).
+pub fn auth_text(command: CommunityCommand) -> Result<String, CliError> {
     match command {
         CommunityCommand::Auth {
             seed,
@@ -157,12 +158,25 @@ pub fn run(command: CommunityCommand) -> Result<Value, CliError> {
                 timestamp,
                 nonce,
             );
-            let map: serde_json::Map<String, Value> = headers
+            // Written by hand: the issue fixes the key order (Pubkey, Timestamp, Nonce,
+            // Signature) and a serde_json map would sort the keys.
+            let fields: Vec<String> = headers
                 .pairs()
                 .into_iter()
-                .map(|(k, v)| (k.to_owned(), Value::String(v)))
+                .map(|(k, v)| format!("{}:{}", Value::from(k), Value::from(v)))
                 .collect();
-            Ok(Value::Object(map))
+            Ok(format!("{{{}}}", fields.join(",")))
+        }
+        _ => Err(CliError("not an auth command".into())),
+    }
+}
+
+/// Runs one `community` subcommand.
+pub fn run(command: CommunityCommand) -> Result<Value, CliError> {
+    match command {
+        auth @ CommunityCommand::Auth { .. } => {
+            let text = auth_text(auth)?;
+            serde_json::from_str(&text).map_err(|e| CliError(format!("auth output: {e}")))
         }
         CommunityCommand::DmSeal {
             seed,

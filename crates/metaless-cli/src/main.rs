@@ -102,6 +102,19 @@ fn main() -> ExitCode {
     let command = match cli.command {
         Command::Send(args) => return messaging::send(args),
         Command::Inbox(args) => return messaging::inbox(args),
+        // Printed as written, keeping the header order the issue fixes.
+        Command::Community(auth @ community::CommunityCommand::Auth { .. }) => {
+            return match community::auth_text(auth) {
+                Ok(line) => {
+                    println!("{line}");
+                    ExitCode::SUCCESS
+                }
+                Err(err) => {
+                    eprintln!("error: {err}");
+                    ExitCode::from(2)
+                }
+            };
+        }
         other => other,
     };
     match run(command) {

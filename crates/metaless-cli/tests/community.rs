@@ -50,6 +50,12 @@ fn auth_prints_the_headers_as_sent() {
         args.extend(extra);
         let out = ok_json(&args);
         assert_eq!(out, c["expected_headers"], "{id}");
+        // The keys come in the order the issue writes them, not sorted.
+        let text = String::from_utf8(metaless(&args).stdout).unwrap();
+        let at = |key: &str| text.find(&format!("\"{key}\":")).unwrap();
+        assert!(at("X-SOGS-Pubkey") < at("X-SOGS-Timestamp"), "{text}");
+        assert!(at("X-SOGS-Timestamp") < at("X-SOGS-Nonce"), "{text}");
+        assert!(at("X-SOGS-Nonce") < at("X-SOGS-Signature"), "{text}");
     }
 }
 
