@@ -10,7 +10,7 @@ use chacha20poly1305::{XChaCha20Poly1305, XNonce};
 use criterion::Criterion;
 use curve25519_dalek::edwards::CompressedEdwardsY;
 use curve25519_dalek::{EdwardsPoint, Scalar};
-use metaless_benches::median_ns;
+use metaless_benches::{median_ns, print_ratio_rows};
 use metaless_community::{AuthMode, auth, dm};
 use metaless_identity::{Keypair, Seed, blinding};
 
@@ -108,7 +108,6 @@ fn primitives(c: &mut Criterion) {
 
 fn report() {
     println!("\n== community: medians against the sum of their primitives (same run)");
-    let base = |name: &str| median_ns("baseline_community", name);
     let rows: [(&str, &[(&str, f64)]); 3] = [
         // The signature over the signed bytes is the whole cost; the rest is formatting.
         ("sign_request_get", &[("blind15_sign", 1.0)]),
@@ -136,21 +135,7 @@ fn report() {
             ],
         ),
     ];
-    for (op, parts) in rows {
-        let total = parts
-            .iter()
-            .map(|(name, times)| base(name).map(|ns| ns * times))
-            .sum::<Option<f64>>();
-        match (median_ns("community", op), total) {
-            (Some(ours), Some(total)) => println!(
-                "{op:>18}: {:9.3} µs   primitives {:9.3} µs   ratio {:.3}",
-                ours / 1000.0,
-                total / 1000.0,
-                ours / total
-            ),
-            _ => println!("{op:>18}: (no estimates found; run the whole bench)"),
-        }
-    }
+    print_ratio_rows("community", "baseline_community", &rows);
     if let Some(ns) = median_ns("community", "dm_seal_15") {
         println!("{:>18}: {:9.3} µs", "dm_seal_15", ns / 1000.0);
     }

@@ -2,7 +2,7 @@
 //! in the same run, the primitives they consist of. Prints each operation's median against the
 //! sum of its primitives' medians, and heap allocations per operation.
 
-use metaless_benches::median_ns;
+use metaless_benches::{median_ns, print_ratio_rows};
 use std::hint::black_box;
 
 use blake2::digest::consts::U64;
@@ -108,7 +108,6 @@ fn primitives(c: &mut Criterion) {
 
 fn report() {
     println!("\n== identity: medians against the sum of their primitives (same run)");
-    let base = |name: &str| median_ns("baseline_identity", name);
     let rows: [(&str, &[(&str, f64)]); 5] = [
         // 13 prefix lookups (plus CRC and triple arithmetic, which have no separate baseline).
         ("phrase_decode_13", &[("binary_search_13_words", 1.0)]),
@@ -151,21 +150,7 @@ fn report() {
             ],
         ),
     ];
-    for (op, parts) in rows {
-        let total = parts
-            .iter()
-            .map(|(name, times)| base(name).map(|ns| ns * times))
-            .sum::<Option<f64>>();
-        match (median_ns("identity", op), total) {
-            (Some(ours), Some(total)) => println!(
-                "{op:>18}: {:9.3} µs   primitives {:9.3} µs   ratio {:.3}",
-                ours / 1000.0,
-                total / 1000.0,
-                ours / total
-            ),
-            _ => println!("{op:>18}: (no estimates found; run the whole bench)"),
-        }
-    }
+    print_ratio_rows("identity", "baseline_identity", &rows);
     for op in ["phrase_encode_13", "phrase_decode_25"] {
         if let Some(ours) = median_ns("identity", op) {
             println!("{op:>18}: {:9.3} µs", ours / 1000.0);

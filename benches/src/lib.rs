@@ -82,3 +82,23 @@ pub fn median_ns(group: &str, bench: &str) -> Option<f64> {
         serde_json::from_str(&std::fs::read_to_string(path).ok()?).ok()?;
     json["median"]["point_estimate"].as_f64()
 }
+
+/// Prints, for each `(operation, [(primitive, times)])` row, the operation's median in
+/// `group` beside the same-run sum of its primitives (medians from `baseline`) and the ratio.
+pub fn print_ratio_rows(group: &str, baseline: &str, rows: &[(&str, &[(&str, f64)])]) {
+    for (op, parts) in rows {
+        let total = parts
+            .iter()
+            .map(|(name, times)| median_ns(baseline, name).map(|ns| ns * times))
+            .sum::<Option<f64>>();
+        match (median_ns(group, op), total) {
+            (Some(ours), Some(total)) => println!(
+                "{op:>18}: {:9.3} µs   primitives {:9.3} µs   ratio {:.3}",
+                ours / 1000.0,
+                total / 1000.0,
+                ours / total
+            ),
+            _ => println!("{op:>18}: (no estimates found; run the whole bench)"),
+        }
+    }
+}
