@@ -274,15 +274,17 @@ impl TestnetHandle {
         &self.data_dir
     }
 
-    /// Takes the observation records of every node (empty unless started with `observe`).
+    /// Takes the observation records of every node, oldest first (empty unless started with
+    /// `observe`; with it, the nodes' catch-up requests to each other are recorded too).
     ///
     /// ```
     /// # use rand_core::SeedableRng;
     /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
     /// use metaless_node_server::{config::TestnetConfig, testnet::{Testnet, TestnetOptions}};
     /// let cfg = TestnetConfig::generate(2, 1, 0, &mut rand_chacha::ChaCha20Rng::seed_from_u64(1));
-    /// let net = Testnet::start(cfg, TestnetOptions { observe: true, ..Default::default() }).await.unwrap();
-    /// assert!(net.take_observations().is_empty()); // no request yet
+    /// // Without `observe` nothing is recorded, even the nodes' own catch-up traffic.
+    /// let net = Testnet::start(cfg, TestnetOptions::default()).await.unwrap();
+    /// assert!(net.take_observations().is_empty());
     /// net.shutdown().await;
     /// # });
     /// ```
