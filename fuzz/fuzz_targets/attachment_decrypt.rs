@@ -1,9 +1,13 @@
 //! The attachment decryptors on arbitrary bytes: one-shot, streaming (split where the first
-//! byte says), in place, and legacy — never a panic, and the three 'S' paths agree.
+//! byte says), in place, legacy and profile pictures (AES-GCM, either `d` flag) — never a
+//! panic, and the three 'S' paths agree.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use metaless_attachment::{AttachmentKey, Decryptor, LegacyKey, decrypt, decrypt_in_place, decrypt_legacy};
+use metaless_attachment::{
+    AttachmentKey, Decryptor, LegacyKey, decrypt, decrypt_in_place, decrypt_legacy,
+    decrypt_profile_pic,
+};
 
 fuzz_target!(|data: &[u8]| {
     // The key of the vector `attachment_encrypt_derived_0`, so its seed ciphertext opens.
@@ -29,5 +33,14 @@ fuzz_target!(|data: &[u8]| {
         assert_eq!(a, b);
         assert_eq!(a, c);
     }
-    let _ = decrypt_legacy(&LegacyKey::from_bytes([1; 64]), data, Some(&[0; 32]), Some(10));
+    let _ = decrypt_legacy(
+        &LegacyKey::from_bytes([1; 64]),
+        data,
+        Some(&[0; 32]),
+        Some(10),
+    );
+    // The all-zero key of the `gcm_nist14` seed (NIST GCM case 14 in desktop's layout).
+    let zero = AttachmentKey::from_bytes([0; 32]);
+    let _ = decrypt_profile_pic(data, &zero, false);
+    let _ = decrypt_profile_pic(data, &key, true);
 });

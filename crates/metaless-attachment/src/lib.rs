@@ -7,6 +7,8 @@
 //!   `std::io::{Read, Write}`.
 //! * Legacy scheme (still produced by older clients): [`decrypt_legacy`] always,
 //!   [`encrypt_legacy`] on request.
+//! * Profile pictures: 'S' under [`Domain::ProfilePic`], or desktop's legacy AES-256-GCM
+//!   ([`decrypt_profile_legacy`], [`encrypt_profile_legacy`]); [`decrypt_profile_pic`] picks.
 //! * File server: [`FileServer`] (default, testnet and potato keys as constants),
 //!   [`FileRequest`] (upload `POST /file`, download `GET /file/<id>`, extend, info) as onion v4
 //!   values, reply parsers, and [`FileUrl`] for download URLs and their `#p=…&d` fragments.
@@ -27,6 +29,7 @@
 
 extern crate alloc;
 
+mod avatar;
 mod error;
 mod file_server;
 pub mod io;
@@ -37,6 +40,10 @@ mod secretstream;
 mod stream;
 mod url;
 
+pub use avatar::{
+    decrypt_profile_legacy, decrypt_profile_pic, encrypt_profile_legacy,
+    encrypt_profile_legacy_random,
+};
 pub use error::{AttachmentError, IoKind};
 pub use file_server::{
     Download, FileMeta, FileRequest, FileServer, download_reply_parts, format_http_date,

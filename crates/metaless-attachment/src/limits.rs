@@ -59,3 +59,12 @@ pub const MAX_FILE_ID_LEN: usize = 128;
 
 /// Largest JSON reply (upload/extend/info) parsed from a file server.
 pub const MAX_REPLY_JSON: usize = 16 * 1024;
+
+/// Legacy (AES-256-GCM) profile-picture IV length (desktop `PROFILE_IV_LENGTH`).
+pub const PROFILE_IV_SIZE: usize = 12;
+
+/// Legacy profile-picture GCM tag length (desktop `PROFILE_TAG_LENGTH`, 128 bits).
+pub const PROFILE_TAG_SIZE: usize = 16;
+
+/// Smallest legacy profile-picture blob desktop decrypts: IV, tag and one byte.
+pub const PROFILE_MIN_BLOB: usize = PROFILE_IV_SIZE + PROFILE_TAG_SIZE + 1;
