@@ -31,6 +31,7 @@ mod error;
 mod hash;
 mod identity;
 mod keys;
+mod kick;
 pub mod limits;
 mod message;
 mod multi;
@@ -41,6 +42,7 @@ pub use configs::{GroupInfo, GroupMembers, MAX_DESCRIPTION, MAX_NAME, Member};
 pub use error::GroupError;
 pub use identity::{GroupId, GroupKeys};
 pub use keys::{GroupKey, GroupKeyring, LoadOutcome, key_supplement, rekey};
+pub use kick::{KICKED_DOMAIN, kick_notice, open_kick_notice};
 pub use message::{
     GroupPayload, ReceivedGroupMessage, SignatureForm, decrypt_content, decrypt_payload,
     encrypt_content, encrypt_payload,
