@@ -71,6 +71,7 @@ pub use client::{
     Stats, SubscriptionId, SwarmAccount,
 };
 pub use client::{ConfigEvent, ConfigSync};
+pub use client::{GroupEvent, GroupMessage, Groups, GroupsError};
 pub use config::{Bootstrap, Config, MAINNET_SEEDS};
 pub use driver::Driver;
 pub use error::{ClientError, ErrorKind, FailureKind};

@@ -19,6 +19,7 @@
 //! | `swarm_ops.rs` | generic store / retrieve / delete for any account, namespace and signer |
 //! | `subscriptions.rs` | namespaces higher layers registered for polling |
 //! | `server.rs` | onion v4 requests to HTTP servers |
+//! | `groups.rs` | groups v2 beside the client: create, invite, accept, send, read, remove, leave |
 
 use std::collections::VecDeque;
 
@@ -39,6 +40,7 @@ mod config_sync;
 mod conversation;
 mod event;
 mod faults;
+mod groups;
 mod inbox;
 mod nodes;
 mod ops;
@@ -54,6 +56,7 @@ use clock::ClockEstimate;
 pub use config_sync::{ConfigEvent, ConfigSync};
 use conversation::Conversations;
 pub use event::{Event, Incoming, Route, Stats};
+pub use groups::{GroupEvent, GroupMessage, Groups, GroupsError};
 use inbox::Inbox;
 use nodes::NodeFetch;
 pub use ops::OpId;
