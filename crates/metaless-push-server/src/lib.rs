@@ -31,13 +31,21 @@
 //! assert_eq!((note.hash.as_str(), note.data.as_deref()), ("hash1", Some(&b"ciphertext"[..])));
 //! # Ok::<(), metaless_envelope::push::PushError>(())
 //! ```
+//!
+//! [`handle_onion`] / [`open_onion`] put it behind an onion v4 layer, as the real server sits at
+//! `POST /oxen/v4/lsrpc`; [`server::spawn`] serves it on a socket (the testnet's push server),
+//! with [`server::ServerHandle::watch`] standing in for SPNS's swarm monitoring.
 #![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+pub mod server;
 
 use metaless_envelope::push::{
     PushError, PushNotification, PushReply, PushService, SUBSCRIBE_PATH, Subscribe,
     UNSUBSCRIBE_PATH, Unsubscribe, encrypt_payload, error_json,
 };
 use metaless_identity::SessionId;
+use metaless_onion::{NodeKey, OnionError, open_layer, v4};
 use rand_core::CryptoRngCore;
 
 /// Largest message data included in a push; bigger messages are announced with `B: true` and
@@ -86,6 +94,37 @@ impl<R: CryptoRngCore> MockPushServer<R> {
     /// The current subscriptions (what the server knows about its users).
     pub fn subscriptions(&self) -> &[Subscribe] {
         &self.subscriptions
+    }
+
+    /// Which accounts and namespaces some subscription watches (what SPNS asks the swarm to
+    /// monitor), each account once with the union of its namespaces.
+    ///
+    /// ```
+    /// # use metaless_envelope::push::{PushKey, PushService, Subscribe};
+    /// # use metaless_identity::{Keypair, Seed};
+    /// # use metaless_push_server::MockPushServer;
+    /// let mut server = MockPushServer::new(|_| {}, rand_core::OsRng);
+    /// let bob = Keypair::from_seed(&Seed::from_bytes([2; 32]));
+    /// let sub = Subscribe::for_user(&bob, &[0, 5], false, 1_700_000_000,
+    ///     PushService::new("apns", "{}")?, PushKey::from_bytes([7; 32]))?;
+    /// server.handle("/subscribe", sub.to_json().as_bytes(), 1_700_000_000_000);
+    /// assert_eq!(server.watched(), vec![(bob.session_id(), vec![0, 5])]);
+    /// # Ok::<(), metaless_envelope::push::PushError>(())
+    /// ```
+    pub fn watched(&self) -> Vec<(SessionId, Vec<i16>)> {
+        let mut out: Vec<(SessionId, Vec<i16>)> = Vec::new();
+        for sub in &self.subscriptions {
+            let id = *sub.account.id();
+            match out.iter_mut().find(|(a, _)| *a == id) {
+                Some((_, namespaces)) => {
+                    namespaces.extend(&sub.namespaces);
+                    namespaces.sort_unstable();
+                    namespaces.dedup();
+                }
+                None => out.push((id, sub.namespaces.clone())),
+            }
+        }
+        out
     }
 
     /// Answers one request: `path` is `/subscribe` or `/unsubscribe`, `body` its JSON; returns
@@ -165,4 +204,67 @@ impl<R: CryptoRngCore> MockPushServer<R> {
         }
         delivered
     }
+}
+
+/// Opens an onion layer addressed to the push server (its X25519 key) and answers the v4
+/// request inside; returns the encrypted reply (the HTTP body that goes back along the path).
+/// A layer that does not open is an error (the front answers 400 without detail); a v4 request
+/// that does not parse gets an encrypted 400.
+///
+/// ```
+/// use metaless_identity::{Keypair, Seed, X25519Secret};
+/// use metaless_onion::{build, peel, Destination, EncType, Hop, NodeKey, Peeled, ServerDestination, v4};
+/// use metaless_push_server::{handle_onion, MockPushServer};
+/// # use rand_core::SeedableRng;
+/// let mut rng = rand_chacha::ChaCha20Rng::from_seed([1; 32]);
+/// let keys = Keypair::from_seed(&Seed::from_bytes([9; 32]));
+/// let mut server = MockPushServer::new(|_| {}, rand_core::OsRng);
+/// let dest = Destination::Server(ServerDestination::new("127.0.0.1", 8080, "http", keys.x25519_public()).unwrap());
+/// // A client wraps its request through one hop; the hop peels its layer and posts the rest.
+/// let hop = X25519Secret::from_bytes([3; 32]);
+/// let request = v4::encode_request("POST", "/unsubscribe", &[], Some(b"{}"));
+/// let built = build(&[Hop::new([0xaa; 32], hop.public_key())], &dest, &request, EncType::XChaCha20, &mut rng).unwrap();
+/// let Ok(Peeled::Server { body, .. }) = peel(&NodeKey::new(&hop), &built.body) else { panic!() };
+/// let reply = handle_onion(&mut server, &NodeKey::from_keypair(&keys), 1_000, &body, &mut rng).unwrap();
+/// let opened = built.pending.open(&reply).unwrap();
+/// assert_eq!(v4::decode_response(&opened).unwrap().code, 400); // `{}` is no unsubscribe body
+/// ```
+pub fn handle_onion<R: CryptoRngCore>(
+    server: &mut MockPushServer<R>,
+    key: &NodeKey<'_>,
+    now_ms: u64,
+    body: &[u8],
+    rng: &mut impl CryptoRngCore,
+) -> Result<Vec<u8>, OnionError> {
+    let (plain, ctx) = open_layer(key, body)?;
+    let out = open_onion(server, now_ms, &plain).unwrap_or_else(|_| {
+        v4::encode_response(400, &JSON, error_json(1, "bad request").as_bytes())
+    });
+    ctx.encrypt_response(&out, rng)
+}
+
+const JSON: [(&str, &str); 1] = [("content-type", "application/json")];
+
+/// Answers a decrypted v4 request (`POST /subscribe` or `POST /unsubscribe`) with a v4
+/// response; other methods get 405, unknown paths 404.
+///
+/// ```
+/// use metaless_onion::v4;
+/// use metaless_push_server::{open_onion, MockPushServer};
+/// let mut server = MockPushServer::new(|_| {}, rand_core::OsRng);
+/// let get = v4::encode_request("GET", "/subscribe", &[], None);
+/// assert_eq!(v4::decode_response(&open_onion(&mut server, 0, &get).unwrap()).unwrap().code, 405);
+/// ```
+pub fn open_onion<R: CryptoRngCore>(
+    server: &mut MockPushServer<R>,
+    now_ms: u64,
+    v4_request: &[u8],
+) -> Result<Vec<u8>, OnionError> {
+    let req = v4::decode_request(v4_request)?;
+    if req.method != "POST" {
+        let body = error_json(1, "method not allowed");
+        return Ok(v4::encode_response(405, &JSON, body.as_bytes()));
+    }
+    let (status, body) = server.handle(&req.endpoint, req.body.unwrap_or(&[]), now_ms);
+    Ok(v4::encode_response(status, &JSON, &body))
 }
