@@ -72,6 +72,7 @@ pub use client::{
 };
 pub use client::{ConfigEvent, ConfigSync};
 pub use client::{GroupEvent, GroupMessage, Groups, GroupsError};
+pub use client::{OpenedPush, PushOpenError, push_reply, push_server};
 pub use config::{Bootstrap, Config, MAINNET_SEEDS};
 pub use driver::Driver;
 pub use error::{ClientError, ErrorKind, FailureKind};
