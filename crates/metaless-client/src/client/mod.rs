@@ -35,6 +35,7 @@ use crate::transport::{HttpResponse, RequestId, Transmit, TransportError};
 use crate::{Bootstrap, ClientError, Config, limits};
 
 mod attachments;
+mod calls;
 mod clock;
 mod config_sync;
 mod conversation;
@@ -53,6 +54,7 @@ mod swarm_ops;
 mod verify;
 
 pub use attachments::{AttachmentDownload, AttachmentUpload, PROGRESS_THRESHOLD, UploadOptions};
+pub use calls::{CallUpdate, Calls, CallsError, MAX_CALLS};
 use clock::ClockEstimate;
 pub use config_sync::{ConfigEvent, ConfigSync};
 use conversation::Conversations;
