@@ -67,6 +67,30 @@ pub trait Persistence: Send {
     fn save_seen(&mut self, hashes: &[(MessageHash, u64)]) -> Result<(), PersistError>;
     /// Forgets seen hashes that expired before `before_ms`.
     fn prune_seen(&mut self, before_ms: u64) -> Result<(), PersistError>;
+
+    // Contacts and message requests (`client/contacts.rs`). Default: nothing kept, as before
+    // these existed; `MemoryStore` and `SqliteStore` keep them.
+
+    /// Contacts: senders whose messages are no requests (X25519 keys of `05` ids).
+    fn contacts(&self) -> Result<Vec<[u8; 32]>, PersistError> {
+        Ok(Vec::new())
+    }
+    /// Records a contact.
+    fn save_contact(&mut self, _key: &[u8; 32]) -> Result<(), PersistError> {
+        Ok(())
+    }
+    /// Held message requests: sender key and the hash of one held message, in arrival order.
+    fn requests(&self) -> Result<Vec<([u8; 32], MessageHash)>, PersistError> {
+        Ok(Vec::new())
+    }
+    /// Records one held message of a request.
+    fn save_request(&mut self, _from: &[u8; 32], _hash: &MessageHash) -> Result<(), PersistError> {
+        Ok(())
+    }
+    /// Forgets every held message of `from` (accepted or declined).
+    fn remove_requests(&mut self, _from: &[u8; 32]) -> Result<(), PersistError> {
+        Ok(())
+    }
 }
 
 /// Keeps everything in memory: the default, and a reference for other implementations.
@@ -85,6 +109,8 @@ pub struct MemoryStore {
     pending: BTreeMap<OpId, PendingSend>,
     last: BTreeMap<NodeId, MessageHash>,
     seen: BTreeMap<MessageHash, u64>,
+    contacts: std::collections::BTreeSet<[u8; 32]>,
+    requests: Vec<([u8; 32], MessageHash)>,
 }
 
 impl Persistence for MemoryStore {
@@ -136,6 +162,31 @@ impl Persistence for MemoryStore {
         self.seen.retain(|_, exp| *exp >= before_ms);
         Ok(())
     }
+
+    fn contacts(&self) -> Result<Vec<[u8; 32]>, PersistError> {
+        Ok(self.contacts.iter().copied().collect())
+    }
+
+    fn save_contact(&mut self, key: &[u8; 32]) -> Result<(), PersistError> {
+        self.contacts.insert(*key);
+        Ok(())
+    }
+
+    fn requests(&self) -> Result<Vec<([u8; 32], MessageHash)>, PersistError> {
+        Ok(self.requests.clone())
+    }
+
+    fn save_request(&mut self, from: &[u8; 32], hash: &MessageHash) -> Result<(), PersistError> {
+        if !self.requests.iter().any(|(f, h)| f == from && h == hash) {
+            self.requests.push((*from, hash.clone()));
+        }
+        Ok(())
+    }
+
+    fn remove_requests(&mut self, from: &[u8; 32]) -> Result<(), PersistError> {
+        self.requests.retain(|(f, _)| f != from);
+        Ok(())
+    }
 }
 
 /// A shared handle, so a test or an app can keep looking at the store a client writes to.
@@ -169,6 +220,21 @@ impl<P: Persistence> Persistence for std::sync::Arc<std::sync::Mutex<P>> {
     }
     fn prune_seen(&mut self, before_ms: u64) -> Result<(), PersistError> {
         lock(self)?.prune_seen(before_ms)
+    }
+    fn contacts(&self) -> Result<Vec<[u8; 32]>, PersistError> {
+        lock(self)?.contacts()
+    }
+    fn save_contact(&mut self, key: &[u8; 32]) -> Result<(), PersistError> {
+        lock(self)?.save_contact(key)
+    }
+    fn requests(&self) -> Result<Vec<([u8; 32], MessageHash)>, PersistError> {
+        lock(self)?.requests()
+    }
+    fn save_request(&mut self, from: &[u8; 32], hash: &MessageHash) -> Result<(), PersistError> {
+        lock(self)?.save_request(from, hash)
+    }
+    fn remove_requests(&mut self, from: &[u8; 32]) -> Result<(), PersistError> {
+        lock(self)?.remove_requests(from)
     }
 }
 

@@ -23,6 +23,8 @@ CREATE TABLE IF NOT EXISTS pending (id INTEGER PRIMARY KEY, recipient BLOB NOT N
 CREATE TABLE IF NOT EXISTS last_hash (node BLOB PRIMARY KEY, hash TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS seen (hash TEXT PRIMARY KEY, expiry INTEGER NOT NULL);
 CREATE INDEX IF NOT EXISTS seen_expiry ON seen (expiry);
+CREATE TABLE IF NOT EXISTS contact (key BLOB PRIMARY KEY);
+CREATE TABLE IF NOT EXISTS request (seq INTEGER PRIMARY KEY, sender BLOB NOT NULL, hash TEXT NOT NULL, UNIQUE (sender, hash));
 ";
 
 /// The key a [`SqliteStore`] seals the account seed with: 32 bytes the app keeps somewhere
@@ -369,6 +371,71 @@ impl Persistence for SqliteStore {
                 "DELETE FROM seen WHERE expiry < ?1",
                 params![i64_of(before_ms)],
             )
+            .map_err(err)?;
+        Ok(())
+    }
+
+    fn contacts(&self) -> Result<Vec<[u8; 32]>, PersistError> {
+        let mut stmt = self.db.prepare("SELECT key FROM contact").map_err(err)?;
+        let rows = stmt
+            .query_map([], |r| r.get::<_, Vec<u8>>(0))
+            .map_err(err)?;
+        let mut out = Vec::new();
+        for row in rows {
+            // A row that is no 32-byte key was not written by this store.
+            if let Ok(key) = <[u8; 32]>::try_from(row.map_err(err)?.as_slice()) {
+                out.push(key);
+            }
+        }
+        Ok(out)
+    }
+
+    fn save_contact(&mut self, key: &[u8; 32]) -> Result<(), PersistError> {
+        self.db
+            .execute(
+                "INSERT OR IGNORE INTO contact (key) VALUES (?1)",
+                params![&key[..]],
+            )
+            .map_err(err)?;
+        Ok(())
+    }
+
+    fn requests(&self) -> Result<Vec<([u8; 32], MessageHash)>, PersistError> {
+        let mut stmt = self
+            .db
+            .prepare("SELECT sender, hash FROM request ORDER BY seq")
+            .map_err(err)?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok((r.get::<_, Vec<u8>>(0)?, r.get::<_, String>(1)?))
+            })
+            .map_err(err)?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (sender, hash) = row.map_err(err)?;
+            if let (Ok(sender), Ok(hash)) = (
+                <[u8; 32]>::try_from(sender.as_slice()),
+                MessageHash::parse(&hash),
+            ) {
+                out.push((sender, hash));
+            }
+        }
+        Ok(out)
+    }
+
+    fn save_request(&mut self, from: &[u8; 32], hash: &MessageHash) -> Result<(), PersistError> {
+        self.db
+            .execute(
+                "INSERT OR IGNORE INTO request (sender, hash) VALUES (?1, ?2)",
+                params![&from[..], hash.as_str()],
+            )
+            .map_err(err)?;
+        Ok(())
+    }
+
+    fn remove_requests(&mut self, from: &[u8; 32]) -> Result<(), PersistError> {
+        self.db
+            .execute("DELETE FROM request WHERE sender = ?1", params![&from[..]])
             .map_err(err)?;
         Ok(())
     }

@@ -4,8 +4,8 @@
 //! as a request until the app accepts it).
 //!
 //! Contacts are what the app says (`add_contact`, from its config) plus everyone this client
-//! sent a message to or accepted; they are not persisted by the client (config sync owns the
-//! contact list).
+//! sent a message to or accepted; they and the held requests are kept in the persistence hook
+//! (`contacts.rs`), so a restart neither turns contacts into strangers nor loses a request.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -40,11 +40,35 @@ fn is_control(message: &Message) -> bool {
 
 impl Conversations {
     /// Records that this account sends `content` to `to`: a visible message makes `to` a
-    /// contact (a reply from them is no request).
-    pub(super) fn on_send(&mut self, to: &SessionId, content: &Content) {
+    /// contact (a reply from them is no request). Whether `to` just became one.
+    pub(super) fn on_send(&mut self, to: &SessionId, content: &Content) -> bool {
         if !is_control(&content.message) && !matches!(content.message, Message::Unsend { .. }) {
-            self.contacts.insert(*to.key());
             self.held.remove(to.key());
+            return self.contacts.insert(*to.key());
+        }
+        false
+    }
+
+    /// What the persistence hook held: contacts and held requests (`client/contacts.rs`).
+    pub(super) fn restore(
+        &mut self,
+        contacts: Vec<[u8; 32]>,
+        requests: Vec<([u8; 32], MessageHash)>,
+    ) {
+        self.contacts.extend(contacts);
+        for (from, hash) in requests {
+            if self.contacts.contains(&from) {
+                continue;
+            }
+            let senders = self.held.len();
+            let list = match self.held.get_mut(&from) {
+                Some(list) => list,
+                None if senders < limits::MAX_REQUEST_SENDERS => self.held.entry(from).or_default(),
+                None => continue,
+            };
+            if list.len() < limits::MAX_HELD_PER_REQUEST {
+                list.push(hash);
+            }
         }
     }
 }
@@ -118,6 +142,7 @@ impl Client {
     /// ```
     pub fn add_contact(&mut self, who: &SessionId) {
         self.conv.contacts.insert(*who.key());
+        self.persist_contact(who);
     }
 
     /// Whether `who` is a contact.
@@ -236,6 +261,7 @@ impl Client {
         let id = self.send(now_ms, from, &content)?;
         self.conv.contacts.insert(*from.key());
         self.conv.held.remove(from.key());
+        self.persist_contact(from);
         Ok(id)
     }
 
@@ -259,6 +285,7 @@ impl Client {
         let Some(hashes) = self.conv.held.remove(from.key()) else {
             return Ok(None);
         };
+        self.forget_requests(from.key());
         if hashes.is_empty() {
             return Ok(None);
         }
@@ -307,6 +334,7 @@ impl Client {
         };
         if list.len() < limits::MAX_HELD_PER_REQUEST {
             list.push(incoming.hash.clone());
+            self.persist_request(&sender, &incoming.hash);
         }
         self.events
             .push_back(Event::MessageRequest(Box::new(incoming)));

@@ -38,6 +38,7 @@ mod attachments;
 mod calls;
 mod clock;
 mod config_sync;
+mod contacts;
 mod conversation;
 mod event;
 mod faults;
@@ -177,7 +178,9 @@ impl Client {
             last_hashes: store.last_hashes().map_err(perr)?,
             seen: store.seen().map_err(perr)?,
         };
-        Ok(Self::assemble(keys, config, rng_seed, now_ms, store, saved))
+        let mut client = Self::assemble(keys, config, rng_seed, now_ms, store, saved);
+        client.restore_contacts()?;
+        Ok(client)
     }
 
     fn assemble(
@@ -332,7 +335,9 @@ impl Client {
                 .save_pending(&pending)
                 .map_err(|e| ClientError::Persistence(e.0))?;
         }
-        self.conv.on_send(to, content);
+        if self.conv.on_send(to, content) {
+            self.persist_contact(to);
+        }
         self.ops.insert_app(id, OpKind::Send(pending), now_ms);
         self.drive(now_ms);
         Ok(id)
