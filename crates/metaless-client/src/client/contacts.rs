@@ -4,6 +4,9 @@
 //! [`Client::with_persistence`], so an accepted sender stays a contact and a request still
 //! waits after a restart. Typing indicators are never written (they mean nothing later).
 //!
+//! It also holds the sender side of "delete for everyone" across the account's own devices
+//! ([`Client::unsend_everywhere`]), as session-desktop's `unsendMessagesForEveryone1o1` does.
+//!
 //! ```
 //! use metaless_client::{Bootstrap, Client, Config, MemoryStore};
 //! use metaless_identity::{Keypair, Seed};
@@ -22,10 +25,51 @@
 use metaless_identity::SessionId;
 use metaless_swarm::MessageHash;
 
+use metaless_envelope::{Content, Message};
+
 use super::Client;
-use crate::ClientError;
+use crate::{ClientError, OpId};
 
 impl Client {
+    /// Deletes a message this account sent `to` at `sent_at_ms` everywhere, as upstream's
+    /// 1:1 "delete for everyone": an unsend request to `to` (their device deletes it from their
+    /// swarm), the same unsend request to the own swarm (the account's other devices delete
+    /// their copy), and, when this device fetched the own-swarm copy of that message (a sync
+    /// copy), a delete of it from the own swarm. Returns every operation queued;
+    /// [`Event::Delivered`](crate::Event::Delivered) / [`Event::Done`](crate::Event::Done)
+    /// follow for them.
+    ///
+    /// ```
+    /// # use metaless_client::{Bootstrap, Client, Config};
+    /// # use metaless_identity::{Keypair, Seed};
+    /// # let mut client = Client::new(Keypair::from_seed(&Seed::from_bytes([1; 32])),
+    /// #     Config { poll_interval_ms: None, ..Config::testnet(Bootstrap::Seeds(vec![])) }, [0; 32], 1_000);
+    /// # let bob = Keypair::from_seed(&Seed::from_bytes([2; 32])).session_id();
+    /// // No own-swarm copy fetched here: to Bob and to the own devices.
+    /// assert_eq!(client.unsend_everywhere(1_000, &bob, 999).unwrap().len(), 2);
+    /// assert_eq!(client.pending_sends(), 2);
+    /// ```
+    pub fn unsend_everywhere(
+        &mut self,
+        now_ms: u64,
+        to: &SessionId,
+        sent_at_ms: u64,
+    ) -> Result<Vec<OpId>, ClientError> {
+        let me = self.session_id();
+        let content = Content::new(Message::Unsend {
+            timestamp_ms: sent_at_ms,
+            author: me,
+        });
+        let mut ids = vec![self.send(now_ms, to, &content)?];
+        if *to != me {
+            ids.push(self.send(now_ms, &me, &content)?);
+        }
+        if let Some(copy) = self.inbox.take_sent(me.key(), sent_at_ms) {
+            ids.push(self.delete(now_ms, &[copy])?);
+        }
+        Ok(ids)
+    }
+
     /// Reads contacts and held requests back from the persistence hook (at start).
     pub(super) fn restore_contacts(&mut self) -> Result<(), ClientError> {
         let perr = |e: crate::PersistError| ClientError::Persistence(e.0);

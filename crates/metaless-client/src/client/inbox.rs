@@ -80,6 +80,12 @@ impl Inbox {
         .to_body()
     }
 
+    /// Takes the hash of the message `author` sent at `sent_at_ms`, if this device fetched it
+    /// (for the own account: the copy in the own swarm a sender-side unsend deletes).
+    pub(super) fn take_sent(&mut self, author: &[u8; 32], sent_at_ms: u64) -> Option<MessageHash> {
+        self.by_sent_at.remove(&(*author, sent_at_ms))
+    }
+
     /// Marks `hash` read: its timer is used up, and the new expiry (network ms) to ask the
     /// swarm for is recorded and returned, unless the current one is already that short.
     pub(super) fn mark_read(
