@@ -18,6 +18,7 @@ mod id;
 mod messaging;
 mod msg;
 mod onion;
+mod push;
 mod secret;
 mod swarm;
 mod testnet;
@@ -55,6 +56,9 @@ enum Command {
     /// Onion requests by hand: build, peel a layer, respond, open the response.
     #[command(subcommand)]
     Onion(onion::OnionCommand),
+    /// Push notifications: subscribe / unsubscribe a device through an onion request, open a push.
+    #[command(subcommand)]
+    Push(push::PushCommand),
     /// Swarms: which swarm holds an account, the TTL a namespace allows.
     #[command(subcommand)]
     Swarm(swarm::SwarmCommand),
@@ -71,6 +75,7 @@ fn run(command: Command) -> Result<Value, CliError> {
         Command::Id(cmd) => id::run(cmd),
         Command::Msg(cmd) => msg::run(cmd),
         Command::Onion(cmd) => onion::run(cmd),
+        Command::Push(cmd) => push::run(cmd),
         Command::Swarm(cmd) => swarm::run(cmd),
         Command::Testnet(cmd) => testnet::run(cmd),
         // These print their own output and pick their exit code (see `main`).
