@@ -10,6 +10,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use serde_json::Value;
 
+mod call;
 mod cli_error;
 mod community;
 mod demo;
@@ -35,6 +36,9 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Call signalling by hand (no media): offer, answer, ICE, end, listen.
+    #[command(subcommand)]
+    Call(call::CallCommand),
     /// Start a local network, let Alice and Bob talk through onion paths, and show what each node saw.
     Demo(demo::DemoArgs),
     /// Send a text message: `{"ok":true,"hash":…,"stored_on":N}` once a swarm member stored it.
@@ -69,6 +73,7 @@ enum Command {
 
 fn run(command: Command) -> Result<Value, CliError> {
     match command {
+        Command::Call(cmd) => call::run(cmd),
         Command::Demo(args) => demo::run(args),
         Command::Community(cmd) => community::run(cmd),
         Command::Group(cmd) => group::run(cmd),

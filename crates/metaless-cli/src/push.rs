@@ -23,20 +23,20 @@ use crate::secret;
 /// Push notifications: register a device with the push server, open what it sends.
 #[derive(Debug, Subcommand)]
 pub enum PushCommand {
-    /// Subscribe this account's namespaces to pushes for one device.
-    ///
-    /// Prints `{"ok":true,"reply":"added"|"updated","enc_key":HEX}`; keep `enc_key`: pushes
-    /// open with it (`metaless push open`). Example:
-    ///   metaless push subscribe --bootstrap net/bootstrap.json --seed-file bob.seed \
-    ///     --service firebase --token DEVICE-TOKEN
+    /// Subscribe this account's namespaces to pushes for one device. Prints `{"ok":true,"reply":"added"|"updated","enc_key":HEX}`; keep `enc_key`: pushes open with it (`metaless push open`).
+    #[command(
+        after_help = "Example:\n  metaless push subscribe --bootstrap net/bootstrap.json --seed-file bob.seed --service firebase --token DEVICE-TOKEN"
+    )]
     Subscribe(SubscribeArgs),
-    /// Unsubscribe one device. Prints `{"ok":true,"removed":true|false}`. Example:
-    ///   metaless push unsubscribe --bootstrap net/bootstrap.json --seed-file bob.seed \
-    ///     --service firebase --token DEVICE-TOKEN
+    /// Unsubscribe one device. Prints `{"ok":true,"removed":true|false}`.
+    #[command(
+        after_help = "Example:\n  metaless push unsubscribe --bootstrap net/bootstrap.json --seed-file bob.seed --service firebase --token DEVICE-TOKEN"
+    )]
     Unsubscribe(PushArgs),
-    /// Decrypt a push payload (base64) with the subscription's key and open the message in it.
-    /// Prints `{"account","hash","namespace","data_len","from"?,"text"?}`. Example:
-    ///   metaless push open --seed-file bob.seed --enc-key HEX --payload BASE64
+    /// Decrypt a push payload (base64) with the subscription's key and open the message in it. Prints `{"account","hash","namespace","data_len","from"?,"text"?}`.
+    #[command(
+        after_help = "Example:\n  metaless push open --seed-file bob.seed --enc-key HEX --payload BASE64"
+    )]
     Open(OpenArgs),
 }
 
