@@ -202,10 +202,9 @@ impl Calls {
         } else if matches!(
             message.signal,
             CallSignal::PreOffer | CallSignal::Offer { .. }
-        ) {
-            if let Ok(call) = Call::incoming(message, incoming.message.sent_at_ms, now) {
-                self.insert(sender, call);
-            }
+        ) && let Ok(call) = Call::incoming(message, incoming.message.sent_at_ms, now)
+        {
+            self.insert(sender, call);
         }
         // Sending failures surface as the client's own events; the call state has moved.
         let _ = self.flush(client, now_ms, &uuid);
