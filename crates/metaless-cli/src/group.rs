@@ -3,6 +3,7 @@
 //! `subaccount` prints the 100-byte member auth data an admin hands a member, exactly as
 //! upstream encodes it (flags header, blinding factor, group signature). `encrypt`/`decrypt`
 //! run the group message cipher with an explicit key, for auditors checking bytes.
+//! `create`/`invite`/`send`/`read` use groups over a testnet (see `group/net.rs`).
 
 use std::path::PathBuf;
 
@@ -16,6 +17,8 @@ use serde_json::{Value, json};
 
 use crate::cli_error::CliError;
 use crate::secret;
+
+pub(crate) mod net;
 
 /// Group commands.
 #[derive(Subcommand)]
@@ -85,6 +88,71 @@ pub enum GroupCommand {
         #[arg(long = "ciphertext-hex", value_name = "HEX")]
         ciphertext_hex: String,
     },
+    /// Create a group (this account its admin) and invite members one-to-one:
+    /// `{"ok":true,"group":"03…","name","invited"}` once keys, info and members are stored.
+    Create {
+        #[command(flatten)]
+        net: net::NetArgs,
+        /// The group's name.
+        #[arg(long)]
+        name: String,
+        /// A member to invite (`05…`; repeat for several).
+        #[arg(long, value_name = "SESSION_ID")]
+        member: Vec<String>,
+    },
+    /// Invite a member into a group this account administers (a new key generation).
+    Invite {
+        #[command(flatten)]
+        net: net::NetArgs,
+        /// The group (`03…`).
+        #[arg(long, value_name = "ID")]
+        group: String,
+        /// The member (`05…`).
+        #[arg(long, value_name = "SESSION_ID")]
+        member: String,
+    },
+    /// Send a text to a group: `{"ok":true,"hash"}` once the group's swarm stored it.
+    Send {
+        #[command(flatten)]
+        net: net::NetArgs,
+        /// The group (`03…`).
+        #[arg(long, value_name = "ID")]
+        group: String,
+        /// The message text.
+        #[arg(long, value_name = "T")]
+        text: String,
+    },
+    /// Read a group (accepting its invitation from the inbox first if needed): one
+    /// `{"from","text","hash","timestamp_ms","generation"}` line per message, `{"undecryptable":hash}`
+    /// per message no held key opens, then `{"ok":true,"messages":N,"removed"}`.
+    Read {
+        #[command(flatten)]
+        net: net::NetArgs,
+        /// The group (`03…`).
+        #[arg(long, value_name = "ID")]
+        group: String,
+        /// Keep reading this long after the keys are in (ms).
+        #[arg(long = "wait-ms", value_name = "N", default_value_t = 1_500)]
+        wait_ms: u64,
+    },
+}
+
+impl GroupCommand {
+    /// The network subcommands, which print their own output and pick their exit code
+    /// (1 when the network did not deliver); `None` for the offline ones.
+    pub fn run_network(&self) -> Option<std::process::ExitCode> {
+        Some(match self {
+            Self::Create { net, name, member } => net::create(net, name, member),
+            Self::Invite { net, group, member } => net::invite(net, group, member),
+            Self::Send { net, group, text } => net::send(net, group, text),
+            Self::Read {
+                net,
+                group,
+                wait_ms,
+            } => net::read(net, group, *wait_ms),
+            _ => return None,
+        })
+    }
 }
 
 /// Runs one group command.
@@ -184,6 +252,10 @@ pub fn run(cmd: GroupCommand) -> Result<Value, CliError> {
                 last.map_or_else(|| "no key".to_owned(), |e| e.to_string()),
             ))
         }
+        GroupCommand::Create { .. }
+        | GroupCommand::Invite { .. }
+        | GroupCommand::Send { .. }
+        | GroupCommand::Read { .. } => Err(CliError("network command: see run_network".into())),
     }
 }
 
@@ -199,6 +271,10 @@ impl std::fmt::Debug for GroupCommand {
             Self::Subaccount { .. } => "Subaccount",
             Self::Encrypt { .. } => "Encrypt",
             Self::Decrypt { .. } => "Decrypt",
+            Self::Create { .. } => "Create",
+            Self::Invite { .. } => "Invite",
+            Self::Send { .. } => "Send",
+            Self::Read { .. } => "Read",
         })
     }
 }

@@ -112,6 +112,11 @@ fn main() -> ExitCode {
     let command = match cli.command {
         Command::Send(args) => return messaging::send(args),
         Command::Inbox(args) => return messaging::inbox(args),
+        // Group network commands exit with 1 when the network did not deliver, like `send`.
+        Command::Group(cmd) => match cmd.run_network() {
+            Some(code) => return code,
+            None => Command::Group(cmd),
+        },
         // Printed as written, keeping the header order the issue fixes.
         Command::Community(auth @ community::CommunityCommand::Auth { .. }) => {
             return match community::auth_text(auth) {
