@@ -65,7 +65,10 @@ pub mod http;
 #[cfg(feature = "sqlite")]
 mod sqlite;
 
-pub use client::{AttachmentDownload, AttachmentUpload, PROGRESS_THRESHOLD, UploadOptions};
+pub use client::{
+    AttachmentDownload, AttachmentUpload, PROGRESS_THRESHOLD, TransferDirection, TransferProgress,
+    TransferStage, UploadOptions,
+};
 pub use client::{
     Client, Event, Incoming, KeySigner, OpId, RawMessage, Route, ServerRequest, ServerResponse,
     Stats, SubscriptionId, SwarmAccount,

@@ -5,6 +5,7 @@
 use metaless_envelope::Received;
 use metaless_swarm::{MessageHash, Namespace, NodeId, UserPubkey};
 
+use super::attachments::TransferProgress;
 use super::server::ServerResponse;
 use super::subscriptions::SubscriptionId;
 use super::swarm_ops::RawMessage;
@@ -123,6 +124,9 @@ pub enum Event {
         /// Status, headers and body.
         response: ServerResponse,
     },
+    /// Progress of an attachment upload or download of
+    /// [`PROGRESS_THRESHOLD`](crate::PROGRESS_THRESHOLD) bytes or more.
+    Transfer(TransferProgress),
     /// A [`Client::swarm_retrieve`](crate::Client::swarm_retrieve) was answered.
     Retrieved {
         /// What `swarm_retrieve` returned.

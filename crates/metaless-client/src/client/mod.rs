@@ -54,7 +54,10 @@ mod subscriptions;
 mod swarm_ops;
 mod verify;
 
-pub use attachments::{AttachmentDownload, AttachmentUpload, PROGRESS_THRESHOLD, UploadOptions};
+pub use attachments::{
+    AttachmentDownload, AttachmentUpload, PROGRESS_THRESHOLD, TransferDirection, TransferProgress,
+    TransferStage, UploadOptions,
+};
 pub use calls::{CallUpdate, Calls, CallsError, MAX_CALLS};
 use clock::ClockEstimate;
 pub use config_sync::{ConfigEvent, ConfigSync};
@@ -108,6 +111,8 @@ pub struct Client {
     subs: Subscriptions,
     /// Receipts, typing and message-request settings and state.
     conv: Conversations,
+    /// Attachment transfers reporting progress.
+    transfers: attachments::Transfers,
     stats: Stats,
 }
 
@@ -224,6 +229,7 @@ impl Client {
             fetch: NodeFetch::new(refresh_due),
             subs: Subscriptions::default(),
             conv: Conversations::default(),
+            transfers: attachments::Transfers::default(),
             stats: Stats::default(),
             store,
             config,
@@ -448,7 +454,9 @@ impl Client {
     /// assert!(client.poll_transmit().is_none());
     /// ```
     pub fn poll_transmit(&mut self) -> Option<Transmit> {
-        self.requests.pop_transmit()
+        let t = self.requests.pop_transmit()?;
+        self.transfer_on_transmit(&t);
+        Some(t)
     }
 
     /// The next event, if any.
@@ -461,7 +469,8 @@ impl Client {
     /// assert_eq!(client.poll_event(), Some(Event::NoNodes));
     /// ```
     pub fn poll_event(&mut self) -> Option<Event> {
-        self.events.pop_front()
+        self.transfer_before_event()
+            .or_else(|| self.events.pop_front())
     }
 
     /// When [`handle_timeout`](Self::handle_timeout) next wants calling (local ms), if ever.

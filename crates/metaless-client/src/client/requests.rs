@@ -52,6 +52,11 @@ impl Requests {
         self.transmits.pop_front()
     }
 
+    /// The operation a request in flight is for.
+    pub(super) fn op_of(&self, id: RequestId) -> Option<OpKey> {
+        self.inflight.get(&id).map(|f| f.op)
+    }
+
     /// The request with this id, no longer in flight.
     pub(super) fn take(&mut self, id: RequestId) -> Option<InFlight> {
         self.inflight.remove(&id)
