@@ -1,6 +1,8 @@
 //! Arbitrary bytes as a stored config message and as a serialized one: the unwrap / decrypt /
 //! inflate pipeline and the message parser never panic; whatever parses re-serializes to bytes
-//! that parse to the same message, and merging it with a fresh config never panics.
+//! that parse to the same message, and merging it with a fresh config never panics. The same
+//! bytes as a saved dump (`Config::from_dump`, read back from an app's disk) never panic either,
+//! and what loads dumps again to bytes that load to the same state.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -20,5 +22,10 @@ fuzz_target!(|data: &[u8]| {
         let mut c = Config::new(Kind::Contacts);
         let _ = c.merge(&[data]);
         let _ = c.push();
+    }
+    if let Ok(c) = Config::from_dump(Kind::Contacts, data) {
+        let again = Config::from_dump(Kind::Contacts, &c.dump()).expect("a dump loads");
+        assert_eq!(again.data(), c.data());
+        assert_eq!(again.needs_push(), c.needs_push());
     }
 });

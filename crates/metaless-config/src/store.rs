@@ -21,7 +21,12 @@ use alloc::vec::Vec;
 use metaless_identity::Keypair;
 
 use crate::bt::Dict;
-use crate::{ConfigMessage, Kind};
+use crate::{ConfigError, ConfigMessage, Kind};
+
+/// Dump states, upstream's `ConfigState` numbers.
+const STATE_CLEAN: i64 = 0;
+const STATE_DIRTY: i64 = 1;
+const STATE_WAITING: i64 = 2;
 
 /// A config as one device holds it.
 pub struct Config {
@@ -177,7 +182,9 @@ impl Config {
         let mut data = self.msg.data().clone();
         let r = f(&mut data);
         if &data != self.msg.data() {
-            if !self.msg.is_mutable() {
+            // Upstream `dirty()`: a clean config (even one holding a mutable message, after a
+            // merge bumped its seqno) starts the next seqno; a dirty one keeps editing.
+            if !self.is_dirty_mutable() {
                 self.msg = self.msg.increment(self.signer.as_ref());
             }
             *self.msg.data_mut() = data;
@@ -221,6 +228,81 @@ impl Config {
         }
     }
 
+    /// Upstream's `Dirty` state: edited (or merged) and not pushed, so edits go on in the same
+    /// seqno and a merge builds a mutable result.
+    fn is_dirty_mutable(&self) -> bool {
+        self.dirty && self.msg.is_mutable()
+    }
+
+    /// The config's local state, to keep across restarts (libsession's dump, its `!` state and
+    /// `$` message keys): `d1:!i<state>e1:$<len>:<message>e`, state 0 clean, 1 edited and not
+    /// pushed, 2 a push made but not confirmed. The message is serialized unsigned, as upstream
+    /// dumps it. It holds the config's data in the clear: store it as carefully as the data.
+    ///
+    /// ```
+    /// use metaless_config::{bt::Value, Config, Kind};
+    /// let mut c = Config::new(Kind::Contacts);
+    /// assert_eq!(c.dump(), b"d1:!i0e1:$23:d1:#i0e1:&de1:<le1:=deee");
+    /// c.edit(|d| { d.insert(b"x".to_vec(), Value::Int(1)); });
+    /// assert!(c.dump().starts_with(b"d1:!i1e"));
+    /// ```
+    pub fn dump(&self) -> Vec<u8> {
+        let state = match (self.dirty, self.msg.is_mutable()) {
+            (false, _) => STATE_CLEAN,
+            (true, true) => STATE_DIRTY,
+            (true, false) => STATE_WAITING,
+        };
+        let mut d = Dict::new();
+        d.insert(b"!".to_vec(), crate::bt::Value::Int(state));
+        d.insert(
+            b"$".to_vec(),
+            crate::bt::Value::Bytes(self.msg.serialize(None)),
+        );
+        crate::bt::encode(&crate::bt::Value::Dict(d))
+    }
+
+    /// A config back from [`dump`](Self::dump) (or a libsession dump: its other keys are
+    /// ignored). As upstream, an edited-not-pushed state comes back as the next seqno (one seqno
+    /// is skipped, which is harmless and safe if it was pushed after all), a push awaiting
+    /// confirmation comes back as that same message, still to push. Signature keys are not in
+    /// a dump: add them with [`with_signer`](Self::with_signer) / [`with_verifier`](Self::with_verifier).
+    ///
+    /// ```
+    /// use metaless_config::{bt::Value, Config, ConfigError, Kind};
+    /// let mut c = Config::new(Kind::Contacts);
+    /// c.edit(|d| { d.insert(b"x".to_vec(), Value::Int(1)); });
+    /// let back = Config::from_dump(Kind::Contacts, &c.dump()).unwrap();
+    /// assert_eq!((back.seqno(), back.data(), back.needs_push()), (2, c.data(), true));
+    /// assert!(matches!(Config::from_dump(Kind::Contacts, b"d1:!i7ee"), Err(ConfigError::Malformed(_))));
+    /// ```
+    pub fn from_dump(kind: Kind, dump: &[u8]) -> Result<Self, ConfigError> {
+        let crate::bt::Value::Dict(d) = crate::bt::decode(dump)? else {
+            return Err(ConfigError::Malformed("dump is not a dict"));
+        };
+        let state = d
+            .get(&b"!"[..])
+            .and_then(crate::bt::Value::as_int)
+            .ok_or(ConfigError::Malformed("dump has no \"!\" state"))?;
+        let bytes = d
+            .get(&b"$"[..])
+            .and_then(crate::bt::Value::as_bytes)
+            .ok_or(ConfigError::Malformed("dump has no \"$\" message"))?;
+        let parsed = ConfigMessage::parse(bytes, None)?;
+        let (msg, dirty) = match state {
+            STATE_CLEAN => (parsed, false),
+            STATE_DIRTY => (parsed.increment(None), true),
+            STATE_WAITING => (parsed, true),
+            _ => return Err(ConfigError::Malformed("dump state is not 0, 1 or 2")),
+        };
+        Ok(Config {
+            kind,
+            msg,
+            dirty,
+            signer: None,
+            verifier: None,
+        })
+    }
+
     /// Merges serialized (decrypted, unpadded, inflated) messages from the swarm with our own
     /// current message, as upstream does ([`ConfigMessage::merge`]). Invalid ones are skipped
     /// and reported in [`MergeResult::accepted`].
@@ -230,13 +312,21 @@ impl Config {
     ///
     /// ```
     /// let mut c = metaless_config::Config::new(metaless_config::Kind::Contacts);
-    /// // Our seqno 0 is 5 or more behind 7: 7 is adopted as it is.
+    /// // A fresh (clean, seqno 0) config takes no part, as upstream: 7 is adopted as it is.
     /// let r = c.merge(&[b"d1:#i7e1:&d1:ai1ee1:<le1:=d1:a0:ee"]);
     /// assert!(r.changed && !c.needs_push());
     /// assert_eq!(c.seqno(), 7);
     /// ```
     pub fn merge(&mut self, incoming: &[&[u8]]) -> MergeResult {
-        let mut candidates = alloc::vec![self.msg.clone()];
+        // Upstream leaves a default seqno-0 config (clean) out of the merge: it holds nothing.
+        let include_mine = self.msg.seqno() != 0 || self.dirty;
+        // Upstream's `Dirty` state (edited, not yet pushed); an immutable dirty message is a
+        // push restored from a dump (upstream `Waiting`).
+        let was_dirty = self.is_dirty_mutable();
+        let mut candidates = Vec::with_capacity(incoming.len() + 1);
+        if include_mine {
+            candidates.push(self.msg.clone());
+        }
         let mut accepted = Vec::with_capacity(incoming.len());
         for bytes in incoming {
             match ConfigMessage::parse(bytes, self.verifier.as_ref()) {
@@ -248,7 +338,7 @@ impl Config {
             }
         }
         let before = (self.msg.seqno(), self.msg.data().clone());
-        if candidates.len() > 1 {
+        if candidates.len() > usize::from(include_mine) {
             // A member that can verify but not sign cannot produce a valid merge: keep the
             // highest message and wait for an admin's merge (upstream does the same).
             if self.verifier.is_some() && self.signer.is_none() {
@@ -263,7 +353,15 @@ impl Config {
             } else {
                 let (m, which) = ConfigMessage::merge(candidates, self.signer.as_ref());
                 match which {
-                    Some(0) => {}
+                    Some(0) if include_mine => {}
+                    Some(_) if was_dirty => {
+                        // Another message includes or outdates ours while we hold unpushed
+                        // edits: upstream builds the result as a mutable message, which bumps
+                        // the winner's seqno by one, and then marks the config clean. Our edits
+                        // are lost (the winner is 5 or more seqnos ahead, or already has them).
+                        self.msg = m.increment(self.signer.as_ref());
+                        self.dirty = false;
+                    }
                     Some(_) => {
                         self.msg = m;
                         self.dirty = false;

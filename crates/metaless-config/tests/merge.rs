@@ -135,11 +135,17 @@ proptest! {
             w.apply(&o);
         }
         w.settle();
-        let first = w.devices[0].push();
-        for d in &w.devices[1..] {
+        // One state everywhere, nothing left to push, and it is what the swarm's messages merge
+        // to on a device that never took part. (Seqnos may differ by one: a device that was
+        // outdated while holding unpushed edits bumps the winner's seqno, as upstream does.)
+        let mut fresh = Config::new(Kind::Contacts);
+        let all: Vec<&[u8]> = w.server.iter().map(Vec::as_slice).collect();
+        fresh.merge(&all);
+        for d in &w.devices {
             prop_assert_eq!(d.data(), w.devices[0].data());
-            prop_assert_eq!(&d.push(), &first);
+            prop_assert!(!d.needs_push());
         }
+        prop_assert_eq!(fresh.data(), w.devices[0].data());
     }
 
     /// Each device edits its own key and a shared key between syncs: after settling, every
@@ -198,4 +204,198 @@ fn stale_and_replayed_messages_change_nothing() {
     assert!(!r.changed);
     assert_eq!(w.devices[0].push(), now);
     assert!(!w.devices[0].needs_push());
+}
+
+/// Upstream `ConfigBase::_merge`: holding unpushed edits while another device's message wins
+/// outright (ours is 5 or more seqnos behind it) gives the winner's data at the winner's seqno
+/// + 1, clean; the edits are dropped; the next edit starts the seqno after that.
+#[test]
+fn outdated_unpushed_edits_bump_the_winners_seqno() {
+    let mut w = World::new(2);
+    w.apply(&Op::Set {
+        dev: 0,
+        key: 0,
+        val: 1,
+    });
+    w.push(0);
+    w.sync(1);
+    assert_eq!(w.devices[1].seqno(), 1);
+    for v in 2..8 {
+        w.apply(&Op::Set {
+            dev: 0,
+            key: 0,
+            val: v,
+        });
+        w.push(0);
+    }
+    assert_eq!(w.devices[0].seqno(), 7);
+    // Device 1 edits (seqno 2, not pushed), then hears of seqno 7: 2 + 5 <= 7.
+    w.apply(&Op::Set {
+        dev: 1,
+        key: 1,
+        val: 99,
+    });
+    assert_eq!(w.devices[1].seqno(), 2);
+    let all: Vec<&[u8]> = w.server.iter().map(Vec::as_slice).collect();
+    let r = w.devices[1].merge(&all);
+    assert!(r.changed);
+    let d1 = &w.devices[1];
+    assert_eq!(d1.seqno(), 8, "upstream bumps the winner's seqno");
+    assert!(!d1.needs_push());
+    assert_eq!(d1.data(), w.devices[0].data());
+    assert_eq!(
+        d1.data().get(&b"b"[..]),
+        None,
+        "the outdated edit is dropped"
+    );
+    // The bumped message keeps the winner's own diff as a lag.
+    let seven = metaless_config::message::hash(w.server.last().unwrap());
+    assert!(d1.message().lagged().contains_key(&(7, seven)));
+    // Its next edit is seqno 9, and device 0 adopts it as is (7 is in its lags).
+    w.apply(&Op::Set {
+        dev: 1,
+        key: 2,
+        val: 5,
+    });
+    assert_eq!(w.devices[1].seqno(), 9);
+    w.push(1);
+    let pushed = w.server.last().unwrap().clone();
+    let r = w.devices[0].merge(&[&pushed]);
+    assert!(r.changed);
+    assert_eq!(w.devices[0].seqno(), 9);
+    assert!(!w.devices[0].needs_push());
+    assert_eq!(w.devices[0].data(), w.devices[1].data());
+}
+
+/// The same while not dirty: the winner is adopted as is (no bump).
+#[test]
+fn clean_device_adopts_the_winner_unchanged() {
+    let mut w = World::new(2);
+    w.apply(&Op::Set {
+        dev: 1,
+        key: 1,
+        val: 1,
+    });
+    w.push(1);
+    for v in 0..7 {
+        w.apply(&Op::Set {
+            dev: 0,
+            key: 0,
+            val: v,
+        });
+        w.push(0);
+    }
+    let all: Vec<&[u8]> = w.server.iter().map(Vec::as_slice).collect();
+    w.devices[1].merge(&all);
+    assert_eq!(w.devices[1].push(), w.devices[0].push());
+    assert!(!w.devices[1].needs_push());
+}
+
+/// A fresh config is left out of the merge (upstream skips a clean seqno 0): two incoming
+/// messages merge on their own, the result carries no lag for the empty message.
+#[test]
+fn fresh_config_takes_no_part_in_a_merge() {
+    let (mut a, mut b) = (Config::new(Kind::Contacts), Config::new(Kind::Contacts));
+    a.edit(|d| {
+        d.insert(b"a".to_vec(), Value::Int(1));
+    });
+    b.edit(|d| {
+        d.insert(b"b".to_vec(), Value::Int(2));
+    });
+    let (pa, pb) = (a.push(), b.push());
+    // Both lag the empty seqno-0 message (they started from it), so the merge keeps that lag.
+    let mut fresh = Config::new(Kind::Contacts);
+    fresh.merge(&[&pa.serialized, &pb.serialized]);
+    assert_eq!(fresh.seqno(), 2);
+    assert!(fresh.needs_push());
+    assert_eq!(fresh.data().len(), 2);
+    // The same two merged by a (clean, seqno 0) device and by a or b give one message.
+    a.confirm_pushed(&pa);
+    a.merge(&[&pb.serialized]);
+    assert_eq!(a.push(), fresh.push());
+    // A single message is adopted as is, whatever its lags.
+    let mut lone = Config::new(Kind::Contacts);
+    let msg = b"d1:#i3e1:&d1:ai1ee1:<le1:=d1:a0:ee";
+    assert!(lone.merge(&[msg]).changed);
+    assert_eq!((lone.seqno(), lone.needs_push()), (3, false));
+    assert_eq!(lone.push().serialized, msg);
+    // Nothing valid: nothing changes.
+    let mut none = Config::new(Kind::Contacts);
+    assert!(!none.merge(&[b"junk"]).changed);
+    assert_eq!(none.seqno(), 0);
+}
+
+#[test]
+fn dump_round_trips_every_state() {
+    // Clean.
+    let mut c = Config::new(Kind::Contacts);
+    c.edit(|d| {
+        d.insert(b"a".to_vec(), Value::Int(1));
+    });
+    let p = c.push();
+    c.confirm_pushed(&p);
+    let back = Config::from_dump(Kind::Contacts, &c.dump()).unwrap();
+    assert_eq!((back.seqno(), back.needs_push()), (1, false));
+    assert_eq!(back.push(), c.push());
+    // Dirty: comes back one seqno on, its edit kept and still to push; the skipped seqno's
+    // diff is a lag, so a device holding seqno 1 adopts it.
+    c.edit(|d| {
+        d.insert(b"b".to_vec(), Value::Int(2));
+    });
+    assert_eq!(c.seqno(), 2);
+    let back = Config::from_dump(Kind::Contacts, &c.dump()).unwrap();
+    assert_eq!((back.seqno(), back.needs_push()), (3, true));
+    assert_eq!(back.data(), c.data());
+    let mut other = Config::new(Kind::Contacts);
+    other.merge(&[&p.serialized]);
+    other.merge(&[&back.push().serialized]);
+    assert_eq!((other.seqno(), other.needs_push()), (3, false));
+    // A dirty config edited after a reload stays at the reloaded seqno.
+    let mut again = back;
+    again.edit(|d| {
+        d.insert(b"c".to_vec(), Value::Int(3));
+    });
+    assert_eq!(again.seqno(), 3);
+    // Waiting (a push restored unconfirmed): the same message, still to push.
+    let waiting = b"d1:!i2e1:$34:d1:#i3e1:&d1:ai1ee1:<le1:=d1:a0:eee";
+    let w = Config::from_dump(Kind::Contacts, waiting).unwrap();
+    assert_eq!((w.seqno(), w.needs_push()), (3, true));
+    assert_eq!(w.push().serialized, b"d1:#i3e1:&d1:ai1ee1:<le1:=d1:a0:ee");
+    assert_eq!(w.dump(), waiting);
+    // A libsession dump's other keys ("(" current hash, ")" old hashes, "+" extra) are ignored.
+    let upstream = b"d1:!i0e1:$23:d1:#i0e1:&de1:<le1:=dee1:(0:1:)le1:+dee";
+    assert_eq!(
+        Config::from_dump(Kind::Contacts, upstream).unwrap().seqno(),
+        0
+    );
+}
+
+#[test]
+fn bad_dumps_are_refused() {
+    use metaless_config::ConfigError;
+    let cases: &[&[u8]] = &[
+        b"",
+        b"le",
+        b"d1:$23:d1:#i0e1:&de1:<le1:=deee",        // no state
+        b"d1:!i0ee",                               // no message
+        b"d1:!i3e1:$23:d1:#i0e1:&de1:<le1:=deee",  // unknown state
+        b"d1:!i0e1:$5:d1:#ee",                     // message not a config
+        b"d1:!i0e1:$23:d1:#i0e1:&de1:<le1:=deeeX", // trailing byte
+        b"d1:!1:01:$23:d1:#i0e1:&de1:<le1:=deee",  // state not an int
+    ];
+    for c in cases {
+        assert!(
+            Config::from_dump(Kind::Contacts, c).is_err(),
+            "{:?}",
+            String::from_utf8_lossy(c)
+        );
+    }
+    assert!(matches!(
+        Config::from_dump(Kind::Contacts, b"d1:!i3e1:$23:d1:#i0e1:&de1:<le1:=deee"),
+        Err(ConfigError::Malformed(_))
+    ));
+    assert!(matches!(
+        Config::from_dump(Kind::Contacts, b"d1:!i0e"),
+        Err(ConfigError::Bencode(_))
+    ));
 }

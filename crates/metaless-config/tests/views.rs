@@ -63,9 +63,9 @@ fn rewrites_keep_unknown_keys() {
     ]));
     let mut cfg = Config::new(Kind::Contacts);
     cfg.merge(&[&serialized]);
-    // Our empty seqno 0 is within the lag window of 3 and not in its lags: upstream merges (4).
-    assert_eq!(cfg.seqno(), 4);
-    assert!(cfg.needs_push());
+    // A fresh (seqno 0, clean) config takes no part in a merge, as upstream: adopted as is.
+    assert_eq!(cfg.seqno(), 3);
+    assert!(!cfg.needs_push());
     cfg.edit(|d| {
         let mut bob = Contact::get(d, &id).unwrap();
         bob.nickname = Some("Bobby".into());
