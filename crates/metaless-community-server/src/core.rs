@@ -1,6 +1,7 @@
-//! The sans-IO server: state in memory, one [`CommunityCore::handle`] per HTTP request.
+//! The sans-IO server: one [`CommunityCore::handle`] per HTTP request over a [`Store`]
+//! (rooms, posts, reactions, files, nonces, DMs).
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use base64::Engine;
 use metaless_community::auth::{self, AuthContext};
@@ -11,12 +12,19 @@ use metaless_community::{
 use metaless_identity::{SessionId, SessionIdPrefix};
 use serde_json::{Value, json};
 
+use crate::store::{
+    Counter, DmRow, FileRow, MemoryStore, MessageQuery, PostRow, RoomRow, Store, StoreError,
+};
+
 const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;
 /// Unreferenced uploads live 1 h, referenced ones 15 days (pysogs defaults).
 const FILE_TTL_S: f64 = 3600.0;
 const FILE_POSTED_TTL_S: f64 = 15.0 * 86_400.0;
 /// Inbox messages expire after 15 days (pysogs `DM_EXPIRY`).
 const DM_TTL_S: f64 = 15.0 * 86_400.0;
+/// A nonce can come back with an acceptable timestamp for at most 48 h after it was first seen
+/// (the timestamp it was signed with is within ±24 h of both moments); older ones are forgotten.
+const NONCE_KEEP_S: f64 = 2.0 * 86_400.0;
 const DEFAULT_LIMIT: usize = 100;
 
 /// Server settings.
@@ -119,44 +127,7 @@ impl HttpReply {
     }
 }
 
-struct Stored {
-    author: SessionId,
-    posted: f64,
-    edited: Option<f64>,
-    seqno: u64,
-    data: Option<Vec<u8>>,
-    signature: Option<[u8; 64]>,
-    reactions: BTreeMap<String, Vec<SessionId>>,
-}
-
-struct RoomState {
-    name: String,
-    description: Option<String>,
-    created: f64,
-    info_updates: u64,
-    seq: u64,
-    defaults: Perms,
-    overrides: BTreeMap<SessionId, Perms>,
-    moderators: BTreeSet<SessionId>,
-    messages: BTreeMap<u64, Stored>,
-}
-
-struct StoredFile {
-    room: String,
-    bytes: Vec<u8>,
-    name: Option<String>,
-    expires: f64,
-}
-
-struct Dm {
-    id: u64,
-    sender: SessionId,
-    recipient: SessionId,
-    posted_at: f64,
-    data: Vec<u8>,
-}
-
-/// A community server's state and request handler.
+/// A community server's state and request handler, over a [`Store`] (in memory by default).
 ///
 /// ```
 /// use metaless_community_server::{CommunityCore, Config, HttpRequest, Perms};
@@ -165,36 +136,45 @@ struct Dm {
 /// let reply = core.handle(1_000, &HttpRequest { method: "GET", path: "/capabilities", headers: vec![], body: b"" });
 /// assert_eq!(reply.body, br#"{"capabilities":["blind","reactions","sogs"]}"#);
 /// ```
-pub struct CommunityCore {
+pub struct CommunityCore<S: Store = MemoryStore> {
     server_pk: [u8; 32],
     config: Config,
-    rooms: BTreeMap<String, RoomState>,
-    nonces: BTreeSet<(SessionId, [u8; 16])>,
-    banned: BTreeSet<SessionId>,
-    next_message: u64,
-    files: BTreeMap<u64, StoredFile>,
-    next_file: u64,
-    dms: Vec<Dm>,
-    next_dm: u64,
+    store: S,
 }
 
-struct Ctx<'a> {
+/// The auth check's view of the store; a store failure is kept and turned into a 500 after.
+struct Ctx<'a, S: Store> {
     require_blind: bool,
-    banned: &'a BTreeSet<SessionId>,
-    nonces: &'a mut BTreeSet<(SessionId, [u8; 16])>,
+    now: f64,
+    store: &'a mut S,
+    failed: Option<StoreError>,
 }
 
-impl AuthContext for Ctx<'_> {
+impl<S: Store> AuthContext for Ctx<'_, S> {
     fn require_blind(&self) -> bool {
         self.require_blind
     }
     fn is_banned(&mut self, user: &SessionId) -> bool {
-        self.banned.contains(user)
+        match self.store.is_banned(user) {
+            Ok(b) => b,
+            Err(e) => {
+                self.failed = Some(e);
+                true
+            }
+        }
     }
     fn record_nonce(&mut self, user: &SessionId, nonce: &[u8; 16]) -> bool {
-        self.nonces.insert((*user, *nonce))
+        match self.store.record_nonce(user, nonce, self.now) {
+            Ok(fresh) => fresh,
+            Err(e) => {
+                self.failed = Some(e);
+                false
+            }
+        }
     }
 }
+
+type Res = Result<HttpReply, StoreError>;
 
 fn header<'a>(req: &'a HttpRequest<'_>, name: &str) -> Option<&'a str> {
     req.headers
@@ -231,26 +211,42 @@ fn query_param<'a>(query: &'a str, key: &str) -> Option<&'a str> {
         .find_map(|kv| kv.strip_prefix(key).and_then(|r| r.strip_prefix('=')))
 }
 
-impl CommunityCore {
-    /// A server with key `server_pk` (its X25519 public key) and no rooms.
+impl CommunityCore<MemoryStore> {
+    /// A server with key `server_pk` (its X25519 public key), no rooms, state in memory.
     pub fn new(server_pk: [u8; 32], config: Config) -> Self {
+        Self::with_store(server_pk, config, MemoryStore::default())
+    }
+}
+
+impl<S: Store> CommunityCore<S> {
+    /// A server over `store` (what it holds already is served as it is).
+    ///
+    /// ```
+    /// use metaless_community_server::{CommunityCore, Config, MemoryStore};
+    /// let core = CommunityCore::with_store([7; 32], Config::default(), MemoryStore::default());
+    /// assert_eq!(core.server_pk(), &[7; 32]);
+    /// ```
+    pub fn with_store(server_pk: [u8; 32], config: Config, store: S) -> Self {
         Self {
             server_pk,
             config,
-            rooms: BTreeMap::new(),
-            nonces: BTreeSet::new(),
-            banned: BTreeSet::new(),
-            next_message: 1,
-            files: BTreeMap::new(),
-            next_file: 1,
-            dms: Vec::new(),
-            next_dm: 1,
+            store,
         }
     }
 
     /// The server's X25519 public key.
     pub fn server_pk(&self) -> &[u8; 32] {
         &self.server_pk
+    }
+
+    /// The settings.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// The store.
+    pub fn store(&self) -> &S {
+        &self.store
     }
 
     /// Creates a room with default permissions `defaults` (an existing room is left as it is).
@@ -260,54 +256,67 @@ impl CommunityCore {
         name: &str,
         defaults: Perms,
         now_ms: u64,
-    ) -> Result<(), metaless_community::CommunityError> {
+    ) -> Result<(), crate::ServerError> {
         check_room(token)?;
-        self.rooms.entry(token.into()).or_insert_with(|| RoomState {
-            name: name.into(),
-            description: None,
-            created: now_ms as f64 / 1000.0,
-            info_updates: 1,
-            seq: 0,
-            defaults,
-            overrides: BTreeMap::new(),
-            moderators: BTreeSet::new(),
-            messages: BTreeMap::new(),
-        });
+        if self.store.room(token)?.is_none() {
+            self.store
+                .put_room(token, &RoomRow::new(name, defaults, now_ms as f64 / 1000.0))?;
+        }
         Ok(())
     }
 
     /// Sets one user's permissions in a room (`false` when there is no such room).
-    pub fn set_permissions(&mut self, room: &str, user: SessionId, perms: Perms) -> bool {
-        self.rooms
-            .get_mut(room)
-            .map(|r| r.overrides.insert(user, perms))
-            .is_some()
+    pub fn set_permissions(
+        &mut self,
+        room: &str,
+        user: SessionId,
+        perms: Perms,
+    ) -> Result<bool, StoreError> {
+        let Some(mut r) = self.store.room(room)? else {
+            return Ok(false);
+        };
+        r.overrides.insert(user, perms);
+        self.store.put_room(room, &r)?;
+        Ok(true)
     }
 
-    /// Makes `user` a moderator of `room`.
-    pub fn add_moderator(&mut self, room: &str, user: SessionId) -> bool {
-        self.rooms
-            .get_mut(room)
-            .map(|r| {
-                r.moderators.insert(user);
-                r.info_updates += 1;
-            })
-            .is_some()
+    /// Makes `user` a moderator of `room` (`false` when there is no such room).
+    pub fn add_moderator(&mut self, room: &str, user: SessionId) -> Result<bool, StoreError> {
+        let Some(mut r) = self.store.room(room)? else {
+            return Ok(false);
+        };
+        r.moderators.insert(user);
+        r.info_updates += 1;
+        self.store.put_room(room, &r)?;
+        Ok(true)
     }
 
     /// Bans `user` from the whole server (every request then gets 403 `Banned`).
-    pub fn ban(&mut self, user: SessionId) {
-        self.banned.insert(user);
+    pub fn ban(&mut self, user: SessionId) -> Result<(), StoreError> {
+        self.store.ban(&user)
     }
 
-    fn perms(&self, room: &RoomState, user: Option<&SessionId>) -> Perms {
+    /// Deletes expired files and DMs and nonces too old to be replayed; returns how many rows.
+    ///
+    /// ```
+    /// let mut core = metaless_community_server::CommunityCore::new([7; 32], Default::default());
+    /// assert_eq!(core.purge(1_000).unwrap(), 0);
+    /// ```
+    pub fn purge(&mut self, now_ms: u64) -> Result<usize, StoreError> {
+        let now = now_ms as f64 / 1000.0;
+        Ok(self.store.purge_files(now)?
+            + self.store.purge_dms(now - DM_TTL_S)?
+            + self.store.purge_nonces(now - NONCE_KEEP_S)?)
+    }
+
+    fn perms(room: &RoomRow, user: Option<&SessionId>) -> Perms {
+        if user.is_some_and(|u| room.moderators.contains(u)) {
+            return Perms::ALL;
+        }
         let p = user
             .and_then(|u| room.overrides.get(u))
             .copied()
             .unwrap_or(room.defaults);
-        if user.is_some_and(|u| room.moderators.contains(u)) {
-            return Perms::ALL;
-        }
         Perms {
             read: p.read,
             write: p.write && p.read,
@@ -315,14 +324,20 @@ impl CommunityCore {
         }
     }
 
-    /// Answers one request: authentication first (pysogs order and texts), then the route.
+    /// Answers one request: authentication first (pysogs order and texts), then the route. A
+    /// store failure is a 500 without detail.
     pub fn handle(&mut self, now_ms: u64, req: &HttpRequest<'_>) -> HttpReply {
+        self.handle_inner(now_ms, req)
+            .unwrap_or_else(|_| HttpReply::empty(500))
+    }
+
+    fn handle_inner(&mut self, now_ms: u64, req: &HttpRequest<'_>) -> Res {
         let (raw_path, query) = match req.path.split_once('?') {
             Some((p, q)) => (p, Some(q)),
             None => (req.path, None),
         };
         let Some(mut path) = decode_path(raw_path) else {
-            return HttpReply::empty(400);
+            return Ok(HttpReply::empty(400));
         };
         if let Some(q) = query.filter(|q| !q.is_empty()) {
             path.push('?');
@@ -336,10 +351,11 @@ impl CommunityCore {
         };
         let mut ctx = Ctx {
             require_blind: self.config.require_blind,
-            banned: &self.banned,
-            nonces: &mut self.nonces,
+            now: now_ms as f64 / 1000.0,
+            store: &mut self.store,
+            failed: None,
         };
-        let user = match auth::verify(
+        let verdict = auth::verify(
             &self.server_pk,
             &got,
             req.method,
@@ -347,9 +363,15 @@ impl CommunityCore {
             req.body,
             now_ms / 1000,
             &mut ctx,
-        ) {
+        );
+        if let Some(e) = ctx.failed {
+            return Err(e);
+        }
+        let user = match verdict {
             Ok(user) => user,
-            Err(rejection) => return HttpReply::text(rejection.status(), &rejection.to_string()),
+            Err(rejection) => {
+                return Ok(HttpReply::text(rejection.status(), &rejection.to_string()));
+            }
         };
         let route = path
             .split_once('?')
@@ -363,27 +385,27 @@ impl CommunityCore {
         }
     }
 
-    fn multi(
-        &mut self,
-        now_ms: u64,
-        user: Option<&SessionId>,
-        body: &[u8],
-        stop: bool,
-    ) -> HttpReply {
+    fn multi(&mut self, now_ms: u64, user: Option<&SessionId>, body: &[u8], stop: bool) -> Res {
         let Ok(Value::Array(subs)) = serde_json::from_slice::<Value>(body) else {
-            return HttpReply::text(400, "Invalid batch request: expected a JSON array");
+            return Ok(HttpReply::text(
+                400,
+                "Invalid batch request: expected a JSON array",
+            ));
         };
         let mut out = Vec::with_capacity(subs.len());
         for sub in subs {
             let (Some(method), Some(path)) = (sub["method"].as_str(), sub["path"].as_str()) else {
-                return HttpReply::text(400, "Invalid batch request: method and path are required");
+                return Ok(HttpReply::text(
+                    400,
+                    "Invalid batch request: method and path are required",
+                ));
             };
             let body = if let Some(j) = sub.get("json") {
                 serde_json::to_vec(j).unwrap_or_default()
             } else if let Some(b) = sub.get("b64").and_then(Value::as_str) {
                 match B64.decode(b) {
                     Ok(b) => b,
-                    Err(_) => return HttpReply::text(400, "Invalid batch request: bad b64"),
+                    Err(_) => return Ok(HttpReply::text(400, "Invalid batch request: bad b64")),
                 }
             } else {
                 Vec::new()
@@ -407,7 +429,7 @@ impl CommunityCore {
             let reply = if route == "/batch" || route == "/sequence" {
                 HttpReply::empty(400)
             } else {
-                self.route(now_ms, user, &sub_req, &route, query)
+                self.route(now_ms, user, &sub_req, &route, query)?
             };
             let json_body = reply
                 .headers
@@ -431,7 +453,7 @@ impl CommunityCore {
                 break;
             }
         }
-        HttpReply::json(200, &Value::Array(out))
+        Ok(HttpReply::json(200, &Value::Array(out)))
     }
 
     fn route(
@@ -441,31 +463,33 @@ impl CommunityCore {
         req: &HttpRequest<'_>,
         route: &str,
         query: &str,
-    ) -> HttpReply {
+    ) -> Res {
         let now = now_ms as f64 / 1000.0;
         let seg: Vec<&str> = route.trim_start_matches('/').split('/').collect();
         match (req.method, seg.as_slice()) {
-            ("GET", ["capabilities"]) => self.capabilities(query),
+            ("GET", ["capabilities"]) => Ok(self.capabilities(query)),
             ("GET", ["rooms"]) => {
-                let list: Vec<Room> = self
-                    .rooms
-                    .keys()
-                    .cloned()
-                    .collect::<Vec<_>>()
-                    .iter()
-                    .filter_map(|t| self.room_object(t, user))
-                    .filter(|r| r.read)
-                    .collect();
-                HttpReply::json(200, &serde_json::to_value(list).unwrap_or_default())
+                let mut list: Vec<Room> = Vec::new();
+                for t in self.store.room_tokens()? {
+                    if let Some(r) = self.room_object(&t, user)?.filter(|r| r.read) {
+                        list.push(r);
+                    }
+                }
+                Ok(HttpReply::json(
+                    200,
+                    &serde_json::to_value(list).unwrap_or_default(),
+                ))
             }
             ("GET", ["room", r]) => self.with_read(r, user, |s| {
-                s.room_object(r, user)
-                    .map(|o| HttpReply::json(200, &serde_json::to_value(o).unwrap_or_default()))
+                Ok(s.room_object(r, user)?
+                    .map(|o| HttpReply::json(200, &serde_json::to_value(o).unwrap_or_default())))
             }),
             ("GET", ["room", r, "pollInfo", n]) => {
                 let n: u64 = n.parse().unwrap_or(0);
                 self.with_read(r, user, |s| {
-                    let room = s.room_object(r, user)?;
+                    let Some(room) = s.room_object(r, user)? else {
+                        return Ok(None);
+                    };
                     let info = PollInfo {
                         token: room.token.clone(),
                         active_users: room.active_users,
@@ -476,10 +500,10 @@ impl CommunityCore {
                         admin: false,
                         details: (room.info_updates != n).then_some(room),
                     };
-                    Some(HttpReply::json(
+                    Ok(Some(HttpReply::json(
                         200,
                         &serde_json::to_value(info).unwrap_or_default(),
-                    ))
+                    )))
                 })
             }
             ("GET", ["room", r, "messages", kind, rest @ ..]) => {
@@ -488,27 +512,38 @@ impl CommunityCore {
                     .unwrap_or(DEFAULT_LIMIT)
                     .clamp(1, MAX_LIST_LIMIT as usize);
                 let arg = rest.first().and_then(|a| a.parse::<u64>().ok());
-                let kind = (*kind).to_owned();
+                let q = match (*kind, arg, rest.len()) {
+                    ("since", Some(seq), 1) => MessageQuery::Since(seq),
+                    ("recent", None, 0) => MessageQuery::Recent,
+                    ("before", Some(id), 1) => MessageQuery::Before(id),
+                    _ => return Ok(HttpReply::empty(404)),
+                };
                 self.with_read(r, user, |s| {
-                    s.list_messages(
-                        r,
-                        user,
-                        &kind,
-                        arg,
-                        limit,
-                        query_param(query, "t") == Some("r"),
-                    )
+                    let list: Vec<Message> = s
+                        .store
+                        .messages(r, q, limit)?
+                        .iter()
+                        .map(|(id, m)| message_object(*id, m, user))
+                        .collect();
+                    Ok(Some(HttpReply::json(
+                        200,
+                        &serde_json::to_value(list).unwrap_or_default(),
+                    )))
                 })
             }
             ("GET", ["room", r, "message", id]) => {
                 let id: u64 = id.parse().unwrap_or(0);
                 self.with_read(r, user, |s| {
-                    let room = s.rooms.get(*r)?;
-                    let m = room.messages.get(&id).filter(|m| m.data.is_some())?;
-                    Some(HttpReply::json(
-                        200,
-                        &serde_json::to_value(message_object(id, m, user)).unwrap_or_default(),
-                    ))
+                    Ok(s.store
+                        .message(r, id)?
+                        .filter(|m| m.data.is_some())
+                        .map(|m| {
+                            HttpReply::json(
+                                200,
+                                &serde_json::to_value(message_object(id, &m, user))
+                                    .unwrap_or_default(),
+                            )
+                        }))
                 })
             }
             ("POST", ["room", r, "message"]) => self.post(now, user, r, req.body),
@@ -520,22 +555,25 @@ impl CommunityCore {
             ("GET", ["room", r, "file", id]) => {
                 let id: u64 = id.parse().unwrap_or(0);
                 self.with_read(r, user, |s| {
-                    let f = s
-                        .files
-                        .get(&id)
-                        .filter(|f| f.room == *r && f.expires > now)?;
+                    let Some(f) = s
+                        .store
+                        .file(id)?
+                        .filter(|f| f.room == *r && f.expires > now)
+                    else {
+                        return Ok(None);
+                    };
                     let disposition = match &f.name {
                         Some(n) => format!("attachment; filename*=UTF-8''{}", pct(n)),
                         None => "attachment".into(),
                     };
-                    Some(HttpReply {
+                    Ok(Some(HttpReply {
                         status: 200,
                         headers: vec![
                             ("content-type".into(), "application/octet-stream".into()),
                             ("content-disposition".into(), disposition),
                         ],
-                        body: f.bytes.clone(),
-                    })
+                        body: f.bytes,
+                    }))
                 })
             }
             ("POST", ["inbox", to]) => self.send_dm(now, user, to, req.body),
@@ -548,14 +586,13 @@ impl CommunityCore {
                 self.list_dms(now, user, false, Some(id.parse().unwrap_or(0)))
             }
             ("DELETE", ["inbox"]) => match require_blinded(user) {
-                Err(e) => e,
+                Err(e) => Ok(e),
                 Ok(u) => {
-                    let before = self.dms.len();
-                    self.dms.retain(|d| d.recipient != *u);
-                    HttpReply::json(200, &json!({ "deleted": before - self.dms.len() }))
+                    let n = self.store.delete_inbox(u)?;
+                    Ok(HttpReply::json(200, &json!({ "deleted": n })))
                 }
             },
-            _ => HttpReply::empty(404),
+            _ => Ok(HttpReply::empty(404)),
         }
     }
 
@@ -581,34 +618,39 @@ impl CommunityCore {
     }
 
     /// Runs `f` when the room exists (404 otherwise) and the user may read it (403 otherwise,
-    /// with pysogs' `read_required` text).
+    /// with pysogs' `read_required` text); `f` answering `None` is a 404.
     fn with_read(
         &mut self,
         r: &str,
         user: Option<&SessionId>,
-        f: impl FnOnce(&mut Self) -> Option<HttpReply>,
-    ) -> HttpReply {
-        let Some(room) = self.rooms.get(r) else {
-            return HttpReply::empty(404);
+        f: impl FnOnce(&mut Self) -> Result<Option<HttpReply>, StoreError>,
+    ) -> Res {
+        let Some(room) = self.store.room(r)? else {
+            return Ok(HttpReply::empty(404));
         };
-        if !self.perms(room, user).read {
-            return HttpReply::text(403, "This endpoint requires room message 'read' permission");
+        if !Self::perms(&room, user).read {
+            return Ok(read_required());
         }
-        f(self).unwrap_or_else(|| HttpReply::empty(404))
+        Ok(f(self)?.unwrap_or_else(|| HttpReply::empty(404)))
     }
 
-    fn room_object(&self, token: &str, user: Option<&SessionId>) -> Option<Room> {
-        let room = self.rooms.get(token)?;
-        let p = self.perms(room, user);
-        let authors: BTreeSet<&SessionId> = room.messages.values().map(|m| &m.author).collect();
-        Some(Room {
+    fn room_object(
+        &self,
+        token: &str,
+        user: Option<&SessionId>,
+    ) -> Result<Option<Room>, StoreError> {
+        let Some(room) = self.store.room(token)? else {
+            return Ok(None);
+        };
+        let p = Self::perms(&room, user);
+        Ok(Some(Room {
             token: token.into(),
             name: room.name.clone(),
             description: room.description.clone(),
             info_updates: room.info_updates,
             message_sequence: room.seq,
             created: room.created,
-            active_users: authors.len() as u64,
+            active_users: self.store.authors(token)?,
             active_users_cutoff: 7 * 86_400,
             image_id: None,
             pinned_messages: Vec::new(),
@@ -621,87 +663,46 @@ impl CommunityCore {
             admin: false,
             global_moderator: false,
             global_admin: false,
-        })
+        }))
     }
 
-    fn list_messages(
+    /// The room and the user's rights in it, or the refusal (404 / 403 read / 403 write).
+    fn writable(
         &self,
+        user: &SessionId,
         r: &str,
-        user: Option<&SessionId>,
-        kind: &str,
-        arg: Option<u64>,
-        limit: usize,
-        reactions: bool,
-    ) -> Option<HttpReply> {
-        let room = self.rooms.get(r)?;
-        let list: Vec<Message> = match (kind, arg) {
-            ("since", Some(seq)) => {
-                let mut v: Vec<(&u64, &Stored)> = room
-                    .messages
-                    .iter()
-                    .filter(|(_, m)| m.seqno > seq)
-                    .collect();
-                v.sort_by_key(|(_, m)| m.seqno);
-                v.into_iter()
-                    .take(limit)
-                    .map(|(id, m)| message_object(*id, m, user))
-                    .filter(|m| reactions || m.data.is_some() || m.deleted)
-                    .collect()
-            }
-            ("recent", None) => room
-                .messages
-                .iter()
-                .rev()
-                .filter(|(_, m)| m.data.is_some())
-                .take(limit)
-                .map(|(id, m)| message_object(*id, m, user))
-                .collect(),
-            ("before", Some(before)) => room
-                .messages
-                .range(..before)
-                .rev()
-                .filter(|(_, m)| m.data.is_some())
-                .take(limit)
-                .map(|(id, m)| message_object(*id, m, user))
-                .collect(),
-            _ => return None,
+    ) -> Result<Result<RoomRow, HttpReply>, StoreError> {
+        let Some(room) = self.store.room(r)? else {
+            return Ok(Err(HttpReply::empty(404)));
         };
-        Some(HttpReply::json(
-            200,
-            &serde_json::to_value(list).unwrap_or_default(),
-        ))
-    }
-
-    fn post(&mut self, now: f64, user: Option<&SessionId>, r: &str, body: &[u8]) -> HttpReply {
-        let u = match require_user(user) {
-            Ok(u) => *u,
-            Err(e) => return e,
-        };
-        let Some(room) = self.rooms.get(r) else {
-            return HttpReply::empty(404);
-        };
-        let p = self.perms(room, Some(&u));
+        let p = Self::perms(&room, Some(user));
         if !p.read {
-            return HttpReply::text(403, "This endpoint requires room message 'read' permission");
+            return Ok(Err(read_required()));
         }
         if !p.write {
-            return HttpReply::empty(403);
+            return Ok(Err(HttpReply::empty(403)));
         }
+        Ok(Ok(room))
+    }
+
+    fn post(&mut self, now: f64, user: Option<&SessionId>, r: &str, body: &[u8]) -> Res {
+        let u = match require_user(user) {
+            Ok(u) => *u,
+            Err(e) => return Ok(e),
+        };
+        let mut room = match self.writable(&u, r)? {
+            Ok(room) => room,
+            Err(e) => return Ok(e),
+        };
         let Some((data, signature, files)) = parse_post(body) else {
-            return HttpReply::empty(400);
+            return Ok(HttpReply::empty(400));
         };
-        let id = self.next_message;
-        self.next_message += 1;
+        let id = self.store.next_id(Counter::Message)?;
         for f in files {
-            if let Some(file) = self.files.get_mut(&f).filter(|f| f.room == r) {
-                file.expires = file.expires.max(now + FILE_POSTED_TTL_S);
-            }
+            self.store.extend_file(f, r, now + FILE_POSTED_TTL_S)?;
         }
-        let Some(room) = self.rooms.get_mut(r) else {
-            return HttpReply::empty(404);
-        };
         room.seq += 1;
-        let stored = Stored {
+        let stored = PostRow {
             author: u,
             posted: now,
             edited: None,
@@ -710,66 +711,71 @@ impl CommunityCore {
             signature: Some(signature),
             reactions: BTreeMap::new(),
         };
+        self.store.put_message(r, id, &stored)?;
+        self.store.put_room(r, &room)?;
         let obj = message_object(id, &stored, Some(&u));
-        room.messages.insert(id, stored);
-        HttpReply::json(201, &serde_json::to_value(obj).unwrap_or_default())
+        Ok(HttpReply::json(
+            201,
+            &serde_json::to_value(obj).unwrap_or_default(),
+        ))
     }
 
-    fn edit(
-        &mut self,
-        now: f64,
-        user: Option<&SessionId>,
-        r: &str,
-        id: &str,
-        body: &[u8],
-    ) -> HttpReply {
+    fn edit(&mut self, now: f64, user: Option<&SessionId>, r: &str, id: &str, body: &[u8]) -> Res {
         let u = match require_user(user) {
             Ok(u) => *u,
-            Err(e) => return e,
+            Err(e) => return Ok(e),
         };
         let id: u64 = id.parse().unwrap_or(0);
         let Some((data, signature, _)) = parse_post(body) else {
-            return HttpReply::empty(400);
+            return Ok(HttpReply::empty(400));
         };
-        let Some(room) = self.rooms.get_mut(r) else {
-            return HttpReply::empty(404);
+        let mut room = match self.writable(&u, r)? {
+            Ok(room) => room,
+            Err(e) => return Ok(e),
         };
-        let Some(m) = room.messages.get_mut(&id).filter(|m| m.data.is_some()) else {
-            return HttpReply::empty(404);
+        let Some(mut m) = self.store.message(r, id)?.filter(|m| m.data.is_some()) else {
+            return Ok(HttpReply::empty(404));
         };
         if m.author != u {
-            return HttpReply::empty(403);
+            return Ok(HttpReply::empty(403));
         }
         room.seq += 1;
         m.seqno = room.seq;
         m.data = Some(data);
         m.signature = Some(signature);
         m.edited = Some(now);
-        HttpReply::json(200, &json!({}))
+        self.store.put_message(r, id, &m)?;
+        self.store.put_room(r, &room)?;
+        Ok(HttpReply::json(200, &json!({})))
     }
 
-    fn delete(&mut self, user: Option<&SessionId>, r: &str, id: &str) -> HttpReply {
+    fn delete(&mut self, user: Option<&SessionId>, r: &str, id: &str) -> Res {
         let u = match require_user(user) {
             Ok(u) => *u,
-            Err(e) => return e,
+            Err(e) => return Ok(e),
         };
         let id: u64 = id.parse().unwrap_or(0);
-        let Some(room) = self.rooms.get_mut(r) else {
-            return HttpReply::empty(404);
+        let Some(mut room) = self.store.room(r)? else {
+            return Ok(HttpReply::empty(404));
         };
+        if !Self::perms(&room, Some(&u)).read {
+            return Ok(read_required());
+        }
         let is_mod = room.moderators.contains(&u);
-        let Some(m) = room.messages.get_mut(&id).filter(|m| m.data.is_some()) else {
-            return HttpReply::empty(404);
+        let Some(mut m) = self.store.message(r, id)?.filter(|m| m.data.is_some()) else {
+            return Ok(HttpReply::empty(404));
         };
         if m.author != u && !is_mod {
-            return HttpReply::empty(403);
+            return Ok(HttpReply::empty(403));
         }
         room.seq += 1;
         m.seqno = room.seq;
         m.data = None;
         m.signature = None;
         m.reactions.clear();
-        HttpReply::json(200, &json!({}))
+        self.store.put_message(r, id, &m)?;
+        self.store.put_room(r, &room)?;
+        Ok(HttpReply::json(200, &json!({})))
     }
 
     fn react(
@@ -779,23 +785,20 @@ impl CommunityCore {
         id: &str,
         emoji: &str,
         add: bool,
-    ) -> HttpReply {
+    ) -> Res {
         let u = match require_user(user) {
             Ok(u) => *u,
-            Err(e) => return e,
+            Err(e) => return Ok(e),
         };
         let id: u64 = id.parse().unwrap_or(0);
-        let Some(room) = self.rooms.get(r) else {
-            return HttpReply::empty(404);
+        let Some(mut room) = self.store.room(r)? else {
+            return Ok(HttpReply::empty(404));
         };
-        if !self.perms(room, Some(&u)).read {
-            return HttpReply::text(403, "This endpoint requires room message 'read' permission");
+        if !Self::perms(&room, Some(&u)).read {
+            return Ok(read_required());
         }
-        let Some(room) = self.rooms.get_mut(r) else {
-            return HttpReply::empty(404);
-        };
-        let Some(m) = room.messages.get_mut(&id).filter(|m| m.data.is_some()) else {
-            return HttpReply::empty(404);
+        let Some(mut m) = self.store.message(r, id)?.filter(|m| m.data.is_some()) else {
+            return Ok(HttpReply::empty(404));
         };
         let list = m.reactions.entry(emoji.to_owned()).or_default();
         let changed = if add {
@@ -812,9 +815,14 @@ impl CommunityCore {
         if changed {
             room.seq += 1;
             m.seqno = room.seq;
+            self.store.put_message(r, id, &m)?;
+            self.store.put_room(r, &room)?;
         }
         let key = if add { "added" } else { "removed" };
-        HttpReply::json(200, &json!({ key: changed, "seqno": m.seqno }))
+        Ok(HttpReply::json(
+            200,
+            &json!({ key: changed, "seqno": m.seqno }),
+        ))
     }
 
     fn upload(
@@ -823,19 +831,19 @@ impl CommunityCore {
         user: Option<&SessionId>,
         r: &str,
         req: &HttpRequest<'_>,
-    ) -> HttpReply {
+    ) -> Res {
         let u = match require_user(user) {
             Ok(u) => *u,
-            Err(e) => return e,
+            Err(e) => return Ok(e),
         };
-        let Some(room) = self.rooms.get(r) else {
-            return HttpReply::empty(404);
+        let Some(room) = self.store.room(r)? else {
+            return Ok(HttpReply::empty(404));
         };
-        if !self.perms(room, Some(&u)).upload {
-            return HttpReply::empty(403);
+        if !Self::perms(&room, Some(&u)).upload {
+            return Ok(HttpReply::empty(403));
         }
         if req.body.len() > self.config.max_upload {
-            return HttpReply::empty(413);
+            return Ok(HttpReply::empty(413));
         }
         let name = header(req, "Content-Disposition").and_then(|d| {
             let enc = d
@@ -846,50 +854,48 @@ impl CommunityCore {
                 .trim();
             decode_path(enc)
         });
-        let id = self.next_file;
-        self.next_file += 1;
-        self.files.insert(
+        let id = self.store.next_id(Counter::File)?;
+        self.store.put_file(
             id,
-            StoredFile {
+            &FileRow {
                 room: r.into(),
                 bytes: req.body.to_vec(),
                 name,
                 expires: now + FILE_TTL_S,
             },
-        );
-        HttpReply::json(201, &json!({ "id": id }))
+        )?;
+        Ok(HttpReply::json(201, &json!({ "id": id })))
     }
 
-    fn send_dm(&mut self, now: f64, user: Option<&SessionId>, to: &str, body: &[u8]) -> HttpReply {
+    fn send_dm(&mut self, now: f64, user: Option<&SessionId>, to: &str, body: &[u8]) -> Res {
         let u = match require_user(user) {
             Ok(u) => *u,
-            Err(e) => return e,
+            Err(e) => return Ok(e),
         };
         let Ok(recipient) = to.parse::<SessionId>() else {
-            return HttpReply::empty(404);
+            return Ok(HttpReply::empty(404));
         };
         if !matches!(
             recipient.prefix(),
             SessionIdPrefix::Blinded15 | SessionIdPrefix::Blinded25
-        ) || self.banned.contains(&recipient)
+        ) || self.store.is_banned(&recipient)?
         {
-            return HttpReply::empty(404);
+            return Ok(HttpReply::empty(404));
         }
         let Some(data) = serde_json::from_slice::<Value>(body)
             .ok()
             .and_then(|v| v["message"].as_str().and_then(|m| B64.decode(m).ok()))
         else {
-            return HttpReply::empty(400);
+            return Ok(HttpReply::empty(400));
         };
-        let id = self.next_dm;
-        self.next_dm += 1;
-        self.dms.push(Dm {
+        let id = self.store.next_id(Counter::Dm)?;
+        self.store.put_dm(&DmRow {
             id,
             sender: u,
             recipient,
             posted_at: now,
             data,
-        });
+        })?;
         let reply = DirectMessage {
             id,
             posted_at: now,
@@ -898,7 +904,10 @@ impl CommunityCore {
             recipient,
             message: None,
         };
-        HttpReply::json(201, &serde_json::to_value(reply).unwrap_or_default())
+        Ok(HttpReply::json(
+            201,
+            &serde_json::to_value(reply).unwrap_or_default(),
+        ))
     }
 
     fn list_dms(
@@ -907,24 +916,16 @@ impl CommunityCore {
         user: Option<&SessionId>,
         inbox: bool,
         since: Option<u64>,
-    ) -> HttpReply {
+    ) -> Res {
         let u = match require_blinded(user) {
             Ok(u) => *u,
-            Err(e) => return e,
+            Err(e) => return Ok(e),
         };
-        self.dms.retain(|d| d.posted_at + DM_TTL_S > now);
+        self.store.purge_dms(now - DM_TTL_S)?;
         let list: Vec<DirectMessage> = self
-            .dms
-            .iter()
-            .filter(|d| {
-                if inbox {
-                    d.recipient == u
-                } else {
-                    d.sender == u
-                }
-            })
-            .filter(|d| since.is_none_or(|s| d.id > s))
-            .take(DEFAULT_LIMIT)
+            .store
+            .dms(&u, inbox, since, DEFAULT_LIMIT)?
+            .into_iter()
             .map(|d| DirectMessage {
                 id: d.id,
                 posted_at: d.posted_at,
@@ -935,10 +936,17 @@ impl CommunityCore {
             })
             .collect();
         if list.is_empty() && since.is_some() {
-            return HttpReply::empty(304);
+            return Ok(HttpReply::empty(304));
         }
-        HttpReply::json(200, &serde_json::to_value(list).unwrap_or_default())
+        Ok(HttpReply::json(
+            200,
+            &serde_json::to_value(list).unwrap_or_default(),
+        ))
     }
+}
+
+fn read_required() -> HttpReply {
+    HttpReply::text(403, "This endpoint requires room message 'read' permission")
 }
 
 fn require_user(user: Option<&SessionId>) -> Result<&SessionId, HttpReply> {
@@ -968,7 +976,7 @@ fn parse_post(body: &[u8]) -> Option<(Vec<u8>, [u8; 64], Vec<u64>)> {
     Some((data, sig, files))
 }
 
-fn message_object(id: u64, m: &Stored, user: Option<&SessionId>) -> Message {
+fn message_object(id: u64, m: &PostRow, user: Option<&SessionId>) -> Message {
     Message {
         id,
         session_id: m.author,

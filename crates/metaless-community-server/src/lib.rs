@@ -8,6 +8,10 @@
 //!   stale timestamp 425, no room permission 403, oversize upload 413.
 //! * [`handle_onion`] / [`open_onion`] — the onion layer (metaless-onion's `open_layer`) and v4
 //!   framing around it.
+//! * [`Store`] — the rows the core keeps: [`MemoryStore`], [`SqliteStore`] (rooms, permissions,
+//!   posts, reactions, files, nonces of the replay window, bans, DMs).
+//! * [`server`] — the hyper/tokio front ([`server::spawn`]) and the `metaless-community-server`
+//!   binary.
 //!
 //! ```
 //! use metaless_community::{AuthMode, CommunityUrl, Reply, Request};
@@ -36,8 +40,36 @@
 #![deny(missing_docs)]
 
 mod core;
+pub mod server;
+mod sqlite;
+mod store;
 
 pub use crate::core::{CommunityCore, Config, HttpReply, HttpRequest, Perms};
+pub use crate::sqlite::SqliteStore;
+pub use crate::store::{
+    Counter, DmRow, FileRow, MemoryStore, MessageQuery, PostRow, RoomRow, Store, StoreError,
+};
+
+/// Why a server could not start or change its setup.
+///
+/// ```
+/// use metaless_community_server::{CommunityCore, Config, Perms, ServerError};
+/// let mut core = CommunityCore::new([7; 32], Config::default());
+/// assert!(matches!(core.add_room("no spaces", "x", Perms::ALL, 0), Err(ServerError::Community(_))));
+/// ```
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ServerError {
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// A room token or URL the protocol refuses.
+    #[error(transparent)]
+    Community(#[from] metaless_community::CommunityError),
+    /// Binding or reading the listener.
+    #[error("io: {0}")]
+    Io(#[from] std::io::Error),
+}
 
 use metaless_onion::{NodeKey, OnionError, open_layer, v4};
 use rand_core::CryptoRngCore;
@@ -45,8 +77,8 @@ use rand_core::CryptoRngCore;
 /// Opens an onion layer addressed to the server and answers the v4 request inside; returns the
 /// encrypted reply (the HTTP body). A layer that does not open is an error (the front answers
 /// HTTP 400, as pysogs does); a v4 payload that does not parse gets `Invalid v4 onion request`.
-pub fn handle_onion(
-    core: &mut CommunityCore,
+pub fn handle_onion<S: Store>(
+    core: &mut CommunityCore<S>,
     key: &NodeKey<'_>,
     now_ms: u64,
     body: &[u8],
@@ -66,7 +98,11 @@ pub fn handle_onion(
 /// let r = metaless_onion::v4::decode_response(&resp).unwrap();
 /// assert_eq!((r.code, r.body), (400, &b"Invalid v4 onion request"[..]));
 /// ```
-pub fn open_onion(core: &mut CommunityCore, now_ms: u64, v4_request: &[u8]) -> Vec<u8> {
+pub fn open_onion<S: Store>(
+    core: &mut CommunityCore<S>,
+    now_ms: u64,
+    v4_request: &[u8],
+) -> Vec<u8> {
     let Ok(req) = v4::decode_request(v4_request) else {
         return v4::encode_response(400, &[], b"Invalid v4 onion request");
     };

@@ -418,7 +418,8 @@ fn refusals_match_pysogs() {
             write: false,
             upload: false,
         },
-    );
+    )
+    .unwrap();
     let read = Request::messages_recent("lobby", None).unwrap();
     let h = signed_headers(&alice, &read, ts, [7; 16], AuthMode::Blinded15);
     let r = raw(&mut c, &read, h, NOW);
@@ -437,13 +438,14 @@ fn refusals_match_pysogs() {
             write: true,
             upload: false,
         },
-    );
+    )
+    .unwrap();
     let up = Request::upload_file("lobby", vec![1; 10], None).unwrap();
     let h = signed_headers(&alice, &up, ts, [8; 16], AuthMode::Blinded15);
     assert_eq!(raw(&mut c, &up, h, NOW).status, 403);
 
     // Oversize upload: 413.
-    c.set_permissions("lobby", alice.id, Perms::ALL);
+    c.set_permissions("lobby", alice.id, Perms::ALL).unwrap();
     let big = Request::upload_file("lobby", vec![1; 1001], None).unwrap();
     let h = signed_headers(&alice, &big, ts, [9; 16], AuthMode::Blinded15);
     assert_eq!(raw(&mut c, &big, h, NOW).status, 413);
@@ -467,7 +469,7 @@ fn refusals_match_pysogs() {
     );
     assert_eq!(raw(&mut c, &req, vec![], NOW).status, 401);
     // Banned: 403 before the signature is looked at.
-    c.ban(alice.id);
+    c.ban(alice.id).unwrap();
     let h = signed_headers(&alice, &req, ts, [12; 16], AuthMode::Blinded15);
     assert_eq!(raw(&mut c, &req, h, NOW).body, b"Banned");
 }
