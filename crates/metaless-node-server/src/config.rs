@@ -78,13 +78,96 @@ impl NodeEntry {
     }
 }
 
-/// A whole testnet: every node, its keys, port and swarm.
+/// One HTTP server of a testnet that clients reach through onion requests (the file server,
+/// the community server, the push server): its key seed and port. `Debug` leaves the seed out.
+///
+/// ```
+/// # use rand_core::SeedableRng;
+/// let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(1);
+/// let s = metaless_node_server::config::ServiceEntry::generate(0, &mut rng);
+/// assert_eq!(s.keypair().unwrap().ed25519_public().len(), 32);
+/// assert!(!format!("{s:?}").contains(&s.seed));
+/// ```
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServiceEntry {
+    /// Hex Ed25519 seed (secret); its X25519 half opens the onion layers sent to the server.
+    pub seed: String,
+    /// Hex Ed25519 public key (checked against the seed on load; also the `--only` key).
+    pub pubkey_ed25519: String,
+    /// Hex X25519 public key.
+    pub pubkey_x25519: String,
+    /// Loopback port; 0 = pick a free one when the server starts.
+    pub port: u16,
+}
+
+impl core::fmt::Debug for ServiceEntry {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("ServiceEntry")
+            .field("seed", &"<redacted>")
+            .field("pubkey_ed25519", &self.pubkey_ed25519)
+            .field("port", &self.port)
+            .finish()
+    }
+}
+
+impl ServiceEntry {
+    /// A fresh key seed from `rng`, on `port`.
+    ///
+    /// ```
+    /// # use rand_core::SeedableRng;
+    /// let s = metaless_node_server::config::ServiceEntry::generate(4100,
+    ///     &mut rand_chacha::ChaCha20Rng::seed_from_u64(1));
+    /// assert_eq!(s.port, 4100);
+    /// ```
+    pub fn generate(port: u16, rng: &mut (impl RngCore + CryptoRng)) -> Self {
+        let seed = Seed::generate(rng);
+        let k = Keypair::from_seed(&seed);
+        Self {
+            seed: hex::encode(seed.expose_secret()),
+            pubkey_ed25519: hex::encode(&k.ed25519_public()),
+            pubkey_x25519: hex::encode(&k.x25519_public()),
+            port,
+        }
+    }
+
+    /// The server's keypair from its seed.
+    ///
+    /// ```
+    /// # use rand_core::SeedableRng;
+    /// let s = metaless_node_server::config::ServiceEntry::generate(0,
+    ///     &mut rand_chacha::ChaCha20Rng::seed_from_u64(1));
+    /// let k = s.keypair().unwrap();
+    /// assert_eq!(metaless_identity::hex::encode(&k.x25519_public()), s.pubkey_x25519);
+    /// ```
+    pub fn keypair(&self) -> Result<Keypair, NodeError> {
+        let seed =
+            Seed::from_hex(&self.seed).map_err(|_| NodeError::Config("bad service seed".into()))?;
+        let k = Keypair::from_seed(&seed);
+        if hex::encode(&k.ed25519_public()) != self.pubkey_ed25519 {
+            return Err(NodeError::Config(
+                "service seed does not match its pubkey_ed25519".into(),
+            ));
+        }
+        Ok(k)
+    }
+}
+
+/// A whole testnet: every node, its keys, port and swarm, and the HTTP servers beside them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TestnetConfig {
     /// Format version (1).
     pub version: u32,
     /// The nodes.
     pub nodes: Vec<NodeEntry>,
+    /// The local file server (attachments), if this testnet runs one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub file_server: Option<ServiceEntry>,
+    /// The local community server, if this testnet runs one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub community: Option<ServiceEntry>,
+    /// The local (mock) push notification server, if this testnet runs one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub push_server: Option<ServiceEntry>,
 }
 
 impl TestnetConfig {
@@ -123,7 +206,48 @@ impl TestnetConfig {
                 }
             })
             .collect();
-        Self { version: 1, nodes }
+        Self {
+            version: 1,
+            nodes,
+            file_server: None,
+            community: None,
+            push_server: None,
+        }
+    }
+
+    /// Adds the servers `metaless testnet up` runs beside the nodes (today the file server),
+    /// on the ports after the nodes' (`base_port + nodes + i`, or 0 when `base_port` is 0).
+    ///
+    /// ```
+    /// # use rand_core::SeedableRng;
+    /// let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(1);
+    /// let cfg = metaless_node_server::config::TestnetConfig::generate(4, 1, 5000, &mut rng)
+    ///     .with_services(5000, &mut rng);
+    /// assert_eq!(cfg.file_server.as_ref().unwrap().port, 5004);
+    /// ```
+    pub fn with_services(mut self, base_port: u16, rng: &mut (impl RngCore + CryptoRng)) -> Self {
+        let port = |i: usize| {
+            if base_port == 0 {
+                0
+            } else {
+                let offset = u16::try_from(self.nodes.len() + i).unwrap_or(u16::MAX);
+                base_port.saturating_add(offset)
+            }
+        };
+        let file_port = port(0);
+        self.file_server = Some(ServiceEntry::generate(file_port, rng));
+        self
+    }
+
+    /// The configured servers beside the nodes, each with its role name.
+    pub(crate) fn services(&self) -> impl Iterator<Item = (&'static str, &ServiceEntry)> {
+        [
+            ("file_server", &self.file_server),
+            ("community", &self.community),
+            ("push_server", &self.push_server),
+        ]
+        .into_iter()
+        .filter_map(|(name, s)| s.as_ref().map(|s| (name, s)))
     }
 
     /// Node infos with the given actual ports (same order as `nodes`).
@@ -184,6 +308,9 @@ impl TestnetConfig {
         for n in &cfg.nodes {
             n.keypair()?;
         }
+        for (_, service) in cfg.services() {
+            service.keypair()?;
+        }
         Ok(cfg)
     }
 
@@ -216,13 +343,42 @@ fn write_private(path: &Path, bytes: &[u8]) -> Result<(), NodeError> {
     Ok(())
 }
 
-/// What clients read: every node's public keys, swarm and URL.
+/// What clients read: every node's public keys, swarm and URL, and the servers beside them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Bootstrap {
     /// Format version (1).
     pub version: u32,
     /// The nodes.
     pub nodes: Vec<BootstrapNode>,
+    /// The local file server: `url` is its base URL (`http://127.0.0.1:PORT`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub file_server: Option<BootstrapService>,
+    /// The local community server: `url` is a room's URL with the server's public key
+    /// (`http://127.0.0.1:PORT/ROOM?public_key=HEX`), as users share them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub community: Option<BootstrapService>,
+    /// The local push server: `url` is its base URL.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub push_server: Option<BootstrapService>,
+}
+
+/// A server in `bootstrap.json` that clients reach with onion requests to its X25519 key.
+///
+/// ```
+/// let json = r#"{"version":1,"nodes":[],"file_server":{"url":"http://127.0.0.1:4100",
+///   "pubkey_ed25519":"aa","pubkey_x25519":"bb"}}"#;
+/// let b: metaless_node_server::config::Bootstrap = serde_json::from_str(json).unwrap();
+/// assert_eq!(b.file_server.unwrap().url, "http://127.0.0.1:4100");
+/// assert!(b.community.is_none());
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BootstrapService {
+    /// Where it listens (see the field of [`Bootstrap`] for each server's form).
+    pub url: String,
+    /// Hex Ed25519 public key (what a file URL's `#p=` carries).
+    pub pubkey_ed25519: String,
+    /// Hex X25519 public key (what onion requests are encrypted to).
+    pub pubkey_x25519: String,
 }
 
 /// One node in `bootstrap.json`.
@@ -277,6 +433,9 @@ impl Bootstrap {
                     port: n.port,
                 })
                 .collect(),
+            file_server: None,
+            community: None,
+            push_server: None,
         }
     }
 
@@ -324,7 +483,7 @@ impl Bootstrap {
     ///
     /// ```
     /// let dir = tempfile::tempdir().unwrap();
-    /// let b = metaless_node_server::config::Bootstrap { version: 1, nodes: vec![] };
+    /// let b = metaless_node_server::config::Bootstrap::from_infos(&[]);
     /// b.save(dir.path()).unwrap();
     /// assert_eq!(metaless_node_server::config::Bootstrap::load(dir.path()).unwrap(), b);
     /// ```

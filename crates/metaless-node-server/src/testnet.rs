@@ -7,7 +7,7 @@ use rand_core::{OsRng, RngCore};
 
 use metaless_node::{NetworkMap, Node, NodeConfig, NodeError, NodeInfo, Observation};
 
-use crate::config::{Bootstrap, TestnetConfig};
+use crate::config::{Bootstrap, BootstrapService, ServiceEntry, TestnetConfig};
 use crate::front::FrontLimits;
 use crate::server::{self, ServerHandle};
 use crate::storage::{DEFAULT_SIZE_LIMIT, Durability, SqliteStorage};
@@ -15,6 +15,10 @@ use crate::tls::ServerTls;
 
 /// Most nodes `testnet init` will configure (one process, one machine).
 pub const MAX_TESTNET_NODES: usize = 1000;
+
+/// Ports `testnet init --base-port` keeps after the nodes' for the servers beside them (file,
+/// community and push server).
+pub const SERVICE_PORTS: usize = 3;
 
 /// How to start a testnet.
 #[derive(Debug, Clone, Default)]
@@ -49,9 +53,82 @@ pub struct Testnet;
 pub struct TestnetHandle {
     nodes: Vec<NodeInfo>,
     servers: Vec<ServerHandle>,
+    /// The servers beside the nodes as `bootstrap.json` lists them (running here or not).
+    services: Services,
+    /// Those this process runs.
+    running_services: Vec<RunningService>,
     tls: bool,
     data_dir: PathBuf,
     _temp: Option<tempfile::TempDir>,
+}
+
+/// The servers beside the nodes, as clients see them.
+#[derive(Debug, Clone, Default)]
+struct Services {
+    file_server: Option<BootstrapService>,
+    community: Option<BootstrapService>,
+    push_server: Option<BootstrapService>,
+}
+
+/// A server beside the nodes that this process runs.
+enum RunningService {
+    FileServer(metaless_file_server::server::ServerHandle),
+}
+
+impl core::fmt::Debug for RunningService {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            Self::FileServer(h) => write!(f, "FileServer({})", h.addr()),
+        }
+    }
+}
+
+impl RunningService {
+    async fn shutdown(self) {
+        match self {
+            Self::FileServer(h) => h.shutdown().await,
+        }
+    }
+}
+
+fn service_info(entry: &ServiceEntry, port: u16) -> BootstrapService {
+    BootstrapService {
+        url: format!("http://127.0.0.1:{port}"),
+        pubkey_ed25519: entry.pubkey_ed25519.clone(),
+        pubkey_x25519: entry.pubkey_x25519.clone(),
+    }
+}
+
+/// Binds a service's port (or an ephemeral one) when this process runs it, and says where it
+/// is either way.
+async fn bind_service(
+    entry: &ServiceEntry,
+    runs: bool,
+) -> Result<(Option<tokio::net::TcpListener>, BootstrapService), NodeError> {
+    if !runs {
+        return Ok((None, service_info(entry, entry.port)));
+    }
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", entry.port)).await?;
+    let port = listener.local_addr()?.port();
+    Ok((Some(listener), service_info(entry, port)))
+}
+
+/// Starts the file server of `entry` on `listener`, files under `data_dir/file-server/`.
+fn spawn_file_server(
+    entry: &ServiceEntry,
+    listener: tokio::net::TcpListener,
+    data_dir: &Path,
+) -> Result<RunningService, NodeError> {
+    use metaless_file_server::{Config, DiskStore, FileServerCore, server};
+    let store = DiskStore::open(&data_dir.join("file-server"))
+        .map_err(|e| NodeError::Config(format!("file server store: {}", e.0)))?;
+    let handle = server::spawn(
+        listener,
+        FileServerCore::new(store, Config::default()),
+        entry.keypair()?,
+    )?;
+    tracing::info!(url = %format!("http://{}", handle.addr()), "file server listening");
+    Ok(RunningService::FileServer(handle))
 }
 
 impl Testnet {
@@ -126,15 +203,42 @@ impl Testnet {
             tracing::info!(url = %info.base_url(options.tls), swarm = format!("{:x}", info.swarm_id), "node listening");
             servers.push(handle);
         }
-        Bootstrap::from_infos_tls(&infos, options.tls).save(&data_dir)?;
-        Ok(TestnetHandle {
+        let mut services = Services::default();
+        let mut running_services = Vec::new();
+        if let Some(entry) = &config.file_server {
+            let (listener, info) = bind_service(entry, runs_service(entry, &options.only)).await?;
+            if let Some(listener) = listener {
+                running_services.push(spawn_file_server(entry, listener, &data_dir)?);
+            }
+            services.file_server = Some(info);
+        }
+        if let Some(entry) = &config.community {
+            services.community = Some(service_info(entry, entry.port));
+        }
+        if let Some(entry) = &config.push_server {
+            services.push_server = Some(service_info(entry, entry.port));
+        }
+        let handle = TestnetHandle {
             nodes: infos,
             servers,
+            services,
+            running_services,
             tls: options.tls,
             data_dir,
             _temp: temp,
-        })
+        };
+        handle.bootstrap().save(&handle.data_dir)?;
+        Ok(handle)
     }
+}
+
+/// Whether this process runs the server `entry`: always without `--only`, else when its key
+/// is listed.
+fn runs_service(entry: &ServiceEntry, only: &[[u8; 32]]) -> bool {
+    only.is_empty()
+        || only
+            .iter()
+            .any(|k| metaless_identity::hex::encode(k) == entry.pubkey_ed25519)
 }
 
 /// Which nodes of `config` to run: all, or those named in `only` (every one must exist, and
@@ -148,15 +252,16 @@ fn selected(config: &TestnetConfig, only: &[[u8; 32]]) -> Result<Vec<bool>, Node
         .iter()
         .map(|n| n.pubkey_ed25519.clone())
         .collect();
+    let service_keys: Vec<&String> = config.services().map(|(_, s)| &s.pubkey_ed25519).collect();
     for k in only {
         let k = metaless_identity::hex::encode(k);
-        if !keys.contains(&k) {
+        if !keys.contains(&k) && !service_keys.contains(&&k) {
             return Err(NodeError::Config(format!(
-                "--only {k}: no such node in config.json"
+                "--only {k}: no such node or server in config.json"
             )));
         }
     }
-    if config.nodes.iter().any(|n| n.port == 0) {
+    if config.nodes.iter().any(|n| n.port == 0) || config.services().any(|(_, s)| s.port == 0) {
         return Err(NodeError::Config(
             "--only needs fixed ports: run init with --base-port".into(),
         ));
@@ -221,7 +326,31 @@ impl TestnetHandle {
     /// # });
     /// ```
     pub fn bootstrap(&self) -> Bootstrap {
-        Bootstrap::from_infos_tls(&self.nodes, self.tls)
+        let mut b = Bootstrap::from_infos_tls(&self.nodes, self.tls);
+        b.file_server = self.services.file_server.clone();
+        b.community = self.services.community.clone();
+        b.push_server = self.services.push_server.clone();
+        b
+    }
+
+    /// The file server as `bootstrap.json` lists it (`None` unless the configuration has one:
+    /// [`TestnetConfig::with_services`]).
+    ///
+    /// ```
+    /// # use rand_core::SeedableRng;
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// use metaless_node_server::{config::TestnetConfig, testnet::{Testnet, TestnetOptions}};
+    /// let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(1);
+    /// let cfg = TestnetConfig::generate(1, 1, 0, &mut rng).with_services(0, &mut rng);
+    /// let net = Testnet::start(cfg, TestnetOptions::default()).await.unwrap();
+    /// let fs = net.file_server().unwrap();
+    /// assert!(fs.url.starts_with("http://127.0.0.1:"));
+    /// assert_eq!(metaless_node_server::config::Bootstrap::load(net.data_dir()).unwrap().file_server.as_ref(), Some(fs));
+    /// net.shutdown().await;
+    /// # });
+    /// ```
+    pub fn file_server(&self) -> Option<&BootstrapService> {
+        self.services.file_server.as_ref()
     }
 
     /// Whether the nodes serve HTTPS ([`TestnetOptions::tls`]).
@@ -316,6 +445,9 @@ impl TestnetHandle {
         for s in self.servers {
             s.shutdown().await;
         }
+        for s in self.running_services {
+            s.shutdown().await;
+        }
     }
 }
 
@@ -344,7 +476,8 @@ pub fn init(
             "--swarms must be between 1 and --nodes".into(),
         ));
     }
-    if base_port != 0 && usize::from(base_port) + nodes > usize::from(u16::MAX) {
+    // The servers beside the nodes take the ports after them.
+    if base_port != 0 && usize::from(base_port) + nodes + SERVICE_PORTS > usize::from(u16::MAX) {
         return Err(NodeError::Config("--base-port leaves too few ports".into()));
     }
     if dir.join(crate::config::CONFIG_FILE).exists() {
@@ -352,7 +485,8 @@ pub fn init(
             "a testnet configuration already exists in that directory".into(),
         ));
     }
-    let cfg = TestnetConfig::generate(nodes, swarms, base_port, &mut OsRng);
+    let cfg = TestnetConfig::generate(nodes, swarms, base_port, &mut OsRng)
+        .with_services(base_port, &mut OsRng);
     cfg.save(dir)?;
     Ok(cfg)
 }
