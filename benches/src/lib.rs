@@ -4,6 +4,9 @@
 //! [`allocations_during`] around one operation, so the allocation counts quoted in issues come
 //! from the same code path the timings do.
 
+#[cfg(libsodium)]
+pub mod sodium;
+
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
