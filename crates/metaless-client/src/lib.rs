@@ -69,11 +69,11 @@ pub use client::{
     AttachmentDownload, AttachmentUpload, PROGRESS_THRESHOLD, TransferDirection, TransferProgress,
     TransferStage, UploadOptions,
 };
+pub use client::{CallUpdate, Calls, CallsError, MAX_CALLS};
 pub use client::{
     Client, Event, Incoming, KeySigner, OpId, RawMessage, Route, ServerRequest, ServerResponse,
     Stats, SubscriptionId, SwarmAccount,
 };
-pub use client::{CallUpdate, Calls, CallsError, MAX_CALLS};
 pub use client::{ConfigEvent, ConfigSync};
 pub use client::{GroupEvent, GroupMessage, Groups, GroupsError};
 pub use client::{OpenedPush, PushOpenError, push_reply, push_server};
