@@ -88,10 +88,11 @@ pub fn push_reply(response: &ServerResponse) -> Result<PushReply, PushError> {
 ///
 /// ```
 /// use metaless_client::push_server;
-/// let dest = push_server("http://127.0.0.1:7070", &[0x11; 32]).unwrap();
+/// let key = metaless_identity::Keypair::from_seed(&metaless_identity::Seed::from_bytes([0x11; 32])).ed25519_public();
+/// let dest = push_server("http://127.0.0.1:7070", &key).unwrap();
 /// assert_eq!((dest.host(), dest.port(), dest.protocol()), ("127.0.0.1", 7070, "http"));
-/// assert_eq!(push_server("https://push.example", &[0x11; 32]).unwrap().port(), 443);
-/// assert!(push_server("ftp://x", &[0x11; 32]).is_err());
+/// assert_eq!(push_server("https://push.example", &key).unwrap().port(), 443);
+/// assert!(push_server("ftp://x", &key).is_err());
 /// ```
 pub fn push_server(url: &str, ed25519: &[u8; 32]) -> Result<ServerDestination, ClientError> {
     let bad = |what: &str| ClientError::InvalidRequest(format!("push server {what}"));
@@ -126,7 +127,8 @@ impl Client {
     /// use metaless_envelope::push::{PushKey, PushService};
     /// let mut client = Client::new(Keypair::from_seed(&Seed::from_bytes([1; 32])),
     ///     Config { poll_interval_ms: None, ..Config::testnet(Bootstrap::Seeds(vec![])) }, [0; 32], 1_700_000_000_000);
-    /// let server = push_server("http://127.0.0.1:7070", &[0x11; 32]).unwrap();
+    /// let key = metaless_identity::Keypair::from_seed(&metaless_identity::Seed::from_bytes([0x11; 32])).ed25519_public();
+    /// let server = push_server("http://127.0.0.1:7070", &key).unwrap();
     /// let service = PushService::new("firebase", r#"{"token":"device-token"}"#).unwrap();
     /// client.push_subscribe(1_700_000_000_000, &server, &[0], true, service, PushKey::from_bytes([9; 32])).unwrap();
     /// assert_eq!(client.pending_ops(), 1);
@@ -160,7 +162,8 @@ impl Client {
     /// use metaless_envelope::push::PushService;
     /// let mut client = Client::new(Keypair::from_seed(&Seed::from_bytes([1; 32])),
     ///     Config { poll_interval_ms: None, ..Config::testnet(Bootstrap::Seeds(vec![])) }, [0; 32], 1_700_000_000_000);
-    /// let server = push_server("http://127.0.0.1:7070", &[0x11; 32]).unwrap();
+    /// let key = metaless_identity::Keypair::from_seed(&metaless_identity::Seed::from_bytes([0x11; 32])).ed25519_public();
+    /// let server = push_server("http://127.0.0.1:7070", &key).unwrap();
     /// let service = PushService::new("firebase", r#"{"token":"device-token"}"#).unwrap();
     /// client.push_unsubscribe(1_700_000_000_000, &server, service).unwrap();
     /// assert_eq!(client.pending_ops(), 1);
