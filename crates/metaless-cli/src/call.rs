@@ -11,7 +11,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
 use metaless_client::http::{HttpTransport, TokioClock, wall_clock_ms};
-use metaless_client::{Bootstrap, Client, Config, Driver, Event};
+use metaless_client::{Client, Driver, Event};
 use metaless_envelope::{
     CALL_MESSAGE_TTL_MS, CallMessage, CallSignal, Content, IceCandidate, Message,
 };
@@ -116,10 +116,7 @@ pub struct ListenArgs {
 }
 
 fn client(account: &Account) -> Result<Client, CliError> {
-    let bytes = std::fs::read(&account.bootstrap)
-        .map_err(|e| CliError(format!("--bootstrap {}: {e}", account.bootstrap.display())))?;
-    let bootstrap =
-        Bootstrap::from_testnet_file(&bytes).map_err(|e| CliError::context("--bootstrap", e))?;
+    let (config, _) = crate::messaging::testnet_config(&account.bootstrap, Some(500))?;
     let text = secret::require(
         "--seed",
         None,
@@ -129,10 +126,6 @@ fn client(account: &Account) -> Result<Client, CliError> {
     let seed = Seed::from_hex(&text).map_err(|e| CliError::context("--seed-file", e))?;
     let mut rng = [0u8; 32];
     OsRng.fill_bytes(&mut rng);
-    let config = Config {
-        poll_interval_ms: Some(500),
-        ..Config::testnet(bootstrap)
-    };
     Ok(Client::new(
         Keypair::from_seed(&seed),
         config,

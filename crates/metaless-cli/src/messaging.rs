@@ -132,31 +132,35 @@ fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
         .map_err(|e| Failure(1, format!("runtime: {e}")))
 }
 
+/// Reads a testnet's `bootstrap.json`: the client configuration for its nodes (HTTPS when the
+/// testnet was started with `--tls`, as its addresses then say), polling every
+/// `poll_interval_ms` (`None`: only when asked), and the file as JSON for the servers it lists beside the nodes.
+pub(crate) fn testnet_config(
+    path: &Path,
+    poll_interval_ms: Option<u64>,
+) -> Result<(Config, Value), CliError> {
+    let bytes = std::fs::read(path)
+        .map_err(|e| CliError(format!("--bootstrap {}: {e}", path.display())))?;
+    let bootstrap =
+        Bootstrap::from_testnet_file(&bytes).map_err(|e| CliError::context("--bootstrap", e))?;
+    let file: Value =
+        serde_json::from_slice(&bytes).map_err(|e| CliError::context("--bootstrap", e))?;
+    let https = file
+        .get("nodes")
+        .and_then(|n| n.get(0)?.get("address")?.as_str())
+        .is_some_and(|a| a.starts_with("https://"));
+    let config = Config {
+        https,
+        poll_interval_ms,
+        ..Config::testnet(bootstrap)
+    };
+    Ok((config, file))
+}
+
 /// The client configuration for the chosen network, and whether it polls fast.
 fn config(net: &NetworkArgs) -> Result<Config, Failure> {
     match (&net.bootstrap, net.network.as_deref()) {
-        (Some(path), None) => {
-            let bytes = std::fs::read(path)
-                .map_err(|e| CliError(format!("--bootstrap {}: {e}", path.display())))?;
-            let bootstrap = Bootstrap::from_testnet_file(&bytes)
-                .map_err(|e| CliError::context("--bootstrap", e))?;
-            // A testnet started with --tls lists https:// addresses.
-            let https = serde_json::from_slice::<Value>(&bytes)
-                .ok()
-                .and_then(|v| {
-                    v.get("nodes")?
-                        .get(0)?
-                        .get("address")?
-                        .as_str()
-                        .map(|a| a.starts_with("https://"))
-                })
-                .unwrap_or(false);
-            Ok(Config {
-                https,
-                poll_interval_ms: Some(200),
-                ..Config::testnet(bootstrap)
-            })
-        }
+        (Some(path), None) => Ok(testnet_config(path, Some(200))?.0),
         (None, Some("mainnet")) => Ok(Config {
             poll_interval_ms: Some(2_000),
             ..Config::mainnet()

@@ -118,11 +118,7 @@ fn push_key(text: &str) -> Result<PushKey, CliError> {
 
 /// The nodes and the push server of `args`.
 fn network(args: &PushArgs) -> Result<(Config, ServerDestination), CliError> {
-    let bytes = std::fs::read(&args.bootstrap)
-        .map_err(|e| CliError(format!("--bootstrap {}: {e}", args.bootstrap.display())))?;
-    let bootstrap =
-        Bootstrap::from_testnet_file(&bytes).map_err(|e| CliError::context("--bootstrap", e))?;
-    let file: Value = serde_json::from_slice(&bytes)?;
+    let (config, file) = crate::messaging::testnet_config(&args.bootstrap, None)?;
     let (url, x25519) = match (&args.push_url, &args.push_x25519) {
         (Some(url), Some(key)) => (url.clone(), key.clone()),
         _ => {
@@ -153,10 +149,6 @@ fn network(args: &PushArgs) -> Result<(Config, ServerDestination), CliError> {
         .ok_or_else(|| CliError("push server url: scheme://host:port".into()))?;
     let dest = ServerDestination::new(host, port, scheme, key)
         .map_err(|e| CliError::context("push server", e))?;
-    let config = Config {
-        poll_interval_ms: None,
-        ..Config::testnet(bootstrap)
-    };
     Ok((config, dest))
 }
 

@@ -12,7 +12,7 @@ use std::process::ExitCode;
 
 use clap::Args;
 use metaless_client::http::{HttpTransport, TokioClock, wall_clock_ms};
-use metaless_client::{Bootstrap, Client, Config, Driver, GroupEvent, Groups};
+use metaless_client::{Client, Config, Driver, GroupEvent, Groups};
 use metaless_envelope::Content;
 use metaless_group::{GroupId, MemberAuth};
 use metaless_identity::{Keypair, Seed, SessionId, hex};
@@ -225,25 +225,7 @@ fn random32() -> [u8; 32] {
 
 /// The client configuration of a testnet bootstrap file (fast polling, as `metaless send`).
 pub(crate) fn testnet_config(path: &Path) -> Result<Config, Failure> {
-    let bytes = std::fs::read(path)
-        .map_err(|e| CliError(format!("--bootstrap {}: {e}", path.display())))?;
-    let bootstrap =
-        Bootstrap::from_testnet_file(&bytes).map_err(|e| CliError::context("--bootstrap", e))?;
-    let https = serde_json::from_slice::<Value>(&bytes)
-        .ok()
-        .and_then(|v| {
-            v.get("nodes")?
-                .get(0)?
-                .get("address")?
-                .as_str()
-                .map(|a| a.starts_with("https://"))
-        })
-        .unwrap_or(false);
-    Ok(Config {
-        https,
-        poll_interval_ms: Some(300),
-        ..Config::testnet(bootstrap)
-    })
+    Ok(crate::messaging::testnet_config(path, Some(300))?.0)
 }
 
 struct Ctx {
