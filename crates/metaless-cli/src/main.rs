@@ -14,6 +14,7 @@ mod call;
 mod cli_error;
 mod community;
 mod demo;
+mod file;
 mod group;
 mod id;
 mod messaging;
@@ -45,6 +46,10 @@ enum Command {
     Send(messaging::SendArgs),
     /// Read the own inbox: one `{"from","text","hash","timestamp_ms"}` line per message.
     Inbox(messaging::InboxArgs),
+    /// Attachments: encrypt / decrypt files ('S' format and legacy), put / get them on a
+    /// testnet's file server.
+    #[command(subcommand)]
+    File(file::FileCommand),
     /// Communities (SOGS): sign a request's X-SOGS-* headers, seal and open blinded DMs.
     #[command(subcommand)]
     Community(community::CommunityCommand),
@@ -76,6 +81,7 @@ fn run(command: Command) -> Result<Value, CliError> {
         Command::Call(cmd) => call::run(cmd),
         Command::Demo(args) => demo::run(args),
         Command::Community(cmd) => community::run(cmd),
+        Command::File(cmd) => file::run(cmd),
         Command::Group(cmd) => group::run(cmd),
         Command::Id(cmd) => id::run(cmd),
         Command::Msg(cmd) => msg::run(cmd),
