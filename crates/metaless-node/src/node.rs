@@ -885,7 +885,7 @@ impl Node {
         }
         let peeled = match metaless_onion::peel(&NodeKey::from_keypair(&self.keypair), body) {
             Ok(p) => p,
-            Err(e) => return Action::Respond(Response::hop_error(&peel_error(&e))),
+            Err(e) => return Action::Respond(Response::hop_error(&e.hop_error())),
         };
         match peeled {
             Peeled::Deliver(delivery) => {
@@ -935,18 +935,6 @@ impl Node {
             }
             _ => Action::Respond(Response::hop_error(&HopError::InvalidCiphertext)),
         }
-    }
-}
-
-/// A peel failure as upstream answers it: routing metadata over its limit is a malformed
-/// request (400 `Error parsing onion request: …`), not a body too large (413), which only the
-/// onion body itself can be.
-fn peel_error(e: &metaless_onion::OnionError) -> HopError {
-    match e {
-        metaless_onion::OnionError::TooLarge { what, .. } if *what != "onion body" => {
-            HopError::ParseError(e.to_string())
-        }
-        other => other.hop_error(),
     }
 }
 

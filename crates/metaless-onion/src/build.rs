@@ -317,7 +317,7 @@ pub fn build(
     let total = 4 + blob_len[hops] + outer_len;
     if total > MAX_LAYER_SIZE {
         return Err(OnionError::TooLarge {
-            what: "onion body",
+            what: crate::error::ONION_BODY,
             len: total,
             max: MAX_LAYER_SIZE,
         });

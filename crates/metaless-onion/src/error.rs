@@ -3,6 +3,10 @@ use thiserror::Error;
 
 use crate::HopError;
 
+/// The [`OnionError::TooLarge`] `what` of a whole onion body over
+/// [`MAX_LAYER_SIZE`](crate::limits::MAX_LAYER_SIZE): the one size error a hop answers with 413.
+pub(crate) const ONION_BODY: &str = "onion body";
+
 /// Everything that can go wrong building, peeling or opening an onion request.
 ///
 /// Decryption failures carry no detail (no oracle), and `Display` never contains key material,
@@ -73,11 +77,20 @@ impl OnionError {
     /// let hop = OnionError::MissingEphemeralKey.hop_error();
     /// assert_eq!(hop.status(), 400);
     /// assert!(hop.body().starts_with("Error parsing onion request: "));
+    /// // Routing metadata over its limit is a parse error too; only the body is 413.
+    /// let meta = OnionError::TooLarge { what: "layer metadata", len: 5000, max: 4096 };
+    /// assert_eq!(meta.hop_error().status(), 400);
+    /// let body = OnionError::TooLarge { what: "onion body", len: 11 << 20, max: 10 << 20 };
+    /// assert_eq!(body.hop_error(), HopError::PayloadTooLarge);
     /// ```
     pub fn hop_error(&self) -> HopError {
         match self {
             OnionError::Decrypt | OnionError::WeakKey => HopError::InvalidCiphertext,
-            OnionError::TooLarge { .. } => HopError::PayloadTooLarge,
+            // Only the whole body over its limit is 413; routing metadata or an inner blob over
+            // theirs is a malformed request (400), as upstream answers.
+            OnionError::TooLarge {
+                what: ONION_BODY, ..
+            } => HopError::PayloadTooLarge,
             other => HopError::ParseError(alloc::string::ToString::to_string(other)),
         }
     }

@@ -100,7 +100,7 @@ pub struct Layer<'a> {
 pub fn decode_layer(body: &[u8]) -> Result<Layer<'_>, OnionError> {
     if body.len() > MAX_LAYER_SIZE {
         return Err(OnionError::TooLarge {
-            what: "onion body",
+            what: crate::error::ONION_BODY,
             len: body.len(),
             max: MAX_LAYER_SIZE,
         });

@@ -396,6 +396,46 @@ fn oversize_body_is_refused_before_parsing() {
         }
     ));
     assert_eq!(err.hop_error(), HopError::PayloadTooLarge);
+    assert_eq!(err.hop_error().status(), 413);
+}
+
+#[test]
+fn oversize_layer_metadata_is_a_400_parse_error_not_413() {
+    let node = X25519Secret::from_bytes([0x38; 32]);
+    let eph = hex::encode(&X25519Secret::from_bytes([0x42; 32]).public_key());
+    // The metadata one byte over its limit, the body far under the body limit.
+    let head = format!(r#"{{"ephemeral_key":"{eph}","enc_type":"xchacha20","x":""#);
+    let pad = MAX_ROUTING_JSON_SIZE + 1 - head.len() - 2;
+    let meta = format!("{head}{}\"}}", "y".repeat(pad));
+    assert_eq!(meta.len(), MAX_ROUTING_JSON_SIZE + 1);
+    let body = layer_around(&node, b"x", EncType::XChaCha20, Some(meta));
+    assert!(body.len() < MAX_LAYER_SIZE);
+    let err = peel(&NodeKey::new(&node), &body).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            OnionError::TooLarge {
+                what: "layer metadata",
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    let hop = err.hop_error();
+    assert_eq!(hop.status(), 400);
+    assert!(
+        hop.body().starts_with("Error parsing onion request: "),
+        "{}",
+        hop.body()
+    );
+    assert!(matches!(hop, HopError::ParseError(_)));
+    // At the limit exactly, the size is no error (the peel goes on to decrypt and open).
+    let meta = format!("{head}{}\"}}", "y".repeat(pad - 1));
+    let body = layer_around(&node, b"x", EncType::XChaCha20, Some(meta));
+    assert!(!matches!(
+        peel(&NodeKey::new(&node), &body),
+        Err(OnionError::TooLarge { .. })
+    ));
 }
 
 #[test]
