@@ -215,8 +215,9 @@ impl TestnetConfig {
         }
     }
 
-    /// Adds the servers `metaless testnet up` runs beside the nodes (today the file server),
-    /// on the ports after the nodes' (`base_port + nodes + i`, or 0 when `base_port` is 0).
+    /// Adds the servers `metaless testnet up` runs beside the nodes — the file server, the
+    /// community server and the push server, in that order — on the ports after the nodes'
+    /// (`base_port + nodes + i`, or 0 when `base_port` is 0).
     ///
     /// ```
     /// # use rand_core::SeedableRng;
@@ -224,6 +225,8 @@ impl TestnetConfig {
     /// let cfg = metaless_node_server::config::TestnetConfig::generate(4, 1, 5000, &mut rng)
     ///     .with_services(5000, &mut rng);
     /// assert_eq!(cfg.file_server.as_ref().unwrap().port, 5004);
+    /// assert_eq!(cfg.community.as_ref().unwrap().port, 5005);
+    /// assert_eq!(cfg.push_server.as_ref().unwrap().port, 5006);
     /// ```
     pub fn with_services(mut self, base_port: u16, rng: &mut (impl RngCore + CryptoRng)) -> Self {
         let port = |i: usize| {
@@ -234,8 +237,10 @@ impl TestnetConfig {
                 base_port.saturating_add(offset)
             }
         };
-        let file_port = port(0);
-        self.file_server = Some(ServiceEntry::generate(file_port, rng));
+        let (file, community, push) = (port(0), port(1), port(2));
+        self.file_server = Some(ServiceEntry::generate(file, rng));
+        self.community = Some(ServiceEntry::generate(community, rng));
+        self.push_server = Some(ServiceEntry::generate(push, rng));
         self
     }
 

@@ -70,15 +70,38 @@ struct Services {
     push_server: Option<BootstrapService>,
 }
 
+/// The room the testnet's community server opens at start when it is missing (open to all:
+/// read, write, upload); `bootstrap.json`'s `community.url` names it.
+pub const COMMUNITY_ROOM: &str = "lobby";
+
+/// Where the community server keeps its SQLite database, under the data directory.
+pub const COMMUNITY_DB: &str = "community/sogs.db";
+
+/// Directory of the push server's files under the data directory.
+pub const PUSH_DIR: &str = "push-server";
+
+/// The push server's delivery log inside [`PUSH_DIR`]: one JSON object a line, each push as
+/// APNS / Firebase would receive it — `{"service", "service_info", "enc_payload"}`, the payload
+/// in base64 (nonce ‖ XChaCha20-Poly1305 ciphertext, opened with the subscription's key).
+pub const DELIVERIES_FILE: &str = "deliveries.jsonl";
+
+/// How often the push server looks at this process's nodes for new messages of the accounts
+/// it watches.
+pub const PUSH_POLL_INTERVAL: std::time::Duration = std::time::Duration::from_millis(500);
+
 /// A server beside the nodes that this process runs.
 enum RunningService {
     FileServer(metaless_file_server::server::ServerHandle),
+    Community(metaless_community_server::server::ServerHandle),
+    Push(metaless_push_server::server::ServerHandle),
 }
 
 impl core::fmt::Debug for RunningService {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         match self {
             Self::FileServer(h) => write!(f, "FileServer({})", h.addr()),
+            Self::Community(h) => write!(f, "Community({})", h.addr()),
+            Self::Push(h) => write!(f, "Push({})", h.addr()),
         }
     }
 }
@@ -87,6 +110,8 @@ impl RunningService {
     async fn shutdown(self) {
         match self {
             Self::FileServer(h) => h.shutdown().await,
+            Self::Community(h) => h.shutdown().await,
+            Self::Push(h) => h.shutdown().await,
         }
     }
 }
@@ -97,6 +122,12 @@ fn service_info(entry: &ServiceEntry, port: u16) -> BootstrapService {
         pubkey_ed25519: entry.pubkey_ed25519.clone(),
         pubkey_x25519: entry.pubkey_x25519.clone(),
     }
+}
+
+/// The community server as clients see it: the URL of [`COMMUNITY_ROOM`] with the server's
+/// X25519 key, as Session's community links read (`http://HOST:PORT/ROOM?public_key=HEX`).
+fn community_url(base: &str, entry: &ServiceEntry) -> String {
+    format!("{base}/{COMMUNITY_ROOM}?public_key={}", entry.pubkey_x25519)
 }
 
 /// Binds a service's port (or an ephemeral one) when this process runs it, and says where it
@@ -129,6 +160,127 @@ fn spawn_file_server(
     )?;
     tracing::info!(url = %format!("http://{}", handle.addr()), "file server listening");
     Ok(RunningService::FileServer(handle))
+}
+
+/// Starts the community server of `entry` on `listener`: SQLite at `data_dir/`[`COMMUNITY_DB`],
+/// [`COMMUNITY_ROOM`] created if missing.
+fn spawn_community(
+    entry: &ServiceEntry,
+    listener: tokio::net::TcpListener,
+    data_dir: &Path,
+) -> Result<RunningService, NodeError> {
+    use metaless_community_server::{Perms, server};
+    let db = data_dir.join(COMMUNITY_DB);
+    if let Some(parent) = db.parent() {
+        std::fs::create_dir_all(parent)?;
+    }
+    let mut config = server::ServerConfig::new(entry.keypair()?);
+    config.db = Some(db);
+    config.rooms = vec![(COMMUNITY_ROOM.into(), "Lobby".into(), Perms::ALL)];
+    let handle = server::spawn(listener, config)
+        .map_err(|e| NodeError::Config(format!("community server: {e}")))?;
+    tracing::info!(url = %handle.url(COMMUNITY_ROOM), "community server listening");
+    Ok(RunningService::Community(handle))
+}
+
+/// Starts the push server of `entry` on `listener`, watching `nodes` (this process's) every
+/// [`PUSH_POLL_INTERVAL`] and appending each push to `data_dir/`[`PUSH_DIR`]`/`[`DELIVERIES_FILE`].
+fn spawn_push_server(
+    entry: &ServiceEntry,
+    listener: tokio::net::TcpListener,
+    data_dir: &Path,
+    nodes: Vec<std::sync::Arc<std::sync::Mutex<Node>>>,
+) -> Result<RunningService, NodeError> {
+    use metaless_push_server::server;
+    let dir = data_dir.join(PUSH_DIR);
+    std::fs::create_dir_all(&dir)?;
+    let log = dir.join(DELIVERIES_FILE);
+    let handle = server::spawn(listener, entry.keypair()?, move |d| {
+        if let Err(e) = append_delivery(&log, &d) {
+            tracing::warn!(%e, file = %log.display(), "push delivery not recorded");
+        }
+    })?;
+    handle.watch(PUSH_POLL_INTERVAL, NodeWatch::new(nodes));
+    tracing::info!(url = %handle.url(), "push server listening");
+    Ok(RunningService::Push(handle))
+}
+
+/// Appends one push to the delivery log (one JSON line).
+fn append_delivery(log: &Path, d: &metaless_push_server::Delivery) -> Result<(), NodeError> {
+    use std::io::Write;
+    let line = serde_json::json!({
+        "service": d.service.service,
+        "service_info": d.service.service_info,
+        "enc_payload": metaless_swarm::b64::encode(&d.payload),
+    });
+    let mut f = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(log)?;
+    f.write_all(format!("{line}\n").as_bytes())?;
+    Ok(())
+}
+
+/// What the push server learns from the nodes this process runs: each watched account's new
+/// messages, read from the nodes' storage after the last hash seen per node, account and
+/// namespace (a vanished last hash reads from the start; the watcher drops repeats by hash).
+struct NodeWatch {
+    nodes: Vec<std::sync::Arc<std::sync::Mutex<Node>>>,
+    last: std::collections::BTreeMap<(usize, metaless_identity::SessionId, i16), String>,
+}
+
+/// Pages read per node, account and namespace at one tick (the rest waits for the next).
+const WATCH_MAX_PAGES: usize = 16;
+
+impl NodeWatch {
+    fn new(nodes: Vec<std::sync::Arc<std::sync::Mutex<Node>>>) -> Self {
+        Self {
+            nodes,
+            last: Default::default(),
+        }
+    }
+}
+
+impl metaless_push_server::server::SwarmSource for NodeWatch {
+    fn fetch(
+        &mut self,
+        watched: &[(metaless_identity::SessionId, Vec<i16>)],
+    ) -> Vec<metaless_push_server::server::StoredMessage> {
+        let now = i64::try_from(metaless_push_server::server::wall_ms()).unwrap_or(i64::MAX);
+        let mut out = Vec::new();
+        for (i, node) in self.nodes.iter().enumerate() {
+            let Ok(node) = node.lock() else { continue };
+            for (account, namespaces) in watched {
+                let owner = account.to_bytes();
+                for &ns in namespaces {
+                    let key = (i, *account, ns);
+                    for _ in 0..WATCH_MAX_PAGES {
+                        let after = self.last.get(&key).map(String::as_str);
+                        let Ok((page, more)) =
+                            node.storage().retrieve(&owner, ns, after, None, None, now)
+                        else {
+                            break;
+                        };
+                        if let Some(m) = page.last() {
+                            self.last.insert(key, m.hash.clone());
+                        }
+                        out.extend(page.into_iter().map(|m| {
+                            metaless_push_server::server::StoredMessage {
+                                account: *account,
+                                namespace: ns,
+                                hash: m.hash,
+                                data: m.data,
+                            }
+                        }));
+                        if !more {
+                            break;
+                        }
+                    }
+                }
+            }
+        }
+        out
+    }
 }
 
 impl Testnet {
@@ -213,10 +365,25 @@ impl Testnet {
             services.file_server = Some(info);
         }
         if let Some(entry) = &config.community {
-            services.community = Some(service_info(entry, entry.port));
+            let (listener, info) = bind_service(entry, runs_service(entry, &options.only)).await?;
+            if let Some(listener) = listener {
+                running_services.push(spawn_community(entry, listener, &data_dir)?);
+            }
+            services.community = Some(BootstrapService {
+                url: community_url(&info.url, entry),
+                ..info
+            });
         }
         if let Some(entry) = &config.push_server {
-            services.push_server = Some(service_info(entry, entry.port));
+            let (listener, info) = bind_service(entry, runs_service(entry, &options.only)).await?;
+            if let Some(listener) = listener {
+                let nodes = servers
+                    .iter()
+                    .map(|s| std::sync::Arc::clone(s.node()))
+                    .collect();
+                running_services.push(spawn_push_server(entry, listener, &data_dir, nodes)?);
+            }
+            services.push_server = Some(info);
         }
         let handle = TestnetHandle {
             nodes: infos,
@@ -351,6 +518,65 @@ impl TestnetHandle {
     /// ```
     pub fn file_server(&self) -> Option<&BootstrapService> {
         self.services.file_server.as_ref()
+    }
+
+    /// The community server as `bootstrap.json` lists it: `url` is the [`COMMUNITY_ROOM`]'s
+    /// URL with the server's X25519 key, `http://127.0.0.1:PORT/lobby?public_key=HEX` (`None`
+    /// unless the configuration has one: [`TestnetConfig::with_services`]).
+    ///
+    /// ```
+    /// # use rand_core::SeedableRng;
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// use metaless_node_server::{config::TestnetConfig, testnet::{Testnet, TestnetOptions}};
+    /// let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(1);
+    /// let cfg = TestnetConfig::generate(1, 1, 0, &mut rng).with_services(0, &mut rng);
+    /// let key = cfg.community.as_ref().unwrap().pubkey_x25519.clone();
+    /// let net = Testnet::start(cfg, TestnetOptions::default()).await.unwrap();
+    /// let c = net.community().unwrap();
+    /// assert!(c.url.starts_with("http://127.0.0.1:"));
+    /// assert!(c.url.ends_with(&format!("/lobby?public_key={key}")));
+    /// net.shutdown().await;
+    /// # });
+    /// ```
+    pub fn community(&self) -> Option<&BootstrapService> {
+        self.services.community.as_ref()
+    }
+
+    /// The push server as `bootstrap.json` lists it (`url` its base URL; `None` unless the
+    /// configuration has one). It records each push in [`TestnetHandle::deliveries_file`].
+    ///
+    /// ```
+    /// # use rand_core::SeedableRng;
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// use metaless_node_server::{config::TestnetConfig, testnet::{Testnet, TestnetOptions}};
+    /// let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(1);
+    /// let cfg = TestnetConfig::generate(1, 1, 0, &mut rng).with_services(0, &mut rng);
+    /// let net = Testnet::start(cfg, TestnetOptions::default()).await.unwrap();
+    /// let push = net.push_server().unwrap();
+    /// assert!(push.url.starts_with("http://127.0.0.1:"));
+    /// assert_eq!(metaless_node_server::config::Bootstrap::load(net.data_dir()).unwrap().push_server.as_ref(), Some(push));
+    /// net.shutdown().await;
+    /// # });
+    /// ```
+    pub fn push_server(&self) -> Option<&BootstrapService> {
+        self.services.push_server.as_ref()
+    }
+
+    /// The push server's delivery log, `DIR/`[`PUSH_DIR`]`/`[`DELIVERIES_FILE`] (it exists
+    /// once a push was delivered).
+    ///
+    /// ```
+    /// # use rand_core::SeedableRng;
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// use metaless_node_server::{config::TestnetConfig, testnet::{Testnet, TestnetOptions}};
+    /// let cfg = TestnetConfig::generate(1, 1, 0, &mut rand_chacha::ChaCha20Rng::seed_from_u64(1));
+    /// let net = Testnet::start(cfg, TestnetOptions::default()).await.unwrap();
+    /// assert!(net.deliveries_file().ends_with("push-server/deliveries.jsonl"));
+    /// net.shutdown().await;
+    /// # });
+    /// ```
+    pub fn deliveries_file(&self) -> PathBuf {
+        self.data_dir.join(PUSH_DIR).join(DELIVERIES_FILE)
     }
 
     /// Whether the nodes serve HTTPS ([`TestnetOptions::tls`]).
