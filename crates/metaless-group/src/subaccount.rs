@@ -16,6 +16,8 @@ use curve25519_dalek::montgomery::MontgomeryPoint;
 use curve25519_dalek::scalar::Scalar;
 use curve25519_dalek::traits::IsIdentity;
 use metaless_identity::{Keypair, SessionId, verify_ed25519};
+use metaless_swarm::server::{self, SubaccountError};
+use metaless_swarm::subaccount::{SubaccountAccess, SubaccountToken};
 use metaless_swarm::{Auth, RequestSigner, SUBACCOUNT_TOKEN_LEN, Subaccount, UserPubkey};
 use sha2::{Digest, Sha512};
 use zeroize::Zeroizing;
@@ -61,24 +63,33 @@ impl Default for Permissions {
 }
 
 impl Permissions {
-    const READ: u8 = 0x01;
-    const WRITE: u8 = 0x02;
-    const DELETE: u8 = 0x04;
-
-    /// The flags byte.
+    /// The flags byte (the bits are the storage server's, [`SubaccountAccess`]).
     pub fn to_byte(self) -> u8 {
-        (if self.read { Self::READ } else { 0 })
-            | (if self.write { Self::WRITE } else { 0 })
-            | (if self.delete { Self::DELETE } else { 0 })
+        self.access().bits()
     }
 
     /// Reads the flags byte (unknown bits ignored).
     pub fn from_byte(b: u8) -> Self {
+        let a = SubaccountAccess::from_bits(b);
         Self {
-            read: b & Self::READ != 0,
-            write: b & Self::WRITE != 0,
-            delete: b & Self::DELETE != 0,
+            read: a.contains(SubaccountAccess::READ),
+            write: a.contains(SubaccountAccess::WRITE),
+            delete: a.contains(SubaccountAccess::DELETE),
         }
+    }
+
+    /// As the storage server's access flags.
+    ///
+    /// ```
+    /// use metaless_group::Permissions;
+    /// use metaless_swarm::subaccount::SubaccountAccess;
+    /// assert_eq!(Permissions::default().access(), SubaccountAccess::READ | SubaccountAccess::WRITE);
+    /// ```
+    pub fn access(self) -> SubaccountAccess {
+        let flag = |on: bool, f: SubaccountAccess| if on { f } else { SubaccountAccess::NONE };
+        flag(self.read, SubaccountAccess::READ)
+            | flag(self.write, SubaccountAccess::WRITE)
+            | flag(self.delete, SubaccountAccess::DELETE)
     }
 }
 
@@ -136,7 +147,7 @@ impl MemberAuth {
             len: bytes.len(),
             expected: AUTH_DATA_LEN,
         })?;
-        if arr[0] != 0x03 || arr[2] != 0 || arr[3] != 0 {
+        if arr[0] != GROUP_PREFIX || arr[2] != 0 || arr[3] != 0 {
             return Err(GroupError::Malformed("member auth data header"));
         }
         Ok(Self(arr))
@@ -175,9 +186,14 @@ impl fmt::Debug for MemberAuth {
     }
 }
 
+/// The token header `03 ‖ flags ‖ 00 00` (the layout is metaless-swarm's [`SubaccountToken`]).
 fn header(permissions: Permissions) -> [u8; 4] {
-    [0x03, permissions.to_byte(), 0, 0]
+    let t = SubaccountToken::new(GROUP_PREFIX, permissions.access(), [0; 32]).to_bytes();
+    [t[0], t[1], t[2], t[3]]
 }
+
+/// The network prefix of group accounts and of the tokens issued for them.
+const GROUP_PREFIX: u8 = 0x03;
 
 /// `k = reduce(H_64(0x05 ‖ X ‖ 0x03 ‖ group_pk ; key = H_32(group_seed ; key = "SessionGroupSubaccountMask")))`.
 fn blind_factor(group_seed: &[u8; 32], x: &[u8; 32], group_pk: &[u8; 32]) -> Scalar {
@@ -361,21 +377,29 @@ impl fmt::Debug for AdminSigner<'_> {
     }
 }
 
-/// What the storage server checks for a sub-account request (upstream
-/// `oxenss` subaccount verification): the token is for a `03` account, the group signed it,
-/// and the request signature verifies under the token's key.
+/// What the storage server checks for a sub-account request, by the node's own verifier
+/// ([`metaless_swarm::server::verify_subaccount`], the one implementation): the token is for a
+/// `03` account (or carries the any-prefix flag), the group signed it, and the request
+/// signature verifies under the token's key. No access flag is required here (see
+/// [`require_permission`]); revocation is the node's list.
 ///
-/// Errors: [`GroupError::Malformed`] for a bad header, [`GroupError::BadTokenSignature`] for a
-/// forged or other-group token, [`GroupError::BadRequestSignature`] for a bad request signature.
-/// Permission bits are checked by [`require_permission`].
+/// Errors: [`GroupError::Malformed`] for a token for another network prefix,
+/// [`GroupError::BadTokenSignature`] for a forged or other-group token (also one whose
+/// flags or reserved bytes were altered), [`GroupError::BadRequestSignature`] for a bad
+/// request signature.
 ///
 /// ```
 /// use metaless_group::{verify_subaccount_request, GroupError, GroupKeys};
 /// let group = GroupKeys::from_seed([1; 32]);
-/// let token = [3u8; 36];
+/// let mut token = [3u8; 36];
 /// assert_eq!(
 ///     verify_subaccount_request(&group.group_id(), &token, &[0; 64], b"m", &[0; 64]),
-///     Err(GroupError::Malformed("sub-account token header")),
+///     Err(GroupError::BadTokenSignature),
+/// );
+/// token[0] = 0x05;
+/// assert_eq!(
+///     verify_subaccount_request(&group.group_id(), &token, &[0; 64], b"m", &[0; 64]),
+///     Err(GroupError::Malformed("sub-account token network prefix")),
 /// );
 /// ```
 pub fn verify_subaccount_request(
@@ -385,16 +409,25 @@ pub fn verify_subaccount_request(
     message: &[u8],
     signature: &[u8; 64],
 ) -> Result<(), GroupError> {
-    // 0x08 lets a token work for any network prefix; otherwise the first byte must be 03.
-    let any_prefix = token[1] & 0x08 != 0;
-    if (!any_prefix && token[0] != 0x03) || token[2] != 0 || token[3] != 0 {
-        return Err(GroupError::Malformed("sub-account token header"));
-    }
-    verify_ed25519(&group.ed25519(), token, token_sig)
-        .map_err(|_| GroupError::BadTokenSignature)?;
-    let mut key = [0u8; 32];
-    key.copy_from_slice(&token[4..]);
-    verify_ed25519(&key, message, signature).map_err(|_| GroupError::BadRequestSignature)
+    let sub = Subaccount {
+        token: *token,
+        signature: *token_sig,
+    };
+    server::verify_subaccount(
+        GROUP_PREFIX,
+        &group.ed25519(),
+        &sub,
+        SubaccountAccess::NONE,
+        message,
+        signature,
+    )
+    .map_err(|e| match e {
+        SubaccountError::BadNetwork { .. } => {
+            GroupError::Malformed("sub-account token network prefix")
+        }
+        SubaccountError::BadRequestSignature => GroupError::BadRequestSignature,
+        _ => GroupError::BadTokenSignature,
+    })
 }
 
 /// The storage server's permission rule for a verified token: `"read"` for retrieve, `"write"`

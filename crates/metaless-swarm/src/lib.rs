@@ -36,6 +36,7 @@ mod rpc;
 pub mod server;
 pub mod sig;
 mod space;
+pub mod subaccount;
 pub mod ttl;
 
 /// HTTP path of direct (not onion-wrapped) storage RPC on a service node (upstream
@@ -71,6 +72,7 @@ pub use response::{
 };
 pub use rpc::{
     Auth, Delete, Expire, GetExpiries, NamespaceAction, OxendEndpoint, OxendRequest, Request,
-    RequestSigner, Retrieve, SUBACCOUNT_TOKEN_LEN, Signer, Store, Subaccount,
+    RequestSigner, Retrieve, RevokedSubaccounts, SUBACCOUNT_TOKEN_LEN, Signer, Store, Subaccount,
+    SubaccountRevocation,
 };
 pub use space::{INVALID_SWARM_ID, SwarmIds, swarm_space};

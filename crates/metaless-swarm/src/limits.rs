@@ -27,3 +27,7 @@ pub const MAX_SERVICE_NODES: usize = 20_000;
 
 /// Most message hashes a request builder accepts in one request.
 pub const MAX_HASHES_PER_REQUEST: usize = 1_000;
+
+/// Most sub-account tokens one `revoke_subaccount` may carry, and most revoked tokens a node
+/// keeps per account, the most recent winning (*upstream* `MAX_SUBACCOUNT_TOKENS`).
+pub const MAX_SUBACCOUNT_TOKENS: usize = 50;

@@ -13,17 +13,34 @@ use crate::limits::{MAX_HASHES_PER_REQUEST, MAX_MESSAGE_BODY};
 use crate::sig::{self, ExpireMode};
 use crate::{MessageHash, Namespace, NamespaceOrAll, SwarmError, UserPubkey, b64, ttl};
 
-/// Length of a subaccount token: a 32-byte Ed25519 key, a flags byte and 3 reserved bytes.
-pub const SUBACCOUNT_TOKEN_LEN: usize = 36;
+pub use crate::subaccount::SUBACCOUNT_TOKEN_LEN;
+use crate::subaccount::SubaccountToken;
 
-/// A delegated signing key (`subaccount`/`subaccount_sig`). Parsed and carried so requests
-/// round-trip; nodes built on this crate do not yet accept it (see `docs/swarm.md`).
+/// A delegated signing key (`subaccount`/`subaccount_sig`): the token (layout in
+/// [`crate::subaccount`]) and the account owner's signature of it. Nodes check it with
+/// [`crate::server::verify_subaccount`].
+///
+/// ```
+/// use metaless_swarm::Subaccount;
+/// use metaless_swarm::subaccount::SubaccountAccess;
+/// let mut token = [0u8; 36];
+/// token[..2].copy_from_slice(&[0x03, 0x01]);
+/// let sub = Subaccount { token, signature: [0; 64] };
+/// assert_eq!(sub.token().access(), SubaccountAccess::READ);
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Subaccount {
-    /// The token: the subaccount's Ed25519 key and permission flags.
+    /// The token: network prefix, access flags, reserved bytes, the sub-account's Ed25519 key.
     pub token: [u8; SUBACCOUNT_TOKEN_LEN],
     /// The account owner's signature of the token.
     pub signature: [u8; 64],
+}
+
+impl Subaccount {
+    /// The token's fields.
+    pub fn token(&self) -> SubaccountToken {
+        SubaccountToken::from_bytes(self.token)
+    }
 }
 
 /// A request's authentication: the Ed25519 signature over the method's signed message, and for
@@ -598,6 +615,126 @@ impl GetExpiries {
     }
 }
 
+/// `revoke_subaccount` / `unrevoke_subaccount`: the account owner adds sub-account tokens to,
+/// or removes them from, the account's revocation list (signed with the owner's key; a
+/// sub-account cannot sign these).
+///
+/// ```
+/// use metaless_identity::{Keypair, Seed};
+/// use metaless_swarm::{Request, Signer, SubaccountRevocation};
+/// let group = Keypair::from_seed(&Seed::from_bytes([1u8; 32]));
+/// let r = SubaccountRevocation::signed(&Signer::group(&group), vec![[3u8; 36]], 1_700_000_000_000).unwrap();
+/// let body = String::from_utf8(Request::RevokeSubaccount(r.clone()).to_body()).unwrap();
+/// assert!(body.contains(r#""revoke":["AwMD"#));
+/// assert!(SubaccountRevocation::signed(&Signer::group(&group), vec![[3u8; 36]; 51], 1).is_err());
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SubaccountRevocation {
+    /// The account.
+    pub pubkey: UserPubkey,
+    /// The owner's signature over `method ‖ timestamp ‖ token₀ ‖ token₁ ‖ …`.
+    pub auth: Auth,
+    /// The 36-byte tokens, in the order signed.
+    pub tokens: Vec<[u8; SUBACCOUNT_TOKEN_LEN]>,
+    /// The signature timestamp.
+    pub timestamp_ms: u64,
+}
+
+impl SubaccountRevocation {
+    /// A signed `revoke_subaccount` (wrap it in [`Request::RevokeSubaccount`]). At most
+    /// [`MAX_SUBACCOUNT_TOKENS`](crate::limits::MAX_SUBACCOUNT_TOKENS) tokens, upstream's cap.
+    pub fn signed(
+        signer: &Signer<'_>,
+        tokens: Vec<[u8; SUBACCOUNT_TOKEN_LEN]>,
+        now_ms: u64,
+    ) -> Result<Self, SwarmError> {
+        Self::make(signer, tokens, now_ms, sig::revoke_subaccount)
+    }
+
+    /// A signed `unrevoke_subaccount` (wrap it in [`Request::UnrevokeSubaccount`]); same cap.
+    pub fn signed_unrevoke(
+        signer: &Signer<'_>,
+        tokens: Vec<[u8; SUBACCOUNT_TOKEN_LEN]>,
+        now_ms: u64,
+    ) -> Result<Self, SwarmError> {
+        Self::make(signer, tokens, now_ms, sig::unrevoke_subaccount)
+    }
+
+    fn make(
+        signer: &Signer<'_>,
+        tokens: Vec<[u8; SUBACCOUNT_TOKEN_LEN]>,
+        now_ms: u64,
+        message: fn(u64, &[[u8; SUBACCOUNT_TOKEN_LEN]]) -> Vec<u8>,
+    ) -> Result<Self, SwarmError> {
+        if tokens.len() > crate::limits::MAX_SUBACCOUNT_TOKENS {
+            return Err(SwarmError::TooLarge {
+                field: "tokens",
+                len: tokens.len(),
+                max: crate::limits::MAX_SUBACCOUNT_TOKENS,
+            });
+        }
+        Ok(Self {
+            pubkey: signer.pubkey(),
+            auth: signer.auth(&message(now_ms, &tokens)),
+            tokens,
+            timestamp_ms: now_ms,
+        })
+    }
+
+    fn to_params(&self, list_name: &str) -> Value {
+        let mut p = Map::new();
+        p.insert("pubkey".into(), self.pubkey.to_hex().into());
+        let list: Vec<Value> = self
+            .tokens
+            .iter()
+            .map(|t| Value::from(b64::encode(t)))
+            .collect();
+        p.insert(list_name.into(), Value::Array(list));
+        p.insert("timestamp".into(), self.timestamp_ms.into());
+        put_auth(&mut p, &self.auth);
+        Value::Object(p)
+    }
+}
+
+/// `revoked_subaccounts`: the account owner lists the account's revoked tokens.
+///
+/// ```
+/// use metaless_identity::{Keypair, Seed};
+/// use metaless_swarm::{RevokedSubaccounts, Signer};
+/// let group = Keypair::from_seed(&Seed::from_bytes([1u8; 32]));
+/// let r = RevokedSubaccounts::signed(&Signer::group(&group), 1_700_000_000_000);
+/// assert_eq!(r.to_params()["timestamp"], 1_700_000_000_000u64);
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RevokedSubaccounts {
+    /// The account.
+    pub pubkey: UserPubkey,
+    /// The owner's signature over `"revoked_subaccounts" ‖ timestamp`.
+    pub auth: Auth,
+    /// The signature timestamp.
+    pub timestamp_ms: u64,
+}
+
+impl RevokedSubaccounts {
+    /// A signed request.
+    pub fn signed(signer: &Signer<'_>, now_ms: u64) -> Self {
+        Self {
+            pubkey: signer.pubkey(),
+            auth: signer.auth(&sig::revoked_subaccounts(now_ms)),
+            timestamp_ms: now_ms,
+        }
+    }
+
+    /// The `params` object.
+    pub fn to_params(&self) -> Value {
+        let mut p = Map::new();
+        p.insert("pubkey".into(), self.pubkey.to_hex().into());
+        p.insert("timestamp".into(), self.timestamp_ms.into());
+        put_auth(&mut p, &self.auth);
+        Value::Object(p)
+    }
+}
+
 /// The oxend endpoints a storage server forwards.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum OxendEndpoint {
@@ -690,6 +827,12 @@ pub enum Request {
     ExpireAll(NamespaceAction),
     /// `get_expiries`.
     GetExpiries(GetExpiries),
+    /// `revoke_subaccount`.
+    RevokeSubaccount(SubaccountRevocation),
+    /// `unrevoke_subaccount`.
+    UnrevokeSubaccount(SubaccountRevocation),
+    /// `revoked_subaccounts`.
+    RevokedSubaccounts(RevokedSubaccounts),
     /// `get_swarm` (alias `get_snodes_for_pubkey`).
     GetSwarm(UserPubkey),
     /// `info`.
@@ -746,6 +889,9 @@ impl Request {
             Self::Expire(_) => "expire",
             Self::ExpireAll(_) => "expire_all",
             Self::GetExpiries(_) => "get_expiries",
+            Self::RevokeSubaccount(_) => "revoke_subaccount",
+            Self::UnrevokeSubaccount(_) => "unrevoke_subaccount",
+            Self::RevokedSubaccounts(_) => "revoked_subaccounts",
             Self::GetSwarm(_) => "get_swarm",
             Self::Info => "info",
             Self::OxendRequest(_) => "oxend_request",
@@ -765,8 +911,29 @@ impl Request {
             Self::DeleteAll(r) | Self::DeleteBefore(r) | Self::ExpireAll(r) => Some(&r.pubkey),
             Self::Expire(r) => Some(&r.pubkey),
             Self::GetExpiries(r) => Some(&r.pubkey),
+            Self::RevokeSubaccount(r) | Self::UnrevokeSubaccount(r) => Some(&r.pubkey),
+            Self::RevokedSubaccounts(r) => Some(&r.pubkey),
             _ => None,
         }
+    }
+
+    /// The sub-account a request is signed with, if any.
+    ///
+    /// ```
+    /// use metaless_swarm::{Request, UserPubkey};
+    /// assert!(Request::GetSwarm(UserPubkey::new(5, [1; 32])).subaccount().is_none());
+    /// ```
+    pub fn subaccount(&self) -> Option<&Subaccount> {
+        let auth = match self {
+            Self::Store(s) => s.auth.as_ref(),
+            Self::Retrieve(r) => r.auth.as_ref().map(|(a, _)| a),
+            Self::Delete(d) => Some(&d.auth),
+            Self::DeleteAll(a) | Self::DeleteBefore(a) | Self::ExpireAll(a) => Some(&a.auth),
+            Self::Expire(e) => Some(&e.auth),
+            Self::GetExpiries(g) => Some(&g.auth),
+            _ => None,
+        };
+        auth.and_then(|a| a.subaccount.as_ref())
     }
 
     /// The `params` object.
@@ -780,6 +947,9 @@ impl Request {
             Self::Expire(r) => r.to_params(),
             Self::ExpireAll(r) => r.to_params("expiry"),
             Self::GetExpiries(r) => r.to_params(),
+            Self::RevokeSubaccount(r) => r.to_params("revoke"),
+            Self::UnrevokeSubaccount(r) => r.to_params("unrevoke"),
+            Self::RevokedSubaccounts(r) => r.to_params(),
             Self::GetSwarm(pk) => json!({ "pubkey": pk.to_hex() }),
             Self::Info | Self::ActiveNodesBin => Value::Object(Map::new()),
             Self::OxendRequest(r) => r.to_params(),

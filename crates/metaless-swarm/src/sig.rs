@@ -204,3 +204,62 @@ pub fn expire_reply<A: AsRef<str>, B: AsRef<str>, C: AsRef<str>>(
     }
     m.done()
 }
+
+fn tokens_msg(
+    method: &str,
+    timestamp_ms: u64,
+    tokens: &[[u8; crate::SUBACCOUNT_TOKEN_LEN]],
+) -> Vec<u8> {
+    let mut m = Msg::new(method).num(timestamp_ms).done();
+    for t in tokens {
+        m.extend_from_slice(t);
+    }
+    m
+}
+
+/// `"revoke_subaccount" ‖ timestamp ‖ token₀ ‖ token₁ ‖ …` (tokens as their raw 36 bytes).
+///
+/// ```
+/// let m = metaless_swarm::sig::revoke_subaccount(9, &[[0xaa; 36]]);
+/// assert_eq!(&m[..18], b"revoke_subaccount9");
+/// assert_eq!(m.len(), 18 + 36);
+/// ```
+pub fn revoke_subaccount(
+    timestamp_ms: u64,
+    tokens: &[[u8; crate::SUBACCOUNT_TOKEN_LEN]],
+) -> Vec<u8> {
+    tokens_msg("revoke_subaccount", timestamp_ms, tokens)
+}
+
+/// `"unrevoke_subaccount" ‖ timestamp ‖ token₀ ‖ …`.
+pub fn unrevoke_subaccount(
+    timestamp_ms: u64,
+    tokens: &[[u8; crate::SUBACCOUNT_TOKEN_LEN]],
+) -> Vec<u8> {
+    tokens_msg("unrevoke_subaccount", timestamp_ms, tokens)
+}
+
+/// `"revoked_subaccounts" ‖ timestamp`.
+///
+/// ```
+/// assert_eq!(metaless_swarm::sig::revoked_subaccounts(7), b"revoked_subaccounts7");
+/// ```
+pub fn revoked_subaccounts(timestamp_ms: u64) -> Vec<u8> {
+    Msg::new("revoked_subaccounts").num(timestamp_ms).done()
+}
+
+/// A node's `revoke_subaccount` / `unrevoke_subaccount` reply:
+/// `PUBKEY_HEX ‖ timestamp ‖ token₀ ‖ token₁ ‖ …` (the request's tokens, raw).
+///
+/// ```
+/// use metaless_swarm::{UserPubkey, sig};
+/// let m = sig::revocation_reply(&UserPubkey::new(3, [0; 32]), 5, &[[1; 36]]);
+/// assert_eq!(m.len(), 66 + 1 + 36);
+/// ```
+pub fn revocation_reply(
+    pubkey: &UserPubkey,
+    timestamp_ms: u64,
+    tokens: &[[u8; crate::SUBACCOUNT_TOKEN_LEN]],
+) -> Vec<u8> {
+    tokens_msg(&pubkey.to_hex(), timestamp_ms, tokens)
+}

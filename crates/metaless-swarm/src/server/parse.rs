@@ -10,10 +10,12 @@ use metaless_identity::hex;
 use serde_json::{Map, Value};
 
 use super::RpcError;
-use crate::limits::{BATCH_REQUEST_MAX, MAX_MESSAGE_BODY, MAX_MESSAGE_BODY_BASE64};
+use crate::limits::{
+    BATCH_REQUEST_MAX, MAX_MESSAGE_BODY, MAX_MESSAGE_BODY_BASE64, MAX_SUBACCOUNT_TOKENS,
+};
 use crate::rpc::{
     Auth, Delete, Expire, GetExpiries, NamespaceAction, OxendEndpoint, OxendRequest, Request,
-    Retrieve, SUBACCOUNT_TOKEN_LEN, Store, Subaccount,
+    Retrieve, RevokedSubaccounts, SUBACCOUNT_TOKEN_LEN, Store, Subaccount, SubaccountRevocation,
 };
 use crate::sig::ExpireMode;
 use crate::{MESSAGE_HASH_LEN, MessageHash, Namespace, NamespaceOrAll, UserPubkey, b64};
@@ -259,17 +261,9 @@ fn load_subaccount(subacc: Option<&str>, subacc_sig: Option<&str>) -> P<Option<S
     let sa_sig = subacc_sig.ok_or_else(|| {
         "invalid subaccount: subaccount_sig is required when using subaccount".to_string()
     })?;
-    let token_err =
-        || "invalid subaccount: expected base64 or hex-encoded subaccount token".to_string();
-    let token_bytes = if b64::is_base64(sa.as_bytes()) && sa.len() == SUBACCOUNT_TOKEN_LEN * 4 / 3 {
-        b64::decode(sa.as_bytes()).ok_or_else(token_err)?
-    } else if sa.len() == SUBACCOUNT_TOKEN_LEN * 2 {
-        hex::decode(sa).map_err(|_| token_err())?
-    } else {
-        return Err(token_err());
-    };
-    let token: [u8; SUBACCOUNT_TOKEN_LEN] =
-        token_bytes.as_slice().try_into().map_err(|_| token_err())?;
+    let token = decode_token(sa).ok_or_else(|| {
+        "invalid subaccount: expected base64 or hex-encoded subaccount token".to_string()
+    })?;
     let sig_err =
         || "invalid subaccount signature: expected base64 encoded Ed25519 signature".to_string();
     if !is_signature_b64(sa_sig) {
@@ -277,6 +271,88 @@ fn load_subaccount(subacc: Option<&str>, subacc_sig: Option<&str>) -> P<Option<S
     }
     let signature = decode_sig(sa_sig).ok_or_else(sig_err)?;
     Ok(Some(Subaccount { token, signature }))
+}
+
+/// A token in JSON: 48 base64 characters or 72 hex digits (upstream `load_subaccount`, and the
+/// `revoke`/`unrevoke` lists).
+fn decode_token(s: &str) -> Option<[u8; SUBACCOUNT_TOKEN_LEN]> {
+    let raw = if b64::is_base64(s.as_bytes()) && s.len() == SUBACCOUNT_TOKEN_LEN * 4 / 3 {
+        b64::decode(s.as_bytes())?
+    } else if s.len() == SUBACCOUNT_TOKEN_LEN * 2 {
+        hex::decode(s).ok()?
+    } else {
+        return None;
+    };
+    raw.as_slice().try_into().ok()
+}
+
+fn token_list(list: &[String], what: &str) -> P<Vec<[u8; SUBACCOUNT_TOKEN_LEN]>> {
+    list.iter()
+        .map(|t| {
+            decode_token(t).ok_or_else(|| {
+                format!("invalid {what}: expected base64 or hex-encoded subaccount tag")
+            })
+        })
+        .collect()
+}
+
+/// `revoke_subaccount`: fields `pubkey`, `pubkey_ed25519`, `revoke`, `signature`, `timestamp`.
+fn revoke_subaccount(o: &Obj) -> P<Request> {
+    let pubkey = f_str(o, "pubkey")?;
+    let pk_ed = f_str(o, "pubkey_ed25519")?;
+    let revoke = f_str_list(o, "revoke")?;
+    let sig = f_str(o, "signature")?;
+    let ts = f_ts(o, "timestamp")?;
+    let (pubkey, auth) = load_auth(pubkey, pk_ed, sig, None, None)?;
+    let revoke = require("revoke", revoke)?;
+    if revoke.len() > MAX_SUBACCOUNT_TOKENS {
+        return Err(format!(
+            "invalid revoke: cannot revoke more than {MAX_SUBACCOUNT_TOKENS} subaccounts at once"
+        ));
+    }
+    let tokens = token_list(&revoke, "revoke")?;
+    let timestamp_ms = require("timestamp", ts)?;
+    Ok(Request::RevokeSubaccount(SubaccountRevocation {
+        pubkey,
+        auth,
+        tokens,
+        timestamp_ms,
+    }))
+}
+
+/// `unrevoke_subaccount`: fields `pubkey`, `pubkey_ed25519`, `signature`, `timestamp`,
+/// `unrevoke` (no count limit upstream beyond the body size).
+fn unrevoke_subaccount(o: &Obj) -> P<Request> {
+    let pubkey = f_str(o, "pubkey")?;
+    let pk_ed = f_str(o, "pubkey_ed25519")?;
+    let sig = f_str(o, "signature")?;
+    let ts = f_ts(o, "timestamp")?;
+    let unrevoke = f_str_list(o, "unrevoke")?;
+    let (pubkey, auth) = load_auth(pubkey, pk_ed, sig, None, None)?;
+    let timestamp_ms = require("timestamp", ts)?;
+    let unrevoke = require("unrevoke", unrevoke)?;
+    let tokens = token_list(&unrevoke, "unrevoke")?;
+    Ok(Request::UnrevokeSubaccount(SubaccountRevocation {
+        pubkey,
+        auth,
+        tokens,
+        timestamp_ms,
+    }))
+}
+
+/// `revoked_subaccounts`: fields `pubkey`, `pubkey_ed25519`, `signature`, `timestamp`.
+fn revoked_subaccounts(o: &Obj) -> P<Request> {
+    let pubkey = f_str(o, "pubkey")?;
+    let pk_ed = f_str(o, "pubkey_ed25519")?;
+    let sig = f_str(o, "signature")?;
+    let ts = f_ts(o, "timestamp")?;
+    let (pubkey, auth) = load_auth(pubkey, pk_ed, sig, None, None)?;
+    let timestamp_ms = require("timestamp", ts)?;
+    Ok(Request::RevokedSubaccounts(RevokedSubaccounts {
+        pubkey,
+        auth,
+        timestamp_ms,
+    }))
 }
 
 fn valid_hashes(messages: Vec<String>) -> P<Vec<MessageHash>> {
@@ -548,12 +624,7 @@ fn oxend_request(o: &Obj) -> P<Request> {
 }
 
 /// Methods the storage server has that this crate does not model.
-const UNSUPPORTED: [&str; 4] = [
-    "revoke_subaccount",
-    "unrevoke_subaccount",
-    "revoked_subaccounts",
-    "ifelse",
-];
+const UNSUPPORTED: [&str; 1] = ["ifelse"];
 
 fn is_meta(method: &str) -> bool {
     matches!(method, "batch" | "sequence" | "ifelse")
@@ -624,6 +695,9 @@ pub(super) fn by_method(method: &str, o: &Obj) -> Option<Result<Request, Failure
             .map_err(Failure::Parse),
         "expire" => lift(expire(o)),
         "get_expiries" => lift(get_expiries(o)),
+        "revoke_subaccount" => lift(revoke_subaccount(o)),
+        "unrevoke_subaccount" => lift(unrevoke_subaccount(o)),
+        "revoked_subaccounts" => lift(revoked_subaccounts(o)),
         "get_swarm" | "get_snodes_for_pubkey" => lift(get_swarm(o)),
         "oxend_request" => lift(oxend_request(o)),
         "info" => Ok(Request::Info),

@@ -452,3 +452,49 @@ pub fn expire_entry(
     m.insert("signature".into(), signature);
     Value::Object(m)
 }
+
+/// One node's part of a `revoke_subaccount` reply (`{"signature"}`) or, with `count` (how many
+/// tokens it removed from the list), of an `unrevoke_subaccount` reply
+/// (`{"count", "signature"}`); the signature is over [`sig::revocation_reply`].
+///
+/// ```
+/// use metaless_identity::{Keypair, Seed};
+/// use metaless_swarm::{UserPubkey, server::revocation_entry};
+/// let node = Keypair::from_seed(&Seed::from_bytes([7; 32]));
+/// let e = revocation_entry(&node, &UserPubkey::new(3, [1; 32]), 5, &[[2; 36]], Some(1));
+/// assert_eq!(e["count"], 1);
+/// assert_eq!(e["signature"].as_str().unwrap().len(), 88);
+/// ```
+pub fn revocation_entry(
+    node: &Keypair,
+    pubkey: &UserPubkey,
+    timestamp_ms: u64,
+    tokens: &[[u8; crate::SUBACCOUNT_TOKEN_LEN]],
+    count: Option<usize>,
+) -> Value {
+    let signature = signature_b64(node, &sig::revocation_reply(pubkey, timestamp_ms, tokens));
+    match count {
+        Some(n) => json!({"count": n, "signature": signature}),
+        None => json!({"signature": signature}),
+    }
+}
+
+/// The `revoked_subaccounts` reply: `{"revoked_subaccounts": [base64 token, …], "t", "hf"}`.
+///
+/// ```
+/// use metaless_swarm::server::revoked_subaccounts_reply;
+/// let r = revoked_subaccounts_reply(&[[3; 36]], 9, [19, 3]);
+/// let v: serde_json::Value = serde_json::from_slice(&r.body_bytes()).unwrap();
+/// assert_eq!(v["revoked_subaccounts"][0].as_str().unwrap().len(), 48);
+/// ```
+pub fn revoked_subaccounts_reply(
+    tokens: &[[u8; crate::SUBACCOUNT_TOKEN_LEN]],
+    now_ms: u64,
+    hf: [u16; 2],
+) -> Reply {
+    let list: Vec<Value> = tokens.iter().map(|t| Value::from(b64::encode(t))).collect();
+    Reply::json(
+        200,
+        with_misc(json!({ "revoked_subaccounts": list }), now_ms, hf),
+    )
+}
