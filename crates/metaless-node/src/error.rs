@@ -30,6 +30,10 @@ pub enum NodeError {
     /// JSON (de)serialisation of a configuration file failed.
     #[error("invalid json: {0}")]
     Json(#[from] serde_json::Error),
+    /// The storage backend does not implement this part of the [`Storage`](crate::storage::Storage)
+    /// trait (a trait method left at its default).
+    #[error("storage does not support {0}")]
+    Unsupported(&'static str),
 }
 
 impl NodeError {

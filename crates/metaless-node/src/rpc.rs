@@ -186,12 +186,17 @@ impl RpcCtx<'_> {
             now,
             HARDFORK,
         )?;
-        if self.forwarded {
-            server::verify_forwarded(request, now)?;
-        } else {
-            server::verify(request, now)?;
-        }
         let owner = pubkey.to_bytes();
+        // The revocation list is the node's: looked up once, then checked where upstream
+        // checks it (after the method's timestamp rules, not for the unrevocable namespaces).
+        let revoked = match request.subaccount() {
+            Some(sub) => self
+                .storage
+                .subaccount_revoked(&owner, &sub.token)
+                .map_err(request_failed)?,
+            None => false,
+        };
+        server::verify_with_revocations(request, now, self.forwarded, &|_, _| revoked)?;
         match request {
             Request::Store(s) => Ok(self.store(request, s)),
             Request::Retrieve(r) => self.retrieve(r),
@@ -216,6 +221,44 @@ impl RpcCtx<'_> {
             }
             Request::Expire(e) => self.expire(request, e),
             Request::GetExpiries(g) => self.get_expiries(g),
+            Request::RevokeSubaccount(r) => {
+                self.storage
+                    .revoke_subaccounts(&owner, &r.tokens, self.now_ms)
+                    .map_err(request_failed)?;
+                let entry = server::revocation_entry(
+                    self.keypair,
+                    &r.pubkey,
+                    r.timestamp_ms,
+                    &r.tokens,
+                    None,
+                );
+                Ok(self.change_reply(request, entry, false))
+            }
+            Request::UnrevokeSubaccount(r) => {
+                let count = self
+                    .storage
+                    .unrevoke_subaccounts(&owner, &r.tokens)
+                    .map_err(request_failed)?;
+                let entry = server::revocation_entry(
+                    self.keypair,
+                    &r.pubkey,
+                    r.timestamp_ms,
+                    &r.tokens,
+                    Some(count),
+                );
+                Ok(self.change_reply(request, entry, false))
+            }
+            Request::RevokedSubaccounts(r) => {
+                let tokens = self.storage.revoked_subaccounts(&owner).map_err(|e| {
+                    let text = format!(
+                        "Internal Server Error. Could not retrieve revoked_subaccounts for {}",
+                        obfuscate(&r.pubkey)
+                    );
+                    tracing::error!("{text}: {e}");
+                    Reply::from(RpcError::new(500, text))
+                })?;
+                Ok(server::revoked_subaccounts_reply(&tokens, now, HARDFORK))
+            }
             _ => Err(unknown().into()),
         }
     }
@@ -369,7 +412,9 @@ impl RpcCtx<'_> {
         let owner = e.pubkey.to_bytes();
         let targets = server::expire_targets(e, self.now());
         let hashes = strings(&e.messages);
-        let mode = match e.mode {
+        // A sub-account without delete access only extends (the request's own mode still
+        // decides the reply's `unchanged` list, as upstream).
+        let mode = match server::expire_mode(e) {
             ExpireMode::Set => ExpiryMode::Any,
             ExpireMode::Shorten => ExpiryMode::ShortenOnly,
             ExpireMode::Extend => ExpiryMode::ExtendOnly,

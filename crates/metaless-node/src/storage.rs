@@ -31,6 +31,9 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use metaless_swarm::SUBACCOUNT_TOKEN_LEN;
+use metaless_swarm::limits::MAX_SUBACCOUNT_TOKENS;
+
 use crate::NodeError;
 use crate::limits::{RETRIEVE_MAX_SIZE, RETRIEVE_PER_MESSAGE_OVERHEAD};
 use crate::replication::{MAX_RETRIES, RETRY_LEASE_MS, Retry};
@@ -537,6 +540,81 @@ pub trait Storage: core::fmt::Debug {
     /// assert!(!MemoryStorage::new().sync_delete("a", 5).unwrap());
     /// ```
     fn sync_delete(&mut self, hash: &str, expiry_ms: i64) -> Result<bool, NodeError>;
+
+    /// Adds sub-account tokens (36 bytes each, compared whole) to `owner`'s revocation list as
+    /// of `now_ms`; a token already listed keeps the later time. The list holds the
+    /// [`MAX_SUBACCOUNT_TOKENS`] most recent tokens (upstream's `revoked_autoclean` trigger):
+    /// adding more drops the oldest.
+    ///
+    /// The default refuses ([`NodeError::Unsupported`]) so that a backend without a revocation
+    /// table answers a revocation with a failure instead of pretending it took effect.
+    ///
+    /// ```
+    /// use metaless_node::storage::{MemoryStorage, Storage};
+    /// let mut db = MemoryStorage::new();
+    /// db.revoke_subaccounts(&[3; 33], &[[1; 36]], 10).unwrap();
+    /// assert!(db.subaccount_revoked(&[3; 33], &[1; 36]).unwrap());
+    /// assert!(!db.subaccount_revoked(&[3; 33], &[2; 36]).unwrap());
+    /// assert!(!db.subaccount_revoked(&[4; 33], &[1; 36]).unwrap()); // per account
+    /// ```
+    fn revoke_subaccounts(
+        &mut self,
+        owner: &[u8; OWNER_LEN],
+        tokens: &[[u8; SUBACCOUNT_TOKEN_LEN]],
+        now_ms: i64,
+    ) -> Result<(), NodeError> {
+        let _ = (owner, tokens, now_ms);
+        Err(NodeError::Unsupported("sub-account revocation"))
+    }
+
+    /// Removes tokens from `owner`'s revocation list; returns how many were listed. The default
+    /// refuses, like [`Storage::revoke_subaccounts`].
+    ///
+    /// ```
+    /// use metaless_node::storage::{MemoryStorage, Storage};
+    /// let mut db = MemoryStorage::new();
+    /// db.revoke_subaccounts(&[3; 33], &[[1; 36], [2; 36]], 10).unwrap();
+    /// assert_eq!(db.unrevoke_subaccounts(&[3; 33], &[[1; 36], [9; 36]]).unwrap(), 1);
+    /// assert_eq!(db.revoked_subaccounts(&[3; 33]).unwrap(), vec![[2; 36]]);
+    /// ```
+    fn unrevoke_subaccounts(
+        &mut self,
+        owner: &[u8; OWNER_LEN],
+        tokens: &[[u8; SUBACCOUNT_TOKEN_LEN]],
+    ) -> Result<usize, NodeError> {
+        let _ = (owner, tokens);
+        Err(NodeError::Unsupported("sub-account revocation"))
+    }
+
+    /// `owner`'s revoked tokens, sorted. The default (a backend with no revocation table) has
+    /// revoked nothing.
+    ///
+    /// ```
+    /// use metaless_node::storage::{MemoryStorage, Storage};
+    /// assert!(MemoryStorage::new().revoked_subaccounts(&[3; 33]).unwrap().is_empty());
+    /// ```
+    fn revoked_subaccounts(
+        &self,
+        owner: &[u8; OWNER_LEN],
+    ) -> Result<Vec<[u8; SUBACCOUNT_TOKEN_LEN]>, NodeError> {
+        let _ = owner;
+        Ok(Vec::new())
+    }
+
+    /// Whether `token` is on `owner`'s revocation list (by default: looked up in
+    /// [`Storage::revoked_subaccounts`]).
+    ///
+    /// ```
+    /// use metaless_node::storage::{MemoryStorage, Storage};
+    /// assert!(!MemoryStorage::new().subaccount_revoked(&[3; 33], &[0; 36]).unwrap());
+    /// ```
+    fn subaccount_revoked(
+        &self,
+        owner: &[u8; OWNER_LEN],
+        token: &[u8; SUBACCOUNT_TOKEN_LEN],
+    ) -> Result<bool, NodeError> {
+        Ok(self.revoked_subaccounts(owner)?.contains(token))
+    }
 }
 
 /// One stored message with its owner.
@@ -545,6 +623,9 @@ struct Row {
     owner: [u8; OWNER_LEN],
     message: StoredMessage,
 }
+
+/// One account's revoked tokens → (revocation time, insertion sequence).
+type RevocationList = BTreeMap<[u8; SUBACCOUNT_TOKEN_LEN], (i64, u64)>;
 
 /// Index key of a message by account: `(owner, namespace, row id)`.
 type OwnerKey = ([u8; OWNER_LEN], i16, i64);
@@ -568,6 +649,10 @@ pub struct MemoryStorage {
     retries: BTreeMap<u64, Retry>,
     /// Hash → expiry of a deleted message.
     tombstones: BTreeMap<String, i64>,
+    /// Account → revoked token → (revocation time, insertion sequence).
+    revoked: BTreeMap<[u8; OWNER_LEN], RevocationList>,
+    /// Next insertion sequence number of the revocation list (orders equal times).
+    revoked_seq: u64,
 }
 
 impl core::fmt::Debug for MemoryStorage {
@@ -960,5 +1045,79 @@ impl Storage for MemoryStorage {
 
     fn count(&self) -> Result<usize, NodeError> {
         Ok(self.rows.len())
+    }
+
+    fn revoke_subaccounts(
+        &mut self,
+        owner: &[u8; OWNER_LEN],
+        tokens: &[[u8; SUBACCOUNT_TOKEN_LEN]],
+        now_ms: i64,
+    ) -> Result<(), NodeError> {
+        if tokens.is_empty() {
+            return Ok(());
+        }
+        let list = self.revoked.entry(*owner).or_default();
+        for token in tokens {
+            self.revoked_seq = self.revoked_seq.saturating_add(1);
+            let seq = self.revoked_seq;
+            let inserted = match list.get_mut(token) {
+                Some(at) => {
+                    if at.0 < now_ms {
+                        *at = (now_ms, seq);
+                    }
+                    false
+                }
+                None => {
+                    list.insert(*token, (now_ms, seq));
+                    true
+                }
+            };
+            // As the autoclean trigger: after an insert, keep only the most recent.
+            while inserted && list.len() > MAX_SUBACCOUNT_TOKENS {
+                let oldest = list.iter().min_by_key(|(_, at)| **at).map(|(t, _)| *t);
+                match oldest {
+                    Some(t) => list.remove(&t),
+                    None => break,
+                };
+            }
+        }
+        Ok(())
+    }
+
+    fn unrevoke_subaccounts(
+        &mut self,
+        owner: &[u8; OWNER_LEN],
+        tokens: &[[u8; SUBACCOUNT_TOKEN_LEN]],
+    ) -> Result<usize, NodeError> {
+        let Some(list) = self.revoked.get_mut(owner) else {
+            return Ok(0);
+        };
+        let removed = tokens.iter().filter(|t| list.remove(*t).is_some()).count();
+        if list.is_empty() {
+            self.revoked.remove(owner);
+        }
+        Ok(removed)
+    }
+
+    fn revoked_subaccounts(
+        &self,
+        owner: &[u8; OWNER_LEN],
+    ) -> Result<Vec<[u8; SUBACCOUNT_TOKEN_LEN]>, NodeError> {
+        Ok(self
+            .revoked
+            .get(owner)
+            .map(|l| l.keys().copied().collect())
+            .unwrap_or_default())
+    }
+
+    fn subaccount_revoked(
+        &self,
+        owner: &[u8; OWNER_LEN],
+        token: &[u8; SUBACCOUNT_TOKEN_LEN],
+    ) -> Result<bool, NodeError> {
+        Ok(self
+            .revoked
+            .get(owner)
+            .is_some_and(|l| l.contains_key(token)))
     }
 }
