@@ -351,6 +351,16 @@ fn decrypt(args: DecryptArgs) -> Result<Value, CliError> {
 /// The testnet's nodes and its file server, from `bootstrap.json`.
 fn network(args: &NetworkArgs) -> Result<(metaless_client::Config, FileServer), CliError> {
     let (config, file) = crate::messaging::testnet_config(&args.bootstrap, None)?;
+    Ok((config, file_server_of(&file)?))
+}
+
+/// The file server a testnet's `bootstrap.json` at `path` lists.
+pub(crate) fn network_file_server(path: &Path) -> Result<FileServer, CliError> {
+    let (_, file) = crate::messaging::testnet_config(path, None)?;
+    file_server_of(&file)
+}
+
+fn file_server_of(file: &Value) -> Result<FileServer, CliError> {
     let entry = file
         .get("file_server")
         .ok_or_else(|| CliError("--bootstrap has no file_server: is it a testnet's bootstrap.json (`metaless testnet init` writes one)?".into()))?;
@@ -375,7 +385,7 @@ fn network(args: &NetworkArgs) -> Result<(metaless_client::Config, FileServer), 
         .ok_or_else(|| CliError(format!("file server url {url:?}: scheme://host:port")))?;
     let server = FileServer::new(scheme, host, port, ed25519)
         .map_err(|e| CliError::context("file server", e))?;
-    Ok((config, server))
+    Ok(server)
 }
 
 /// Progress of one transfer on stderr: a redrawn line on a terminal, a line per stage otherwise.
@@ -450,7 +460,7 @@ fn bar(percent: u8) -> String {
 }
 
 /// Runs `driver` until the server answers op `id` (its response), showing the op's progress.
-async fn finish_op(
+pub(crate) async fn finish_op(
     driver: &mut Driver<HttpTransport, TokioClock>,
     id: OpId,
     within_ms: u64,
@@ -481,13 +491,16 @@ async fn finish_op(
     }
 }
 
-fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
+pub(crate) fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
     Ok(tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?)
 }
 
-fn driver(keys: Keypair, config: metaless_client::Config) -> Driver<HttpTransport, TokioClock> {
+pub(crate) fn driver(
+    keys: Keypair,
+    config: metaless_client::Config,
+) -> Driver<HttpTransport, TokioClock> {
     let mut rng = [0u8; 32];
     OsRng.fill_bytes(&mut rng);
     let client = Client::new(keys, config, rng, wall_clock_ms());

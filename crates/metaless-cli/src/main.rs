@@ -13,6 +13,7 @@ use serde_json::Value;
 mod call;
 mod cli_error;
 mod community;
+mod config;
 mod demo;
 mod file;
 mod group;
@@ -20,6 +21,7 @@ mod id;
 mod messaging;
 mod msg;
 mod onion;
+mod profile;
 mod push;
 mod secret;
 mod swarm;
@@ -50,6 +52,12 @@ enum Command {
     /// testnet's file server.
     #[command(subcommand)]
     File(file::FileCommand),
+    /// Config messages by hand (namespaces 2–5): encrypt, decrypt, read a stored push.
+    #[command(subcommand)]
+    Config(config::ConfigCommand),
+    /// The account's profile as all its devices see it: set the name and avatar, show it.
+    #[command(subcommand)]
+    Profile(profile::ProfileCommand),
     /// Communities (SOGS): sign a request's X-SOGS-* headers, seal and open blinded DMs.
     #[command(subcommand)]
     Community(community::CommunityCommand),
@@ -82,6 +90,8 @@ fn run(command: Command) -> Result<Value, CliError> {
         Command::Demo(args) => demo::run(args),
         Command::Community(cmd) => community::run(cmd),
         Command::File(cmd) => file::run(cmd),
+        Command::Config(cmd) => config::run(cmd),
+        Command::Profile(cmd) => profile::run(cmd),
         Command::Group(cmd) => group::run(cmd),
         Command::Id(cmd) => id::run(cmd),
         Command::Msg(cmd) => msg::run(cmd),
