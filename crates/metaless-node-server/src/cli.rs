@@ -43,6 +43,9 @@ pub const DEFAULT_BASE_PORT: u16 = 0;
 /// struct Cmd { #[command(flatten)] init: metaless_node_server::cli::InitArgs }
 /// let cmd = Cmd::parse_from(["x", "--nodes", "4", "--swarms", "1", "--dir", "/tmp/n", "--base-port", "5000"]);
 /// assert_eq!((cmd.init.nodes, cmd.init.swarms, cmd.init.base_port), (4, 1, 5000));
+/// assert!(cmd.init.hosts.is_empty());
+/// let cmd = Cmd::parse_from(["x", "--dir", "/tmp/n", "--hosts", "10.0.0.1,10.0.0.2"]);
+/// assert_eq!(cmd.init.hosts.len(), 2);
 /// ```
 #[derive(Debug, Clone, Args)]
 pub struct InitArgs {
@@ -58,10 +61,17 @@ pub struct InitArgs {
     /// First port; 0 (default) picks free ports at every start.
     #[arg(long, default_value_t = DEFAULT_BASE_PORT)]
     pub base_port: u16,
+    /// Spread the nodes over these hosts (IPv4 addresses, comma-separated) for a private
+    /// network across machines: each node binds to and advertises its host's address; the
+    /// servers beside the nodes go to the first host. Each host then runs
+    /// `up --only ITS_ADDRESS`. Default: every node on 127.0.0.1.
+    #[arg(long, value_delimiter = ',', value_name = "A,B,C")]
+    pub hosts: Vec<std::net::Ipv4Addr>,
 }
 
-/// `up`: start every node of DIR/config.json (or the `--only` ones) on 127.0.0.1, write DIR/bootstrap.json, and run
-/// until Ctrl-C / SIGTERM.
+/// `up`: start every node of DIR/config.json (or the `--only` ones) on its address
+/// (127.0.0.1 unless `init --hosts`), write DIR/bootstrap.json, and run until Ctrl-C /
+/// SIGTERM.
 ///
 /// ```
 /// use clap::Parser;
@@ -83,9 +93,10 @@ pub struct UpArgs {
     /// then lists https:// addresses. Plain HTTP without it.
     #[arg(long)]
     pub tls: bool,
-    /// Start only this node (its `pubkey_ed25519` from config.json); repeatable. Needs the
-    /// fixed ports of `init --base-port`; bootstrap.json still lists every node.
-    #[arg(long = "only", value_name = "KEY")]
+    /// Start only this node or server (its `pubkey_ed25519` from config.json), or every node
+    /// and server on this host (an IP address of `init --hosts`); repeatable. Needs the fixed
+    /// ports of `init --base-port`; bootstrap.json still lists every node.
+    #[arg(long = "only", value_name = "KEY|HOST")]
     pub only: Vec<String>,
     /// Cap on each node's database, in bytes (a store past it fails as upstream's
     /// "database full" does). Default 3.5 GB.
@@ -93,18 +104,31 @@ pub struct UpArgs {
     pub db_size_limit: Option<u64>,
 }
 
-/// Runs `init` ([`crate::testnet::init`]) and returns its JSON:
-/// `{"dir","config","nodes","swarms"}` (swarm ids as hex).
+/// Runs `init` ([`crate::testnet::init_on`]) and returns its JSON:
+/// `{"dir","config","nodes","swarms","hosts"}` (swarm ids as hex; hosts `["127.0.0.1"]`
+/// without `--hosts`).
 ///
 /// ```
 /// use metaless_node_server::cli::{InitArgs, init};
 /// let dir = tempfile::tempdir().unwrap();
-/// let args = InitArgs { nodes: 3, swarms: 1, dir: dir.path().into(), base_port: 0 };
+/// let args = InitArgs { nodes: 3, swarms: 1, dir: dir.path().into(), base_port: 0, hosts: vec![] };
 /// assert_eq!(init(&args).unwrap()["nodes"], 3);
 /// assert!(init(&args).is_err()); // never overwrites a configuration
 /// ```
 pub fn init(args: &InitArgs) -> Result<Value, NodeError> {
-    let cfg = crate::testnet::init(&args.dir, args.nodes, args.swarms, args.base_port)?;
+    let cfg = crate::testnet::init_on(
+        &args.dir,
+        args.nodes,
+        args.swarms,
+        args.base_port,
+        &args.hosts,
+    )?;
+    let mut hosts: Vec<&str> = Vec::new();
+    for n in &cfg.nodes {
+        if !hosts.contains(&n.advertised_address.as_str()) {
+            hosts.push(&n.advertised_address);
+        }
+    }
     let swarm_ids: Vec<String> = swarm_ids(args.swarms)
         .iter()
         .map(|s| format!("{s:x}"))
@@ -114,6 +138,7 @@ pub fn init(args: &InitArgs) -> Result<Value, NodeError> {
         "config": args.dir.join(CONFIG_FILE).display().to_string(),
         "nodes": cfg.nodes.len(),
         "swarms": swarm_ids,
+        "hosts": hosts,
     }))
 }
 
@@ -132,14 +157,11 @@ pub fn init(args: &InitArgs) -> Result<Value, NodeError> {
 ///     only: vec!["zz".into()], db_size_limit: None }).is_err());
 /// ```
 pub fn up(args: &UpArgs) -> Result<Value, NodeError> {
-    let only = args
-        .only
-        .iter()
-        .map(|k| {
-            metaless_identity::hex::decode_array::<32>(k)
-                .map_err(|_| NodeError::Config(format!("--only {k}: not a 64-hex-digit key")))
-        })
-        .collect::<Result<Vec<_>, _>>()?;
+    let only = if args.only.is_empty() {
+        Vec::new()
+    } else {
+        crate::testnet::only_keys(&crate::config::TestnetConfig::load(&args.dir)?, &args.only)?
+    };
     // Logs go to stderr; stdout keeps the one JSON object printed at exit.
     let _ = tracing_subscriber::fmt()
         .with_env_filter(

@@ -19,6 +19,14 @@ pub const CONFIG_FILE: &str = "config.json";
 /// File name of the bootstrap file `testnet up` writes for clients.
 pub const BOOTSTRAP_FILE: &str = "bootstrap.json";
 
+/// The bind and advertised address of a node or server whose `config.json` entry names none
+/// (every file written before private networks, and every single-machine testnet).
+pub const DEFAULT_ADDRESS: &str = "127.0.0.1";
+
+fn default_address() -> String {
+    DEFAULT_ADDRESS.into()
+}
+
 /// One node of a testnet configuration. Its `Debug` form leaves the seed out.
 ///
 /// ```
@@ -39,8 +47,16 @@ pub struct NodeEntry {
     pub pubkey_x25519: String,
     /// Swarm id.
     pub swarm_id: u64,
-    /// Loopback port; 0 = pick a free one when the node starts.
+    /// Port; 0 = pick a free one when the node starts.
     pub port: u16,
+    /// The IP address the node listens on ([`DEFAULT_ADDRESS`] when missing; `0.0.0.0`
+    /// listens on every interface of its machine).
+    #[serde(default = "default_address")]
+    pub bind_address: String,
+    /// The IPv4 address clients and the other nodes reach it at, listed in `bootstrap.json`
+    /// and the network map ([`DEFAULT_ADDRESS`] when missing).
+    #[serde(default = "default_address")]
+    pub advertised_address: String,
 }
 
 impl core::fmt::Debug for NodeEntry {
@@ -51,6 +67,8 @@ impl core::fmt::Debug for NodeEntry {
             .field("pubkey_x25519", &self.pubkey_x25519)
             .field("swarm_id", &self.swarm_id)
             .field("port", &self.port)
+            .field("bind_address", &self.bind_address)
+            .field("advertised_address", &self.advertised_address)
             .finish()
     }
 }
@@ -96,8 +114,14 @@ pub struct ServiceEntry {
     pub pubkey_ed25519: String,
     /// Hex X25519 public key.
     pub pubkey_x25519: String,
-    /// Loopback port; 0 = pick a free one when the server starts.
+    /// Port; 0 = pick a free one when the server starts.
     pub port: u16,
+    /// The IP address it listens on ([`DEFAULT_ADDRESS`] when missing).
+    #[serde(default = "default_address")]
+    pub bind_address: String,
+    /// The IPv4 address clients reach it at ([`DEFAULT_ADDRESS`] when missing).
+    #[serde(default = "default_address")]
+    pub advertised_address: String,
 }
 
 impl core::fmt::Debug for ServiceEntry {
@@ -106,6 +130,7 @@ impl core::fmt::Debug for ServiceEntry {
             .field("seed", &"<redacted>")
             .field("pubkey_ed25519", &self.pubkey_ed25519)
             .field("port", &self.port)
+            .field("advertised_address", &self.advertised_address)
             .finish()
     }
 }
@@ -127,6 +152,8 @@ impl ServiceEntry {
             pubkey_ed25519: hex::encode(&k.ed25519_public()),
             pubkey_x25519: hex::encode(&k.x25519_public()),
             port,
+            bind_address: default_address(),
+            advertised_address: default_address(),
         }
     }
 
@@ -203,6 +230,8 @@ impl TestnetConfig {
                     } else {
                         base_port.saturating_add(u16::try_from(i).unwrap_or(u16::MAX))
                     },
+                    bind_address: default_address(),
+                    advertised_address: default_address(),
                 }
             })
             .collect();
@@ -244,6 +273,59 @@ impl TestnetConfig {
         self
     }
 
+    /// Spreads the nodes over `hosts` for a private network across machines: each node binds
+    /// to and advertises its host's address, round-robin within each swarm (member `j` of the
+    /// `s`-th swarm on host `(s + j) mod hosts`), so every swarm spans as many hosts as it has
+    /// members; the servers beside the nodes go to the first host. No hosts: unchanged.
+    ///
+    /// ```
+    /// # use rand_core::SeedableRng;
+    /// let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(1);
+    /// let hosts = ["127.0.0.2".parse().unwrap(), "127.0.0.3".parse().unwrap()];
+    /// let cfg = metaless_node_server::config::TestnetConfig::generate(4, 2, 5000, &mut rng)
+    ///     .with_services(5000, &mut rng)
+    ///     .on_hosts(&hosts);
+    /// let at: Vec<&str> = cfg.nodes.iter().map(|n| n.advertised_address.as_str()).collect();
+    /// // Nodes 0 and 2 are swarm 0, nodes 1 and 3 swarm 1: each swarm on both hosts.
+    /// assert_eq!(at, ["127.0.0.2", "127.0.0.3", "127.0.0.3", "127.0.0.2"]);
+    /// assert_eq!(cfg.file_server.unwrap().bind_address, "127.0.0.2");
+    /// ```
+    pub fn on_hosts(mut self, hosts: &[std::net::Ipv4Addr]) -> Self {
+        if hosts.is_empty() {
+            return self;
+        }
+        let mut swarms: Vec<(u64, usize)> = Vec::new(); // (swarm id, members placed so far)
+        for n in &mut self.nodes {
+            let s = match swarms.iter().position(|(id, _)| *id == n.swarm_id) {
+                Some(s) => s,
+                None => {
+                    swarms.push((n.swarm_id, 0));
+                    swarms.len() - 1
+                }
+            };
+            let j = swarms.get(s).map_or(0, |(_, j)| *j);
+            if let Some(entry) = swarms.get_mut(s) {
+                entry.1 += 1;
+            }
+            let host = hosts[(s + j) % hosts.len()].to_string();
+            n.bind_address.clone_from(&host);
+            n.advertised_address = host;
+        }
+        let first = hosts[0].to_string();
+        for s in [
+            &mut self.file_server,
+            &mut self.community,
+            &mut self.push_server,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            s.bind_address.clone_from(&first);
+            s.advertised_address.clone_from(&first);
+        }
+        self
+    }
+
     /// The configured servers beside the nodes, each with its role name.
     pub(crate) fn services(&self) -> impl Iterator<Item = (&'static str, &ServiceEntry)> {
         [
@@ -273,7 +355,7 @@ impl TestnetConfig {
                     pubkey_ed25519: k.ed25519_public(),
                     pubkey_x25519: k.x25519_public(),
                     swarm_id: n.swarm_id,
-                    ip: "127.0.0.1".into(),
+                    ip: n.advertised_address.clone(),
                     port: ports.get(i).copied().unwrap_or(n.port),
                 })
             })
@@ -312,9 +394,15 @@ impl TestnetConfig {
         }
         for n in &cfg.nodes {
             n.keypair()?;
+            check_addresses(&n.pubkey_ed25519, &n.bind_address, &n.advertised_address)?;
         }
         for (_, service) in cfg.services() {
             service.keypair()?;
+            check_addresses(
+                &service.pubkey_ed25519,
+                &service.bind_address,
+                &service.advertised_address,
+            )?;
         }
         Ok(cfg)
     }
@@ -334,6 +422,22 @@ impl TestnetConfig {
         let path = dir.join(CONFIG_FILE);
         write_private(&path, serde_json::to_string_pretty(self)?.as_bytes())
     }
+}
+
+/// A bind address is an IP address; an advertised one an IPv4 address (the network map and the
+/// service-node records clients read carry IPv4 only).
+fn check_addresses(key: &str, bind: &str, advertised: &str) -> Result<(), NodeError> {
+    if bind.parse::<std::net::IpAddr>().is_err() {
+        return Err(NodeError::Config(format!(
+            "{key}: bind_address {bind:?} is not an IP address"
+        )));
+    }
+    if advertised.parse::<std::net::Ipv4Addr>().is_err() {
+        return Err(NodeError::Config(format!(
+            "{key}: advertised_address {advertised:?} is not an IPv4 address"
+        )));
+    }
+    Ok(())
 }
 
 fn write_private(path: &Path, bytes: &[u8]) -> Result<(), NodeError> {
@@ -395,9 +499,10 @@ pub struct BootstrapNode {
     pub pubkey_x25519: String,
     /// Swarm id.
     pub swarm_id: u64,
-    /// `http://127.0.0.1:PORT`, or `https://127.0.0.1:PORT` for a testnet in TLS mode.
+    /// `http://IP:PORT` (the node's advertised address), or `https://IP:PORT` for a testnet
+    /// in TLS mode.
     pub address: String,
-    /// IP address.
+    /// Advertised IP address.
     pub ip: String,
     /// Port.
     pub port: u16,

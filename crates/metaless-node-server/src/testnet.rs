@@ -118,7 +118,7 @@ impl RunningService {
 
 fn service_info(entry: &ServiceEntry, port: u16) -> BootstrapService {
     BootstrapService {
-        url: format!("http://127.0.0.1:{port}"),
+        url: format!("http://{}:{port}", entry.advertised_address),
         pubkey_ed25519: entry.pubkey_ed25519.clone(),
         pubkey_x25519: entry.pubkey_x25519.clone(),
     }
@@ -139,9 +139,24 @@ async fn bind_service(
     if !runs {
         return Ok((None, service_info(entry, entry.port)));
     }
-    let listener = tokio::net::TcpListener::bind(("127.0.0.1", entry.port)).await?;
+    let listener = bind(&entry.bind_address, entry.port).await?;
     let port = listener.local_addr()?.port();
     Ok((Some(listener), service_info(entry, port)))
+}
+
+/// Binds `address:port`, saying which address failed.
+async fn bind(address: &str, port: u16) -> Result<tokio::net::TcpListener, NodeError> {
+    let ip: std::net::IpAddr = address
+        .parse()
+        .map_err(|_| NodeError::Config(format!("bind address {address:?} is not an IP address")))?;
+    tokio::net::TcpListener::bind((ip, port))
+        .await
+        .map_err(|e| {
+            NodeError::Io(std::io::Error::new(
+                e.kind(),
+                format!("cannot listen on {address}:{port}: {e}"),
+            ))
+        })
 }
 
 /// Starts the file server of `entry` on `listener`, files under `data_dir/file-server/`.
@@ -284,8 +299,9 @@ impl metaless_push_server::server::SwarmSource for NodeWatch {
 }
 
 impl Testnet {
-    /// Binds every node (configured port, or an ephemeral one for port 0) on 127.0.0.1 — or
-    /// only the nodes of [`TestnetOptions::only`] —, opens its database, writes the complete
+    /// Binds every node (configured port, or an ephemeral one for port 0) on its bind address
+    /// (127.0.0.1 unless `config.json` names another) — or only the nodes of
+    /// [`TestnetOptions::only`] —, opens its database, writes the complete
     /// `bootstrap.json` into the data directory and starts serving. Must be called inside a
     /// tokio runtime.
     ///
@@ -315,7 +331,7 @@ impl Testnet {
         let mut listeners = Vec::with_capacity(config.nodes.len());
         for (n, &on) in config.nodes.iter().zip(&run) {
             listeners.push(if on {
-                Some(tokio::net::TcpListener::bind(("127.0.0.1", n.port)).await?)
+                Some(bind(&n.bind_address, n.port).await?)
             } else {
                 None
             });
@@ -397,6 +413,70 @@ impl Testnet {
         handle.bootstrap().save(&handle.data_dir)?;
         Ok(handle)
     }
+}
+
+/// Turns `up --only` values into the keys of [`TestnetOptions::only`]: a 64-hex-digit key
+/// stands for itself; an IP address for every node and server whose advertised or bind
+/// address it is (one host's share of a private network). Anything else is an error.
+///
+/// ```
+/// # use rand_core::SeedableRng;
+/// use metaless_node_server::{config::TestnetConfig, testnet::only_keys};
+/// let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(1);
+/// let hosts = ["127.0.0.2".parse().unwrap(), "127.0.0.3".parse().unwrap()];
+/// let cfg = TestnetConfig::generate(4, 1, 6000, &mut rng).with_services(6000, &mut rng).on_hosts(&hosts);
+/// assert_eq!(only_keys(&cfg, &["127.0.0.3".into()]).unwrap().len(), 2); // two nodes
+/// assert_eq!(only_keys(&cfg, &["127.0.0.2".into()]).unwrap().len(), 5); // two nodes, three servers
+/// let key = cfg.nodes[0].pubkey_ed25519.clone();
+/// assert_eq!(only_keys(&cfg, &[key]).unwrap().len(), 1);
+/// assert!(only_keys(&cfg, &["127.0.0.9".into()]).is_err()); // no node there
+/// assert!(only_keys(&cfg, &["zz".into()]).is_err());
+/// ```
+pub fn only_keys(config: &TestnetConfig, only: &[String]) -> Result<Vec<[u8; 32]>, NodeError> {
+    let mut keys: Vec<[u8; 32]> = Vec::new();
+    let mut add = |k: [u8; 32]| {
+        if !keys.contains(&k) {
+            keys.push(k);
+        }
+    };
+    for value in only {
+        if let Ok(k) = metaless_identity::hex::decode_array::<32>(value) {
+            add(k);
+            continue;
+        }
+        let Ok(ip) = value.parse::<std::net::IpAddr>() else {
+            return Err(NodeError::Config(format!(
+                "--only {value}: neither a 64-hex-digit key nor an IP address"
+            )));
+        };
+        let on = |bind: &str, advertised: &str| {
+            [bind, advertised]
+                .iter()
+                .any(|a| a.parse::<std::net::IpAddr>().is_ok_and(|a| a == ip))
+        };
+        let here: Vec<&String> = config
+            .nodes
+            .iter()
+            .filter(|n| on(&n.bind_address, &n.advertised_address))
+            .map(|n| &n.pubkey_ed25519)
+            .chain(
+                config
+                    .services()
+                    .filter(|(_, s)| on(&s.bind_address, &s.advertised_address))
+                    .map(|(_, s)| &s.pubkey_ed25519),
+            )
+            .collect();
+        if here.is_empty() {
+            return Err(NodeError::Config(format!(
+                "--only {value}: no node or server of config.json is on that address"
+            )));
+        }
+        for k in here {
+            add(metaless_identity::hex::decode_array::<32>(k)
+                .map_err(|_| NodeError::Config("bad key in config.json".into()))?);
+        }
+    }
+    Ok(keys)
 }
 
 /// Whether this process runs the server `entry`: always without `--only`, else when its key
@@ -678,7 +758,7 @@ impl TestnetHandle {
 }
 
 /// Writes `dir/config.json` for `nodes` nodes in `swarms` swarms (ports from `base_port`, or
-/// ephemeral when 0). Refuses to overwrite an existing configuration.
+/// ephemeral when 0), all on 127.0.0.1. Refuses to overwrite an existing configuration.
 ///
 /// ```
 /// let dir = tempfile::tempdir().unwrap();
@@ -692,6 +772,39 @@ pub fn init(
     swarms: usize,
     base_port: u16,
 ) -> Result<TestnetConfig, NodeError> {
+    init_on(dir, nodes, swarms, base_port, &[])
+}
+
+/// [`init`] for a private network over several machines: the nodes spread over `hosts`
+/// ([`TestnetConfig::on_hosts`]; none = all on 127.0.0.1). Each host then runs its share with
+/// `up --only HOST`.
+///
+/// ```
+/// let dir = tempfile::tempdir().unwrap();
+/// let hosts = ["127.0.0.2".parse().unwrap(), "127.0.0.3".parse().unwrap()];
+/// let cfg = metaless_node_server::testnet::init_on(dir.path(), 4, 1, 6000, &hosts).unwrap();
+/// assert_eq!(cfg.nodes[1].advertised_address, "127.0.0.3");
+/// // The same host twice is refused.
+/// let other = tempfile::tempdir().unwrap();
+/// assert!(metaless_node_server::testnet::init_on(other.path(), 4, 1, 6000, &[hosts[0], hosts[0]]).is_err());
+/// ```
+pub fn init_on(
+    dir: &Path,
+    nodes: usize,
+    swarms: usize,
+    base_port: u16,
+    hosts: &[std::net::Ipv4Addr],
+) -> Result<TestnetConfig, NodeError> {
+    for (i, h) in hosts.iter().enumerate() {
+        if hosts[..i].contains(h) {
+            return Err(NodeError::Config(format!("--hosts names {h} twice")));
+        }
+        if h.is_unspecified() {
+            return Err(NodeError::Config(
+                "--hosts: 0.0.0.0 is no address to advertise".into(),
+            ));
+        }
+    }
     if nodes == 0 || nodes > MAX_TESTNET_NODES {
         return Err(NodeError::Config(format!(
             "--nodes must be between 1 and {MAX_TESTNET_NODES}"
@@ -712,7 +825,8 @@ pub fn init(
         ));
     }
     let cfg = TestnetConfig::generate(nodes, swarms, base_port, &mut OsRng)
-        .with_services(base_port, &mut OsRng);
+        .with_services(base_port, &mut OsRng)
+        .on_hosts(hosts);
     cfg.save(dir)?;
     Ok(cfg)
 }
