@@ -15,6 +15,7 @@ mod cli_error;
 mod community;
 mod config;
 mod demo;
+mod examples;
 mod file;
 mod group;
 mod id;
@@ -105,7 +106,10 @@ fn run(command: Command) -> Result<Value, CliError> {
 }
 
 fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
+    let parsed = examples::attach(<Cli as clap::CommandFactory>::command())
+        .try_get_matches()
+        .and_then(|m| <Cli as clap::FromArgMatches>::from_arg_matches(&m));
+    let cli = match parsed {
         Ok(cli) => cli,
         Err(err) if !err.use_stderr() => {
             // --help and --version: clap's own output, success.
