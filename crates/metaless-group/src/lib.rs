@@ -50,7 +50,7 @@ pub use message::{
 pub use multi::{MEMBER_KEY_DOMAIN, decrypt_for_recipient, encrypt_for_recipients, recipient_key};
 pub use subaccount::{
     AUTH_DATA_LEN, AdminSigner, MemberAuth, MemberSigner, Permissions, require_permission,
-    revocation_token, verify_subaccount_request,
+    revocation_token, revoke_members, verify_subaccount_request,
 };
 pub use update::{
     Invitation, accept_invite, accept_promotion, delete_member_content, info_change, make_invite,

@@ -18,7 +18,9 @@ use curve25519_dalek::traits::IsIdentity;
 use metaless_identity::{Keypair, SessionId, verify_ed25519};
 use metaless_swarm::server::{self, SubaccountError};
 use metaless_swarm::subaccount::{SubaccountAccess, SubaccountToken};
-use metaless_swarm::{Auth, RequestSigner, SUBACCOUNT_TOKEN_LEN, Subaccount, UserPubkey};
+use metaless_swarm::{
+    Auth, RequestSigner, SUBACCOUNT_TOKEN_LEN, Signer, Subaccount, SubaccountRevocation, UserPubkey,
+};
 use sha2::{Digest, Sha512};
 use zeroize::Zeroizing;
 
@@ -480,4 +482,52 @@ pub fn revocation_token(
     token[..4].copy_from_slice(&header(permissions));
     token[4..].copy_from_slice(&(k * t).compress().to_bytes());
     Ok(token)
+}
+
+/// The admin's `revoke_subaccount` for removed members (each with the permissions it was
+/// issued, since nodes compare the whole token): once a node applies it, their sub-account
+/// requests are refused except for reading the kick notices (namespace −11). At most
+/// [`MAX_SUBACCOUNT_TOKENS`](metaless_swarm::limits::MAX_SUBACCOUNT_TOKENS) members per request
+/// ([`GroupError::TooLarge`]).
+///
+/// ```
+/// use metaless_group::{revoke_members, GroupKeys, MemberAuth, MemberSigner, Permissions};
+/// use metaless_identity::{Keypair, Seed};
+/// use metaless_swarm::{Namespace, Request, Retrieve, Signer, server};
+/// let group = GroupKeys::from_seed([1; 32]);
+/// let carol = Keypair::from_seed(&Seed::from_bytes([3; 32]));
+/// let auth = MemberAuth::issue(&group, &carol.session_id(), Permissions::default())?;
+/// let signer = MemberSigner::new(&carol, group.group_id(), &auth)?;
+/// let now = 1_700_000_000_000;
+/// let revoke = revoke_members(&group, &[(carol.session_id(), Permissions::default())], now)?;
+/// server::verify(&Request::RevokeSubaccount(revoke.clone()), now).unwrap();
+/// // A node holding that list refuses Carol's reads of the group's messages.
+/// let read = Request::Retrieve(Retrieve::signed(&Signer::delegated(&signer), Namespace::GroupMessages, None, now));
+/// let listed = |_: &_, t: &[u8; 36]| revoke.tokens.contains(t);
+/// assert_eq!(server::verify_with_revocations(&read, now, false, &listed).unwrap_err().status, 401);
+/// # Ok::<(), metaless_group::GroupError>(())
+/// ```
+pub fn revoke_members(
+    group: &GroupKeys,
+    members: &[(SessionId, Permissions)],
+    now_ms: u64,
+) -> Result<SubaccountRevocation, GroupError> {
+    let max = metaless_swarm::limits::MAX_SUBACCOUNT_TOKENS;
+    if members.len() > max {
+        return Err(GroupError::TooLarge {
+            field: "revoked members",
+            len: members.len(),
+            max,
+        });
+    }
+    let tokens = members
+        .iter()
+        .map(|(m, p)| revocation_token(group, m, *p))
+        .collect::<Result<Vec<_>, _>>()?;
+    SubaccountRevocation::signed(&Signer::delegated(&AdminSigner::new(group)), tokens, now_ms)
+        .map_err(|_| GroupError::TooLarge {
+            field: "revoked members",
+            len: members.len(),
+            max,
+        })
 }
