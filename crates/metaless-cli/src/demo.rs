@@ -2,22 +2,26 @@
 //!
 //! Starts an in-process testnet of real service nodes on loopback HTTP, creates Alice and Bob,
 //! sends messages both ways through 3-hop onion paths, shows a disappear-after-read message
-//! vanish from Bob's swarm, and prints what each node on one message's path saw. The story is
+//! vanish from Bob's swarm, prints what each node on one message's path saw, sends a picture
+//! through the testnet's file server, and shows Alice's second device (restored from her
+//! recovery phrase) picking up her profile and contacts. The story is
 //! told on stderr as it happens; stdout gets the usual single JSON object (a summary).
 
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use clap::Args;
+use metaless_attachment::FileServer;
 use metaless_client::http::{HttpTransport, TokioClock, wall_clock_ms};
 use metaless_client::{
-    Bootstrap, Client, Config, Driver, Event, Incoming, RequestId, Route, Target, Transmit,
-    Transport,
+    Bootstrap, Client, Config, ConfigEvent, ConfigSync, Driver, Event, Incoming, RequestId, Route,
+    Target, Transmit, Transport, UploadOptions,
 };
+use metaless_config::views::Contact;
 use metaless_envelope::{Content, DisappearMode, Disappearing};
 use metaless_identity::{Keypair, Seed, SessionId, hex};
 use metaless_node::Observation;
-use metaless_node_server::config::TestnetConfig;
+use metaless_node_server::config::{BootstrapService, TestnetConfig};
 use metaless_node_server::testnet::{Testnet, TestnetHandle, TestnetOptions};
 use metaless_swarm::{Namespace, NodeList, ServiceNode, UserPubkey};
 use metaless_swarm::{Request, Retrieve, Signer};
@@ -114,7 +118,9 @@ async fn start(args: &DemoArgs) -> Result<Net, CliError> {
         "▶ starting a local network: {} service nodes in {} swarms on 127.0.0.1 (temporary data directory)…",
         args.nodes, args.swarms
     ));
-    let config = TestnetConfig::generate(args.nodes, args.swarms, 0, &mut OsRng);
+    // With the servers beside the nodes: the attachment step uses the file server.
+    let config = TestnetConfig::generate(args.nodes, args.swarms, 0, &mut OsRng)
+        .with_services(0, &mut OsRng);
     let options = TestnetOptions {
         observe: true,
         ..Default::default()
@@ -429,6 +435,14 @@ async fn demo(args: &DemoArgs) -> Result<Value, CliError> {
         after.len()
     ));
 
+    // 4. An attachment: encrypted, uploaded to the file server through an onion path, sent
+    // as a pointer; Bob downloads and decrypts it.
+    let attachment = attachment_step(&net, &mut alice, &mut bob, &alice_id, &bob_id).await?;
+
+    // 5. Alice's second device, restored from her recovery phrase, picks up her display name
+    // and her contact Bob from the config messages in her own swarm.
+    let config = config_step(&net, &mut alice, &alice_seed, &bob_id).await?;
+
     let elapsed = began.elapsed().as_millis();
     let stats = (alice.client().stats(), bob.client().stats());
     drop((alice, bob));
@@ -446,8 +460,239 @@ async fn demo(args: &DemoArgs) -> Result<Value, CliError> {
         "messages": messages,
         "path_view": rows,
         "disappearing": {"hash": hash3, "held_before": held, "held_after": left, "after_s": secs},
+        "attachment": attachment,
+        "config": config,
         "requests": stats.0.requests + stats.1.requests,
         "elapsed_ms": elapsed,
+    }))
+}
+
+/// A 32×32 24-bit BMP colour gradient: a real image file, made here, 3,126 bytes.
+fn gradient_bmp() -> Vec<u8> {
+    const SIDE: u32 = 32;
+    let pixels = SIDE * SIDE * 3;
+    let mut bmp = Vec::with_capacity(54 + pixels as usize);
+    bmp.extend_from_slice(b"BM");
+    bmp.extend_from_slice(&(54 + pixels).to_le_bytes());
+    bmp.extend_from_slice(&[0; 4]);
+    bmp.extend_from_slice(&54u32.to_le_bytes());
+    bmp.extend_from_slice(&40u32.to_le_bytes()); // BITMAPINFOHEADER
+    bmp.extend_from_slice(&SIDE.to_le_bytes());
+    bmp.extend_from_slice(&SIDE.to_le_bytes());
+    bmp.extend_from_slice(&1u16.to_le_bytes()); // planes
+    bmp.extend_from_slice(&24u16.to_le_bytes()); // bits per pixel
+    bmp.extend_from_slice(&[0; 24]); // no compression, default sizes and palette
+    for y in 0..SIDE {
+        for x in 0..SIDE {
+            // Rows of 96 bytes need no padding to 4.
+            bmp.extend_from_slice(&[(x * 8) as u8, (y * 8) as u8, 160]);
+        }
+    }
+    bmp
+}
+
+/// Runs `peer` until a server answers op `id`.
+async fn server_answer(
+    peer: &mut Peer,
+    id: metaless_client::OpId,
+    what: &str,
+) -> Result<metaless_client::ServerResponse, CliError> {
+    match peer
+        .wait_for(STEP_MS, |e| matches!(e, Event::ServerResponse { id: d, .. } | Event::Failed { id: d, .. } if *d == id))
+        .await
+    {
+        Some(Event::ServerResponse { response, .. }) => Ok(response),
+        Some(Event::Failed { kind, .. }) => Err(CliError(format!("{what} failed: {kind}"))),
+        _ => Err(CliError(format!("{what}: no answer in time"))),
+    }
+}
+
+async fn attachment_step(
+    net: &Net,
+    alice: &mut Peer,
+    bob: &mut Peer,
+    alice_id: &SessionId,
+    bob_id: &SessionId,
+) -> Result<Value, CliError> {
+    let entry = net
+        .handle
+        .file_server()
+        .ok_or_else(|| CliError("the testnet runs no file server".into()))?;
+    let server = file_server(entry)?;
+    let image = gradient_bmp();
+    let began = alice.now();
+    let options = UploadOptions {
+        file_name: Some("gradient.bmp".into()),
+        content_type: Some("image/bmp".into()),
+        ..UploadOptions::default()
+    };
+    let upload = alice
+        .client()
+        .upload_attachment(began, &server, &image, options)
+        .map_err(|e| CliError::context("attachment", e))?;
+    let encrypted = upload.encrypted_len();
+    let answer = server_answer(alice, upload.op(), "upload").await?;
+    let pointer = upload
+        .finish(&answer)
+        .map_err(|e| CliError::context("upload", e))?;
+    let upload_ms = alice.now().saturating_sub(began);
+    say(format!(
+        "▶ Alice → Bob: a picture ({} bytes, {encrypted} encrypted), uploaded to the file server in {upload_ms} ms",
+        image.len()
+    ));
+    say("  through an onion path: the file server saw neither Alice nor the key, only the blob");
+    let sent = alice.now();
+    let content = Content::text("A picture for you").with_attachment(pointer);
+    send(alice, bob_id, &content).await?;
+    let (got, _) = receive(bob, sent).await?;
+    if got.message.sender != *alice_id {
+        return Err(CliError("the picture came from someone else".into()));
+    }
+    let pointer = match &got.message.content.message {
+        metaless_envelope::Message::Visible(v) => v.attachments.first().cloned(),
+        _ => None,
+    }
+    .ok_or_else(|| CliError("Bob's message has no attachment".into()))?;
+    let began = bob.now();
+    let download = bob
+        .client()
+        .download_attachment(began, &pointer)
+        .map_err(|e| CliError::context("download", e))?;
+    let answer = server_answer(bob, download.op(), "download").await?;
+    let plain = download
+        .finish(&answer)
+        .map_err(|e| CliError::context("download", e))?;
+    let download_ms = bob.now().saturating_sub(began);
+    if plain != image {
+        return Err(CliError("Bob's picture differs from Alice's".into()));
+    }
+    say(format!(
+        "  Bob downloaded and decrypted it in {download_ms} ms: byte for byte Alice's picture"
+    ));
+    Ok(json!({
+        "ok": true,
+        "file_name": pointer.file_name,
+        "content_type": pointer.content_type,
+        "size": plain.len(),
+        "encrypted_size": encrypted,
+        "upload_ms": upload_ms,
+        "download_ms": download_ms,
+    }))
+}
+
+fn file_server(entry: &BootstrapService) -> Result<FileServer, CliError> {
+    let ed25519 = hex::decode_array::<32>(&entry.pubkey_ed25519)
+        .map_err(|e| CliError::context("file server key", e))?;
+    let rest = entry
+        .url
+        .strip_prefix("http://")
+        .ok_or_else(|| CliError(format!("file server url {}", entry.url)))?;
+    let (host, port) = rest
+        .trim_end_matches('/')
+        .rsplit_once(':')
+        .and_then(|(h, p)| Some((h, p.parse::<u16>().ok()?)))
+        .ok_or_else(|| CliError(format!("file server url {}", entry.url)))?;
+    FileServer::new("http", host, port, ed25519).map_err(|e| CliError::context("file server", e))
+}
+
+/// Runs `peer` with `sync` until `done` holds for the sync's state.
+async fn run_sync(
+    peer: &mut Peer,
+    sync: &mut ConfigSync,
+    what: &str,
+    mut done: impl FnMut(&mut ConfigSync, ConfigEvent) -> Result<bool, CliError>,
+) -> Result<(), CliError> {
+    let deadline = peer.now().saturating_add(STEP_MS);
+    loop {
+        while let Some(e) = sync.poll_event() {
+            if done(sync, e)? {
+                return Ok(());
+            }
+        }
+        let Some(event) = peer.next_event_until(deadline).await else {
+            return Err(CliError(format!("{what}: not done in time")));
+        };
+        let now = peer.now();
+        sync.handle_event(peer.client(), now, &event);
+    }
+}
+
+async fn config_step(
+    net: &Net,
+    alice: &mut Peer,
+    alice_seed: &Seed,
+    bob_id: &SessionId,
+) -> Result<Value, CliError> {
+    let mut first = ConfigSync::new(alice_seed);
+    let now = alice.now();
+    first
+        .start(alice.client(), now)
+        .map_err(|e| CliError::context("config sync", e))?;
+    first
+        .set_display_name(alice.client(), now, "Alice")
+        .map_err(|e| CliError::context("profile", e))?;
+    let mut bob = Contact::new(*bob_id);
+    bob.name = Some("Bob".into());
+    bob.approved = true;
+    bob.approved_me = true;
+    first
+        .set_contact(alice.client(), now, &bob)
+        .map_err(|e| CliError::context("contacts", e))?;
+    let mut stored = BTreeMap::new();
+    run_sync(
+        alice,
+        &mut first,
+        "storing Alice's configs",
+        |_, e| match e {
+            ConfigEvent::Pushed { kind, seqno, .. } => {
+                stored.insert(format!("{kind:?}"), seqno);
+                Ok(stored.contains_key("UserProfile") && stored.contains_key("Contacts"))
+            }
+            ConfigEvent::PushFailed { kind, failure } => {
+                Err(CliError(format!("storing {kind:?} failed: {failure:?}")))
+            }
+            _ => Ok(false),
+        },
+    )
+    .await?;
+    say(format!(
+        "▶ Alice sets her display name and adds Bob as a contact: config messages stored in her own swarm (seqnos {stored:?})"
+    ));
+
+    let phrase = metaless_identity::mnemonic::to_phrase(alice_seed);
+    let restored = metaless_identity::mnemonic::to_seed(phrase.expose_secret())
+        .map_err(|e| CliError::context("recovery phrase", e))?;
+    let began = alice.now();
+    let mut device = peer(Keypair::from_seed(&restored), &net.nodes);
+    let mut second = ConfigSync::new(&restored);
+    let now = device.now();
+    second
+        .start(device.client(), now)
+        .map_err(|e| CliError::context("config sync", e))?;
+    run_sync(
+        &mut device,
+        &mut second,
+        "the second device's sync",
+        |s, _| {
+            Ok(s.profile().name.as_deref() == Some("Alice")
+                && s.contacts()
+                    .iter()
+                    .any(|c| c.session_id == *bob_id && c.approved))
+        },
+    )
+    .await?;
+    let ms = device.now().saturating_sub(began);
+    say(format!(
+        "▶ Alice's second device, restored from her {}-word recovery phrase, shows \"Alice\" and her contact Bob after {ms} ms",
+        phrase.word_count()
+    ));
+    Ok(json!({
+        "ok": true,
+        "name": second.profile().name,
+        "contacts": second.contacts().len(),
+        "phrase_words": phrase.word_count(),
+        "seqnos": stored,
+        "sync_ms": ms,
     }))
 }
 

@@ -46,6 +46,17 @@ fn demo_runs_end_to_end() {
             .unwrap()
             .contains("stores a sealed message")
     );
+    // The picture went through the file server whole; the second device has the profile.
+    let a = &v["attachment"];
+    assert_eq!(a["ok"], true);
+    assert_eq!(a["size"], 3126);
+    assert_eq!(a["encrypted_size"], 4096);
+    assert_eq!(a["content_type"], "image/bmp");
+    let c = &v["config"];
+    assert_eq!(c["ok"], true);
+    assert_eq!(c["name"], "Alice");
+    assert_eq!(c["contacts"], 1);
+    assert!(c["seqnos"]["UserProfile"].as_i64().unwrap() >= 1);
     for line in [
         "starting a local network: 12 service nodes in 4 swarms",
         "n12 ready",
@@ -54,6 +65,8 @@ fn demo_runs_end_to_end() {
         "sender verified: Alice",
         "what each node on that path saw",
         "gone from all 3 members",
+        "byte for byte Alice's picture",
+        "second device, restored from her 13-word recovery phrase",
         "demo finished",
     ] {
         assert!(stderr.contains(line), "missing {line:?} in:\n{stderr}");
