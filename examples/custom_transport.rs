@@ -94,10 +94,7 @@ impl Transport for RawHttp {
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let (net, bootstrap) = metaless_examples::start_testnet(8, 2).await?;
-    let config = Config {
-        poll_interval_ms: Some(250),
-        ..Config::testnet(bootstrap)
-    };
+    let config = Config::testnet(bootstrap).with_poll_interval_ms(Some(250));
     let transport = std::sync::Arc::new(RawHttp::default());
     let keys = || Keypair::from_seed(&Seed::generate_full(&mut OsRng));
     let mut alice = Driver::with_shared(

@@ -56,10 +56,7 @@ pub async fn start_with(
 /// assert!(c.client().session_id().to_string().starts_with("05"));
 /// ```
 pub fn client(bootstrap: &Bootstrap) -> HttpClient {
-    let config = Config {
-        poll_interval_ms: Some(250),
-        ..Config::testnet(bootstrap.clone())
-    };
+    let config = Config::testnet(bootstrap.clone()).with_poll_interval_ms(Some(250));
     let mut rng_seed = [0u8; 32];
     OsRng.fill_bytes(&mut rng_seed);
     let keys = Keypair::from_seed(&Seed::generate_full(&mut OsRng));

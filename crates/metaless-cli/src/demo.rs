@@ -155,11 +155,9 @@ async fn start(args: &DemoArgs) -> Result<Net, CliError> {
 }
 
 fn peer(keys: Keypair, nodes: &[ServiceNode]) -> Peer {
-    let config = Config {
-        poll_interval_ms: Some(250),
-        request_timeout_ms: 5_000,
-        ..Config::testnet(Bootstrap::Nodes(nodes.to_vec()))
-    };
+    let config = Config::testnet(Bootstrap::Nodes(nodes.to_vec()))
+        .with_poll_interval_ms(Some(250))
+        .with_request_timeout_ms(5_000);
     let mut seed = [0u8; 32];
     OsRng.fill_bytes(&mut seed);
     Driver::new(

@@ -13,9 +13,7 @@ use std::sync::{Arc, Mutex};
 
 use clap::Args;
 use metaless_client::http::{HttpTransport, TokioClock, wall_clock_ms};
-use metaless_client::{
-    Bootstrap, Client, ClientError, Config, Driver, Event, MemoryStore, Persistence,
-};
+use metaless_client::{Client, ClientError, Config, Driver, Event, MemoryStore, Persistence};
 use metaless_envelope::Content;
 use metaless_identity::{Keypair, Seed, SessionId, hex};
 use metaless_swarm::MessageHash;
@@ -141,19 +139,11 @@ pub(crate) fn testnet_config(
 ) -> Result<(Config, Value), CliError> {
     let bytes = std::fs::read(path)
         .map_err(|e| CliError(format!("--bootstrap {}: {e}", path.display())))?;
-    let bootstrap =
-        Bootstrap::from_testnet_file(&bytes).map_err(|e| CliError::context("--bootstrap", e))?;
+    let config = Config::from_testnet_file(&bytes)
+        .map_err(|e| CliError::context("--bootstrap", e))?
+        .with_poll_interval_ms(poll_interval_ms);
     let file: Value =
         serde_json::from_slice(&bytes).map_err(|e| CliError::context("--bootstrap", e))?;
-    let https = file
-        .get("nodes")
-        .and_then(|n| n.get(0)?.get("address")?.as_str())
-        .is_some_and(|a| a.starts_with("https://"));
-    let config = Config {
-        https,
-        poll_interval_ms,
-        ..Config::testnet(bootstrap)
-    };
     Ok((config, file))
 }
 
@@ -161,10 +151,7 @@ pub(crate) fn testnet_config(
 fn config(net: &NetworkArgs) -> Result<Config, Failure> {
     match (&net.bootstrap, net.network.as_deref()) {
         (Some(path), None) => Ok(testnet_config(path, Some(200))?.0),
-        (None, Some("mainnet")) => Ok(Config {
-            poll_interval_ms: Some(2_000),
-            ..Config::mainnet()
-        }),
+        (None, Some("mainnet")) => Ok(Config::mainnet().with_poll_interval_ms(Some(2_000))),
         _ => Err(CliError("give --bootstrap FILE or --network mainnet".into()).into()),
     }
 }

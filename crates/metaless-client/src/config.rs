@@ -90,7 +90,10 @@ impl Bootstrap {
     }
 }
 
-/// Client settings. [`Config::testnet`] and [`Config::mainnet`] are the two starting points.
+/// Client settings. [`Config::testnet`] and [`Config::mainnet`] (also [`Config::default`]) are
+/// the starting points; change a field with its `with_*` setter. The struct is
+/// `#[non_exhaustive]`: fields may be read and assigned, but it is not built with a struct
+/// expression, so a new field in a later version breaks no caller.
 ///
 /// ```
 /// use metaless_client::{Bootstrap, Config};
@@ -98,8 +101,11 @@ impl Bootstrap {
 /// assert_eq!(c.hops, 3);
 /// assert!(c.https);
 /// assert!(matches!(c.bootstrap, Bootstrap::Seeds(_)));
+/// let quick = Config::testnet(Bootstrap::Seeds(vec![])).with_poll_interval_ms(Some(250)).with_hops(2);
+/// assert_eq!((quick.poll_interval_ms, quick.hops), (Some(250), 2));
 /// ```
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct Config {
     /// Where the first node list comes from.
     pub bootstrap: Bootstrap,
@@ -184,5 +190,257 @@ impl Config {
             path_strikes: 3,
             ..Self::testnet(Bootstrap::mainnet())
         }
+    }
+
+    /// The settings for a local testnet's `bootstrap.json` (as `metaless testnet up` or
+    /// `metaless_node_server::local::start` write it): [`Config::testnet`] with the file's
+    /// nodes ([`Bootstrap::from_testnet_file`]), over HTTPS when its node addresses are
+    /// `https://` (a testnet started with TLS).
+    ///
+    /// ```
+    /// use metaless_client::Config;
+    /// let file = br#"{"version":1,"nodes":[{"pubkey_ed25519":"d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a",
+    ///   "swarm_id":7, "address":"https://127.0.0.1:4000","ip":"127.0.0.1","port":4000}]}"#;
+    /// let c = Config::from_testnet_file(file).unwrap();
+    /// assert!(c.https);
+    /// let plain = String::from_utf8_lossy(file).replace("https://", "http://");
+    /// assert!(!Config::from_testnet_file(plain.as_bytes()).unwrap().https);
+    /// assert!(Config::from_testnet_file(b"[]").is_err());
+    /// ```
+    pub fn from_testnet_file(bytes: &[u8]) -> Result<Self, ClientError> {
+        let bootstrap = Bootstrap::from_testnet_file(bytes)?;
+        let https = serde_json::from_slice::<Value>(bytes)
+            .ok()
+            .as_ref()
+            .and_then(|top| {
+                top.get("nodes")?
+                    .get(0)?
+                    .get("address")?
+                    .as_str()
+                    .map(str::to_owned)
+            })
+            .is_some_and(|a| a.starts_with("https://"));
+        Ok(Self::testnet(bootstrap).with_https(https))
+    }
+
+    // One setter per field, for callers outside the crate (the struct is `#[non_exhaustive]`).
+
+    /// Sets `bootstrap`: Where the first node list comes from.
+    ///
+    /// ```
+    /// # use metaless_client::{Bootstrap, Config};
+    /// let c = Config::testnet(Bootstrap::Seeds(vec![])).with_bootstrap(Bootstrap::Seeds(vec!["http://127.0.0.1:22000".into()]));
+    /// assert_eq!(c.bootstrap, Bootstrap::Seeds(vec!["http://127.0.0.1:22000".into()]));
+    /// ```
+    #[must_use]
+    pub fn with_bootstrap(mut self, bootstrap: Bootstrap) -> Self {
+        self.bootstrap = bootstrap;
+        self
+    }
+
+    /// Sets `https`: Reach nodes over HTTPS (`true`) or plain HTTP.
+    ///
+    /// ```
+    /// # use metaless_client::{Bootstrap, Config};
+    /// let c = Config::testnet(Bootstrap::Seeds(vec![])).with_https(true);
+    /// assert_eq!(c.https, true);
+    /// ```
+    #[must_use]
+    pub fn with_https(mut self, https: bool) -> Self {
+        self.https = https;
+        self
+    }
+
+    /// Sets `hops`: Onion hops per path (clamped to 1 ..= [`MAX_HOPS`](crate::limits::MAX_HOPS) when the client starts).
+    ///
+    /// ```
+    /// # use metaless_client::{Bootstrap, Config};
+    /// let c = Config::testnet(Bootstrap::Seeds(vec![])).with_hops(2);
+    /// assert_eq!(c.hops, 2);
+    /// ```
+    #[must_use]
+    pub fn with_hops(mut self, hops: usize) -> Self {
+        self.hops = hops;
+        self
+    }
+
+    /// Sets `paths`: Most onion paths kept at once.
+    ///
+    /// ```
+    /// # use metaless_client::{Bootstrap, Config};
+    /// let c = Config::testnet(Bootstrap::Seeds(vec![])).with_paths(5);
+    /// assert_eq!(c.paths, 5);
+    /// ```
+    #[must_use]
+    pub fn with_paths(mut self, paths: usize) -> Self {
+        self.paths = paths;
+        self
+    }
+
+    /// Sets `enc`: Encryption of the onion layers.
+    ///
+    /// ```
+    /// # use metaless_client::{Bootstrap, Config};
+    /// let c = Config::testnet(Bootstrap::Seeds(vec![])).with_enc(metaless_onion::EncType::AesGcm);
+    /// assert_eq!(c.enc, metaless_onion::EncType::AesGcm);
+    /// ```
+    #[must_use]
+    pub fn with_enc(mut self, enc: EncType) -> Self {
+        self.enc = enc;
+        self
+    }
+
+    /// Sets `request_timeout_ms`: How long one request may take before it counts as failed.
+    ///
+    /// ```
+    /// # use metaless_client::{Bootstrap, Config};
+    /// let c = Config::testnet(Bootstrap::Seeds(vec![])).with_request_timeout_ms(5_000);
+    /// assert_eq!(c.request_timeout_ms, 5_000);
+    /// ```
+    #[must_use]
+    pub fn with_request_timeout_ms(mut self, request_timeout_ms: u64) -> Self {
+        self.request_timeout_ms = request_timeout_ms;
+        self
+    }
+
+    /// Sets `poll_interval_ms`: Interval between polls of the own swarm (`None`: only on [`Client::poll_now`](crate::Client::poll_now)).
+    ///
+    /// ```
+    /// # use metaless_client::{Bootstrap, Config};
+    /// let c = Config::testnet(Bootstrap::Seeds(vec![])).with_poll_interval_ms(None);
+    /// assert_eq!(c.poll_interval_ms, None);
+    /// ```
+    #[must_use]
+    pub fn with_poll_interval_ms(mut self, poll_interval_ms: Option<u64>) -> Self {
+        self.poll_interval_ms = poll_interval_ms;
+        self
+    }
+
+    /// Sets `node_refresh_ms`: Interval between node list refreshes.
+    ///
+    /// ```
+    /// # use metaless_client::{Bootstrap, Config};
+    /// let c = Config::testnet(Bootstrap::Seeds(vec![])).with_node_refresh_ms(60_000);
+    /// assert_eq!(c.node_refresh_ms, 60_000);
+    /// ```
+    #[must_use]
+    pub fn with_node_refresh_ms(mut self, node_refresh_ms: u64) -> Self {
+        self.node_refresh_ms = node_refresh_ms;
+        self
+    }
+
+    /// Sets `retry_base_ms`: First retry delay (doubled per attempt up to `retry_max_ms`).
+    ///
+    /// ```
+    /// # use metaless_client::{Bootstrap, Config};
+    /// let c = Config::testnet(Bootstrap::Seeds(vec![])).with_retry_base_ms(50);
+    /// assert_eq!(c.retry_base_ms, 50);
+    /// ```
+    #[must_use]
+    pub fn with_retry_base_ms(mut self, retry_base_ms: u64) -> Self {
+        self.retry_base_ms = retry_base_ms;
+        self
+    }
+
+    /// Sets `retry_max_ms`: Longest retry delay.
+    ///
+    /// ```
+    /// # use metaless_client::{Bootstrap, Config};
+    /// let c = Config::testnet(Bootstrap::Seeds(vec![])).with_retry_max_ms(2_000);
+    /// assert_eq!(c.retry_max_ms, 2_000);
+    /// ```
+    #[must_use]
+    pub fn with_retry_max_ms(mut self, retry_max_ms: u64) -> Self {
+        self.retry_max_ms = retry_max_ms;
+        self
+    }
+
+    /// Sets `max_attempts`: Attempts before a non-send operation fails.
+    ///
+    /// ```
+    /// # use metaless_client::{Bootstrap, Config};
+    /// let c = Config::testnet(Bootstrap::Seeds(vec![])).with_max_attempts(3);
+    /// assert_eq!(c.max_attempts, 3);
+    /// ```
+    #[must_use]
+    pub fn with_max_attempts(mut self, max_attempts: u32) -> Self {
+        self.max_attempts = max_attempts;
+        self
+    }
+
+    /// Sets `path_strikes`: Failures through one path before it is dropped and rebuilt.
+    ///
+    /// ```
+    /// # use metaless_client::{Bootstrap, Config};
+    /// let c = Config::testnet(Bootstrap::Seeds(vec![])).with_path_strikes(1);
+    /// assert_eq!(c.path_strikes, 1);
+    /// ```
+    #[must_use]
+    pub fn with_path_strikes(mut self, path_strikes: u32) -> Self {
+        self.path_strikes = path_strikes;
+        self
+    }
+
+    /// Sets `node_strikes`: Failures of one node before it is blacklisted.
+    ///
+    /// ```
+    /// # use metaless_client::{Bootstrap, Config};
+    /// let c = Config::testnet(Bootstrap::Seeds(vec![])).with_node_strikes(4);
+    /// assert_eq!(c.node_strikes, 4);
+    /// ```
+    #[must_use]
+    pub fn with_node_strikes(mut self, node_strikes: u32) -> Self {
+        self.node_strikes = node_strikes;
+        self
+    }
+
+    /// Sets `blacklist_ms`: How long a blacklisted node is avoided.
+    ///
+    /// ```
+    /// # use metaless_client::{Bootstrap, Config};
+    /// let c = Config::testnet(Bootstrap::Seeds(vec![])).with_blacklist_ms(5_000);
+    /// assert_eq!(c.blacklist_ms, 5_000);
+    /// ```
+    #[must_use]
+    pub fn with_blacklist_ms(mut self, blacklist_ms: u64) -> Self {
+        self.blacklist_ms = blacklist_ms;
+        self
+    }
+
+    /// Sets `max_in_flight`: Most requests in flight at once.
+    ///
+    /// ```
+    /// # use metaless_client::{Bootstrap, Config};
+    /// let c = Config::testnet(Bootstrap::Seeds(vec![])).with_max_in_flight(8);
+    /// assert_eq!(c.max_in_flight, 8);
+    /// ```
+    #[must_use]
+    pub fn with_max_in_flight(mut self, max_in_flight: usize) -> Self {
+        self.max_in_flight = max_in_flight;
+        self
+    }
+
+    /// Sets `min_replicas`: Swarm members that must show a message stored before it is delivered.
+    ///
+    /// ```
+    /// # use metaless_client::{Bootstrap, Config};
+    /// let c = Config::testnet(Bootstrap::Seeds(vec![])).with_min_replicas(1);
+    /// assert_eq!(c.min_replicas, 1);
+    /// ```
+    #[must_use]
+    pub fn with_min_replicas(mut self, min_replicas: usize) -> Self {
+        self.min_replicas = min_replicas;
+        self
+    }
+}
+
+impl Default for Config {
+    /// [`Config::mainnet`]: the live network.
+    ///
+    /// ```
+    /// assert_eq!(metaless_client::Config::default(), metaless_client::Config::mainnet());
+    /// ```
+    fn default() -> Self {
+        Self::mainnet()
     }
 }

@@ -216,6 +216,7 @@ impl Directory {
 
     /// Blacklists `key` until `now + ban_ms`; drops every path through it.
     pub(crate) fn ban(&mut self, key: &[u8; 32], now: u64, ban_ms: u64) -> Vec<Path> {
+        tracing::info!(node = %metaless_swarm::NodeId::new(*key), for_ms = ban_ms, "node blacklisted");
         self.strikes.remove(key);
         self.banned_until.insert(*key, now.saturating_add(ban_ms));
         self.guards.retain(|g| g != key);

@@ -48,6 +48,10 @@ use tokio::io::{AsyncRead, AsyncWrite};
 
 use crate::transport::{Clock, HttpResponse, Transmit, Transport, TransportError};
 
+/// The rustls this transport is built on (its types are in [`node_client_tls_config`]'s
+/// signature), re-exported so an app needs no matching version.
+pub use rustls;
+
 /// Local wall-clock time in ms since the Unix epoch.
 ///
 /// ```
@@ -281,6 +285,18 @@ impl Default for HttpTransport {
     }
 }
 
+/// A failed TLS handshake: [`TransportError::Certificate`] when our verifier refused the
+/// peer's certificate, else [`TransportError::Connect`].
+fn tls_error(e: &std::io::Error) -> TransportError {
+    match e
+        .get_ref()
+        .and_then(|inner| inner.downcast_ref::<rustls::Error>())
+    {
+        Some(rustls::Error::InvalidCertificate(_)) => TransportError::Certificate,
+        _ => TransportError::Connect,
+    }
+}
+
 fn provider() -> Arc<CryptoProvider> {
     Arc::new(rustls::crypto::ring::default_provider())
 }
@@ -485,7 +501,7 @@ impl HttpTransport {
                 let stream = tokio_rustls::TlsConnector::from(config)
                     .connect(name, stream)
                     .await
-                    .map_err(|_| TransportError::Connect)?;
+                    .map_err(|e| tls_error(&e))?;
                 if stream.get_ref().1.handshake_kind() == Some(rustls::HandshakeKind::Resumed) {
                     self.pool().stats.tls_resumed += 1;
                 }

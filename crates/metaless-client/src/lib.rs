@@ -52,6 +52,7 @@
 #![forbid(unsafe_code)]
 
 mod client;
+pub mod community;
 mod config;
 mod directory;
 mod driver;
@@ -62,6 +63,8 @@ mod transport;
 
 #[cfg(feature = "http")]
 pub mod http;
+#[cfg(feature = "http")]
+mod messenger;
 #[cfg(feature = "sqlite")]
 mod sqlite;
 
@@ -80,6 +83,11 @@ pub use client::{OpenedPush, PushOpenError, push_reply, push_server};
 pub use config::{Bootstrap, Config, MAINNET_SEEDS};
 pub use driver::Driver;
 pub use error::{ClientError, ErrorKind, FailureKind};
+#[cfg(feature = "http")]
+pub use messenger::{
+    DEFAULT_READY_TIMEOUT, Events, IntoContent, Messenger, MessengerBuilder, MessengerError,
+    Recipient, futures_core,
+};
 pub use persist::{MemoryStore, PendingSend, PersistError, Persistence};
 #[cfg(feature = "sqlite")]
 pub use sqlite::{SeedProtection, SqliteStore, StoreKey};

@@ -125,6 +125,11 @@ pub enum TransportError {
     /// The answer was larger than the transport accepts.
     #[error("response too large")]
     TooLarge,
+    /// The TLS peer's certificate was refused (a seed that is not the one pinned or
+    /// trusted). The core treats it as [`Connect`](Self::Connect); it is told apart so an
+    /// app can say why (`MessengerError::CertificateRefused`).
+    #[error("certificate refused")]
+    Certificate,
 }
 
 /// The one thing a platform must provide: POST bytes, get bytes back.

@@ -14,10 +14,7 @@ use rand_core::SeedableRng;
 type Peer = Driver<HttpTransport, TokioClock>;
 
 fn peer(seed: u8, bootstrap: Bootstrap) -> Peer {
-    let config = Config {
-        poll_interval_ms: Some(200),
-        ..Config::testnet(bootstrap)
-    };
+    let config = Config::testnet(bootstrap).with_poll_interval_ms(Some(200));
     let keys = Keypair::from_seed(&Seed::from_bytes([seed; 32]));
     Driver::new(
         Client::new(keys, config, [seed; 32], wall_clock_ms()),
@@ -146,10 +143,7 @@ async fn two_clients_reach_answered_then_ended_over_http() {
 fn offline(seed: u8) -> Client {
     Client::new(
         Keypair::from_seed(&Seed::from_bytes([seed; 32])),
-        Config {
-            poll_interval_ms: None,
-            ..Config::testnet(Bootstrap::Seeds(vec![]))
-        },
+        Config::testnet(Bootstrap::Seeds(vec![])).with_poll_interval_ms(None),
         [seed; 32],
         1_000_000,
     )

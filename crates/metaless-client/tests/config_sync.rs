@@ -26,10 +26,7 @@ fn add(sim: &mut Sim, seed: [u8; 32], rng: u8) -> usize {
     sim.add(move |nodes, now| {
         Client::new(
             Keypair::from_seed(&Seed::from_bytes(seed)),
-            Config {
-                poll_interval_ms: Some(3_000),
-                ..Config::testnet(Bootstrap::Nodes(nodes))
-            },
+            Config::testnet(Bootstrap::Nodes(nodes)).with_poll_interval_ms(Some(3_000)),
             [rng; 32],
             now,
         )

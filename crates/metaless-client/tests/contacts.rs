@@ -19,10 +19,7 @@ fn keys(b: u8) -> Keypair {
 }
 
 fn config(nodes: Vec<metaless_swarm::ServiceNode>) -> Config {
-    Config {
-        poll_interval_ms: Some(2_000),
-        ..Config::testnet(Bootstrap::Nodes(nodes))
-    }
+    Config::testnet(Bootstrap::Nodes(nodes)).with_poll_interval_ms(Some(2_000))
 }
 
 /// Bob on a SQLite file, with message requests and typing indicators on (app settings, set at
@@ -236,10 +233,7 @@ fn typing_indicators_never_persist_past_their_ttl() {
     sim.replace(b, |nodes, now| {
         let mut c = Client::new(
             keys(9),
-            Config {
-                poll_interval_ms: None,
-                ..config(nodes)
-            },
+            config(nodes).with_poll_interval_ms(None),
             [9; 32],
             now,
         );

@@ -31,10 +31,7 @@ fn add(sim: &mut Sim, b: u8) -> usize {
     sim.add(|nodes, now| {
         Client::new(
             keys(b),
-            Config {
-                poll_interval_ms: Some(2_000),
-                ..Config::testnet(Bootstrap::Nodes(nodes))
-            },
+            Config::testnet(Bootstrap::Nodes(nodes)).with_poll_interval_ms(Some(2_000)),
             [b ^ 0x55; 32],
             now,
         )
@@ -126,10 +123,7 @@ fn typing_indicators_are_short_lived_and_never_persisted() {
     let a = sim.add(move |nodes, now| {
         Client::with_persistence(
             keys(1),
-            Config {
-                poll_interval_ms: Some(2_000),
-                ..Config::testnet(Bootstrap::Nodes(nodes))
-            },
+            Config::testnet(Bootstrap::Nodes(nodes)).with_poll_interval_ms(Some(2_000)),
             [1; 32],
             now,
             Box::new(s),
@@ -198,10 +192,7 @@ fn stale_typing_indicator_is_dropped() {
     sim.replace(b, |nodes, now| {
         let mut c = Client::new(
             keys(2),
-            Config {
-                poll_interval_ms: None,
-                ..Config::testnet(Bootstrap::Nodes(nodes))
-            },
+            Config::testnet(Bootstrap::Nodes(nodes)).with_poll_interval_ms(None),
             [9; 32],
             now,
         );
@@ -294,10 +285,7 @@ fn declined_request_is_deleted_from_the_swarm() {
     sim.replace(b, |nodes, now| {
         Client::new(
             keys(2),
-            Config {
-                poll_interval_ms: Some(2_000),
-                ..Config::testnet(Bootstrap::Nodes(nodes))
-            },
+            Config::testnet(Bootstrap::Nodes(nodes)).with_poll_interval_ms(Some(2_000)),
             [8; 32],
             now,
         )
@@ -345,10 +333,7 @@ fn unsend_removes_the_message_on_the_recipient_side() {
     sim.replace(b, |nodes, now| {
         Client::new(
             keys(2),
-            Config {
-                poll_interval_ms: Some(2_000),
-                ..Config::testnet(Bootstrap::Nodes(nodes))
-            },
+            Config::testnet(Bootstrap::Nodes(nodes)).with_poll_interval_ms(Some(2_000)),
             [8; 32],
             now,
         )

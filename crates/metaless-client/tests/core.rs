@@ -62,11 +62,9 @@ impl FakeNet {
     /// A client that needs `min_replicas` members per store (the fake replies of
     /// [`FakeNet::stored`] speak for one member, hence 1 in [`FakeNet::client`]).
     fn client_with(&self, seed: u8, min_replicas: usize) -> Client {
-        let config = Config {
-            poll_interval_ms: None,
-            min_replicas,
-            ..Config::testnet(Bootstrap::Nodes(self.nodes.clone()))
-        };
+        let config = Config::testnet(Bootstrap::Nodes(self.nodes.clone()))
+            .with_poll_interval_ms(None)
+            .with_min_replicas(min_replicas);
         Client::new(
             Keypair::from_seed(&Seed::from_bytes([seed; 32])),
             config,

@@ -47,11 +47,8 @@ fn poisoned_net() -> (LoopbackNet, [u8; 32], BTreeSet<NodeId>) {
 }
 
 fn client(b: u8, nodes: Vec<metaless_swarm::ServiceNode>, now: u64) -> Client {
-    let config = Config {
-        // A refresh round every 2 s, so the liar is asked many times.
-        node_refresh_ms: 2_000,
-        ..Config::testnet(Bootstrap::Nodes(nodes))
-    };
+    // A refresh round every 2 s, so the liar is asked many times.
+    let config = Config::testnet(Bootstrap::Nodes(nodes)).with_node_refresh_ms(2_000);
     Client::new(keys(b), config, [b; 32], now)
 }
 

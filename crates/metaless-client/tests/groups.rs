@@ -29,10 +29,7 @@ fn add(sim: &mut Sim, seed: [u8; 32]) -> usize {
     sim.add(move |nodes, now| {
         Client::new(
             Keypair::from_seed(&Seed::from_bytes(seed)),
-            Config {
-                poll_interval_ms: Some(2_000),
-                ..Config::testnet(Bootstrap::Nodes(nodes))
-            },
+            Config::testnet(Bootstrap::Nodes(nodes)).with_poll_interval_ms(Some(2_000)),
             [seed[0]; 32],
             now,
         )

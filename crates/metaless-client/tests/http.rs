@@ -22,11 +22,9 @@ fn tls_peer(seed: u8, bootstrap: Bootstrap) -> Peer {
 }
 
 fn peer_with(seed: u8, bootstrap: Bootstrap, https: bool) -> Peer {
-    let config = Config {
-        poll_interval_ms: Some(200),
-        https,
-        ..Config::testnet(bootstrap)
-    };
+    let config = Config::testnet(bootstrap)
+        .with_poll_interval_ms(Some(200))
+        .with_https(https);
     let keys = Keypair::from_seed(&Seed::from_bytes([seed; 32]));
     Driver::new(
         Client::new(keys, config, [seed; 32], wall_clock_ms()),
@@ -100,11 +98,9 @@ async fn unreachable_seed_reports_no_nodes() {
     let mut lonely = Driver::new(
         Client::new(
             Keypair::from_seed(&Seed::from_bytes([3; 32])),
-            Config {
-                max_attempts: 2,
-                retry_base_ms: 10,
-                ..Config::testnet(Bootstrap::Seeds(vec![url]))
-            },
+            Config::testnet(Bootstrap::Seeds(vec![url]))
+                .with_max_attempts(2)
+                .with_retry_base_ms(10),
             [3; 32],
             wall_clock_ms(),
         ),
@@ -194,7 +190,8 @@ async fn https_seed_trust_and_node_certificates() {
     // Pinned to this node's certificate: verified by chain and host name (IP SAN) → accepted.
     let pin = HttpTransport::with_seed_trust(SeedTrust::Roots(vec![pinned]));
     assert_eq!(pin.post(&seed("127.0.0.1")).await.unwrap().status, 200);
-    // Pinned to another certificate, or no usable anchor: the seed is refused...
+    // Pinned to another certificate, or no usable anchor: the seed's certificate is refused
+    // (told apart from a connection failure)...
     for trust in [
         SeedTrust::Roots(vec![other]),
         SeedTrust::Roots(vec![b"junk".to_vec()]),
@@ -202,7 +199,7 @@ async fn https_seed_trust_and_node_certificates() {
         let t = HttpTransport::with_seed_trust(trust);
         assert_eq!(
             t.post(&seed("127.0.0.1")).await,
-            Err(TransportError::Connect)
+            Err(TransportError::Certificate)
         );
         // ...while a service node's self-signed certificate is still accepted.
         assert_eq!(t.post(&as_node).await.unwrap().status, 200);

@@ -317,10 +317,7 @@ fn stored_message_expires_with_its_ttl() {
     let b = sim.add(|nodes, now| {
         Client::new(
             keys(2),
-            Config {
-                poll_interval_ms: None,
-                ..config(nodes)
-            },
+            config(nodes).with_poll_interval_ms(None),
             seed32(2),
             now,
         )

@@ -73,11 +73,9 @@ async fn mainnet_path_bootstraps_from_a_pinned_loopback_seed_and_refuses_an_unpi
     let seed = metaless_node_server::server::spawn_tls(listener, seed_node, tls).unwrap();
     let seed_url = format!("https://127.0.0.1:{}", seed.addr().port());
     let client = |trust: SeedTrust| {
-        let config = Config {
-            bootstrap: Bootstrap::Seeds(vec![seed_url.clone()]),
-            poll_interval_ms: Some(200),
-            ..Config::mainnet()
-        };
+        let config = Config::mainnet()
+            .with_bootstrap(Bootstrap::Seeds(vec![seed_url.clone()]))
+            .with_poll_interval_ms(Some(200));
         Driver::new(
             Client::new(
                 Keypair::from_seed(&Seed::from_bytes([3; 32])),

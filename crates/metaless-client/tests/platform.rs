@@ -39,10 +39,7 @@ fn add(sim: &mut Sim, b: u8) -> usize {
     sim.add(|nodes, now| {
         Client::new(
             keys(b),
-            Config {
-                poll_interval_ms: None,
-                ..Config::testnet(Bootstrap::Nodes(nodes))
-            },
+            Config::testnet(Bootstrap::Nodes(nodes)).with_poll_interval_ms(None),
             [b ^ 0x77; 32],
             now,
         )
@@ -220,10 +217,7 @@ fn server_request_survives_a_dead_path_node() {
 fn server_request_limits_and_malformed_requests() {
     let mut client = Client::new(
         keys(1),
-        Config {
-            poll_interval_ms: None,
-            ..Config::testnet(Bootstrap::Seeds(vec![]))
-        },
+        Config::testnet(Bootstrap::Seeds(vec![])).with_poll_interval_ms(None),
         [0; 32],
         1_000,
     );
@@ -490,10 +484,7 @@ fn public_deposit_into_someone_elses_inbox() {
 fn refused_before_anything_is_sent() {
     let mut client = Client::new(
         keys(1),
-        Config {
-            poll_interval_ms: None,
-            ..Config::testnet(Bootstrap::Seeds(vec![]))
-        },
+        Config::testnet(Bootstrap::Seeds(vec![])).with_poll_interval_ms(None),
         [0; 32],
         1_700_000_000_000,
     );
@@ -651,10 +642,7 @@ fn subscriptions_poll_on_the_interval() {
     let reader = sim.add(|nodes, now| {
         Client::new(
             keys(2),
-            Config {
-                poll_interval_ms: Some(5_000),
-                ..Config::testnet(Bootstrap::Nodes(nodes))
-            },
+            Config::testnet(Bootstrap::Nodes(nodes)).with_poll_interval_ms(Some(5_000)),
             [2; 32],
             now,
         )

@@ -31,11 +31,9 @@ async fn run(tls: bool, transport: HttpTransport, n: usize) -> (HttpStats, f64) 
     let file = std::fs::read(net.data_dir().join("bootstrap.json")).unwrap();
     let shared = Arc::new(transport);
     let peer = |seed: u8| {
-        let config = Config {
-            poll_interval_ms: Some(50),
-            https: tls,
-            ..Config::testnet(Bootstrap::from_testnet_file(&file).unwrap())
-        };
+        let config = Config::testnet(Bootstrap::from_testnet_file(&file).unwrap())
+            .with_poll_interval_ms(Some(50))
+            .with_https(tls);
         Driver::with_shared(
             Client::new(
                 Keypair::from_seed(&Seed::from_bytes([seed; 32])),

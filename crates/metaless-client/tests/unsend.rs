@@ -18,10 +18,7 @@ fn device(b: u8, rng: u8) -> impl FnOnce(Vec<metaless_swarm::ServiceNode>, u64) 
     move |nodes, now| {
         Client::new(
             keys(b),
-            Config {
-                poll_interval_ms: Some(2_000),
-                ..Config::testnet(Bootstrap::Nodes(nodes))
-            },
+            Config::testnet(Bootstrap::Nodes(nodes)).with_poll_interval_ms(Some(2_000)),
             [rng; 32],
             now,
         )

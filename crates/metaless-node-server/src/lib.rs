@@ -29,6 +29,7 @@
 pub mod cli;
 pub mod config;
 pub mod front;
+pub mod local;
 pub mod server;
 pub mod storage;
 pub mod testnet;

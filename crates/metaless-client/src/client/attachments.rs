@@ -252,7 +252,7 @@ impl Client {
     /// # use metaless_identity::{Keypair, Seed};
     /// use metaless_attachment::FileServer;
     /// let mut client = Client::new(Keypair::from_seed(&Seed::from_bytes([1; 32])),
-    ///     Config { poll_interval_ms: None, ..Config::testnet(Bootstrap::Seeds(vec![])) }, [0; 32], 1_000);
+    ///     Config::testnet(Bootstrap::Seeds(vec![])).with_poll_interval_ms(None), [0; 32], 1_000);
     /// let up = client.upload_attachment(1_000, &FileServer::default_server(), b"photo", UploadOptions::default()).unwrap();
     /// assert_eq!(up.encrypted_len(), 4096);
     /// assert_eq!(client.pending_ops(), 1);
@@ -445,7 +445,7 @@ impl Client {
     /// # use metaless_identity::{Keypair, Seed};
     /// use metaless_attachment::FileServer;
     /// let mut client = Client::new(Keypair::from_seed(&Seed::from_bytes([1; 32])),
-    ///     Config { poll_interval_ms: None, ..Config::testnet(Bootstrap::Seeds(vec![])) }, [0; 32], 1_000);
+    ///     Config::testnet(Bootstrap::Seeds(vec![])).with_poll_interval_ms(None), [0; 32], 1_000);
     /// let up = client.upload_attachment(1_000, &FileServer::default_server(), &[1; 300_000],
     ///     UploadOptions::default()).unwrap();
     /// let events: Vec<Event> = std::iter::from_fn(|| client.poll_event()).collect();
@@ -505,10 +505,7 @@ mod tests {
     fn client(seed: u8) -> Client {
         Client::new(
             Keypair::from_seed(&Seed::from_bytes([seed; 32])),
-            Config {
-                poll_interval_ms: None,
-                ..Config::testnet(Bootstrap::Seeds(vec![]))
-            },
+            Config::testnet(Bootstrap::Seeds(vec![])).with_poll_interval_ms(None),
             [0; 32],
             1_000,
         )

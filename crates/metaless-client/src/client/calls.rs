@@ -11,7 +11,7 @@
 //! use metaless_envelope::{CallEvent, CallState};
 //! use metaless_identity::{Keypair, Seed};
 //! let mut alice = Client::new(Keypair::from_seed(&Seed::from_bytes([1; 32])),
-//!     Config { poll_interval_ms: None, ..Config::testnet(Bootstrap::Seeds(vec![])) }, [0; 32], 1_000);
+//!     Config::testnet(Bootstrap::Seeds(vec![])).with_poll_interval_ms(None), [0; 32], 1_000);
 //! let bob = Keypair::from_seed(&Seed::from_bytes([2; 32])).session_id();
 //! let mut calls = Calls::default();
 //! calls.start(&mut alice, 1_000, &bob, "3f0e8c1a-5b2d-4e6f-8a9b-0c1d2e3f4a5b", "v=0 offer")?;

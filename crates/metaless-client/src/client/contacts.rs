@@ -12,7 +12,7 @@
 //! use metaless_identity::{Keypair, Seed};
 //! use std::sync::{Arc, Mutex};
 //! let store = Arc::new(Mutex::new(MemoryStore::default()));
-//! let config = Config { poll_interval_ms: None, ..Config::testnet(Bootstrap::Seeds(vec![])) };
+//! let config = Config::testnet(Bootstrap::Seeds(vec![])).with_poll_interval_ms(None);
 //! let me = || Keypair::from_seed(&Seed::from_bytes([1; 32]));
 //! let bob = Keypair::from_seed(&Seed::from_bytes([2; 32])).session_id();
 //! let mut client = Client::with_persistence(me(), config.clone(), [0; 32], 1_000, Box::new(store.clone())).unwrap();
@@ -43,7 +43,7 @@ impl Client {
     /// # use metaless_client::{Bootstrap, Client, Config};
     /// # use metaless_identity::{Keypair, Seed};
     /// # let mut client = Client::new(Keypair::from_seed(&Seed::from_bytes([1; 32])),
-    /// #     Config { poll_interval_ms: None, ..Config::testnet(Bootstrap::Seeds(vec![])) }, [0; 32], 1_000);
+    /// #     Config::testnet(Bootstrap::Seeds(vec![])).with_poll_interval_ms(None), [0; 32], 1_000);
     /// # let bob = Keypair::from_seed(&Seed::from_bytes([2; 32])).session_id();
     /// // No own-swarm copy fetched here: to Bob and to the own devices.
     /// assert_eq!(client.unsend_everywhere(1_000, &bob, 999).unwrap().len(), 2);

@@ -82,7 +82,7 @@ impl Client {
     /// # use metaless_client::{Bootstrap, Client, Config};
     /// # use metaless_identity::{Keypair, Seed};
     /// # let mut client = Client::new(Keypair::from_seed(&Seed::from_bytes([1; 32])),
-    /// #     Config { poll_interval_ms: None, ..Config::testnet(Bootstrap::Seeds(vec![])) }, [0; 32], 1_000);
+    /// #     Config::testnet(Bootstrap::Seeds(vec![])).with_poll_interval_ms(None), [0; 32], 1_000);
     /// # let bob = Keypair::from_seed(&Seed::from_bytes([2; 32])).session_id();
     /// assert_eq!(client.send_read_receipt(1_000, &bob, &[999]).unwrap(), None);
     /// client.set_read_receipts(true);
@@ -100,7 +100,7 @@ impl Client {
     /// # use metaless_identity::{Keypair, Seed};
     /// use metaless_envelope::TypingAction;
     /// # let mut client = Client::new(Keypair::from_seed(&Seed::from_bytes([1; 32])),
-    /// #     Config { poll_interval_ms: None, ..Config::testnet(Bootstrap::Seeds(vec![])) }, [0; 32], 1_000);
+    /// #     Config::testnet(Bootstrap::Seeds(vec![])).with_poll_interval_ms(None), [0; 32], 1_000);
     /// # let bob = Keypair::from_seed(&Seed::from_bytes([2; 32])).session_id();
     /// client.set_typing_indicators(true);
     /// assert!(client.send_typing(1_000, &bob, TypingAction::Started).unwrap().is_some());
@@ -120,7 +120,7 @@ impl Client {
     /// # use metaless_client::{Bootstrap, Client, Config};
     /// # use metaless_identity::{Keypair, Seed};
     /// # let mut client = Client::new(Keypair::from_seed(&Seed::from_bytes([1; 32])),
-    /// #     Config { poll_interval_ms: None, ..Config::testnet(Bootstrap::Seeds(vec![])) }, [0; 32], 1_000);
+    /// #     Config::testnet(Bootstrap::Seeds(vec![])).with_poll_interval_ms(None), [0; 32], 1_000);
     /// client.set_message_requests(true);
     /// assert!(client.message_requests().is_empty());
     /// ```
@@ -134,7 +134,7 @@ impl Client {
     /// # use metaless_client::{Bootstrap, Client, Config};
     /// # use metaless_identity::{Keypair, Seed};
     /// # let mut client = Client::new(Keypair::from_seed(&Seed::from_bytes([1; 32])),
-    /// #     Config { poll_interval_ms: None, ..Config::testnet(Bootstrap::Seeds(vec![])) }, [0; 32], 1_000);
+    /// #     Config::testnet(Bootstrap::Seeds(vec![])).with_poll_interval_ms(None), [0; 32], 1_000);
     /// let bob = Keypair::from_seed(&Seed::from_bytes([2; 32])).session_id();
     /// assert!(!client.is_contact(&bob));
     /// client.add_contact(&bob);
@@ -151,7 +151,7 @@ impl Client {
     /// # use metaless_client::{Bootstrap, Client, Config};
     /// # use metaless_identity::{Keypair, Seed};
     /// # let client = Client::new(Keypair::from_seed(&Seed::from_bytes([1; 32])),
-    /// #     Config { poll_interval_ms: None, ..Config::testnet(Bootstrap::Seeds(vec![])) }, [0; 32], 1_000);
+    /// #     Config::testnet(Bootstrap::Seeds(vec![])).with_poll_interval_ms(None), [0; 32], 1_000);
     /// assert!(!client.is_contact(&client.session_id()));
     /// ```
     pub fn is_contact(&self, who: &SessionId) -> bool {
@@ -164,7 +164,7 @@ impl Client {
     /// # use metaless_client::{Bootstrap, Client, Config};
     /// # use metaless_identity::{Keypair, Seed};
     /// # let client = Client::new(Keypair::from_seed(&Seed::from_bytes([1; 32])),
-    /// #     Config { poll_interval_ms: None, ..Config::testnet(Bootstrap::Seeds(vec![])) }, [0; 32], 1_000);
+    /// #     Config::testnet(Bootstrap::Seeds(vec![])).with_poll_interval_ms(None), [0; 32], 1_000);
     /// assert!(client.message_requests().is_empty());
     /// ```
     pub fn message_requests(&self) -> Vec<(SessionId, usize)> {
@@ -182,7 +182,7 @@ impl Client {
     /// # use metaless_client::{Bootstrap, Client, Config};
     /// # use metaless_identity::{Keypair, Seed};
     /// # let mut client = Client::new(Keypair::from_seed(&Seed::from_bytes([1; 32])),
-    /// #     Config { poll_interval_ms: None, ..Config::testnet(Bootstrap::Seeds(vec![])) }, [0; 32], 1_000);
+    /// #     Config::testnet(Bootstrap::Seeds(vec![])).with_poll_interval_ms(None), [0; 32], 1_000);
     /// # let bob = Keypair::from_seed(&Seed::from_bytes([2; 32])).session_id();
     /// client.set_read_receipts(true);
     /// assert!(client.send_read_receipt(1_000, &bob, &[]).is_err());
@@ -218,7 +218,7 @@ impl Client {
     /// use std::sync::{Arc, Mutex};
     /// let store = Arc::new(Mutex::new(MemoryStore::default()));
     /// let mut client = Client::with_persistence(Keypair::from_seed(&Seed::from_bytes([1; 32])),
-    ///     Config { poll_interval_ms: None, ..Config::testnet(Bootstrap::Seeds(vec![])) }, [0; 32], 1_000,
+    ///     Config::testnet(Bootstrap::Seeds(vec![])).with_poll_interval_ms(None), [0; 32], 1_000,
     ///     Box::new(store.clone())).unwrap();
     /// # let bob = Keypair::from_seed(&Seed::from_bytes([2; 32])).session_id();
     /// client.set_typing_indicators(true);
@@ -251,7 +251,7 @@ impl Client {
     /// # use metaless_client::{Bootstrap, Client, Config};
     /// # use metaless_identity::{Keypair, Seed};
     /// # let mut client = Client::new(Keypair::from_seed(&Seed::from_bytes([1; 32])),
-    /// #     Config { poll_interval_ms: None, ..Config::testnet(Bootstrap::Seeds(vec![])) }, [0; 32], 1_000);
+    /// #     Config::testnet(Bootstrap::Seeds(vec![])).with_poll_interval_ms(None), [0; 32], 1_000);
     /// let bob = Keypair::from_seed(&Seed::from_bytes([2; 32])).session_id();
     /// client.accept_request(1_000, &bob).unwrap();
     /// assert!(client.is_contact(&bob));
@@ -273,7 +273,7 @@ impl Client {
     /// # use metaless_client::{Bootstrap, Client, Config};
     /// # use metaless_identity::{Keypair, Seed};
     /// # let mut client = Client::new(Keypair::from_seed(&Seed::from_bytes([1; 32])),
-    /// #     Config { poll_interval_ms: None, ..Config::testnet(Bootstrap::Seeds(vec![])) }, [0; 32], 1_000);
+    /// #     Config::testnet(Bootstrap::Seeds(vec![])).with_poll_interval_ms(None), [0; 32], 1_000);
     /// let bob = Keypair::from_seed(&Seed::from_bytes([2; 32])).session_id();
     /// assert_eq!(client.decline_request(1_000, &bob).unwrap(), None);
     /// ```

@@ -20,7 +20,7 @@
 //! use metaless_identity::{Keypair, Seed};
 //! let seed = Seed::from_bytes([1; 32]);
 //! let mut client = Client::new(Keypair::from_seed(&seed),
-//!     Config { poll_interval_ms: None, ..Config::testnet(Bootstrap::Seeds(vec![])) }, [0; 32], 1_700_000_000_000);
+//!     Config::testnet(Bootstrap::Seeds(vec![])).with_poll_interval_ms(None), [0; 32], 1_700_000_000_000);
 //! let mut groups = Groups::new(&seed, [7; 32]);
 //! let bob = Keypair::from_seed(&Seed::from_bytes([2; 32])).session_id();
 //! let group = groups.create(&mut client, 1_700_000_000_000, "Friends", &[bob]).unwrap();
@@ -374,7 +374,7 @@ impl Groups {
     /// # use metaless_identity::{Keypair, Seed};
     /// # let seed = Seed::from_bytes([1; 32]);
     /// # let mut client = Client::new(Keypair::from_seed(&seed),
-    /// #     Config { poll_interval_ms: None, ..Config::testnet(Bootstrap::Seeds(vec![])) }, [0; 32], 1_700_000_000_000);
+    /// #     Config::testnet(Bootstrap::Seeds(vec![])).with_poll_interval_ms(None), [0; 32], 1_700_000_000_000);
     /// let mut groups = Groups::new(&seed, [7; 32]);
     /// let g = groups.create(&mut client, 1_700_000_000_000, "Solo", &[]).unwrap();
     /// assert_eq!(groups.name(&g).as_deref(), Some("Solo"));
@@ -456,7 +456,7 @@ impl Groups {
     /// # use metaless_identity::{Keypair, Seed};
     /// # let seed = Seed::from_bytes([1; 32]);
     /// # let mut client = Client::new(Keypair::from_seed(&seed),
-    /// #     Config { poll_interval_ms: None, ..Config::testnet(Bootstrap::Seeds(vec![])) }, [0; 32], 1_000);
+    /// #     Config::testnet(Bootstrap::Seeds(vec![])).with_poll_interval_ms(None), [0; 32], 1_000);
     /// let mut groups = Groups::new(&seed, [7; 32]);
     /// let g = groups.restore_admin(&mut client, 1_000, [9; 32], "Old").unwrap();
     /// assert!(groups.is_admin(&g) && !groups.is_synced(&g));
@@ -507,7 +507,7 @@ impl Groups {
     /// use metaless_group::{GroupKeys, MemberAuth, Permissions};
     /// let seed = Seed::from_bytes([2; 32]);
     /// let mut client = Client::new(Keypair::from_seed(&seed),
-    ///     Config { poll_interval_ms: None, ..Config::testnet(Bootstrap::Seeds(vec![])) }, [0; 32], 1_000);
+    ///     Config::testnet(Bootstrap::Seeds(vec![])).with_poll_interval_ms(None), [0; 32], 1_000);
     /// let group = GroupKeys::from_seed([9; 32]);
     /// let auth = MemberAuth::issue(&group, &client.session_id(), Permissions::default()).unwrap();
     /// let mut groups = Groups::new(&seed, [7; 32]);
@@ -574,7 +574,7 @@ impl Groups {
     /// # use metaless_identity::{Keypair, Seed};
     /// # let seed = Seed::from_bytes([1; 32]);
     /// # let mut client = Client::new(Keypair::from_seed(&seed),
-    /// #     Config { poll_interval_ms: None, ..Config::testnet(Bootstrap::Seeds(vec![])) }, [0; 32], 1_000);
+    /// #     Config::testnet(Bootstrap::Seeds(vec![])).with_poll_interval_ms(None), [0; 32], 1_000);
     /// let mut groups = Groups::new(&seed, [7; 32]);
     /// let g = metaless_group::GroupKeys::from_seed([9; 32]).group_id();
     /// assert!(matches!(groups.accept(&mut client, 1_000, &g), Err(GroupsError::NoInvitation)));
@@ -616,7 +616,7 @@ impl Groups {
     /// # use metaless_identity::{Keypair, Seed};
     /// # let seed = Seed::from_bytes([1; 32]);
     /// # let mut client = Client::new(Keypair::from_seed(&seed),
-    /// #     Config { poll_interval_ms: None, ..Config::testnet(Bootstrap::Seeds(vec![])) }, [0; 32], 1_700_000_000_000);
+    /// #     Config::testnet(Bootstrap::Seeds(vec![])).with_poll_interval_ms(None), [0; 32], 1_700_000_000_000);
     /// let mut groups = Groups::new(&seed, [7; 32]);
     /// let g = groups.create(&mut client, 1_700_000_000_000, "G", &[]).unwrap();
     /// let carol = Keypair::from_seed(&Seed::from_bytes([3; 32])).session_id();
@@ -660,7 +660,7 @@ impl Groups {
     /// # use metaless_identity::{Keypair, Seed};
     /// # let seed = Seed::from_bytes([1; 32]);
     /// # let mut client = Client::new(Keypair::from_seed(&seed),
-    /// #     Config { poll_interval_ms: None, ..Config::testnet(Bootstrap::Seeds(vec![])) }, [0; 32], 1_700_000_000_000);
+    /// #     Config::testnet(Bootstrap::Seeds(vec![])).with_poll_interval_ms(None), [0; 32], 1_700_000_000_000);
     /// let mut groups = Groups::new(&seed, [7; 32]);
     /// let carol = Keypair::from_seed(&Seed::from_bytes([3; 32])).session_id();
     /// let g = groups.create(&mut client, 1_700_000_000_000, "G", &[carol]).unwrap();
@@ -710,7 +710,7 @@ impl Groups {
     /// # use metaless_identity::{Keypair, Seed};
     /// # let seed = Seed::from_bytes([1; 32]);
     /// # let mut client = Client::new(Keypair::from_seed(&seed),
-    /// #     Config { poll_interval_ms: None, ..Config::testnet(Bootstrap::Seeds(vec![])) }, [0; 32], 1_700_000_000_000);
+    /// #     Config::testnet(Bootstrap::Seeds(vec![])).with_poll_interval_ms(None), [0; 32], 1_700_000_000_000);
     /// let mut groups = Groups::new(&seed, [7; 32]);
     /// let g = groups.create(&mut client, 1_700_000_000_000, "G", &[]).unwrap();
     /// groups.leave(&mut client, 1_700_000_000_000, &g).unwrap();
@@ -744,7 +744,7 @@ impl Groups {
     /// # use metaless_identity::{Keypair, Seed};
     /// # let seed = Seed::from_bytes([1; 32]);
     /// # let mut client = Client::new(Keypair::from_seed(&seed),
-    /// #     Config { poll_interval_ms: None, ..Config::testnet(Bootstrap::Seeds(vec![])) }, [0; 32], 1_700_000_000_000);
+    /// #     Config::testnet(Bootstrap::Seeds(vec![])).with_poll_interval_ms(None), [0; 32], 1_700_000_000_000);
     /// let mut groups = Groups::new(&seed, [7; 32]);
     /// let g = groups.create(&mut client, 1_700_000_000_000, "G", &[]).unwrap();
     /// let before = client.pending_ops();
@@ -1398,7 +1398,7 @@ impl Groups {
     /// # use metaless_identity::{Keypair, Seed};
     /// # let seed = Seed::from_bytes([1; 32]);
     /// # let mut client = Client::new(Keypair::from_seed(&seed),
-    /// #     Config { poll_interval_ms: None, ..Config::testnet(Bootstrap::Seeds(vec![])) }, [0; 32], 1_700_000_000_000);
+    /// #     Config::testnet(Bootstrap::Seeds(vec![])).with_poll_interval_ms(None), [0; 32], 1_700_000_000_000);
     /// let mut groups = Groups::new(&seed, [7; 32]);
     /// let g = groups.create(&mut client, 1_700_000_000_000, "G", &[]).unwrap();
     /// let entry = groups.entry(&g, 1_700_000_000).unwrap();
@@ -1431,7 +1431,7 @@ impl Groups {
     /// # use metaless_identity::{Keypair, Seed};
     /// # let seed = Seed::from_bytes([1; 32]);
     /// # let mut client = Client::new(Keypair::from_seed(&seed),
-    /// #     Config { poll_interval_ms: None, ..Config::testnet(Bootstrap::Seeds(vec![])) }, [0; 32], 1_700_000_000_000);
+    /// #     Config::testnet(Bootstrap::Seeds(vec![])).with_poll_interval_ms(None), [0; 32], 1_700_000_000_000);
     /// let mut groups = Groups::new(&seed, [7; 32]);
     /// let mut sync = ConfigSync::new(&seed);
     /// let g = groups.create(&mut client, 1_700_000_000_000, "G", &[]).unwrap();
@@ -1476,7 +1476,7 @@ impl Groups {
     /// # use metaless_identity::{Keypair, Seed};
     /// # let seed = Seed::from_bytes([1; 32]);
     /// # let mut client = Client::new(Keypair::from_seed(&seed),
-    /// #     Config { poll_interval_ms: None, ..Config::testnet(Bootstrap::Seeds(vec![])) }, [0; 32], 1_700_000_000_000);
+    /// #     Config::testnet(Bootstrap::Seeds(vec![])).with_poll_interval_ms(None), [0; 32], 1_700_000_000_000);
     /// let mut groups = Groups::new(&seed, [7; 32]);
     /// let mut sync = ConfigSync::new(&seed);
     /// let g = groups.create(&mut client, 1_700_000_000_000, "G", &[]).unwrap();

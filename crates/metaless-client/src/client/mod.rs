@@ -356,7 +356,7 @@ impl Client {
     /// # use metaless_client::{Bootstrap, Client, Config};
     /// # use metaless_identity::{Keypair, Seed};
     /// # let mut client = Client::new(Keypair::from_seed(&Seed::from_bytes([1; 32])),
-    /// #     Config { poll_interval_ms: None, ..Config::testnet(Bootstrap::Seeds(vec![])) }, [0; 32], 1_000);
+    /// #     Config::testnet(Bootstrap::Seeds(vec![])).with_poll_interval_ms(None), [0; 32], 1_000);
     /// # let bob = Keypair::from_seed(&Seed::from_bytes([2; 32])).session_id();
     /// let id = client.unsend(1_000, &bob, 999).unwrap();
     /// assert_eq!(client.pending_sends(), 1);
@@ -383,7 +383,7 @@ impl Client {
     /// # use metaless_client::{Bootstrap, Client, Config};
     /// # use metaless_identity::{Keypair, Seed};
     /// # let mut client = Client::new(Keypair::from_seed(&Seed::from_bytes([1; 32])),
-    /// #     Config { poll_interval_ms: None, ..Config::testnet(Bootstrap::Seeds(vec![])) }, [0; 32], 1_000);
+    /// #     Config::testnet(Bootstrap::Seeds(vec![])).with_poll_interval_ms(None), [0; 32], 1_000);
     /// // Only messages received with a disappear-after-read timer can be marked read.
     /// let hash: metaless_swarm::MessageHash = "A".repeat(43).parse().unwrap();
     /// assert!(client.mark_read(1_000, &hash).is_err());
@@ -413,7 +413,7 @@ impl Client {
     /// # use metaless_client::{Bootstrap, Client, Config};
     /// # use metaless_identity::{Keypair, Seed};
     /// # let mut client = Client::new(Keypair::from_seed(&Seed::from_bytes([1; 32])),
-    /// #     Config { poll_interval_ms: None, ..Config::testnet(Bootstrap::Seeds(vec![])) }, [0; 32], 1_000);
+    /// #     Config::testnet(Bootstrap::Seeds(vec![])).with_poll_interval_ms(None), [0; 32], 1_000);
     /// use metaless_swarm::MessageHash;
     /// let hash: MessageHash = "A".repeat(43).parse().unwrap();
     /// assert!(client.delete(1_000, &[hash]).is_ok());
@@ -430,7 +430,7 @@ impl Client {
     /// # use metaless_client::{Bootstrap, Client, Config};
     /// # use metaless_identity::{Keypair, Seed};
     /// # let mut client = Client::new(Keypair::from_seed(&Seed::from_bytes([1; 32])),
-    /// #     Config { poll_interval_ms: None, ..Config::testnet(Bootstrap::Seeds(vec![])) }, [0; 32], 1_000);
+    /// #     Config::testnet(Bootstrap::Seeds(vec![])).with_poll_interval_ms(None), [0; 32], 1_000);
     /// let before = client.pending_ops();
     /// client.poll_now(1_000);
     /// assert!(client.pending_ops() > before);
@@ -449,7 +449,7 @@ impl Client {
     /// # use metaless_client::{Bootstrap, Client, Config};
     /// # use metaless_identity::{Keypair, Seed};
     /// # let mut client = Client::new(Keypair::from_seed(&Seed::from_bytes([1; 32])),
-    /// #     Config { poll_interval_ms: None, ..Config::testnet(Bootstrap::Seeds(vec![])) }, [0; 32], 1_000);
+    /// #     Config::testnet(Bootstrap::Seeds(vec![])).with_poll_interval_ms(None), [0; 32], 1_000);
     /// // No node is known and no seed is configured: nothing to send.
     /// assert!(client.poll_transmit().is_none());
     /// ```
@@ -465,7 +465,7 @@ impl Client {
     /// # use metaless_client::{Bootstrap, Client, Config, Event};
     /// # use metaless_identity::{Keypair, Seed};
     /// # let mut client = Client::new(Keypair::from_seed(&Seed::from_bytes([1; 32])),
-    /// #     Config { poll_interval_ms: None, ..Config::testnet(Bootstrap::Seeds(vec![])) }, [0; 32], 1_000);
+    /// #     Config::testnet(Bootstrap::Seeds(vec![])).with_poll_interval_ms(None), [0; 32], 1_000);
     /// assert_eq!(client.poll_event(), Some(Event::NoNodes));
     /// ```
     pub fn poll_event(&mut self) -> Option<Event> {
@@ -479,7 +479,7 @@ impl Client {
     /// # use metaless_client::{Bootstrap, Client, Config};
     /// # use metaless_identity::{Keypair, Seed};
     /// # let mut client = Client::new(Keypair::from_seed(&Seed::from_bytes([1; 32])),
-    /// #     Config { poll_interval_ms: None, ..Config::testnet(Bootstrap::Seeds(vec![])) }, [0; 32], 1_000);
+    /// #     Config::testnet(Bootstrap::Seeds(vec![])).with_poll_interval_ms(None), [0; 32], 1_000);
     /// client.poll_now(1_000);
     /// assert!(client.poll_timeout().is_some_and(|t| t > 1_000));
     /// ```
@@ -508,7 +508,7 @@ impl Client {
     /// # use metaless_client::{Bootstrap, Client, Config};
     /// # use metaless_identity::{Keypair, Seed};
     /// # let mut client = Client::new(Keypair::from_seed(&Seed::from_bytes([1; 32])),
-    /// #     Config { poll_interval_ms: None, ..Config::testnet(Bootstrap::Seeds(vec![])) }, [0; 32], 1_000);
+    /// #     Config::testnet(Bootstrap::Seeds(vec![])).with_poll_interval_ms(None), [0; 32], 1_000);
     /// client.handle_timeout(2_000);
     /// assert_eq!(client.in_flight(), 0);
     /// ```
@@ -526,7 +526,7 @@ impl Client {
     /// # use metaless_client::{Bootstrap, Client, Config, RequestId, TransportError};
     /// # use metaless_identity::{Keypair, Seed};
     /// # let mut client = Client::new(Keypair::from_seed(&Seed::from_bytes([1; 32])),
-    /// #     Config { poll_interval_ms: None, ..Config::testnet(Bootstrap::Seeds(vec![])) }, [0; 32], 1_000);
+    /// #     Config::testnet(Bootstrap::Seeds(vec![])).with_poll_interval_ms(None), [0; 32], 1_000);
     /// // An answer to a request the client does not know is ignored.
     /// client.handle_response(1_000, RequestId::from(99), Err(TransportError::Timeout));
     /// assert_eq!(client.in_flight(), 0);
@@ -547,7 +547,7 @@ impl Client {
     /// # use metaless_client::{Bootstrap, Client, Config};
     /// # use metaless_identity::{Keypair, Seed};
     /// # let mut client = Client::new(Keypair::from_seed(&Seed::from_bytes([1; 32])),
-    /// #     Config { poll_interval_ms: None, ..Config::testnet(Bootstrap::Seeds(vec![])) }, [0; 32], 1_000);
+    /// #     Config::testnet(Bootstrap::Seeds(vec![])).with_poll_interval_ms(None), [0; 32], 1_000);
     /// # let bob = Keypair::from_seed(&Seed::from_bytes([2; 32])).session_id();
     /// client.send(1_000, &bob, &metaless_envelope::Content::text("hi")).unwrap();
     /// assert_eq!(client.pending_sends(), 1);
@@ -562,7 +562,7 @@ impl Client {
     /// # use metaless_client::{Bootstrap, Client, Config};
     /// # use metaless_identity::{Keypair, Seed};
     /// # let mut client = Client::new(Keypair::from_seed(&Seed::from_bytes([1; 32])),
-    /// #     Config { poll_interval_ms: None, ..Config::testnet(Bootstrap::Seeds(vec![])) }, [0; 32], 1_000);
+    /// #     Config::testnet(Bootstrap::Seeds(vec![])).with_poll_interval_ms(None), [0; 32], 1_000);
     /// assert_eq!(client.pending_ops(), 0);
     /// ```
     pub fn pending_ops(&self) -> usize {
@@ -575,7 +575,7 @@ impl Client {
     /// # use metaless_client::{Bootstrap, Client, Config};
     /// # use metaless_identity::{Keypair, Seed};
     /// # let mut client = Client::new(Keypair::from_seed(&Seed::from_bytes([1; 32])),
-    /// #     Config { poll_interval_ms: None, ..Config::testnet(Bootstrap::Seeds(vec![])) }, [0; 32], 1_000);
+    /// #     Config::testnet(Bootstrap::Seeds(vec![])).with_poll_interval_ms(None), [0; 32], 1_000);
     /// assert!(client.paths().is_empty());
     /// ```
     pub fn paths(&self) -> Vec<Vec<NodeId>> {
@@ -592,7 +592,7 @@ impl Client {
     /// # use metaless_client::{Bootstrap, Client, Config};
     /// # use metaless_identity::{Keypair, Seed};
     /// # let mut client = Client::new(Keypair::from_seed(&Seed::from_bytes([1; 32])),
-    /// #     Config { poll_interval_ms: None, ..Config::testnet(Bootstrap::Seeds(vec![])) }, [0; 32], 1_000);
+    /// #     Config::testnet(Bootstrap::Seeds(vec![])).with_poll_interval_ms(None), [0; 32], 1_000);
     /// assert_eq!(client.guard(), None);
     /// ```
     pub fn guard(&self) -> Option<NodeId> {
@@ -605,7 +605,7 @@ impl Client {
     /// # use metaless_client::{Bootstrap, Client, Config};
     /// # use metaless_identity::{Keypair, Seed};
     /// # let mut client = Client::new(Keypair::from_seed(&Seed::from_bytes([1; 32])),
-    /// #     Config { poll_interval_ms: None, ..Config::testnet(Bootstrap::Seeds(vec![])) }, [0; 32], 1_000);
+    /// #     Config::testnet(Bootstrap::Seeds(vec![])).with_poll_interval_ms(None), [0; 32], 1_000);
     /// assert_eq!(client.clock_offset_ms(), 0);
     /// ```
     pub fn clock_offset_ms(&self) -> i64 {
@@ -618,7 +618,7 @@ impl Client {
     /// # use metaless_client::{Bootstrap, Client, Config};
     /// # use metaless_identity::{Keypair, Seed};
     /// # let mut client = Client::new(Keypair::from_seed(&Seed::from_bytes([1; 32])),
-    /// #     Config { poll_interval_ms: None, ..Config::testnet(Bootstrap::Seeds(vec![])) }, [0; 32], 1_000);
+    /// #     Config::testnet(Bootstrap::Seeds(vec![])).with_poll_interval_ms(None), [0; 32], 1_000);
     /// assert_eq!(client.network_now(5_000), 5_000);
     /// ```
     pub fn network_now(&self, now_ms: u64) -> u64 {
@@ -631,7 +631,7 @@ impl Client {
     /// # use metaless_client::{Bootstrap, Client, Config};
     /// # use metaless_identity::{Keypair, Seed};
     /// # let mut client = Client::new(Keypair::from_seed(&Seed::from_bytes([1; 32])),
-    /// #     Config { poll_interval_ms: None, ..Config::testnet(Bootstrap::Seeds(vec![])) }, [0; 32], 1_000);
+    /// #     Config::testnet(Bootstrap::Seeds(vec![])).with_poll_interval_ms(None), [0; 32], 1_000);
     /// assert_eq!(client.known_nodes(), 0);
     /// ```
     pub fn known_nodes(&self) -> usize {
@@ -644,7 +644,7 @@ impl Client {
     /// # use metaless_client::{Bootstrap, Client, Config};
     /// # use metaless_identity::{Keypair, Seed};
     /// # let mut client = Client::new(Keypair::from_seed(&Seed::from_bytes([1; 32])),
-    /// #     Config { poll_interval_ms: None, ..Config::testnet(Bootstrap::Seeds(vec![])) }, [0; 32], 1_000);
+    /// #     Config::testnet(Bootstrap::Seeds(vec![])).with_poll_interval_ms(None), [0; 32], 1_000);
     /// assert_eq!(client.stats().requests, 0);
     /// ```
     pub fn stats(&self) -> Stats {
@@ -657,7 +657,7 @@ impl Client {
     /// # use metaless_client::{Bootstrap, Client, Config};
     /// # use metaless_identity::{Keypair, Seed};
     /// # let mut client = Client::new(Keypair::from_seed(&Seed::from_bytes([1; 32])),
-    /// #     Config { poll_interval_ms: None, ..Config::testnet(Bootstrap::Seeds(vec![])) }, [0; 32], 1_000);
+    /// #     Config::testnet(Bootstrap::Seeds(vec![])).with_poll_interval_ms(None), [0; 32], 1_000);
     /// assert_eq!(client.in_flight(), 0);
     /// ```
     pub fn in_flight(&self) -> usize {

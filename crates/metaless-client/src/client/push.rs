@@ -126,7 +126,7 @@ impl Client {
     /// # use metaless_identity::{Keypair, Seed};
     /// use metaless_envelope::push::{PushKey, PushService};
     /// let mut client = Client::new(Keypair::from_seed(&Seed::from_bytes([1; 32])),
-    ///     Config { poll_interval_ms: None, ..Config::testnet(Bootstrap::Seeds(vec![])) }, [0; 32], 1_700_000_000_000);
+    ///     Config::testnet(Bootstrap::Seeds(vec![])).with_poll_interval_ms(None), [0; 32], 1_700_000_000_000);
     /// let key = metaless_identity::Keypair::from_seed(&metaless_identity::Seed::from_bytes([0x11; 32])).ed25519_public();
     /// let server = push_server("http://127.0.0.1:7070", &key).unwrap();
     /// let service = PushService::new("firebase", r#"{"token":"device-token"}"#).unwrap();
@@ -161,7 +161,7 @@ impl Client {
     /// # use metaless_identity::{Keypair, Seed};
     /// use metaless_envelope::push::PushService;
     /// let mut client = Client::new(Keypair::from_seed(&Seed::from_bytes([1; 32])),
-    ///     Config { poll_interval_ms: None, ..Config::testnet(Bootstrap::Seeds(vec![])) }, [0; 32], 1_700_000_000_000);
+    ///     Config::testnet(Bootstrap::Seeds(vec![])).with_poll_interval_ms(None), [0; 32], 1_700_000_000_000);
     /// let key = metaless_identity::Keypair::from_seed(&metaless_identity::Seed::from_bytes([0x11; 32])).ed25519_public();
     /// let server = push_server("http://127.0.0.1:7070", &key).unwrap();
     /// let service = PushService::new("firebase", r#"{"token":"device-token"}"#).unwrap();

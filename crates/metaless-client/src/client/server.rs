@@ -207,7 +207,7 @@ impl Client {
     /// # use metaless_identity::{Keypair, Seed};
     /// use metaless_onion::ServerDestination;
     /// let mut client = Client::new(Keypair::from_seed(&Seed::from_bytes([1; 32])),
-    ///     Config { poll_interval_ms: None, ..Config::testnet(Bootstrap::Seeds(vec![])) }, [0; 32], 1_000);
+    ///     Config::testnet(Bootstrap::Seeds(vec![])).with_poll_interval_ms(None), [0; 32], 1_000);
     /// let server = ServerDestination::new("files.example", 443, "https", [7; 32]).unwrap();
     /// let id = client.server_request(1_000, ServerRequest::get(server.clone(), "/file/1")).unwrap();
     /// assert_eq!(client.pending_ops(), 1);

@@ -83,7 +83,7 @@ impl Client {
     /// # use metaless_identity::{Keypair, Seed};
     /// use metaless_swarm::Namespace;
     /// let mut client = Client::new(Keypair::from_seed(&Seed::from_bytes([1; 32])),
-    ///     Config { poll_interval_ms: None, ..Config::testnet(Bootstrap::Seeds(vec![])) }, [0; 32], 1_000);
+    ///     Config::testnet(Bootstrap::Seeds(vec![])).with_poll_interval_ms(None), [0; 32], 1_000);
     /// let sub = client.subscribe(1_000, SwarmAccount::Own, Namespace::UserProfile).unwrap();
     /// assert_eq!(client.subscriptions(), 1);
     /// assert!(client.unsubscribe(sub));
@@ -106,7 +106,7 @@ impl Client {
     /// # use metaless_identity::{Keypair, Seed};
     /// use metaless_swarm::{Namespace, UserPubkey};
     /// let mut client = Client::new(Keypair::from_seed(&Seed::from_bytes([1; 32])),
-    ///     Config { poll_interval_ms: None, ..Config::testnet(Bootstrap::Seeds(vec![])) }, [0; 32], 1_000);
+    ///     Config::testnet(Bootstrap::Seeds(vec![])).with_poll_interval_ms(None), [0; 32], 1_000);
     /// let last = "A".repeat(43).parse().unwrap();
     /// client.subscribe_from(1_000, SwarmAccount::Own, Namespace::Contacts, Some(last)).unwrap();
     /// // A private namespace of another account cannot be read unsigned.
@@ -154,7 +154,7 @@ impl Client {
     /// # use metaless_client::{Bootstrap, Client, Config, SubscriptionId};
     /// # use metaless_identity::{Keypair, Seed};
     /// # let mut client = Client::new(Keypair::from_seed(&Seed::from_bytes([1; 32])),
-    /// #     Config { poll_interval_ms: None, ..Config::testnet(Bootstrap::Seeds(vec![])) }, [0; 32], 1_000);
+    /// #     Config::testnet(Bootstrap::Seeds(vec![])).with_poll_interval_ms(None), [0; 32], 1_000);
     /// assert!(!client.unsubscribe(SubscriptionId::from(9)));
     /// ```
     pub fn unsubscribe(&mut self, id: SubscriptionId) -> bool {
@@ -167,7 +167,7 @@ impl Client {
     /// # use metaless_client::{Bootstrap, Client, Config};
     /// # use metaless_identity::{Keypair, Seed};
     /// # let client = Client::new(Keypair::from_seed(&Seed::from_bytes([1; 32])),
-    /// #     Config { poll_interval_ms: None, ..Config::testnet(Bootstrap::Seeds(vec![])) }, [0; 32], 1_000);
+    /// #     Config::testnet(Bootstrap::Seeds(vec![])).with_poll_interval_ms(None), [0; 32], 1_000);
     /// assert_eq!(client.subscriptions(), 0);
     /// ```
     pub fn subscriptions(&self) -> usize {

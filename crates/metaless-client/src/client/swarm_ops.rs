@@ -309,7 +309,7 @@ impl Client {
     /// # use metaless_identity::{Keypair, Seed};
     /// use metaless_swarm::{Namespace, UserPubkey};
     /// let mut client = Client::new(Keypair::from_seed(&Seed::from_bytes([1; 32])),
-    ///     Config { poll_interval_ms: None, ..Config::testnet(Bootstrap::Seeds(vec![])) }, [0; 32], 1_700_000_000_000);
+    ///     Config::testnet(Bootstrap::Seeds(vec![])).with_poll_interval_ms(None), [0; 32], 1_700_000_000_000);
     /// // A config message into the own account (namespace 2), signed with the own keys.
     /// client.swarm_store(1_700_000_000_000, SwarmAccount::Own, Namespace::UserProfile, b"cfg".to_vec(), 86_400_000).unwrap();
     /// // Someone else's private namespace cannot be written without their key.
@@ -367,7 +367,7 @@ impl Client {
     /// # use metaless_identity::{Keypair, Seed};
     /// use metaless_swarm::Namespace;
     /// let mut client = Client::new(Keypair::from_seed(&Seed::from_bytes([1; 32])),
-    ///     Config { poll_interval_ms: None, ..Config::testnet(Bootstrap::Seeds(vec![])) }, [0; 32], 1_000);
+    ///     Config::testnet(Bootstrap::Seeds(vec![])).with_poll_interval_ms(None), [0; 32], 1_000);
     /// let id = client.swarm_retrieve(1_000, SwarmAccount::Own, Namespace::Contacts, None, Some(100)).unwrap();
     /// assert_eq!(client.pending_ops(), 1);
     /// # let _ = id;
@@ -404,7 +404,7 @@ impl Client {
     /// # use metaless_identity::{Keypair, Seed};
     /// use metaless_swarm::{MessageHash, UserPubkey};
     /// let mut client = Client::new(Keypair::from_seed(&Seed::from_bytes([1; 32])),
-    ///     Config { poll_interval_ms: None, ..Config::testnet(Bootstrap::Seeds(vec![])) }, [0; 32], 1_000);
+    ///     Config::testnet(Bootstrap::Seeds(vec![])).with_poll_interval_ms(None), [0; 32], 1_000);
     /// let hash: MessageHash = "A".repeat(43).parse().unwrap();
     /// assert!(client.swarm_delete(1_000, SwarmAccount::Own, &[hash.clone()]).is_ok());
     /// let theirs = SwarmAccount::Public(UserPubkey::new(5, [9; 32]));
