@@ -74,7 +74,7 @@ fn up_serves_writes_bootstrap_and_stops_on_sigterm() {
         .args(["testnet", "up", "--dir"])
         .arg(d)
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stderr(Stdio::piped())
         .spawn()
         .unwrap();
     let bootstrap = d.join("bootstrap.json");
@@ -111,6 +111,13 @@ fn up_serves_writes_bootstrap_and_stops_on_sigterm() {
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["stopped"], true);
     assert_eq!(v["nodes"], 3);
+    // The log went to a pipe, not a terminal: plain text, no ANSI colour codes.
+    let log = String::from_utf8(out.stderr).unwrap();
+    assert!(!log.trim().is_empty(), "no log lines");
+    assert!(
+        !log.contains('\u{1b}'),
+        "ANSI escapes in a non-terminal log: {log:?}"
+    );
 }
 
 #[cfg(unix)]

@@ -162,12 +162,16 @@ pub fn up(args: &UpArgs) -> Result<Value, NodeError> {
     } else {
         crate::testnet::only_keys(&crate::config::TestnetConfig::load(&args.dir)?, &args.only)?
     };
-    // Logs go to stderr; stdout keeps the one JSON object printed at exit.
+    // Logs go to stderr; stdout keeps the one JSON object printed at exit. Colour only on a
+    // terminal, and never with NO_COLOR set (https://no-color.org): log files stay plain text.
+    let colour = std::io::IsTerminal::is_terminal(&std::io::stderr())
+        && std::env::var_os("NO_COLOR").is_none();
     let _ = tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
         )
         .with_writer(std::io::stderr)
+        .with_ansi(colour)
         .try_init();
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
