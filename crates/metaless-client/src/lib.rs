@@ -1,6 +1,11 @@
 //! The metaless client: send and receive Session-compatible one-to-one messages through onion
 //! paths, without owning a runtime or a socket.
 //!
+//! * `Messenger` (feature `http`) is the quickest start: a builder
+//!   (`Messenger::builder().testnet(path to bootstrap.json)` or `.mainnet()`, then `.build().await`),
+//!   a `Clone + Send + Sync` handle whose `send` resolves when the message is delivered, and
+//!   every event on a `Stream` (`events()`); it runs the pieces below on a thread of its own.
+//!   `examples/quickstart.rs` and `docs/client.md` show it in full.
 //! * [`Client`] is a sans-IO state machine (like `quinn-proto`): it is given the time, it hands
 //!   out [`Transmit`]s (bytes to POST to a node), takes back the answers, and reports
 //!   [`Event`]s. It builds 3-hop onion paths (a guard node kept across paths, every hop outside
