@@ -1,16 +1,28 @@
-//! `metaless community …`: sign a community request, seal and open a blinded DM.
+//! `metaless community …`: sign a community request, seal and open a blinded DM, post to and
+//! read a room.
 //!
-//! These are the byte-level tools (no network): `auth` prints the four `X-SOGS-*` headers for a
+//! The byte-level tools (no network): `auth` prints the four `X-SOGS-*` headers for a
 //! request exactly as they would be sent, `dm-seal`/`dm-open` run the blinded-DM cipher of a
-//! community inbox.
+//! community inbox. For users, `post` and `read` talk to a room through onion paths over a
+//! testnet's nodes (`--bootstrap`), with `metaless_client::community::CommunityClient`:
+//! `post` prints `{"ok":true,"id":N,"seqno":S}`, `read` one line per message
+//! `{"id","seqno","sender","text","posted"}`. Their exit codes: 0 done; 1 the network or the
+//! server did not (no path got through, the server refused: its status is in the error line);
+//! 2 bad input.
 
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::process::ExitCode;
 
 use base64::Engine;
-use clap::Subcommand;
-use metaless_community::{AuthMode, auth, dm};
+use clap::{Args, Subcommand};
+use metaless_client::community::{CommunityClient, CommunityEvent, POLL_LIMIT, Post};
+use metaless_client::http::{HttpTransport, TokioClock, wall_clock_ms};
+use metaless_client::{Client, Driver};
+use metaless_community::{AuthMode, CommunityUrl, auth, dm};
+use metaless_envelope::Content;
 use metaless_identity::{Keypair, Seed, SessionId, hex};
+use rand_core::RngCore;
 use serde_json::{Value, json};
 
 use crate::cli_error::CliError;
@@ -91,6 +103,45 @@ pub enum CommunityCommand {
         #[arg(long = "data-b64", value_name = "B")]
         data_b64: String,
     },
+    /// Post a text message to a room through onion paths: `{"ok":true,"id":N,"seqno":S}`.
+    Post {
+        #[command(flatten)]
+        room: RoomArgs,
+        /// The message text.
+        #[arg(long, value_name = "T")]
+        text: String,
+    },
+    /// Read a room's messages through onion paths: one line per message
+    /// `{"id","seqno","sender","text","posted"}` (the latest version of each; deleted ones left out).
+    Read {
+        #[command(flatten)]
+        room: RoomArgs,
+        /// Only updates after this seqno (a line's `seqno`: pass the last one seen to read on).
+        #[arg(long, value_name = "SEQNO", default_value_t = 0)]
+        since: u64,
+        /// At most N updates (1..=256).
+        #[arg(long, value_name = "N", default_value_t = POLL_LIMIT,
+              value_parser = clap::value_parser!(u32).range(1..=256))]
+        limit: u32,
+    },
+}
+
+/// Where the room is and who we are, for `post` and `read`.
+#[derive(Args)]
+pub struct RoomArgs {
+    /// The room's community URL: `http://host:port/ROOM?public_key=HEX`. Default: the
+    /// testnet's room (`community.url` in the bootstrap file).
+    #[arg(long, value_name = "URL")]
+    url: Option<String>,
+    /// File holding the account seed (64 hex digits); `-` reads stdin. Without it: $METALESS_SEED.
+    #[arg(long = "seed-file", value_name = "F")]
+    seed_file: Option<PathBuf>,
+    /// A testnet's bootstrap.json (its nodes carry the onion paths).
+    #[arg(long, value_name = "FILE")]
+    bootstrap: PathBuf,
+    /// How long to wait for the server's answer.
+    #[arg(long = "timeout-ms", value_name = "N", default_value_t = 30_000)]
+    timeout_ms: u64,
 }
 
 impl fmt::Debug for CommunityCommand {
@@ -100,6 +151,8 @@ impl fmt::Debug for CommunityCommand {
             Self::Auth { .. } => "Auth",
             Self::DmSeal { .. } => "DmSeal",
             Self::DmOpen { .. } => "DmOpen",
+            Self::Post { .. } => "Post",
+            Self::Read { .. } => "Read",
         };
         write!(f, "CommunityCommand::{name}(<redacted>)")
     }
@@ -218,5 +271,142 @@ pub fn run(command: CommunityCommand) -> Result<Value, CliError> {
                 "sender": opened.sender.to_string(),
             }))
         }
+        CommunityCommand::Post { .. } | CommunityCommand::Read { .. } => {
+            Err(CliError("a network command (see run_network)".into()))
+        }
     }
+}
+
+impl CommunityCommand {
+    /// Whether this is `post` or `read` (run by [`CommunityCommand::run_network`]).
+    pub fn is_network(&self) -> bool {
+        matches!(self, Self::Post { .. } | Self::Read { .. })
+    }
+
+    /// Runs `post` and `read` (they print their own lines and choose the exit code: 1 when the
+    /// network or the server did not); `None` for the other subcommands.
+    pub fn run_network(&self) -> Option<ExitCode> {
+        let result = match self {
+            Self::Post { room, text } => post(room, text),
+            Self::Read { room, since, limit } => read(room, *since, *limit),
+            _ => return None,
+        };
+        Some(match result {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(Failure(code, msg)) => {
+                eprintln!("error: {}", msg.replace('\n', " "));
+                ExitCode::from(code)
+            }
+        })
+    }
+}
+
+/// A failure and its exit code (1: network or server, 2: input).
+struct Failure(u8, String);
+
+impl From<CliError> for Failure {
+    fn from(e: CliError) -> Self {
+        Self(2, e.to_string())
+    }
+}
+
+type Peer = Driver<HttpTransport, TokioClock>;
+
+/// The room, the driver over the testnet's nodes and the community client of one account.
+fn open(args: &RoomArgs) -> Result<(CommunityUrl, Peer, CommunityClient), Failure> {
+    let (config, file) = crate::messaging::testnet_config(&args.bootstrap, None)?;
+    let url_text = match (&args.url, file["community"]["url"].as_str()) {
+        (Some(u), _) => u.clone(),
+        (None, Some(u)) => u.to_owned(),
+        (None, None) => {
+            return Err(
+                CliError("give --url (the bootstrap file lists no community)".into()).into(),
+            );
+        }
+    };
+    let url = CommunityUrl::parse(url_text.trim()).map_err(|e| CliError::context("--url", e))?;
+    let text = secret::require("--seed", None, args.seed_file.as_deref(), "METALESS_SEED")?;
+    let seed = Seed::from_hex(&text).map_err(|e| CliError::context("--seed-file", e))?;
+    let mut rng_seed = [0u8; 32];
+    rand_core::OsRng.fill_bytes(&mut rng_seed);
+    let client = Client::new(Keypair::from_seed(&seed), config, rng_seed, wall_clock_ms());
+    rand_core::OsRng.fill_bytes(&mut rng_seed);
+    let community = CommunityClient::new(Keypair::from_seed(&seed), rng_seed);
+    let peer = Driver::new(client, HttpTransport::default(), TokioClock);
+    Ok((url, peer, community))
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Failure(1, format!("runtime: {e}")))
+}
+
+/// Runs `op` to its outcome; a failure (the server's status, or no path) is exit 1.
+async fn outcome(
+    peer: &mut Peer,
+    community: &mut CommunityClient,
+    timeout_ms: u64,
+    op: Result<metaless_client::OpId, metaless_client::community::CommunityClientError>,
+) -> Result<CommunityEvent, Failure> {
+    let op = op.map_err(|e| Failure(2, e.to_string()))?;
+    match community.wait_op(peer, timeout_ms, op).await {
+        Some(CommunityEvent::Failed { error, .. }) => Err(Failure(1, error.to_string())),
+        Some(event) => Ok(event),
+        None => Err(Failure(
+            1,
+            format!("no answer from the community server within {timeout_ms} ms"),
+        )),
+    }
+}
+
+fn post(args: &RoomArgs, text: &str) -> Result<(), Failure> {
+    let (url, mut peer, mut community) = open(args)?;
+    runtime()?.block_on(async {
+        let now = peer.now();
+        let op = community.post(peer.client(), now, &url, &Content::text(text), Vec::new());
+        match outcome(&mut peer, &mut community, args.timeout_ms, op).await? {
+            CommunityEvent::Posted { message, seqno, .. } => {
+                println!("{}", json!({"ok": true, "id": message, "seqno": seqno}));
+                Ok(())
+            }
+            other => Err(Failure(1, format!("unexpected answer: {other:?}"))),
+        }
+    })
+}
+
+/// One `read` output line.
+fn post_line(post: &Post) -> Value {
+    json!({
+        "id": post.id,
+        "seqno": post.seqno,
+        "sender": post.sender.to_string(),
+        "text": post.content.as_text(),
+        "posted": post.posted,
+    })
+}
+
+fn read(args: &RoomArgs, since: u64, limit: u32) -> Result<(), Failure> {
+    let (url, mut peer, mut community) = open(args)?;
+    community.resume(&url, since);
+    runtime()?.block_on(async {
+        let now = peer.now();
+        let op = community.poll_up_to(peer.client(), now, &url, limit);
+        outcome(&mut peer, &mut community, args.timeout_ms, op).await?;
+        while let Some(event) = community.poll_event() {
+            match event {
+                CommunityEvent::Post { post, .. } | CommunityEvent::Edited { post, .. } => {
+                    println!("{}", post_line(&post));
+                }
+                CommunityEvent::Rejected {
+                    message, reason, ..
+                } => {
+                    eprintln!("message {message} left out: {reason}");
+                }
+                _ => {}
+            }
+        }
+        Ok(())
+    })
 }

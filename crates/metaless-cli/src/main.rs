@@ -59,7 +59,8 @@ enum Command {
     /// The account's profile as all its devices see it: set the name and avatar, show it.
     #[command(subcommand)]
     Profile(profile::ProfileCommand),
-    /// Communities (SOGS): sign a request's X-SOGS-* headers, seal and open blinded DMs.
+    /// Communities (SOGS): sign a request's X-SOGS-* headers, seal and open blinded DMs, post to
+    /// and read a room through onion paths.
     #[command(subcommand)]
     Community(community::CommunityCommand),
     /// Groups v2 (03 groups): member sub-account auth data, the group message cipher.
@@ -137,6 +138,10 @@ fn main() -> ExitCode {
             Some(code) => return code,
             None => Command::Group(cmd),
         },
+        // Community post/read print their own lines and exit 1 when the network did not deliver.
+        Command::Community(ref cmd) if cmd.is_network() => {
+            return cmd.run_network().unwrap_or(ExitCode::from(2));
+        }
         // Printed as written, keeping the header order the issue fixes.
         Command::Community(auth @ community::CommunityCommand::Auth { .. }) => {
             return match community::auth_text(auth) {

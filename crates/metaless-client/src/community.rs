@@ -548,6 +548,17 @@ impl CommunityClient {
         now_ms: u64,
         url: &CommunityUrl,
     ) -> Result<OpId, CommunityClientError> {
+        self.poll_up_to(client, now_ms, url, POLL_LIMIT)
+    }
+
+    /// [`CommunityClient::poll`] asking for at most `limit` updates (1..=256).
+    pub fn poll_up_to(
+        &mut self,
+        client: &mut Client,
+        now_ms: u64,
+        url: &CommunityUrl,
+        limit: u32,
+    ) -> Result<OpId, CommunityClientError> {
         let room = RoomRef::of(url);
         let state = self
             .rooms
@@ -555,9 +566,27 @@ impl CommunityClient {
             .ok_or(CommunityClientError::NotJoined)?;
         let req = Request::batch(&[
             Request::poll_info(url.room(), state.info_updates)?,
-            Request::messages_since(url.room(), state.seqno, Some(POLL_LIMIT), true)?,
+            Request::messages_since(url.room(), state.seqno, Some(limit), true)?,
         ])?;
         self.send(client, now_ms, url, &req, Pending::Poll(room))
+    }
+
+    /// Tracks a room from `seqno` on without a join request (a reader that knows where it
+    /// stopped, or wants a room's history from the start with `0`); a room already tracked
+    /// keeps what it has seen and only moves its seqno.
+    ///
+    /// ```
+    /// use metaless_client::community::CommunityClient;
+    /// use metaless_community::CommunityUrl;
+    /// use metaless_identity::{Keypair, Seed};
+    /// let mut c = CommunityClient::new(Keypair::from_seed(&Seed::from_bytes([1; 32])), [2; 32]);
+    /// let url = CommunityUrl::parse(&format!("http://h:1/r?public_key={}", "ab".repeat(32))).unwrap();
+    /// c.resume(&url, 41);
+    /// assert_eq!(c.seqno(&url), Some(41));
+    /// ```
+    pub fn resume(&mut self, url: &CommunityUrl, seqno: u64) {
+        self.server(url);
+        self.rooms.entry(RoomRef::of(url)).or_default().seqno = seqno;
     }
 
     fn signed_post(
