@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
 use metaless_client::http::{TokioClock, wall_clock_ms};
 use metaless_client::{
-    Client, Config, Driver, Event, HttpResponse, Transmit, Transport, TransportError,
+    Client, Config, Driver, Event, HttpResponse, Messenger, Transmit, Transport, TransportError,
 };
 use metaless_envelope::Content;
 use metaless_identity::{Keypair, Seed};
@@ -93,8 +93,9 @@ impl Transport for RawHttp {
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let (net, bootstrap) = metaless_examples::start_testnet(8, 2).await?;
-    let config = Config::testnet(bootstrap).with_poll_interval_ms(Some(250));
+    let net = metaless_node_server::local::start(8).await?;
+    let file = std::fs::read(net.bootstrap_path())?;
+    let config = Config::from_testnet_file(&file)?.with_poll_interval_ms(Some(250));
     let transport = std::sync::Arc::new(RawHttp::default());
     let keys = || Keypair::from_seed(&Seed::generate_full(&mut OsRng));
     let mut alice = Driver::with_shared(
@@ -102,9 +103,14 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         transport.clone(),
         TokioClock,
     );
-    let mut bob = metaless_examples::client(&config.bootstrap);
+    // Bob the quick way: a `Messenger` (on the default hyper transport).
+    let bob = Messenger::builder()
+        .testnet(net.bootstrap_path())
+        .build()
+        .await?;
+    let mut inbox = bob.events();
 
-    let to = bob.client().session_id();
+    let to = bob.session_id();
     alice.send(
         &to,
         &Content::text("sent through a hand-written HTTP client"),
@@ -113,12 +119,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .wait_for(10_000, |e| matches!(e, Event::Delivered { .. }))
         .await
         .ok_or("not delivered")?;
-    let Some(Event::Received(m)) = bob
-        .wait_for(10_000, |e| matches!(e, Event::Received(_)))
-        .await
-    else {
-        return Err("nothing arrived".into());
-    };
+    let m = tokio::time::timeout(std::time::Duration::from_secs(10), inbox.next_message())
+        .await?
+        .ok_or("nothing arrived")?;
     println!("Bob got: {:?}", m.message.content.as_text().unwrap_or(""));
     println!(
         "Alice's transport carried {} requests, {} bytes out, {} bytes in",
@@ -126,7 +129,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         transport.bytes_out.load(Relaxed),
         transport.bytes_in.load(Relaxed)
     );
-    drop((alice, bob));
+    drop(alice);
+    bob.shutdown().await;
     net.shutdown().await;
     Ok(())
 }

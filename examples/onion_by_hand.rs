@@ -8,6 +8,7 @@ use metaless_client::http::{HttpTransport, wall_clock_ms};
 use metaless_client::{RequestId, Target, Transmit, Transport};
 use metaless_identity::{Keypair, hex};
 use metaless_node_server::config::TestnetConfig;
+use metaless_node_server::testnet::{Testnet, TestnetOptions};
 use metaless_onion::ONION_PATH;
 use metaless_onion::{Destination, EncType, Hop, NodeKey, Peeled, SnodeReply, build, peel};
 use rand_core::OsRng;
@@ -26,7 +27,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .iter()
         .map(|n| n.keypair())
         .collect::<Result<_, _>>()?;
-    let (net, _) = metaless_examples::start_with(config).await?;
+    let observe = TestnetOptions {
+        observe: true,
+        ..Default::default()
+    };
+    let net = Testnet::start(config, observe).await?;
     let nodes = net.nodes().to_vec();
     let [a, b, c, d] = nodes.as_slice() else {
         return Err("expected 4 nodes".into());
