@@ -3,8 +3,9 @@
 //! Starts an in-process testnet of real service nodes on loopback HTTP, creates Alice and Bob,
 //! sends messages both ways through 3-hop onion paths, shows a disappear-after-read message
 //! vanish from Bob's swarm, prints what each node on one message's path saw, sends a picture
-//! through the testnet's file server, and shows Alice's second device (restored from her
-//! recovery phrase) picking up her profile and contacts. The story is
+//! through the testnet's file server, shows Alice's second device (restored from her
+//! recovery phrase) picking up her profile and contacts, and has both talk in the testnet's
+//! community room (posts under blinded ids, one blinded DM). The story is
 //! told on stderr as it happens; stdout gets the usual single JSON object (a summary).
 
 use std::collections::BTreeMap;
@@ -12,6 +13,7 @@ use std::time::{Duration, Instant};
 
 use clap::Args;
 use metaless_attachment::FileServer;
+use metaless_client::community::{CommunityClient, CommunityEvent};
 use metaless_client::http::{HttpTransport, TokioClock, wall_clock_ms};
 use metaless_client::{
     Bootstrap, Client, Config, ConfigEvent, ConfigSync, Driver, Event, Incoming, RequestId, Route,
@@ -441,6 +443,10 @@ async fn demo(args: &DemoArgs) -> Result<Value, CliError> {
     // and her contact Bob from the config messages in her own swarm.
     let config = config_step(&net, &mut alice, &alice_seed, &bob_id).await?;
 
+    // 6. The community room beside the nodes: both join, post and read through onion paths
+    // under blinded ids, and Bob sends Alice one blinded DM.
+    let community = community_step(&net, &mut alice, &mut bob, &alice_seed, &bob_seed).await?;
+
     let elapsed = began.elapsed().as_millis();
     let stats = (alice.client().stats(), bob.client().stats());
     drop((alice, bob));
@@ -460,6 +466,7 @@ async fn demo(args: &DemoArgs) -> Result<Value, CliError> {
         "disappearing": {"hash": hash3, "held_before": held, "held_after": left, "after_s": secs},
         "attachment": attachment,
         "config": config,
+        "community": community,
         "requests": stats.0.requests + stats.1.requests,
         "elapsed_ms": elapsed,
     }))
@@ -701,4 +708,159 @@ fn check_text(got: &Incoming, want: &str, from: &SessionId) -> Result<(), CliErr
         ));
     }
     Ok(())
+}
+
+/// `15ab12…ef34`: a Session ID's prefix and the ends of its key.
+fn short_id(id: &SessionId) -> String {
+    let text = id.to_string();
+    match (text.get(..8), text.get(text.len().saturating_sub(4)..)) {
+        (Some(a), Some(b)) => format!("{a}…{b}"),
+        _ => text,
+    }
+}
+
+/// Runs `op` of `community` on `peer` to its success event.
+async fn community_op(
+    peer: &mut Peer,
+    community: &mut CommunityClient,
+    op: Result<metaless_client::OpId, metaless_client::community::CommunityClientError>,
+    what: &str,
+) -> Result<CommunityEvent, CliError> {
+    let op = op.map_err(|e| CliError::context(what, e))?;
+    match community.wait_op(peer, STEP_MS, op).await {
+        Some(CommunityEvent::Failed { error, .. }) => Err(CliError(format!("{what}: {error}"))),
+        Some(event) => Ok(event),
+        None => Err(CliError(format!("{what}: no answer in time"))),
+    }
+}
+
+/// The first post `community` reported since its last poll.
+fn first_post(community: &mut CommunityClient) -> Option<Box<metaless_client::community::Post>> {
+    let mut found = None;
+    while let Some(event) = community.poll_event() {
+        if let (None, CommunityEvent::Post { post, .. }) = (&found, event) {
+            found = Some(post);
+        }
+    }
+    found
+}
+
+async fn community_step(
+    net: &Net,
+    alice: &mut Peer,
+    bob: &mut Peer,
+    alice_seed: &Seed,
+    bob_seed: &Seed,
+) -> Result<Value, CliError> {
+    let entry = net
+        .handle
+        .community()
+        .ok_or_else(|| CliError("the testnet runs no community server".into()))?;
+    let url = metaless_community::CommunityUrl::parse(&entry.url)
+        .map_err(|e| CliError::context("community url", e))?;
+    let mut seed = [0u8; 32];
+    OsRng.fill_bytes(&mut seed);
+    let mut ca = CommunityClient::new(Keypair::from_seed(alice_seed), seed);
+    OsRng.fill_bytes(&mut seed);
+    let mut cb = CommunityClient::new(Keypair::from_seed(bob_seed), seed);
+    let (alice15, bob15) = (
+        ca.blinded_id(&url)
+            .map_err(|e| CliError::context("blinded id", e))?,
+        cb.blinded_id(&url)
+            .map_err(|e| CliError::context("blinded id", e))?,
+    );
+    say(format!(
+        "▶ Alice and Bob join the community room \"{}\" at {} (through onion paths: the server sees a node, not them)",
+        url.room(),
+        url.base_url()
+    ));
+    let mut room_name = String::new();
+    for (peer, cc) in [(&mut *alice, &mut ca), (&mut *bob, &mut cb)] {
+        let now = peer.now();
+        let op = cc.join(peer.client(), now, &url);
+        if let CommunityEvent::Joined { info, .. } = community_op(peer, cc, op, "join").await? {
+            room_name = info.name;
+        }
+    }
+    say(format!(
+        "  there they are {} (Alice) and {} (Bob): ids blinded to this server, not their Session IDs",
+        short_id(&alice15),
+        short_id(&bob15)
+    ));
+
+    let text = "Hello, lobby!";
+    let began = alice.now();
+    let now = alice.now();
+    let op = ca.post(alice.client(), now, &url, &Content::text(text), Vec::new());
+    let posted = community_op(alice, &mut ca, op, "post").await?;
+    let post_ms = alice.now().saturating_sub(began);
+    let CommunityEvent::Posted { message, .. } = posted else {
+        return Err(CliError("post: unexpected answer".into()));
+    };
+    let began = bob.now();
+    let now = bob.now();
+    let op = cb.poll(bob.client(), now, &url);
+    community_op(bob, &mut cb, op, "poll").await?;
+    let read_ms = bob.now().saturating_sub(began);
+    let post = first_post(&mut cb).ok_or_else(|| CliError("Bob's poll found no post".into()))?;
+    if post.id != message || post.content.as_text() != Some(text) || post.sender != alice15 {
+        return Err(CliError("Bob read another post than Alice's".into()));
+    }
+    say(format!(
+        "  Alice posted \"{text}\" in {post_ms} ms; Bob polled the room in {read_ms} ms and read it, signature checked against {}",
+        short_id(&alice15)
+    ));
+    let reply = "Hi! Nice to meet you here.";
+    let now = bob.now();
+    let op = cb.post(bob.client(), now, &url, &Content::text(reply), Vec::new());
+    community_op(bob, &mut cb, op, "post").await?;
+    let now = alice.now();
+    let op = ca.poll(alice.client(), now, &url);
+    community_op(alice, &mut ca, op, "poll").await?;
+    let read = first_post(&mut ca).ok_or_else(|| CliError("Alice's poll found no post".into()))?;
+    if read.content.as_text() != Some(reply) || read.sender != bob15 {
+        return Err(CliError("Alice read another post than Bob's".into()));
+    }
+    say(format!("  Bob replied \"{reply}\"; Alice read it"));
+
+    let dm_text = "Psst, Alice — Bob here.";
+    let began = bob.now();
+    let now = bob.now();
+    let op = cb.send_dm(bob.client(), now, &url, &alice15, &Content::text(dm_text));
+    community_op(bob, &mut cb, op, "dm").await?;
+    let now = alice.now();
+    let op = ca.poll_dms(alice.client(), now, &url);
+    community_op(alice, &mut ca, op, "inbox").await?;
+    let dm_ms = alice.now().saturating_sub(began);
+    let mut dm = None;
+    while let Some(event) = ca.poll_event() {
+        if let CommunityEvent::Dm(d) = event
+            && !d.outgoing
+        {
+            dm = Some(d);
+        }
+    }
+    let dm = dm.ok_or_else(|| CliError("Alice's inbox is empty".into()))?;
+    let bob_id = Keypair::from_seed(bob_seed).session_id();
+    if dm.content.as_text() != Some(dm_text) || dm.sender != bob_id || dm.from != bob15 {
+        return Err(CliError("Alice's DM is not Bob's".into()));
+    }
+    say(format!(
+        "  Bob → Alice, a blinded DM through the server's inbox: \"{dm_text}\" ({dm_ms} ms); the server stored it from {} to {}; only Alice, opening it, learns it is Bob ({})",
+        short_id(&bob15),
+        short_id(&alice15),
+        short_id(&bob_id)
+    ));
+    Ok(json!({
+        "ok": true,
+        "url": entry.url,
+        "room": url.room(),
+        "room_name": room_name,
+        "alice_blinded": alice15.to_string(),
+        "bob_blinded": bob15.to_string(),
+        "posts": 2,
+        "post_ms": post_ms,
+        "read_ms": read_ms,
+        "dm": {"text": dm_text, "sender": dm.sender.to_string(), "ms": dm_ms},
+    }))
 }

@@ -57,6 +57,13 @@ fn demo_runs_end_to_end() {
     assert_eq!(c["name"], "Alice");
     assert_eq!(c["contacts"], 1);
     assert!(c["seqnos"]["UserProfile"].as_i64().unwrap() >= 1);
+    // The community room: posts under blinded ids; the DM's sender recovered as Bob's 05 id.
+    let m = &v["community"];
+    assert_eq!(m["ok"], true);
+    assert_eq!(m["room"], "lobby");
+    assert!(m["alice_blinded"].as_str().unwrap().starts_with("15"));
+    assert_ne!(m["alice_blinded"], v["alice"]);
+    assert_eq!(m["dm"]["sender"], v["bob"]);
     for line in [
         "starting a local network: 12 service nodes in 4 swarms",
         "n12 ready",
@@ -67,6 +74,8 @@ fn demo_runs_end_to_end() {
         "gone from all 3 members",
         "byte for byte Alice's picture",
         "second device, restored from her 13-word recovery phrase",
+        "join the community room",
+        "a blinded DM through the server's inbox",
         "demo finished",
     ] {
         assert!(stderr.contains(line), "missing {line:?} in:\n{stderr}");
