@@ -446,6 +446,7 @@ impl MessengerBuilder {
         let keys = Keypair::from_seed(&seed);
         let session_id = keys.session_id();
         let bootstrap = config.bootstrap.clone();
+        let polls = config.poll_interval_ms.is_some();
         if let Bootstrap::Seeds(seeds) = &bootstrap {
             tracing::info!(
                 seeds = seeds.len(),
@@ -468,6 +469,7 @@ impl MessengerBuilder {
         let timeout_ms = u64::try_from(self.ready_timeout.as_millis()).unwrap_or(u64::MAX);
         let task = Setup {
             client,
+            polls,
             transport,
             commands: receiver,
             bootstrap,
@@ -622,6 +624,8 @@ impl futures_core::Stream for Events {
 /// are not `Send`).
 struct Setup {
     client: Client,
+    /// Whether the client polls on its own (else one poll is asked for, to get ready).
+    polls: bool,
     transport: Watched,
     commands: mpsc::UnboundedReceiver<Command>,
     bootstrap: Bootstrap,
@@ -637,8 +641,12 @@ impl Setup {
             .build()
         {
             Ok(rt) => {
+                let mut client = self.client;
+                if !self.polls {
+                    client.poll_now(wall_clock_ms());
+                }
                 let task = Task {
-                    driver: Driver::new(self.client, self.transport, TokioClock),
+                    driver: Driver::new(client, self.transport, TokioClock),
                     commands: self.commands,
                     bootstrap: self.bootstrap,
                     seen: self.seen,

@@ -298,3 +298,62 @@ fn a_seed_with_the_wrong_certificate_is_refused() {
         net.shutdown().await;
     });
 }
+
+/// Without polling (`poll_interval_ms: None`) the messenger still gets ready: it asks for one
+/// poll of the own swarm.
+#[test]
+fn ready_without_polling() {
+    rt().block_on(async {
+        let net = metaless_node_server::local::start(4).await.unwrap();
+        let file = std::fs::read(net.bootstrap_path()).unwrap();
+        let config = metaless_client::Config::from_testnet_file(&file)
+            .unwrap()
+            .with_poll_interval_ms(None);
+        let m = Messenger::builder()
+            .config(config)
+            .ready_timeout(Duration::from_secs(20))
+            .build()
+            .await
+            .unwrap();
+        m.shutdown().await;
+        net.shutdown().await;
+    });
+}
+
+/// A transport that never gets an answer: whatever it says decides the error.
+struct Failing(metaless_client::TransportError);
+
+impl metaless_client::Transport for Failing {
+    async fn post(
+        &self,
+        _: &metaless_client::Transmit,
+    ) -> Result<metaless_client::HttpResponse, metaless_client::TransportError> {
+        Err(self.0.clone())
+    }
+}
+
+/// `.mainnet()` with a transport that cannot reach the seeds (no live network is touched):
+/// the live seeds are named in the error.
+#[test]
+fn mainnet_without_a_network_names_its_seeds() {
+    use metaless_client::{MAINNET_SEEDS, TransportError};
+    rt().block_on(async {
+        let build = |e: TransportError| {
+            Messenger::builder()
+                .mainnet()
+                .transport(Failing(e))
+                .ready_timeout(Duration::from_millis(800))
+                .build()
+        };
+        match build(TransportError::Connect).await {
+            Err(MessengerError::NoSeedReachable { seeds, .. }) => {
+                assert_eq!(seeds, MAINNET_SEEDS.map(String::from).to_vec());
+            }
+            other => panic!("{other:?}"),
+        }
+        match build(TransportError::Certificate).await {
+            Err(MessengerError::CertificateRefused { seeds }) => assert_eq!(seeds.len(), 3),
+            other => panic!("{other:?}"),
+        }
+    });
+}
