@@ -382,7 +382,7 @@ fn post_line(post: &Post) -> Value {
         "id": post.id,
         "seqno": post.seqno,
         "sender": post.sender.to_string(),
-        "text": post.content.as_text(),
+        "text": post.text(),
         "posted": post.posted,
     })
 }

@@ -44,10 +44,10 @@
 use std::collections::{BTreeMap, VecDeque};
 
 use metaless_community::{
-    AuthMode, Body, CommunityError, CommunityUrl, DirectMessage, Message, PollInfo, PostMessage,
-    Reaction, Reply, Request, Room, dm,
+    AuthMode, Body, CommunityError, CommunityUrl, DirectMessage, Message as RoomMessage, PollInfo,
+    PostMessage, Reaction, Reply, Request, Room, dm,
 };
-use metaless_envelope::{Content, EnvelopeError, padding};
+use metaless_envelope::{AttachmentPointer, Content, EnvelopeError, Message, padding};
 use metaless_identity::{Keypair, SessionId, blinding};
 use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng;
@@ -108,6 +108,29 @@ pub struct Post {
     pub content: Content,
     /// Reactions by emoji.
     pub reactions: BTreeMap<String, Reaction>,
+}
+
+impl Post {
+    /// The message text: a plain text message's, or a visible message's body (one with
+    /// attachments or a quote).
+    ///
+    /// ```
+    /// use metaless_client::community::Post;
+    /// use metaless_envelope::{AttachmentPointer, Content};
+    /// let sender = format!("15{}", "11".repeat(32)).parse().unwrap();
+    /// let mut post = Post { id: 1, seqno: 1, sender, posted: 0.0, edited: None,
+    ///     content: Content::text("hi"), reactions: Default::default() };
+    /// assert_eq!(post.text(), Some("hi"));
+    /// post.content = Content::text("photo").with_attachment(AttachmentPointer::default());
+    /// assert_eq!(post.text(), Some("photo"));
+    /// ```
+    pub fn text(&self) -> Option<&str> {
+        match &self.content.message {
+            Message::Text { body } => Some(body),
+            Message::Visible(v) => v.body.as_deref(),
+            _ => None,
+        }
+    }
 }
 
 /// A blinded DM, opened.
@@ -188,6 +211,8 @@ pub enum CommunityEvent {
         seqno: u64,
         /// Our permissions; the room details when they changed.
         info: PollInfo,
+        /// The poll got as many updates as it asked for: more may be waiting, poll again.
+        more: bool,
     },
     /// A post not seen before.
     Post {
@@ -265,8 +290,11 @@ pub enum CommunityEvent {
         room: RoomRef,
         /// The file id (what [`CommunityClient::post`] lists in `files`).
         file: u64,
-        /// Its URL (`<server>/room/<r>/file/<id>`), for an attachment pointer.
+        /// Its URL (`<server>/room/<r>/file/<id>`).
         url: String,
+        /// An attachment pointer to it (no key: room files are plain), for
+        /// `Content::with_attachment`; post it with `files: vec![file]`.
+        pointer: Box<AttachmentPointer>,
     },
     /// [`CommunityClient::download`] got the file.
     Downloaded {
@@ -382,11 +410,11 @@ struct ServerState {
 #[derive(Debug, Clone)]
 enum Pending {
     Join(RoomRef),
-    Poll(RoomRef),
+    Poll(RoomRef, u32),
     Post(RoomRef),
     Done,
     React(bool),
-    Upload(RoomRef),
+    Upload(RoomRef, usize, Option<String>),
     Download,
     SendDm,
     PollDms(String),
@@ -541,7 +569,7 @@ impl CommunityClient {
 
     /// Polls a joined room: `pollInfo` and the updates since the last seqno seen (posts, edits,
     /// deletions, reaction changes; up to [`POLL_LIMIT`] per poll, so poll again while a poll
-    /// returns that many). Each update is an event, then [`CommunityEvent::Polled`].
+    /// says `more`). Each update is an event, then [`CommunityEvent::Polled`].
     pub fn poll(
         &mut self,
         client: &mut Client,
@@ -568,7 +596,7 @@ impl CommunityClient {
             Request::poll_info(url.room(), state.info_updates)?,
             Request::messages_since(url.room(), state.seqno, Some(limit), true)?,
         ])?;
-        self.send(client, now_ms, url, &req, Pending::Poll(room))
+        self.send(client, now_ms, url, &req, Pending::Poll(room, limit))
     }
 
     /// Tracks a room from `seqno` on without a join request (a reader that knows where it
@@ -677,8 +705,10 @@ impl CommunityClient {
         bytes: Vec<u8>,
         filename: Option<&str>,
     ) -> Result<OpId, CommunityClientError> {
+        let len = bytes.len();
         let req = Request::upload_file(url.room(), bytes, filename)?;
-        self.send(client, now_ms, url, &req, Pending::Upload(RoomRef::of(url)))
+        let pending = Pending::Upload(RoomRef::of(url), len, filename.map(str::to_owned));
+        self.send(client, now_ms, url, &req, pending)
     }
 
     /// Fetches a room file. [`CommunityEvent::Downloaded`] follows.
@@ -794,10 +824,11 @@ impl CommunityClient {
                     capabilities: caps.capabilities,
                 });
             }
-            Pending::Poll(room) => {
+            Pending::Poll(room, limit) => {
                 let [info, messages] = two(reply)?;
                 let info = info.poll_info()?;
                 let messages = messages.messages()?;
+                let more = u32::try_from(messages.len()).is_ok_and(|n| n >= limit);
                 // A room left while the poll was out: its answer is dropped.
                 let Some(mut state) = self.rooms.remove(&room) else {
                     return Ok(());
@@ -815,6 +846,7 @@ impl CommunityClient {
                     room,
                     seqno,
                     info,
+                    more,
                 });
             }
             Pending::Post(room) => {
@@ -844,14 +876,24 @@ impl CommunityClient {
                 self.events
                     .push_back(CommunityEvent::Reacted { id, changed, seqno });
             }
-            Pending::Upload(room) => {
+            Pending::Upload(room, len, file_name) => {
                 let file = reply.uploaded()?;
                 let url = format!("{}/room/{}/file/{file}", room.server, room.token);
+                // Room files are not encrypted: a pointer with the URL and no key, as Session
+                // apps attach community files.
+                let pointer = AttachmentPointer {
+                    id: file,
+                    size: u32::try_from(len).ok(),
+                    file_name,
+                    url: Some(url.clone()),
+                    ..AttachmentPointer::default()
+                };
                 self.events.push_back(CommunityEvent::Uploaded {
                     id,
                     room,
                     file,
                     url,
+                    pointer: Box::new(pointer),
                 });
             }
             Pending::Download => {
@@ -884,7 +926,7 @@ impl CommunityClient {
     }
 
     /// One update of a room: classified against the ids seen before.
-    fn update(&mut self, room: &RoomRef, state: &mut RoomState, m: Message) {
+    fn update(&mut self, room: &RoomRef, state: &mut RoomState, m: RoomMessage) {
         state.seqno = state.seqno.max(m.seqno);
         if m.deleted {
             state.known.remove(&m.id);

@@ -15,7 +15,7 @@ use metaless_client::{Bootstrap, Client, Config, Driver, Event};
 use metaless_community::{CommunityError, CommunityUrl};
 use metaless_community_server::Perms;
 use metaless_community_server::server::{self, ServerConfig};
-use metaless_envelope::Content;
+use metaless_envelope::{Content, Message};
 use metaless_identity::{Keypair, Seed, blinding};
 use metaless_node_server::config::TestnetConfig;
 use metaless_node_server::testnet::{Testnet, TestnetHandle, TestnetOptions};
@@ -60,7 +60,7 @@ async fn op(
 }
 
 fn text(post: &Post) -> &str {
-    post.content.as_text().unwrap_or_default()
+    post.text().unwrap_or_default()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -142,18 +142,20 @@ async fn community_room_through_onion_paths() {
         b"file bytes".to_vec(),
         Some("notes.txt"),
     );
-    let CommunityEvent::Uploaded { file, url, .. } = op(&mut alice, r).await.0 else {
+    let CommunityEvent::Uploaded {
+        file, url, pointer, ..
+    } = op(&mut alice, r).await.0
+    else {
         panic!("upload")
     };
     assert_eq!(url, format!("http://{}/room/lobby/file/{file}", srv.addr()));
+    assert_eq!((pointer.id, pointer.size), (file, Some(10)));
+    assert!(pointer.key.is_none(), "room files are not encrypted");
     let now = alice.0.now();
-    let r = alice.1.post(
-        alice.0.client(),
-        now,
-        &lobby,
-        &Content::text("see file"),
-        vec![file],
-    );
+    let with_file = Content::text("see file").with_attachment(*pointer.clone());
+    let r = alice
+        .1
+        .post(alice.0.client(), now, &lobby, &with_file, vec![file]);
     let CommunityEvent::Posted {
         message: second, ..
     } = op(&mut alice, r).await.0
@@ -177,6 +179,10 @@ async fn community_room_through_onion_paths() {
     assert_eq!((posts[0].id, text(posts[0])), (first, "hello lobby"));
     assert_eq!((posts[1].id, text(posts[1])), (second, "see file"));
     assert!(posts.iter().all(|p| p.sender == alice15));
+    match &posts[1].content.message {
+        Message::Visible(v) => assert_eq!(v.attachments, [*pointer.clone()]),
+        other => panic!("no attachment: {other:?}"),
+    }
     let CommunityEvent::Polled { seqno, .. } = outcome else {
         panic!("poll: {outcome:?}")
     };
@@ -271,6 +277,18 @@ async fn community_room_through_onion_paths() {
     );
     assert_eq!(again, updates);
 
+    // A reader from seqno 0, one update per poll: told there is more.
+    let mut carol = peer(3, 0, &net);
+    carol.1.resume(&lobby, 0);
+    let now = carol.0.now();
+    let r = carol.1.poll_up_to(carol.0.client(), now, &lobby, 1);
+    let (outcome, one) = op(&mut carol, r).await;
+    assert!(
+        matches!(outcome, CommunityEvent::Polled { more: true, .. }),
+        "{outcome:?}"
+    );
+    assert_eq!(one.len(), 1, "{one:?}");
+
     // Alice reacts, Bob sees a reaction update on a post he knows.
     let now = alice.0.now();
     let r = alice
@@ -339,6 +357,55 @@ async fn community_room_through_onion_paths() {
         other => panic!("outbox: {other:?}"),
     }
 
+    // A tampered DM in a real inbox reply: rejected without detail, the inbox id moves on.
+    let now = bob.0.now();
+    let r = bob.1.send_dm(
+        bob.0.client(),
+        now,
+        &lobby,
+        &alice15,
+        &Content::text("second"),
+    );
+    assert!(matches!(
+        op(&mut bob, r).await.0,
+        CommunityEvent::DmSent { .. }
+    ));
+    let now = alice.0.now();
+    let id = alice.1.poll_dms(alice.0.client(), now, &lobby).unwrap();
+    let reply = alice
+        .0
+        .wait_for(
+            WITHIN,
+            |e| matches!(e, Event::ServerResponse { id: d, .. } if *d == id),
+        )
+        .await
+        .unwrap();
+    let tampered = tamper_sub(&reply, 0, |m| {
+        let b64 = base64::engine::general_purpose::STANDARD;
+        let mut data = b64.decode(m["message"].as_str().unwrap()).unwrap();
+        let last = data.len() - 1;
+        data[last] ^= 1;
+        m["message"] = Value::String(b64.encode(data));
+    });
+    assert!(alice.1.handle_event(&tampered));
+    let mut seen = Vec::new();
+    while let Some(e) = alice.1.poll_event() {
+        seen.push(e);
+    }
+    assert!(
+        matches!(
+            seen.as_slice(),
+            [
+                CommunityEvent::DmRejected {
+                    reason: CommunityError::Decrypt,
+                    ..
+                },
+                CommunityEvent::DmsPolled { .. }
+            ]
+        ),
+        "{seen:?}"
+    );
+
     // A read-only room: joined (we may read), a post refused with the server's 403.
     let now = alice.0.now();
     let r = alice.1.join(alice.0.client(), now, &news);
@@ -406,7 +473,7 @@ async fn community_room_through_onion_paths() {
     ));
     assert_eq!(bob.1.seqno(&lobby), before);
 
-    drop((alice, bob, bob2, tampered_bob));
+    drop((alice, bob, bob2, carol, tampered_bob));
     srv.shutdown().await;
     net.shutdown().await;
 }
@@ -430,11 +497,16 @@ async fn raw_poll(
 
 /// The poll reply with `change` applied to every message of its `messages` sub-reply.
 fn tamper_batch(event: &Event, change: impl Fn(&mut Value)) -> Event {
+    tamper_sub(event, 1, change)
+}
+
+/// A batch reply with `change` applied to every element of sub-reply `index`'s list.
+fn tamper_sub(event: &Event, index: usize, change: impl Fn(&mut Value)) -> Event {
     let Event::ServerResponse { id, response } = event else {
         panic!("not a server response")
     };
     let mut batch: Value = serde_json::from_slice(&response.body).unwrap();
-    for m in batch[1]["body"].as_array_mut().unwrap() {
+    for m in batch[index]["body"].as_array_mut().unwrap() {
         change(m);
     }
     let mut response = response.clone();
