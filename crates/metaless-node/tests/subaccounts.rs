@@ -310,3 +310,156 @@ fn a_member_without_delete_only_extends() {
     assert_eq!(net.call(NOW, &expire(&rwd, NOW + 60_000)).0, 200);
     assert_eq!(expiry_now(&mut net), NOW + 60_000);
 }
+
+/// A store that implements messages but leaves the revocation methods at their defaults (as a
+/// backend without a revocation table does).
+#[derive(Debug, Default)]
+struct NoRevocations(metaless_node::storage::MemoryStorage);
+
+mod no_revocations {
+    use super::NoRevocations;
+    use metaless_node::NodeError;
+    use metaless_node::replication::Retry;
+    use metaless_node::storage::{
+        ExpiryMode, HashState, NewMessage, OWNER_LEN, Storage, StoreOutcome, StoredMessage,
+        SyncEntry, SyncMessage,
+    };
+    use std::collections::BTreeMap;
+
+    type R<T> = Result<T, NodeError>;
+
+    impl Storage for NoRevocations {
+        fn store(&mut self, msg: &NewMessage) -> R<(StoreOutcome, i64)> {
+            self.0.store(msg)
+        }
+        fn retrieve(
+            &self,
+            owner: &[u8; OWNER_LEN],
+            namespace: i16,
+            last_hash: Option<&str>,
+            max_count: Option<usize>,
+            max_size: Option<usize>,
+            now_ms: i64,
+        ) -> R<(Vec<StoredMessage>, bool)> {
+            self.0
+                .retrieve(owner, namespace, last_hash, max_count, max_size, now_ms)
+        }
+        fn delete_by_hash(&mut self, owner: &[u8; OWNER_LEN], hashes: &[String]) -> R<Vec<String>> {
+            self.0.delete_by_hash(owner, hashes)
+        }
+        fn delete_all(&mut self, o: &[u8; OWNER_LEN], ns: Option<i16>) -> R<Vec<(i16, String)>> {
+            self.0.delete_all(o, ns)
+        }
+        fn delete_before(
+            &mut self,
+            o: &[u8; OWNER_LEN],
+            ns: Option<i16>,
+            before_ms: i64,
+        ) -> R<Vec<(i16, String)>> {
+            self.0.delete_before(o, ns, before_ms)
+        }
+        fn update_expiry(
+            &mut self,
+            o: &[u8; OWNER_LEN],
+            hashes: &[String],
+            expiries: &[i64],
+            mode: ExpiryMode,
+        ) -> R<Vec<(String, i64)>> {
+            self.0.update_expiry(o, hashes, expiries, mode)
+        }
+        fn update_all_expiries(
+            &mut self,
+            o: &[u8; OWNER_LEN],
+            ns: Option<i16>,
+            expiry_ms: i64,
+        ) -> R<Vec<(i16, String)>> {
+            self.0.update_all_expiries(o, ns, expiry_ms)
+        }
+        fn get_expiries(&self, o: &[u8; OWNER_LEN], hashes: &[String]) -> R<BTreeMap<String, i64>> {
+            self.0.get_expiries(o, hashes)
+        }
+        fn sweep_expired(&mut self, now_ms: i64) -> R<usize> {
+            self.0.sweep_expired(now_ms)
+        }
+        fn count(&self) -> R<usize> {
+            self.0.count()
+        }
+        fn push_retry(&mut self, retry: &Retry) -> R<()> {
+            self.0.push_retry(retry)
+        }
+        fn take_due_retries(&mut self, now_ms: u64, limit: usize) -> R<Vec<Retry>> {
+            self.0.take_due_retries(now_ms, limit)
+        }
+        fn retry_done(&mut self, id: u64) -> R<()> {
+            self.0.retry_done(id)
+        }
+        fn retry_again(&mut self, id: u64, next_ms: u64, attempts: u32) -> R<()> {
+            self.0.retry_again(id, next_ms, attempts)
+        }
+        fn sync_list(&self, after: &str, limit: usize, now_ms: i64) -> R<(Vec<SyncEntry>, bool)> {
+            self.0.sync_list(after, limit, now_ms)
+        }
+        fn sync_get(&self, hashes: &[String], now_ms: i64) -> R<Vec<SyncMessage>> {
+            self.0.sync_get(hashes, now_ms)
+        }
+        fn hash_states(&self, hashes: &[String]) -> R<BTreeMap<String, HashState>> {
+            self.0.hash_states(hashes)
+        }
+        fn sync_put(&mut self, msg: &SyncMessage) -> R<bool> {
+            self.0.sync_put(msg)
+        }
+        fn sync_delete(&mut self, hash: &str, expiry_ms: i64) -> R<bool> {
+            self.0.sync_delete(hash, expiry_ms)
+        }
+    }
+}
+
+#[test]
+fn a_store_without_a_revocation_table_refuses_revokes_and_serves_members() {
+    use metaless_node::{NetworkMap, NodeConfig, NodeInfo};
+    let keypair = keys(1);
+    let info = NodeInfo {
+        pubkey_ed25519: keypair.ed25519_public(),
+        pubkey_x25519: keypair.x25519_public(),
+        swarm_id: 0,
+        ip: "127.0.0.1".into(),
+        port: 1,
+    };
+    let node = metaless_node::Node::new(NodeConfig {
+        keypair,
+        network: NetworkMap::new(vec![info.clone()]),
+        info,
+        storage: Box::new(NoRevocations::default()),
+        rng_seed: [0; 32],
+        observe: false,
+    });
+    let mut net = Net { node };
+    let group = keys(7);
+    let bob = Member {
+        group: &group,
+        me: keys(2),
+        access: A::READ | A::WRITE,
+    };
+    let revoke = Request::RevokeSubaccount(
+        SubaccountRevocation::signed(&Signer::group(&group), vec![bob.token()], NOW).unwrap(),
+    );
+    let (st, _, text) = net.call(NOW, &revoke);
+    assert_eq!((st, text.as_str()), (500, "request failed"));
+    // Nothing is listed, so nothing is refused.
+    let list = Request::RevokedSubaccounts(RevokedSubaccounts::signed(&Signer::group(&group), NOW));
+    let (st, j, _) = net.call(NOW, &list);
+    assert_eq!(
+        (st, j["revoked_subaccounts"].clone()),
+        (200, serde_json::json!([]))
+    );
+    assert_eq!(
+        net.call(NOW, &store(&bob, Namespace::GroupMessages, b"m", NOW))
+            .0,
+        200
+    );
+    assert_eq!(
+        net.call(NOW, &retrieve(&bob, Namespace::GroupMessages, NOW))
+            .0,
+        200
+    );
+}
