@@ -67,8 +67,9 @@ pub use node_id::NodeId;
 pub use pubkey::UserPubkey;
 pub use response::{
     InfoResponse, MemberFailure, MemberResult, RetrieveResponse, StoredMessage, SwarmResults,
-    TolerantRetrieve, parse_get_expiries, verify_delete_entry, verify_expire_entry,
-    verify_namespace_action_entry, verify_store_entry,
+    TolerantRetrieve, parse_get_expiries, parse_revoked_subaccounts, verify_delete_entry,
+    verify_expire_entry, verify_namespace_action_entry, verify_revocation_entry,
+    verify_store_entry,
 };
 pub use rpc::{
     Auth, Delete, Expire, GetExpiries, NamespaceAction, OxendEndpoint, OxendRequest, Request,

@@ -352,6 +352,63 @@ pub fn verify_delete_entry(
     Ok(deleted)
 }
 
+/// Checks a member's `revoke_subaccount` entry (`{"signature"}`), or with `unrevoke` its
+/// `unrevoke_subaccount` entry (`{"count", "signature"}`), against the request; returns the
+/// count (0 for a revoke).
+///
+/// ```
+/// use metaless_identity::{Keypair, Seed};
+/// use metaless_swarm::{UserPubkey, server::revocation_entry, verify_revocation_entry};
+/// let node = Keypair::from_seed(&Seed::from_bytes([7; 32]));
+/// let pk = UserPubkey::new(3, [1; 32]);
+/// let e = revocation_entry(&node, &pk, 5, &[[2; 36]], Some(1));
+/// let e = e.as_object().unwrap();
+/// assert_eq!(verify_revocation_entry(&node.ed25519_public(), e, &pk, 5, &[[2; 36]], true), Ok(1));
+/// assert!(verify_revocation_entry(&node.ed25519_public(), e, &pk, 6, &[[2; 36]], true).is_err());
+/// ```
+pub fn verify_revocation_entry(
+    node: &[u8; 32],
+    entry: &Map<String, Value>,
+    pubkey: &UserPubkey,
+    timestamp_ms: u64,
+    tokens: &[[u8; crate::SUBACCOUNT_TOKEN_LEN]],
+    unrevoke: bool,
+) -> Result<u64, SwarmError> {
+    check(
+        node,
+        &sig::revocation_reply(pubkey, timestamp_ms, tokens),
+        entry,
+    )?;
+    if unrevoke {
+        crate::json::req_u64(entry, "count")
+    } else {
+        Ok(0)
+    }
+}
+
+/// Reads a `revoked_subaccounts` reply: the account's revoked tokens.
+///
+/// ```
+/// use metaless_swarm::{parse_revoked_subaccounts, server::revoked_subaccounts_reply};
+/// let r = revoked_subaccounts_reply(&[[3; 36]], 9, [19, 3]);
+/// assert_eq!(parse_revoked_subaccounts(&r.body_bytes()).unwrap(), vec![[3; 36]]);
+/// assert!(parse_revoked_subaccounts(br#"{"revoked_subaccounts":["AAAA"]}"#).is_err());
+/// ```
+pub fn parse_revoked_subaccounts(
+    body: &[u8],
+) -> Result<Vec<[u8; crate::SUBACCOUNT_TOKEN_LEN]>, SwarmError> {
+    let top = parse_object(body)?;
+    req_array(&top, "revoked_subaccounts")?
+        .iter()
+        .map(|t| {
+            t.as_str()
+                .and_then(|t| crate::b64::decode(t.as_bytes()))
+                .and_then(|raw| raw.as_slice().try_into().ok())
+                .ok_or(SwarmError::InvalidField("revoked_subaccounts"))
+        })
+        .collect()
+}
+
 /// Checks a member's `delete_all`/`delete_before` (`key` = `deleted`) or `expire_all`
 /// (`updated`) entry for one namespace and returns the affected hashes.
 pub fn verify_namespace_action_entry(
