@@ -513,3 +513,283 @@ fn tamper_sub(event: &Event, index: usize, change: impl Fn(&mut Value)) -> Event
     response.body = serde_json::to_vec(&batch).unwrap();
     Event::ServerResponse { id: *id, response }
 }
+
+// ---- Replies crafted by hand (no network): how updates are classified, what is refused. ----
+
+mod crafted {
+    use super::*;
+    use metaless_client::ServerResponse;
+    use metaless_community::PostMessage;
+    use metaless_envelope::padding;
+    use serde_json::json;
+
+    const SERVER_PK: [u8; 32] = [9; 32];
+
+    fn url() -> CommunityUrl {
+        CommunityUrl::new("http://127.0.0.1:9", "lobby", SERVER_PK).unwrap()
+    }
+
+    /// A client with no network (requests queue, nothing is sent) and a community client.
+    fn offline() -> (Client, CommunityClient) {
+        let keys = || Keypair::from_seed(&Seed::from_bytes([5; 32]));
+        let config = Config::testnet(Bootstrap::Seeds(vec![])).with_poll_interval_ms(None);
+        (
+            Client::new(keys(), config, [5; 32], 1_000),
+            CommunityClient::new(keys(), [6; 32]),
+        )
+    }
+
+    fn answer(id: metaless_client::OpId, status: u16, body: &Value) -> Event {
+        Event::ServerResponse {
+            id,
+            response: ServerResponse {
+                status,
+                headers: Default::default(),
+                body: serde_json::to_vec(body).unwrap(),
+            },
+        }
+    }
+
+    fn sub(code: u16, body: Value) -> Value {
+        json!({"code": code, "headers": {"content-type": "application/json"}, "body": body})
+    }
+
+    /// A message object as a server sends it, signed by `poster` (seed byte).
+    fn message(poster: u8, id: u64, seqno: u64, text: &str, edited: Option<f64>) -> Value {
+        let keys = Keypair::from_seed(&Seed::from_bytes([poster; 32]));
+        let data = padding::pad(&Content::text(text).encode(1)).unwrap();
+        let post = PostMessage::signed(&keys, &SERVER_PK, data, vec![]);
+        let b64 = base64::engine::general_purpose::STANDARD;
+        let sender = blinding::blind15_id_from_ed25519(&keys.ed25519_public(), &SERVER_PK).unwrap();
+        json!({"id": id, "session_id": sender.to_string(), "posted": 1.0, "edited": edited,
+            "seqno": seqno, "data": b64.encode(&post.data), "signature": b64.encode(post.signature)})
+    }
+
+    fn poll_info() -> Value {
+        json!({"token": "lobby", "read": true, "write": true})
+    }
+
+    fn drain(cc: &mut CommunityClient) -> Vec<CommunityEvent> {
+        std::iter::from_fn(|| cc.poll_event()).collect()
+    }
+
+    fn polled(
+        client: &mut Client,
+        cc: &mut CommunityClient,
+        messages: Value,
+    ) -> Vec<CommunityEvent> {
+        let id = cc.poll(client, 1_000, &url()).unwrap();
+        let reply = json!([sub(200, poll_info()), sub(200, messages)]);
+        assert!(cc.handle_event(&answer(id, 200, &reply)));
+        drain(cc)
+    }
+
+    #[test]
+    fn updates_are_classified_against_the_ids_seen() {
+        let (mut client, mut cc) = offline();
+        cc.resume(&url(), 0);
+        let first = polled(
+            &mut client,
+            &mut cc,
+            json!([message(1, 1, 1, "a", None), message(2, 2, 2, "b", None)]),
+        );
+        assert!(
+            matches!(&first[..], [CommunityEvent::Post { post: a, .. }, CommunityEvent::Post { post: b, .. },
+            CommunityEvent::Polled { seqno: 2, more: false, .. }] if a.id == 1 && b.id == 2 && text(b) == "b")
+        );
+        // 1 unchanged (a reaction), 2 edited, 3 new, 4 deleted.
+        let mut reacted = message(1, 1, 3, "a", None);
+        reacted["reactions"] = json!({"👍": {"index": 0, "count": 2, "reactors": []}});
+        let next = polled(
+            &mut client,
+            &mut cc,
+            json!([
+                reacted,
+                message(2, 2, 4, "b2", Some(5.0)),
+                message(1, 3, 5, "c", None),
+                {"id": 4, "session_id": format!("15{}", "22".repeat(32)), "posted": 1.0, "seqno": 6, "data": null, "deleted": true},
+            ]),
+        );
+        match &next[..] {
+            [
+                CommunityEvent::Reactions {
+                    message: 1,
+                    reactions,
+                    seqno: 3,
+                    ..
+                },
+                CommunityEvent::Edited { post: edited, .. },
+                CommunityEvent::Post { post: new, .. },
+                CommunityEvent::Deleted {
+                    message: 4,
+                    seqno: 6,
+                    ..
+                },
+                CommunityEvent::Polled { seqno: 6, .. },
+            ] => {
+                assert_eq!(reactions["👍"].count, 2);
+                assert_eq!((edited.id, text(edited)), (2, "b2"));
+                assert_eq!(new.id, 3);
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(cc.seqno(&url()), Some(6));
+    }
+
+    #[test]
+    fn forged_and_malformed_posts_are_rejected() {
+        let (mut client, mut cc) = offline();
+        cc.resume(&url(), 0);
+        // Claimed by poster 3, signed by poster 1.
+        let mut forged = message(1, 1, 1, "mine", None);
+        forged["session_id"] = message(3, 1, 1, "x", None)["session_id"].clone();
+        // Signed correctly over bytes that are not a padded Content.
+        let keys = Keypair::from_seed(&Seed::from_bytes([1; 32]));
+        let junk = PostMessage::signed(&keys, &SERVER_PK, vec![0xff, 0x80], vec![]);
+        let b64 = base64::engine::general_purpose::STANDARD;
+        let mut not_content = message(1, 2, 2, "x", None);
+        not_content["data"] = json!(b64.encode(&junk.data));
+        not_content["signature"] = json!(b64.encode(junk.signature));
+        // No signature at all.
+        let mut unsigned = message(1, 3, 3, "x", None);
+        unsigned.as_object_mut().unwrap().remove("signature");
+        let got = polled(&mut client, &mut cc, json!([forged, not_content, unsigned]));
+        match &got[..] {
+            [
+                CommunityEvent::Rejected {
+                    message: 1,
+                    reason: CommunityError::BadSignature,
+                    ..
+                },
+                CommunityEvent::Rejected {
+                    message: 2,
+                    reason: CommunityError::MalformedReply { .. },
+                    ..
+                },
+                CommunityEvent::Rejected {
+                    message: 3,
+                    reason: CommunityError::BadSignature,
+                    ..
+                },
+                CommunityEvent::Polled { seqno: 3, .. },
+            ] => {}
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn refusals_and_broken_replies_fail_the_operation() {
+        let (mut client, mut cc) = offline();
+        let u = url();
+        // A room we may not read: the sub-reply's 403 is the join's failure.
+        let id = cc.join(&mut client, 1_000, &u).unwrap();
+        let reply = json!([
+            sub(200, json!({"capabilities": ["blind", "sogs"]})),
+            sub(403, json!("no"))
+        ]);
+        assert!(cc.handle_event(&answer(id, 200, &reply)));
+        assert!(matches!(
+            drain(&mut cc)[..],
+            [CommunityEvent::Failed {
+                error: CommunityFailure::Status { code: 403, .. },
+                ..
+            }]
+        ));
+        assert!(cc.rooms().is_empty());
+        // A batch of the wrong length, an outer 502, a post answered 200 instead of 201.
+        cc.resume(&u, 0);
+        let id = cc.poll(&mut client, 1_000, &u).unwrap();
+        assert!(cc.handle_event(&answer(id, 200, &json!([sub(200, poll_info())]))));
+        assert!(matches!(
+            drain(&mut cc)[..],
+            [CommunityEvent::Failed {
+                error: CommunityFailure::Reply(CommunityError::MalformedReply { .. }),
+                ..
+            }]
+        ));
+        let id = cc.poll(&mut client, 1_000, &u).unwrap();
+        assert!(cc.handle_event(&answer(id, 502, &json!("bad gateway"))));
+        assert!(matches!(
+            drain(&mut cc)[..],
+            [CommunityEvent::Failed {
+                error: CommunityFailure::Status { code: 502, .. },
+                ..
+            }]
+        ));
+        let id = cc
+            .post(&mut client, 1_000, &u, &Content::text("x"), vec![])
+            .unwrap();
+        assert!(cc.handle_event(&answer(id, 200, &message(5, 1, 1, "x", None))));
+        assert!(matches!(
+            drain(&mut cc)[..],
+            [CommunityEvent::Failed {
+                error: CommunityFailure::Status { code: 200, .. },
+                ..
+            }]
+        ));
+        // The path failing is the network's failure; an answer to an op not ours is left alone.
+        let id = cc.delete(&mut client, 1_000, &u, 1).unwrap();
+        assert!(cc.handle_event(&Event::Failed {
+            id,
+            kind: metaless_client::FailureKind::Unreachable
+        }));
+        assert!(matches!(
+            drain(&mut cc)[..],
+            [CommunityEvent::Failed {
+                error: CommunityFailure::Network(_),
+                ..
+            }]
+        ));
+        assert!(
+            !cc.handle_event(&answer(id, 200, &json!({}))),
+            "answered twice"
+        );
+        assert_eq!(cc.pending(), 0);
+        // Refused before sending: bad emoji, bad limit, a DM to a 05 id.
+        assert!(cc.react(&mut client, 1_000, &u, 1, "a/b", true).is_err());
+        assert!(cc.poll_up_to(&mut client, 1_000, &u, 0).is_err());
+        let unblinded = Keypair::from_seed(&Seed::from_bytes([7; 32])).session_id();
+        assert!(matches!(
+            cc.send_dm(&mut client, 1_000, &u, &unblinded, &Content::text("x")),
+            Err(CommunityClientError::Community(_))
+        ));
+    }
+
+    #[test]
+    fn state_round_trips_and_garbage_is_refused_whole() {
+        let (mut client, mut cc) = offline();
+        cc.resume(&url(), 0);
+        polled(
+            &mut client,
+            &mut cc,
+            json!([message(1, 7, 9, "a", Some(2.5))]),
+        );
+        let saved = cc.export_state();
+        let (_, mut back) = offline();
+        back.import_state(&saved).unwrap();
+        assert_eq!(back.seqno(&url()), Some(9));
+        assert_eq!(back.export_state(), saved);
+        // The id is known with its edit time: the same version again is a reaction update.
+        let again = polled(
+            &mut client,
+            &mut back,
+            json!([message(1, 7, 10, "a", Some(2.5))]),
+        );
+        assert!(
+            matches!(again[0], CommunityEvent::Reactions { message: 7, .. }),
+            "{again:?}"
+        );
+        for bad in [
+            &b"not json"[..],
+            br#"{"rooms":7}"#,
+            br#"{"servers":[{"url":"http://h:1","pubkey":"zz"}]}"#,
+            br#"{"rooms":[{"server":"http://nowhere:1","room":"lobby","seqno":1}]}"#,
+            br#"{"servers":[{"url":"http://h:1","pubkey":"0909090909090909090909090909090909090909090909090909090909090909"}],"rooms":[{"server":"http://h:1","room":"../x"}]}"#,
+            br#"{"servers":[{"url":"http://h:1","pubkey":"0909090909090909090909090909090909090909090909090909090909090909"}],"rooms":[{"server":"http://h:1","room":"r","seqno":-1}]}"#,
+        ] {
+            let (_, mut fresh) = offline();
+            assert!(matches!(fresh.import_state(bad), Err(CommunityClientError::State(_))), "{}", String::from_utf8_lossy(bad));
+            assert!(fresh.rooms().is_empty(), "nothing half-imported");
+        }
+    }
+}
