@@ -119,10 +119,10 @@ pub enum CommunityCommand {
         /// Only updates after this seqno (a line's `seqno`: pass the last one seen to read on).
         #[arg(long, value_name = "SEQNO", default_value_t = 0)]
         since: u64,
-        /// At most N updates (1..=256).
-        #[arg(long, value_name = "N", default_value_t = POLL_LIMIT,
-              value_parser = clap::value_parser!(u32).range(1..=256))]
-        limit: u32,
+        /// At most N updates (1..=256), one poll. Without it: every update, polled a page of
+        /// 256 at a time.
+        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=256))]
+        limit: Option<u32>,
     },
 }
 
@@ -387,26 +387,40 @@ fn post_line(post: &Post) -> Value {
     })
 }
 
-fn read(args: &RoomArgs, since: u64, limit: u32) -> Result<(), Failure> {
+/// The most pages `read` without `--limit` asks for (64 × 256 updates).
+const MAX_READ_PAGES: usize = 64;
+
+fn read(args: &RoomArgs, since: u64, limit: Option<u32>) -> Result<(), Failure> {
     let (url, mut peer, mut community) = open(args)?;
     community.resume(&url, since);
     runtime()?.block_on(async {
-        let now = peer.now();
-        let op = community.poll_up_to(peer.client(), now, &url, limit);
-        outcome(&mut peer, &mut community, args.timeout_ms, op).await?;
-        while let Some(event) = community.poll_event() {
-            match event {
-                CommunityEvent::Post { post, .. } | CommunityEvent::Edited { post, .. } => {
-                    println!("{}", post_line(&post));
-                }
-                CommunityEvent::Rejected {
-                    message, reason, ..
-                } => {
-                    eprintln!("message {message} left out: {reason}");
-                }
-                _ => {}
+        for _ in 0..MAX_READ_PAGES {
+            let now = peer.now();
+            let op = community.poll_up_to(peer.client(), now, &url, limit.unwrap_or(POLL_LIMIT));
+            let done = outcome(&mut peer, &mut community, args.timeout_ms, op).await?;
+            print_updates(&mut community);
+            if limit.is_some() || !matches!(done, CommunityEvent::Polled { more: true, .. }) {
+                return Ok(());
             }
         }
+        eprintln!("stopped after {MAX_READ_PAGES} pages: read on with --since the last seqno");
         Ok(())
     })
+}
+
+/// Prints the posts (new or edited) a poll reported; rejected ones are named on stderr.
+fn print_updates(community: &mut CommunityClient) {
+    while let Some(event) = community.poll_event() {
+        match event {
+            CommunityEvent::Post { post, .. } | CommunityEvent::Edited { post, .. } => {
+                println!("{}", post_line(&post));
+            }
+            CommunityEvent::Rejected {
+                message, reason, ..
+            } => {
+                eprintln!("message {message} left out: {reason}");
+            }
+            _ => {}
+        }
+    }
 }
