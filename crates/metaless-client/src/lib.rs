@@ -55,6 +55,7 @@
 //! assert_eq!(alice.pending_sends(), 0);
 //! ```
 #![forbid(unsafe_code)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod client;
 pub mod community;
@@ -67,6 +68,7 @@ mod persist;
 mod transport;
 
 #[cfg(feature = "http")]
+#[cfg_attr(docsrs, doc(cfg(feature = "http")))]
 pub mod http;
 #[cfg(feature = "http")]
 mod messenger;
@@ -89,11 +91,13 @@ pub use config::{Bootstrap, Config, MAINNET_SEEDS};
 pub use driver::Driver;
 pub use error::{ClientError, ErrorKind, FailureKind};
 #[cfg(feature = "http")]
+#[cfg_attr(docsrs, doc(cfg(feature = "http")))]
 pub use messenger::{
     DEFAULT_READY_TIMEOUT, Events, IntoContent, Messenger, MessengerBuilder, MessengerError,
     Recipient, futures_core,
 };
 pub use persist::{MemoryStore, PendingSend, PersistError, Persistence};
 #[cfg(feature = "sqlite")]
+#[cfg_attr(docsrs, doc(cfg(feature = "sqlite")))]
 pub use sqlite::{SeedProtection, SqliteStore, StoreKey};
 pub use transport::{Clock, HttpResponse, RequestId, Target, Transmit, Transport, TransportError};

@@ -380,6 +380,7 @@ impl MessengerBuilder {
     /// the app chooses [`SeedProtection::Plaintext`](crate::SeedProtection::Plaintext).
     /// Default: in memory.
     #[cfg(feature = "sqlite")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "sqlite")))]
     #[must_use]
     pub fn store(mut self, path: impl AsRef<Path>, protection: crate::SeedProtection) -> Self {
         self.store = StoreChoice::Sqlite(path.as_ref().to_path_buf(), protection);
