@@ -39,6 +39,8 @@ use rusqlite::{Connection, OptionalExtension, params, params_from_iter, types::V
 use metaless_node::NodeError;
 use metaless_node::limits::MAX_HASHES_PER_REQUEST;
 use metaless_node::replication::{RETRY_LEASE_MS, Retry};
+use metaless_swarm::SUBACCOUNT_TOKEN_LEN;
+use metaless_swarm::limits::MAX_SUBACCOUNT_TOKENS;
 use metaless_node::storage::{
     ExpiryMode, HashState, NewMessage, OWNER_LEN, Storage, StoreOutcome, StoredMessage, SyncEntry,
     SyncMessage, merge_listing, page,
@@ -94,6 +96,15 @@ CREATE TABLE IF NOT EXISTS retries (
     attempts INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS retries_next ON retries(next);
+-- Revoked 03-group sub-account tokens per owner; the newest MAX_SUBACCOUNT_TOKENS are kept
+-- (by time, then by insertion: seq).
+CREATE TABLE IF NOT EXISTS revoked_subaccounts (
+    owner BLOB NOT NULL,
+    token BLOB NOT NULL,
+    timestamp INTEGER NOT NULL,
+    seq INTEGER NOT NULL,
+    PRIMARY KEY (owner, token)
+);
 CREATE TABLE IF NOT EXISTS tombstones (
     hash TEXT PRIMARY KEY,
     expiry INTEGER NOT NULL
@@ -752,5 +763,121 @@ impl Storage for SqliteStorage {
             .query_row("SELECT COUNT(*) FROM messages", [], |r| r.get(0))
             .map_err(db)?;
         Ok(usize::try_from(n).unwrap_or(0))
+    }
+
+    fn revoke_subaccounts(
+        &mut self,
+        owner: &[u8; OWNER_LEN],
+        tokens: &[[u8; SUBACCOUNT_TOKEN_LEN]],
+        now_ms: i64,
+    ) -> Result<(), NodeError> {
+        if tokens.is_empty() {
+            return Ok(());
+        }
+        let tx = self.conn.transaction().map_err(db)?;
+        let keep = i64::try_from(MAX_SUBACCOUNT_TOKENS).unwrap_or(i64::MAX);
+        for token in tokens {
+            let seq: i64 = tx
+                .query_row(
+                    "SELECT COALESCE(MAX(seq), 0) + 1 FROM revoked_subaccounts",
+                    [],
+                    |r| r.get(0),
+                )
+                .map_err(db)?;
+            let listed = tx
+                .query_row(
+                    "SELECT timestamp FROM revoked_subaccounts WHERE owner = ?1 AND token = ?2",
+                    params![&owner[..], &token[..]],
+                    |r| r.get::<_, i64>(0),
+                )
+                .optional()
+                .map_err(db)?;
+            match listed {
+                // Already listed: keeps the later time (and then counts as the newest).
+                Some(at) => {
+                    if at < now_ms {
+                        tx.execute(
+                            "UPDATE revoked_subaccounts SET timestamp = ?3, seq = ?4 \
+                             WHERE owner = ?1 AND token = ?2",
+                            params![&owner[..], &token[..], now_ms, seq],
+                        )
+                        .map_err(db)?;
+                    }
+                }
+                None => {
+                    tx.execute(
+                        "INSERT INTO revoked_subaccounts (owner, token, timestamp, seq) \
+                         VALUES (?1, ?2, ?3, ?4)",
+                        params![&owner[..], &token[..], now_ms, seq],
+                    )
+                    .map_err(db)?;
+                    // Upstream's autoclean trigger: after an insert only the newest stay.
+                    tx.execute(
+                        "DELETE FROM revoked_subaccounts WHERE owner = ?1 AND token NOT IN \
+                         (SELECT token FROM revoked_subaccounts WHERE owner = ?1 \
+                          ORDER BY timestamp DESC, seq DESC LIMIT ?2)",
+                        params![&owner[..], keep],
+                    )
+                    .map_err(db)?;
+                }
+            }
+        }
+        tx.commit().map_err(db)
+    }
+
+    fn unrevoke_subaccounts(
+        &mut self,
+        owner: &[u8; OWNER_LEN],
+        tokens: &[[u8; SUBACCOUNT_TOKEN_LEN]],
+    ) -> Result<usize, NodeError> {
+        let tx = self.conn.transaction().map_err(db)?;
+        let mut removed = 0;
+        for token in tokens {
+            removed += tx
+                .execute(
+                    "DELETE FROM revoked_subaccounts WHERE owner = ?1 AND token = ?2",
+                    params![&owner[..], &token[..]],
+                )
+                .map_err(db)?;
+        }
+        tx.commit().map_err(db)?;
+        Ok(removed)
+    }
+
+    fn revoked_subaccounts(
+        &self,
+        owner: &[u8; OWNER_LEN],
+    ) -> Result<Vec<[u8; SUBACCOUNT_TOKEN_LEN]>, NodeError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT token FROM revoked_subaccounts WHERE owner = ?1 ORDER BY token")
+            .map_err(db)?;
+        let rows = stmt
+            .query_map(params![&owner[..]], |r| r.get::<_, Vec<u8>>(0))
+            .map_err(db)?;
+        let mut out = Vec::new();
+        for row in rows {
+            // The table only ever holds full tokens; anything else is skipped, not trusted.
+            if let Ok(token) = <[u8; SUBACCOUNT_TOKEN_LEN]>::try_from(row.map_err(db)?.as_slice()) {
+                out.push(token);
+            }
+        }
+        Ok(out)
+    }
+
+    fn subaccount_revoked(
+        &self,
+        owner: &[u8; OWNER_LEN],
+        token: &[u8; SUBACCOUNT_TOKEN_LEN],
+    ) -> Result<bool, NodeError> {
+        self.conn
+            .query_row(
+                "SELECT 1 FROM revoked_subaccounts WHERE owner = ?1 AND token = ?2",
+                params![&owner[..], &token[..]],
+                |_| Ok(()),
+            )
+            .optional()
+            .map(|found| found.is_some())
+            .map_err(db)
     }
 }

@@ -365,6 +365,54 @@ fn paging_visits_each_message_once(
     Ok(())
 }
 
+/// Sub-account revocations: per owner, whole tokens, the newest 50 kept (by time, then by
+/// insertion), a re-revoke moves a token to the newest, unrevoke counts what it removed.
+fn revocations_keep_the_newest_fifty(db: &mut dyn Storage) {
+    let (alice, bob) = ([3u8; 33], [4u8; 33]);
+    let token = |i: u8| {
+        let mut t = [0u8; 36];
+        t[0] = 0x03;
+        t[1] = 1;
+        t[4] = i;
+        t
+    };
+    assert!(db.revoked_subaccounts(&alice).unwrap().is_empty());
+    db.revoke_subaccounts(&alice, &[token(1)], 10).unwrap();
+    assert!(db.subaccount_revoked(&alice, &token(1)).unwrap());
+    assert!(!db.subaccount_revoked(&bob, &token(1)).unwrap(), "per owner");
+    // The same key with other flags is another token.
+    let mut other_flags = token(1);
+    other_flags[1] = 3;
+    assert!(!db.subaccount_revoked(&alice, &other_flags).unwrap());
+
+    // 1 at t=10, then 2..=50 at t=20: 50 tokens. Re-revoking 1 at t=30 makes it the newest, so
+    // the 51st token (t=30) evicts 2, the oldest by (time, insertion).
+    let later: Vec<[u8; 36]> = (2..=50).map(token).collect();
+    db.revoke_subaccounts(&alice, &later, 20).unwrap();
+    assert_eq!(db.revoked_subaccounts(&alice).unwrap().len(), 50);
+    db.revoke_subaccounts(&alice, &[token(1)], 30).unwrap();
+    db.revoke_subaccounts(&alice, &[token(51)], 30).unwrap();
+    let listed = db.revoked_subaccounts(&alice).unwrap();
+    assert_eq!(listed.len(), 50);
+    assert!(listed.contains(&token(1)) && listed.contains(&token(51)));
+    assert!(!listed.contains(&token(2)), "the oldest went");
+    let mut sorted = listed.clone();
+    sorted.sort();
+    assert_eq!(listed, sorted, "listed sorted");
+
+    // An earlier re-revoke does not move a token back in time: 3 (t=20) stays older than 1.
+    db.revoke_subaccounts(&alice, &[token(1)], 5).unwrap();
+    db.revoke_subaccounts(&alice, &[token(52)], 40).unwrap();
+    let listed = db.revoked_subaccounts(&alice).unwrap();
+    assert!(listed.contains(&token(1)) && !listed.contains(&token(3)));
+
+    assert_eq!(db.unrevoke_subaccounts(&alice, &[token(1), token(99)]).unwrap(), 1);
+    assert!(!db.subaccount_revoked(&alice, &token(1)).unwrap());
+    assert_eq!(db.unrevoke_subaccounts(&bob, &[token(1)]).unwrap(), 0);
+    db.revoke_subaccounts(&alice, &[], 50).unwrap();
+    assert_eq!(db.revoked_subaccounts(&alice).unwrap().len(), 49);
+}
+
 /// The semantics tests above, as `#[test]`s against one backend.
 macro_rules! semantics {
     ($backend:ident, $open:expr) => {
@@ -408,6 +456,11 @@ macro_rules! semantics {
             #[test]
             fn delete_all_and_before() {
                 super::delete_all_and_before(open().as_mut());
+            }
+
+            #[test]
+            fn revocations_keep_the_newest_fifty() {
+                super::revocations_keep_the_newest_fifty(open().as_mut());
             }
 
             proptest! {
@@ -561,4 +614,17 @@ proptest! {
             prop_assert_eq!(m, s, "step {} ({:?})", i, op);
         }
     }
+}
+
+#[test]
+fn revocations_survive_a_reopen() {
+    let dir = tempfile::tempdir().unwrap();
+    let token = [7u8; 36];
+    {
+        let mut db = SqliteStorage::open(dir.path(), Durability::Full).unwrap();
+        db.revoke_subaccounts(&[3; 33], &[token], 10).unwrap();
+    }
+    let db = SqliteStorage::open(dir.path(), Durability::Full).unwrap();
+    assert!(db.subaccount_revoked(&[3; 33], &token).unwrap());
+    assert_eq!(db.revoked_subaccounts(&[3; 33]).unwrap(), vec![token]);
 }
