@@ -39,12 +39,12 @@ use rusqlite::{Connection, OptionalExtension, params, params_from_iter, types::V
 use metaless_node::NodeError;
 use metaless_node::limits::MAX_HASHES_PER_REQUEST;
 use metaless_node::replication::{RETRY_LEASE_MS, Retry};
-use metaless_swarm::SUBACCOUNT_TOKEN_LEN;
-use metaless_swarm::limits::MAX_SUBACCOUNT_TOKENS;
 use metaless_node::storage::{
     ExpiryMode, HashState, NewMessage, OWNER_LEN, Storage, StoreOutcome, StoredMessage, SyncEntry,
     SyncMessage, merge_listing, page,
 };
+use metaless_swarm::SUBACCOUNT_TOKEN_LEN;
+use metaless_swarm::limits::MAX_SUBACCOUNT_TOKENS;
 
 /// The database size cap a testnet node gets unless configured otherwise: 3.5 GB (the
 /// figure of upstream's oxen-storage-server; session-storage-server later raised its

@@ -379,7 +379,10 @@ fn revocations_keep_the_newest_fifty(db: &mut dyn Storage) {
     assert!(db.revoked_subaccounts(&alice).unwrap().is_empty());
     db.revoke_subaccounts(&alice, &[token(1)], 10).unwrap();
     assert!(db.subaccount_revoked(&alice, &token(1)).unwrap());
-    assert!(!db.subaccount_revoked(&bob, &token(1)).unwrap(), "per owner");
+    assert!(
+        !db.subaccount_revoked(&bob, &token(1)).unwrap(),
+        "per owner"
+    );
     // The same key with other flags is another token.
     let mut other_flags = token(1);
     other_flags[1] = 3;
@@ -406,7 +409,11 @@ fn revocations_keep_the_newest_fifty(db: &mut dyn Storage) {
     let listed = db.revoked_subaccounts(&alice).unwrap();
     assert!(listed.contains(&token(1)) && !listed.contains(&token(3)));
 
-    assert_eq!(db.unrevoke_subaccounts(&alice, &[token(1), token(99)]).unwrap(), 1);
+    assert_eq!(
+        db.unrevoke_subaccounts(&alice, &[token(1), token(99)])
+            .unwrap(),
+        1
+    );
     assert!(!db.subaccount_revoked(&alice, &token(1)).unwrap());
     assert_eq!(db.unrevoke_subaccounts(&bob, &[token(1)]).unwrap(), 0);
     db.revoke_subaccounts(&alice, &[], 50).unwrap();
