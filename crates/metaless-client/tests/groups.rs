@@ -231,6 +231,15 @@ fn three_members_talk_and_a_removed_member_cannot_read() {
         texts(&bob)
     );
     assert!(!texts(&carol).contains(&"after Carol left".to_owned()));
+    // … and says so: the ciphertext she fetched is reported as undecryptable.
+    let hash = after(&bob).unwrap();
+    assert!(
+        has(
+            &carol,
+            |e| matches!(e, GroupEvent::Undecryptable { hash: h, .. } if *h == hash)
+        ),
+        "Carol fetched the message without an Undecryptable event"
+    );
     assert!(!has(
         &carol,
         |e| matches!(e, GroupEvent::Message(m) if m.generation == 1)

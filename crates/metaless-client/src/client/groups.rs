@@ -1058,7 +1058,7 @@ impl Groups {
             Namespace::GroupKeys => self.receive_keys(client, now_ms, group, &messages),
             Namespace::GroupMessages => {
                 for m in messages {
-                    self.receive_message(client, now_ms, group, m, true);
+                    self.receive_message(client, now_ms, group, m, false);
                 }
             }
             Namespace::RevokedRetrievableGroupMessages => {
