@@ -66,6 +66,14 @@ const EXAMPLES: &[(&str, &str)] = &[
         "metaless community dm-open --seed-file bob.seed --server-pubkey HEX --from 15… --data-b64 B64",
     ),
     (
+        "community post",
+        "metaless community post --bootstrap net/bootstrap.json --seed-file alice.seed --url \"http://127.0.0.1:…/lobby?public_key=HEX\" --text \"hello room\"",
+    ),
+    (
+        "community read",
+        "metaless community read --bootstrap net/bootstrap.json --seed-file bob.seed --url \"http://127.0.0.1:…/lobby?public_key=HEX\" --limit 20",
+    ),
+    (
         "group subaccount",
         "metaless group subaccount --group-seed-file group.seed --member 05… --write",
     ),
