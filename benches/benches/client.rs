@@ -48,10 +48,7 @@ impl Rig {
         .unwrap();
         let nodes = metaless_testnet::service_nodes(&net);
         // No polling: only the sends are measured.
-        let config = Config {
-            poll_interval_ms: None,
-            ..Config::testnet(Bootstrap::Nodes(nodes))
-        };
+        let config = Config::testnet(Bootstrap::Nodes(nodes)).with_poll_interval_ms(None);
         let now = net.now_ms();
         let client = Client::new(
             Keypair::from_seed(&Seed::from_bytes([1; 32])),
@@ -196,7 +193,7 @@ fn end_to_end() {
         let net = Testnet::start(cfg, TestnetOptions::default()).await.unwrap();
         let file = serde_json::to_vec(&net.bootstrap()).unwrap();
         let bootstrap = Bootstrap::from_testnet_file(&file).unwrap();
-        let config = Config { poll_interval_ms: Some(20), max_in_flight: 32, ..Config::testnet(bootstrap) };
+        let config = Config::testnet(bootstrap).with_poll_interval_ms(Some(20)).with_max_in_flight(32);
         let peer = |seed: u8| {
             let keys = Keypair::from_seed(&Seed::from_bytes([seed; 32]));
             Driver::new(Client::new(keys, config.clone(), [seed; 32], wall_clock_ms()), HttpTransport::default(), TokioClock)

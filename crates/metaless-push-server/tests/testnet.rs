@@ -57,10 +57,7 @@ async fn nodes() -> (
 }
 
 fn peer(seed: u8, nodes: &[metaless_swarm::ServiceNode]) -> Peer {
-    let config = Config {
-        poll_interval_ms: Some(200),
-        ..Config::testnet(Bootstrap::Nodes(nodes.to_vec()))
-    };
+    let config = Config::testnet(Bootstrap::Nodes(nodes.to_vec())).with_poll_interval_ms(Some(200));
     let keys = Keypair::from_seed(&Seed::from_bytes([seed; 32]));
     Driver::new(
         Client::new(keys, config, [seed; 32], wall_clock_ms()),
