@@ -1,11 +1,13 @@
 //! Groups v2 over the in-process network: Alice creates a group with Bob and Carol, both accept
 //! the one-to-one invitation, messages go each way through the group's swarm (members signing
-//! with their sub-account tokens), Alice removes Carol, and Carol cannot read what follows.
+//! with their sub-account tokens), Alice removes Carol (a new key, her token revoked), and Carol
+//! can neither fetch nor read what follows.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use metaless_client::{
-    Bootstrap, Client, Config, ConfigSync, Event, GroupEvent, Groups, GroupsError,
+    Bootstrap, Client, Config, ConfigSync, Event, FailureKind, GroupEvent, Groups, GroupsError,
+    OpId,
 };
 use metaless_envelope::{Content, GroupUpdate, Message};
 use metaless_group::{GroupError, GroupId, GroupKeys, Permissions, make_invite};
@@ -43,6 +45,9 @@ struct Dev {
     other: Vec<Event>,
     /// Hashes of the group messages (namespace 11) this client fetched from the swarm.
     fetched: Vec<MessageHash>,
+    /// Operations the client confirmed done (`Event::Done`, whether or not the groups layer
+    /// took it).
+    done: Vec<OpId>,
 }
 
 fn dev(sim: &mut Sim, seed: [u8; 32]) -> Dev {
@@ -53,6 +58,7 @@ fn dev(sim: &mut Sim, seed: [u8; 32]) -> Dev {
         seen: Vec::new(),
         other: Vec::new(),
         fetched: Vec::new(),
+        done: Vec::new(),
     }
 }
 
@@ -70,6 +76,9 @@ fn drive(sim: &mut Sim, devs: &mut [&mut Dev], mut done: impl FnMut(&[&mut Dev])
                 } = &e
                 {
                     d.fetched.extend(messages.iter().map(|m| m.hash.clone()));
+                }
+                if let Event::Done { id } = &e {
+                    d.done.push(*id);
                 }
                 if !d.groups.handle_event(sim.client_mut(d.i), now, &e) {
                     d.other.push(e);
@@ -185,8 +194,9 @@ fn three_members_talk_and_a_removed_member_cannot_read() {
     );
     assert_eq!(bob.groups.name(&g).as_deref(), Some("Trio"));
 
-    // Alice removes Carol: a new generation without her.
+    // Alice removes Carol: a new generation without her, and her token revoked.
     let now = sim.client_now(alice.i);
+    let done_before = alice.done.len();
     alice
         .groups
         .remove(sim.client_mut(alice.i), now, &g, &carol_id)
@@ -211,10 +221,17 @@ fn three_members_talk_and_a_removed_member_cannot_read() {
         ),
         Err(GroupsError::Removed)
     ));
+    // The revocation is confirmed by a member's signed reply (the only Done Alice's removal
+    // produces: everything else it queued is a store).
+    assert!(
+        drive(&mut sim, &mut [&mut alice, &mut bob, &mut carol], |d| {
+            d[0].done.len() > done_before
+        }),
+        "the revocation was not confirmed"
+    );
+    assert!(!has(&alice, |e| matches!(e, GroupEvent::Failed { .. })));
 
     send(&mut sim, &mut alice, &g, "after Carol left");
-    // Carol still holds a valid sub-account token (nothing revokes it yet), so she fetches the
-    // new ciphertext from the swarm, and no key she has opens it.
     let after = |d: &Dev| {
         d.seen.iter().find_map(|e| match e {
             GroupEvent::Message(m) if m.content.as_text() == Some("after Carol left") => {
@@ -225,25 +242,64 @@ fn three_members_talk_and_a_removed_member_cannot_read() {
     };
     assert!(
         drive(&mut sim, &mut [&mut alice, &mut bob, &mut carol], |d| {
-            after(d[1]).is_some_and(|h| d[2].fetched.contains(&h))
+            after(d[1]).is_some()
         }),
-        "Bob did not read, or Carol did not fetch, the next message: bob {:?}",
+        "Bob did not read the next message: bob {:?}",
         texts(&bob)
     );
-    assert!(!texts(&carol).contains(&"after Carol left".to_owned()));
-    // … and says so: the ciphertext she fetched is reported as undecryptable.
     let hash = after(&bob).unwrap();
+    // Carol's sub-account is refused now: she neither fetched nor read the new message…
     assert!(
-        has(
-            &carol,
-            |e| matches!(e, GroupEvent::Undecryptable { hash: h, .. } if *h == hash)
-        ),
-        "Carol fetched the message without an Undecryptable event"
+        !carol.fetched.contains(&hash),
+        "Carol still fetched group messages"
     );
+    assert!(!texts(&carol).contains(&"after Carol left".to_owned()));
     assert!(!has(
         &carol,
         |e| matches!(e, GroupEvent::Message(m) if m.generation == 1)
     ));
+    // … and a read of the group's messages with her token is refused (401), while the kick
+    // notices (namespace -11) stay readable to her.
+    let account = carol.groups.account(&g).unwrap();
+    let now = sim.client_now(carol.i);
+    let read = sim
+        .client_mut(carol.i)
+        .swarm_retrieve(now, account.clone(), Namespace::GroupMessages, None, None)
+        .unwrap();
+    let kicks = sim
+        .client_mut(carol.i)
+        .swarm_retrieve(
+            now,
+            account,
+            Namespace::RevokedRetrievableGroupMessages,
+            None,
+            None,
+        )
+        .unwrap();
+    let answered = |d: &Dev, op: OpId| {
+        d.other.iter().any(|e| match e {
+            Event::Failed { id, .. } | Event::Retrieved { id, .. } => *id == op,
+            _ => false,
+        })
+    };
+    assert!(
+        drive(&mut sim, &mut [&mut alice, &mut bob, &mut carol], |d| {
+            answered(d[2], read) && answered(d[2], kicks)
+        }),
+        "Carol's retrieves were not answered"
+    );
+    assert!(
+        carol.other.iter().any(|e| matches!(e,
+            Event::Failed { id, kind: FailureKind::Rejected { status: 401 } } if *id == read)),
+        "Carol's read of namespace 11 was not refused: {:?}",
+        carol.other
+    );
+    assert!(
+        carol.other.iter().any(|e| matches!(e,
+            Event::Retrieved { id, messages, .. } if *id == kicks && !messages.is_empty())),
+        "Carol could not read the kick notice: {:?}",
+        carol.other
+    );
     // Members never saw an event they should not have.
     assert!(!has(&bob, |e| matches!(e, GroupEvent::Refused { .. })));
 }

@@ -41,10 +41,10 @@ use metaless_group::{
     GroupError, GroupId, GroupInfo, GroupKeyring, GroupKeys, GroupMembers, LoadOutcome, Member,
     MemberAuth, MemberSigner, Permissions, accept_invite, accept_promotion, decrypt_content,
     encrypt_content, kick_notice, make_invite, member_change, open_kick_notice, rekey,
-    verify_update,
+    revoke_members, verify_update,
 };
 use metaless_identity::{Keypair, Seed, SessionId};
-use metaless_swarm::{MessageHash, Namespace, ttl};
+use metaless_swarm::{MessageHash, Namespace, Request, ttl};
 use rand_chacha::ChaCha20Rng;
 use rand_core::{RngCore, SeedableRng};
 
@@ -55,6 +55,13 @@ use super::ops::OpId;
 use super::subscriptions::SubscriptionId;
 use super::swarm_ops::{KeySigner, RawMessage, SwarmAccount};
 use crate::{ClientError, FailureKind};
+
+/// The permissions every invited member's sub-account token carries (what a removal revokes:
+/// nodes compare the whole token, flags included).
+/// metaless-group's member default.
+fn member_permissions() -> Permissions {
+    Permissions::default()
+}
 
 /// Undecryptable messages kept per group for a retry when new keys arrive.
 pub const MAX_WAITING: usize = 256;
@@ -651,9 +658,11 @@ impl Groups {
 
     /// Removes `member` from `group` (admin): it leaves Members, a new key generation without
     /// it is stored (it cannot read anything sent from now on), Info and Members are stored
-    /// again under the new key, a kick notice for it goes to namespace −11 and an
-    /// admin-signed "removed" notice to the group. (Its sub-account token is not revoked on
-    /// the nodes: it can still fetch ciphertext it cannot open.)
+    /// again under the new key, a kick notice for it goes to namespace −11, its sub-account
+    /// token is revoked on the group's swarm (an admin-signed `revoke_subaccount`: from then on
+    /// nodes refuse its requests except reads of the kick notices) and an admin-signed
+    /// "removed" notice goes to the group. A revocation that fails for good is reported as
+    /// [`GroupEvent::Failed`].
     ///
     /// ```
     /// # use metaless_client::{Bootstrap, Client, Config, Groups, GroupsError};
@@ -689,6 +698,7 @@ impl Groups {
         let g = self.group(group)?;
         let keys = g.admin().ok_or(GroupError::NotAdmin)?;
         let notice = kick_notice(keys, &[*member], generation, nonce)?;
+        let seed = *keys.expose_seed();
         self.store(
             client,
             now_ms,
@@ -697,6 +707,14 @@ impl Groups {
             notice,
             Pending::Other,
         )?;
+        // Re-signed at each attempt's network time (nodes refuse a stale signature).
+        let removed = [(*member, member_permissions())];
+        let id = client.swarm_request(now_ms, move |at| {
+            revoke_members(&GroupKeys::from_seed(seed), &removed, at)
+                .ok()
+                .map(Request::RevokeSubaccount)
+        })?;
+        self.ops.insert(id, (*group, Pending::Other));
         let update = self.admin_update(client, now_ms, group, MemberChangeKind::Removed, member)?;
         self.send_group_content(client, now_ms, group, &update, Pending::Other)?;
         Ok(())
@@ -835,7 +853,7 @@ impl Groups {
             keys,
             &g.name,
             member,
-            Permissions::default(),
+            member_permissions(),
             client.network_now(now_ms),
         )?;
         let id = client.send(now_ms, member, &Content::new(Message::GroupUpdate(invite)))?;
@@ -947,6 +965,7 @@ impl Groups {
                 self.stored(client, now_ms, group, *id, what, hash);
                 true
             }
+            Event::Done { id } => self.ops.remove(id).is_some(),
             Event::Failed { id, kind } => {
                 let Some((group, what)) = self.ops.remove(id) else {
                     return false;
@@ -1375,6 +1394,25 @@ impl Groups {
     /// ```
     pub fn is_removed(&self, group: &GroupId) -> bool {
         self.groups.get(group).is_some_and(|g| g.removed)
+    }
+
+    /// How this account signs for the group's swarm (an admin with the group key, a member
+    /// with its sub-account token), for requests outside this layer such as
+    /// [`Client::swarm_retrieve`] of a namespace.
+    ///
+    /// ```
+    /// # use metaless_client::{Bootstrap, Client, Config, Groups};
+    /// # use metaless_identity::{Keypair, Seed};
+    /// # let seed = Seed::from_bytes([1; 32]);
+    /// # let mut client = Client::new(Keypair::from_seed(&seed),
+    /// #     Config::testnet(Bootstrap::Seeds(vec![])).with_poll_interval_ms(None), [0; 32], 1_700_000_000_000);
+    /// let mut groups = Groups::new(&seed, [7; 32]);
+    /// let g = groups.create(&mut client, 1_700_000_000_000, "G", &[]).unwrap();
+    /// let account = groups.account(&g).unwrap();
+    /// assert_eq!(account.pubkey(&metaless_swarm::UserPubkey::new(5, [0; 32])), g.swarm_pubkey());
+    /// ```
+    pub fn account(&self, group: &GroupId) -> Option<SwarmAccount> {
+        self.groups.get(group).map(|g| g.account.clone())
     }
 
     /// The newest key generation held.

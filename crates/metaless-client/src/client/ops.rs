@@ -12,7 +12,7 @@ use metaless_onion::ServerDestination;
 
 use super::Client;
 use super::requests::{delete_body, expire_body, store_body};
-use super::swarm_ops::{self, RetrieveOp, StoreOp, SwarmAccount};
+use super::swarm_ops::{self, RequestOp, RetrieveOp, StoreOp, SwarmAccount};
 use crate::persist::PendingSend;
 use crate::{ClientError, FailureKind, limits};
 
@@ -84,6 +84,8 @@ pub(super) enum OpKind {
         account: SwarmAccount,
         hashes: Vec<MessageHash>,
     },
+    /// A request the app signs (re-signed by its builder on every attempt).
+    SwarmRequest(Box<RequestOp>),
     /// An onion v4 request to an HTTP server (the payload framed once, at queue time).
     Server {
         dest: Box<ServerDestination>,
@@ -247,6 +249,7 @@ impl Client {
             OpKind::SwarmStore(s) => Some(s.account.pubkey(&self.me)),
             OpKind::SwarmRetrieve(r) => Some(r.account.pubkey(&self.me)),
             OpKind::SwarmDelete { account, .. } => Some(account.pubkey(&self.me)),
+            OpKind::SwarmRequest(r) => Some(r.account),
             OpKind::FetchNodes | OpKind::ClockSync { .. } | OpKind::Server { .. } => None,
         }
     }
@@ -299,6 +302,7 @@ impl Client {
                 swarm_ops::delete_body(&self.keys, &self.me, account, hashes)
             }
             OpKind::Server { .. } => return self.attempt_server(key, now),
+            OpKind::SwarmRequest(_) => return self.attempt_request(key, now),
         };
         match built {
             Ok((payload, account)) => self.send_to_swarm(key, account, payload, now),

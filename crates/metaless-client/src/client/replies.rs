@@ -7,8 +7,8 @@
 //! [`RetrieveResponse::parse_tolerant`].
 
 use metaless_onion::{HopError, SnodeReply};
-use metaless_swarm::RetrieveResponse;
 use metaless_swarm::{MessageHash, Namespace, NodeId, UserPubkey};
+use metaless_swarm::{Request, RetrieveResponse};
 use serde_json::{Map, Value};
 
 use super::Client;
@@ -155,6 +155,32 @@ impl Client {
                 let account = account.pubkey(&self.me);
                 let change = Change::Delete { hashes };
                 if self.verify_change(&account, fl.dest, obj, &change).is_err() {
+                    self.stats.bad_signatures += 1;
+                    return self.fail(now, fl, Fault::Destination);
+                }
+                if let Some(id) = op.user {
+                    self.events.push_back(Event::Done { id });
+                }
+                self.finish(fl.op, now, None);
+            }
+            OpKind::SwarmRequest(r) => {
+                let change = match &r.sent {
+                    Some(Request::RevokeSubaccount(x)) => Change::Revocation {
+                        timestamp_ms: x.timestamp_ms,
+                        tokens: &x.tokens,
+                        unrevoke: false,
+                    },
+                    Some(Request::UnrevokeSubaccount(x)) => Change::Revocation {
+                        timestamp_ms: x.timestamp_ms,
+                        tokens: &x.tokens,
+                        unrevoke: true,
+                    },
+                    _ => return self.fail(now, fl, Fault::BadReply),
+                };
+                if self
+                    .verify_change(&r.account, fl.dest, obj, &change)
+                    .is_err()
+                {
                     self.stats.bad_signatures += 1;
                     return self.fail(now, fl, Fault::Destination);
                 }

@@ -5,7 +5,9 @@
 //! are built on these; namespace-0 one-to-one messages keep their own path (`send`, the inbox).
 //!
 //! Requests are rebuilt and re-signed on every attempt (with the network time then), so a retry
-//! after a clock correction or a 421 is still valid.
+//! after a clock correction or a 421 is still valid. [`Client::swarm_request`] sends a request
+//! the app signs itself (a group admin's `revoke_subaccount`), through a builder called with
+//! the network time of each attempt for the same reason.
 
 use std::sync::Arc;
 
@@ -227,6 +229,37 @@ pub(super) struct RetrieveOp {
     pub(super) sub: Option<SubscriptionId>,
 }
 
+/// Builds a signed swarm request at a network time (ms): what [`Client::swarm_request`] calls
+/// on every attempt, so that the signature timestamp is always fresh (nodes refuse requests
+/// signed too far from their clock). `None` when it cannot be built.
+pub(super) type RequestBuilder = Arc<dyn Fn(u64) -> Option<Request> + Send + Sync>;
+
+/// A request the app signs ([`Client::swarm_request`]): the account, its builder, and the
+/// request last sent (what the reply's signatures are checked against).
+pub(super) struct RequestOp {
+    pub(super) account: UserPubkey,
+    pub(super) build: RequestBuilder,
+    pub(super) sent: Option<Request>,
+}
+
+impl core::fmt::Debug for RequestOp {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("RequestOp")
+            .field("account", &self.account)
+            .field("sent", &self.sent.as_ref().map(Request::method))
+            .finish_non_exhaustive()
+    }
+}
+
+/// Whether [`Client::swarm_request`] takes requests of this kind (those whose replies the
+/// client verifies).
+fn request_supported(request: &Request) -> bool {
+    matches!(
+        request,
+        Request::RevokeSubaccount(_) | Request::UnrevokeSubaccount(_)
+    )
+}
+
 /// The body of a generic store at `network_now`, and the account.
 pub(super) fn store_body(
     keys: &Keypair,
@@ -423,5 +456,70 @@ impl Client {
         })?;
         let hashes = hashes.to_vec();
         self.queue(OpKind::SwarmDelete { account, hashes }, now_ms)
+    }
+
+    /// Sends a request the app signs itself to the swarm of the account it names, retried on
+    /// other members and paths like a store. `build` is called with the network time of each
+    /// attempt and signs with it (so a retry after a wait or a clock correction is not stale).
+    /// [`Event::Done`](crate::Event::Done) follows once a member's signed reply confirms it
+    /// (every listed member's signature is checked), or [`Event::Failed`](crate::Event::Failed).
+    ///
+    /// Only `revoke_subaccount` and `unrevoke_subaccount` for now (the requests the other
+    /// methods do not cover, and whose replies the client can verify); anything else, or a
+    /// builder that returns `None` now, is refused with [`ClientError::InvalidRequest`].
+    ///
+    /// ```
+    /// # use metaless_client::{Bootstrap, Client, Config, ClientError};
+    /// # use metaless_identity::{Keypair, Seed};
+    /// use metaless_swarm::{Request, Signer, SubaccountRevocation};
+    /// let mut client = Client::new(Keypair::from_seed(&Seed::from_bytes([1; 32])),
+    ///     Config::testnet(Bootstrap::Seeds(vec![])).with_poll_interval_ms(None), [0; 32], 1_000);
+    /// let group = Keypair::from_seed(&Seed::from_bytes([3; 32]));
+    /// let revoke = move |at| SubaccountRevocation::signed(&Signer::group(&group), vec![[3; 36]], at)
+    ///     .ok().map(Request::RevokeSubaccount);
+    /// client.swarm_request(1_000, revoke).unwrap();
+    /// assert_eq!(client.pending_ops(), 1);
+    /// assert!(matches!(client.swarm_request(1_000, |_| Some(Request::Info)), Err(ClientError::InvalidRequest(_))));
+    /// ```
+    pub fn swarm_request(
+        &mut self,
+        now_ms: u64,
+        build: impl Fn(u64) -> Option<Request> + Send + Sync + 'static,
+    ) -> Result<OpId, ClientError> {
+        self.check_room()?;
+        let first = build(self.clock.now(now_ms))
+            .ok_or_else(|| ClientError::InvalidRequest("the request could not be built".into()))?;
+        if !request_supported(&first) {
+            return Err(ClientError::InvalidRequest(format!(
+                "{} is not sent by swarm_request",
+                first.method()
+            )));
+        }
+        let account = *first
+            .swarm_pubkey()
+            .ok_or_else(|| ClientError::InvalidRequest("the request names no account".into()))?;
+        let op = RequestOp {
+            account,
+            build: Arc::new(build),
+            sent: None,
+        };
+        self.queue(OpKind::SwarmRequest(Box::new(op)), now_ms)
+    }
+
+    /// Builds and sends an app-signed request (re-signed at this attempt's network time).
+    pub(super) fn attempt_request(&mut self, key: super::ops::OpKey, now: u64) {
+        let network_now = self.clock.now(now);
+        let Some(OpKind::SwarmRequest(r)) = self.ops.get_mut(key).map(|op| &mut op.kind) else {
+            return;
+        };
+        // The same account every time: a builder that changes it is refused.
+        let built = (r.build)(network_now)
+            .filter(|req| request_supported(req) && req.swarm_pubkey() == Some(&r.account));
+        let Some(request) = built else {
+            return self.finish(key, now, Some(FailureKind::Rejected { status: 400 }));
+        };
+        let (body, account) = (request.to_body(), r.account);
+        r.sent = Some(request);
+        self.send_to_swarm(key, account, body, now);
     }
 }

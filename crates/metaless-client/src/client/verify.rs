@@ -1,4 +1,4 @@
-//! Node signatures on `store`, `expire` and `delete` replies.
+//! Node signatures on `store`, `expire`, `delete` and `revoke_subaccount` replies.
 //!
 //! A swarm member answers a change with a `swarm` object: one entry per member that took part,
 //! each signed by that member's Ed25519 key over what it did (metaless-swarm's
@@ -23,8 +23,8 @@ use serde_json::{Map, Value};
 
 use metaless_swarm::sig::ExpireMode;
 use metaless_swarm::{
-    MessageHash, Namespace, SwarmResults, UserPubkey, verify_delete_entry, verify_expire_entry,
-    verify_store_entry,
+    MessageHash, Namespace, SUBACCOUNT_TOKEN_LEN, SwarmResults, UserPubkey, verify_delete_entry,
+    verify_expire_entry, verify_revocation_entry, verify_store_entry,
 };
 
 use super::Client;
@@ -44,6 +44,13 @@ pub(super) enum Change<'a> {
     Expire { hashes: &'a [MessageHash] },
     /// A `delete` of `hashes` of the own account.
     Delete { hashes: &'a [MessageHash] },
+    /// A `revoke_subaccount` (or with `unrevoke`, `unrevoke_subaccount`) signed at
+    /// `timestamp_ms`.
+    Revocation {
+        timestamp_ms: u64,
+        tokens: &'a [[u8; SUBACCOUNT_TOKEN_LEN]],
+        unrevoke: bool,
+    },
 }
 
 impl Client {
@@ -87,6 +94,14 @@ impl Client {
                 }
                 Change::Delete { hashes } => {
                     verify_delete_entry(node, entry, account, hashes).is_ok()
+                }
+                Change::Revocation {
+                    timestamp_ms,
+                    tokens,
+                    unrevoke,
+                } => {
+                    verify_revocation_entry(node, entry, account, *timestamp_ms, tokens, *unrevoke)
+                        .is_ok()
                 }
             };
             if !ok {
