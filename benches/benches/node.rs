@@ -13,9 +13,10 @@ use criterion::{BatchSize, Criterion, criterion_main};
 use metaless_benches::{CountingAlloc, allocations_during};
 use metaless_identity::{Keypair, Seed, X25519Secret};
 use metaless_node::storage::{MemoryStorage, NewMessage, Storage};
-use metaless_node::{EncType, NodeInfo};
+use metaless_node::{Action, EncType, NetworkMap, Node, NodeConfig, NodeInfo, Request};
 use metaless_node_server::storage::{Durability, SqliteStorage};
 use metaless_onion::ONION_PATH as ONION;
+use metaless_onion::{NodeKey, Peeled};
 use metaless_testnet::testkit::{build_onion, store_request};
 use metaless_testnet::{LoopbackConfig, LoopbackNet};
 use rand_chacha::ChaCha20Rng;
@@ -85,6 +86,11 @@ impl Setup {
 }
 
 fn bench(c: &mut Criterion) {
+    let r = relay_allocations();
+    println!(
+        "node: relay hop {} allocations, {} bytes (observation on: {}, {}); bare peel {}, {}",
+        r.relay.0, r.relay.1, r.relay_observed.0, r.relay_observed.1, r.peel.0, r.peel.1
+    );
     let cell = std::cell::RefCell::new(Setup::new());
 
     let mut g = c.benchmark_group("node_onion_3hop");
@@ -190,6 +196,76 @@ fn bench(c: &mut Criterion) {
         allocs,
         bytes
     );
+}
+
+/// Heap allocations (count, bytes) of one relay hop in `Node::handle` (observation off and on)
+/// and of the bare `metaless_onion::peel` it consists of, on a 2-node map (relay → destination).
+struct RelayAllocs {
+    peel: (usize, usize),
+    relay: (usize, usize),
+    relay_observed: (usize, usize),
+}
+
+fn relay_allocations() -> RelayAllocs {
+    let keys: Vec<Keypair> = (1..=2u8)
+        .map(|b| Keypair::from_seed(&Seed::from_bytes([b; 32])))
+        .collect();
+    let infos: Vec<NodeInfo> = keys
+        .iter()
+        .enumerate()
+        .map(|(i, k)| NodeInfo {
+            pubkey_ed25519: k.ed25519_public(),
+            pubkey_x25519: k.x25519_public(),
+            swarm_id: i as u64,
+            ip: "127.0.0.1".into(),
+            port: 20_000 + i as u16,
+        })
+        .collect();
+    let relay_keys = Keypair::from_seed(&Seed::from_bytes([1; 32]));
+    let mut node = Node::new(NodeConfig {
+        keypair: Keypair::from_seed(&Seed::from_bytes([1; 32])),
+        info: infos[0].clone(),
+        network: NetworkMap::new(infos.clone()),
+        storage: Box::new(MemoryStorage::new()),
+        rng_seed: [3; 32],
+        observe: false,
+    });
+    let mut rng = ChaCha20Rng::seed_from_u64(9);
+    let mut body = || {
+        build_onion(
+            &infos[..1],
+            &infos[1],
+            &[0x5a; PAYLOAD],
+            EncType::XChaCha20,
+            &mut rng,
+        )
+        .unwrap()
+        .0
+    };
+    let now = 1_700_000_000_000;
+    // The first request runs the node's first sweep; measure the next ones.
+    node.handle(now, Request::post(ONION, body()));
+    let one = body();
+    let (peeled, peel) = allocations_during(|| peel_once(&relay_keys, &one));
+    assert!(matches!(peeled, Peeled::Forward { .. }));
+    let mut relay = |node: &mut Node| {
+        let request = Request::post(ONION, body());
+        let (action, allocs) = allocations_during(|| node.handle(now, request));
+        assert!(matches!(action, Action::ForwardToNode { .. }), "{action:?}");
+        allocs
+    };
+    let relay_off = relay(&mut node);
+    node.set_observe(true);
+    let relay_on = relay(&mut node);
+    RelayAllocs {
+        peel,
+        relay: relay_off,
+        relay_observed: relay_on,
+    }
+}
+
+fn peel_once(keys: &Keypair, body: &[u8]) -> Peeled {
+    metaless_onion::peel(&NodeKey::from_keypair(keys), body).unwrap()
 }
 
 fn time(mut f: impl FnMut()) -> f64 {

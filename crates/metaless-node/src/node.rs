@@ -521,12 +521,14 @@ impl Node {
         if now_ms.saturating_sub(self.last_sweep_ms) >= SWEEP_INTERVAL_MS {
             self.sweep(now_ms);
         }
+        // Strings are filled in only when the record is kept (below): a node with observation
+        // off allocates nothing for it.
         let mut obs = Observation {
-            node: hex::encode(&self.info.pubkey_ed25519),
+            node: String::new(),
             seq: self.seq,
             at_ms: now_ms,
-            path: request.path.clone(),
-            from: request.from.clone(),
+            path: String::new(),
+            from: None,
             kind: "error",
             next_hop: None,
             bytes_in: request.body.len(),
@@ -553,6 +555,9 @@ impl Node {
             }
         };
         if let Some(list) = self.observations.as_mut() {
+            obs.node = hex::encode(&self.info.pubkey_ed25519);
+            obs.path = request.path;
+            obs.from = request.from;
             match &action {
                 Action::Respond(r) => {
                     obs.status = r.status;
@@ -1105,5 +1110,73 @@ mod tests {
             (r.status, r.body.as_slice()),
             (400, &b"onion request max path length exceeded"[..])
         );
+    }
+
+    /// A relay forwards `u32 LE length ‖ blob ‖ {"enc_type":…,"ephemeral_key":…,"hop_no":N}`:
+    /// the blob the layer held, the next layer's key and type as the onion crate's own peel
+    /// reads them, and the hop count one more than it received — observation on or off.
+    #[test]
+    fn a_relay_forwards_the_blob_with_the_next_key_and_hop_number() {
+        use metaless_onion::{Destination, EncType, Hop};
+        let map: Vec<NodeInfo> = (1..=3u8).map(|s| info(s, u64::from(s))).collect();
+        let hop = |n: &NodeInfo| Hop::new(n.pubkey_ed25519, n.pubkey_x25519);
+        for (enc, observe) in [
+            (EncType::XChaCha20, false),
+            (EncType::AesGcm, false),
+            (EncType::XChaCha20, true),
+        ] {
+            let mut rng = ChaCha20Rng::seed_from_u64(5);
+            let built = metaless_onion::build(
+                &[hop(&map[0]), hop(&map[1])],
+                &Destination::ServiceNode(hop(&map[2])),
+                br#"{"method":"info","params":{}}"#,
+                enc,
+                &mut rng,
+            )
+            .unwrap();
+            let mut body = built.body;
+            for (i, seed) in [1u8, 2].into_iter().enumerate() {
+                let mut node = swarm_node(seed, u64::from(seed), MemoryStorage::new(), &map);
+                node.set_observe(observe);
+                let keys = Keypair::from_seed(&metaless_identity::Seed::from_bytes([seed; 32]));
+                let Ok(Peeled::Forward {
+                    body: peeled,
+                    ephemeral_key,
+                    enc_type,
+                    ..
+                }) = metaless_onion::peel(&NodeKey::from_keypair(&keys), &body)
+                else {
+                    panic!("hop {i} does not forward");
+                };
+                let blob_end =
+                    4 + usize::try_from(u32::from_le_bytes(peeled[..4].try_into().unwrap()))
+                        .unwrap();
+                let mut expected = peeled[..blob_end].to_vec();
+                expected.extend_from_slice(
+                    format!(
+                        r#"{{"enc_type":"{}","ephemeral_key":"{}","hop_no":{}}}"#,
+                        enc_type.as_str(),
+                        hex::encode(&ephemeral_key),
+                        i + 1
+                    )
+                    .as_bytes(),
+                );
+                let Action::ForwardToNode {
+                    node: next,
+                    body: forwarded,
+                } = node.handle(0, Request::post(ONION_PATH, body.clone()))
+                else {
+                    panic!("hop {i} does not forward");
+                };
+                assert_eq!(next, map[i + 1]);
+                assert_eq!(
+                    String::from_utf8_lossy(&forwarded[blob_end..]),
+                    String::from_utf8_lossy(&expected[blob_end..])
+                );
+                assert_eq!(forwarded, expected, "{enc} hop {i}");
+                assert_eq!(node.take_observations().len(), usize::from(observe));
+                body = forwarded;
+            }
+        }
     }
 }

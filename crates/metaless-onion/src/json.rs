@@ -32,6 +32,12 @@ impl Sink for Count {
     }
 }
 
+impl Sink for alloc::vec::Vec<u8> {
+    fn put(&mut self, bytes: &[u8]) {
+        self.extend_from_slice(bytes);
+    }
+}
+
 impl Sink for Writer {
     fn put(&mut self, bytes: &[u8]) {
         self.bytes(bytes);
@@ -56,19 +62,22 @@ fn put_hex(out: &mut impl Sink, bytes: &[u8; 32]) {
     out.put(&text);
 }
 
-fn put_u16(out: &mut impl Sink, value: u16) {
-    let mut digits = [0u8; 5];
+/// `value` in decimal.
+pub(crate) fn put_u64(out: &mut impl Sink, value: u64) {
+    let mut digits = [0u8; 20];
     let mut v = value;
     let mut start = digits.len();
     loop {
         start -= 1;
-        digits[start] = b'0' + (v % 10) as u8;
+        if let Some(d) = digits.get_mut(start) {
+            *d = b'0' + (v % 10) as u8;
+        }
         v /= 10;
-        if v == 0 {
+        if v == 0 || start == 0 {
             break;
         }
     }
-    out.put(&digits[start..]);
+    out.put(digits.get(start..).unwrap_or_default());
 }
 
 /// `{"headers":""}`: tells the final service node it is the destination.
@@ -116,7 +125,7 @@ pub(crate) fn to_server(
     out.put(br#"","host":""#);
     out.put(host.as_bytes());
     out.put(br#"","method":"POST","port":"#);
-    put_u16(out, port);
+    put_u64(out, u64::from(port));
     out.put(br#","protocol":""#);
     out.put(protocol.as_bytes());
     out.put(br#"","target":""#);

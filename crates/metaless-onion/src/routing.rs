@@ -7,12 +7,21 @@
 //! [`limits::MAX_HOPS`](crate::limits::MAX_HOPS) ([`HopError::MaxPathLength`](crate::HopError::MaxPathLength)),
 //! and writes the next number into the body it forwards with [`with_hop_no`]. Malformed bodies
 //! are left to [`peel`](crate::peel) to report: they read as hop 0 and are not rewritten.
+//!
+//! Both are allocation-free on a relay's path: [`hop_no`] reads only the one key, and
+//! [`with_hop_no`] appends the number in place when the JSON is the metadata
+//! [`peel`](crate::peel) writes (the same bytes the general re-serialisation gives).
 
 use alloc::vec::Vec;
+use core::fmt;
 
 use metaless_identity::wire::Reader;
+use serde::de::{Deserialize, Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde_json::Value;
+use serde_json::value::RawValue;
 
+use crate::EncType;
+use crate::json::{self, JsonStr};
 use crate::limits::MAX_LAYER_SIZE;
 
 /// The routing JSON after a body's length-prefixed blob, with the offset it starts at.
@@ -33,9 +42,63 @@ fn routing_json(body: &[u8]) -> Option<(usize, &[u8])> {
 /// ```
 pub fn hop_no(body: &[u8]) -> u64 {
     routing_json(body)
-        .and_then(|(_, j)| serde_json::from_slice::<Value>(j).ok())
-        .and_then(|v| v.get("hop_no").and_then(Value::as_u64))
+        .and_then(|(_, j)| serde_json::from_slice::<HopNo<'_>>(j).ok())
+        .and_then(|h| h.0)
+        // A value that is not an unsigned integer reads as absent, as `Value::as_u64` has it.
+        .and_then(|raw| serde_json::from_str::<u64>(raw.get()).ok())
         .unwrap_or(0)
+}
+
+/// A JSON object's raw `hop_no` value (the last one when the key repeats), every other key
+/// skipped unread: borrowed from the input, so reading it allocates nothing.
+struct HopNo<'a>(Option<&'a RawValue>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for HopNo<'a> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct V<'a>(core::marker::PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> Visitor<'de> for V<'a> {
+            type Value = HopNo<'a>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<M: MapAccess<'de>>(self, mut map: M) -> Result<Self::Value, M::Error> {
+                let mut found = None;
+                while let Some(key) = map.next_key::<JsonStr<'de>>()? {
+                    if key.0 == "hop_no" {
+                        found = Some(map.next_value::<&'de RawValue>()?);
+                    } else {
+                        map.next_value::<IgnoredAny>()?;
+                    }
+                }
+                Ok(HopNo(found))
+            }
+        }
+        deserializer.deserialize_map(V(core::marker::PhantomData))
+    }
+}
+
+/// Whether `json` is exactly the metadata [`peel`](crate::peel) writes for the next hop,
+/// `{"enc_type":…,"ephemeral_key":…}` with a canonical name and lowercase hex: already
+/// sorted, compact and escape-free, so adding `hop_no` (which sorts last) is an append.
+fn is_peel_metadata(json: &[u8]) -> bool {
+    let Some(rest) = json.strip_prefix(br#"{"enc_type":""#) else {
+        return false;
+    };
+    let Some(rest) = [EncType::XChaCha20, EncType::AesGcm]
+        .iter()
+        .find_map(|enc| rest.strip_prefix(enc.as_str().as_bytes()))
+    else {
+        return false;
+    };
+    let Some(rest) = rest.strip_prefix(br#"","ephemeral_key":""#) else {
+        return false;
+    };
+    match rest.split_at_checked(64) {
+        Some((hex, tail)) => {
+            tail == br#""}"# && hex.iter().all(|c| matches!(c, b'0'..=b'9' | b'a'..=b'f'))
+        }
+        None => false,
+    }
 }
 
 /// Rewrites a body's routing JSON to carry `hop_no` (other keys kept, re-serialised with sorted
@@ -50,6 +113,19 @@ pub fn hop_no(body: &[u8]) -> u64 {
 /// assert_eq!(metaless_onion::hop_no(&body), 7);
 /// ```
 pub fn with_hop_no(body: Vec<u8>, hop_no: u64) -> Vec<u8> {
+    if let Some(end) = routing_json(&body)
+        .filter(|(_, routing)| is_peel_metadata(routing))
+        .map(|(split, routing)| split + routing.len() - 1)
+    {
+        // `…"}` → `…","hop_no":N}`: what the re-serialisation below writes, in place
+        // (peel leaves room after the metadata, so this does not reallocate).
+        let mut out = body;
+        out.truncate(end);
+        out.extend_from_slice(br#","hop_no":"#);
+        json::put_u64(&mut out, hop_no);
+        out.push(b'}');
+        return out;
+    }
     let Some((split, mut routing)) = routing_json(&body)
         .and_then(|(at, j)| Some((at, serde_json::from_slice::<Value>(j).ok()?)))
     else {
@@ -70,6 +146,8 @@ pub fn with_hop_no(body: Vec<u8>, hop_no: u64) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use alloc::borrow::ToOwned;
+    use alloc::format;
     use metaless_identity::wire::Writer;
 
     fn body(blob: &[u8], json: &str) -> Vec<u8> {
@@ -95,6 +173,106 @@ mod tests {
         for bad in [&b"\x01"[..], b"\xff\xff\xff\xffxx", b"\x02\0\0\0ab{nope"] {
             assert_eq!(hop_no(bad), 0);
             assert_eq!(with_hop_no(bad.to_vec(), 3), bad);
+        }
+    }
+
+    /// What the rewrite must produce: the routing JSON parsed, `hop_no` set, re-serialised by
+    /// serde_json (sorted keys, compact) — the relay's bytes before the in-place path existed.
+    fn reserialised(json: &str, hop: u64) -> Vec<u8> {
+        let mut v: Value = serde_json::from_str(json).unwrap();
+        v.as_object_mut()
+            .unwrap()
+            .insert("hop_no".into(), Value::from(hop));
+        serde_json::to_vec(&v).unwrap()
+    }
+
+    #[test]
+    fn in_place_rewrite_writes_the_reserialised_bytes() {
+        let keys = [
+            [0u8; 32],
+            [0xff; 32],
+            core::array::from_fn(|i| (i as u8).wrapping_mul(37)),
+        ];
+        for enc in [EncType::XChaCha20, EncType::AesGcm] {
+            for key in &keys {
+                let mut meta = Vec::new();
+                json::outer(&mut meta, key, enc);
+                let meta = core::str::from_utf8(&meta).unwrap().to_owned();
+                assert!(is_peel_metadata(meta.as_bytes()), "{meta}");
+                for hop in [0, 1, 9, 10, 15, 16, 12345, u64::MAX] {
+                    let out = with_hop_no(body(b"\x01\x02blob", &meta), hop);
+                    assert_eq!(out.get(..10), Some(&b"\x06\0\0\0\x01\x02blob"[..]));
+                    assert_eq!(
+                        out.get(10..),
+                        Some(&reserialised(&meta, hop)[..]),
+                        "{meta} {hop}"
+                    );
+                    assert_eq!(hop_no(&out), hop);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn other_shapes_take_the_general_path_with_the_same_result() {
+        let hex = "ab".repeat(32);
+        let upper = "AB".repeat(32);
+        let shapes = [
+            format!(r#"{{"enc_type":"xchacha20","ephemeral_key":"{upper}"}}"#),
+            format!(r#"{{ "enc_type":"xchacha20","ephemeral_key":"{hex}"}}"#),
+            format!(r#"{{"enc_type":"gcm","ephemeral_key":"{hex}"}}"#),
+            format!(r#"{{"ephemeral_key":"{hex}","enc_type":"aes-gcm"}}"#),
+            format!(r#"{{"enc_type":"aes-gcm","ephemeral_key":"{hex}","hop_no":3}}"#),
+            format!(r#"{{"enc_type":"aes-gcm","ephemeral_key":"{hex}","zz":1}}"#),
+            format!(r#"{{"enc_type":"aes-gcm","ephemeral_key":"{hex}0"}}"#),
+            format!(
+                r#"{{"enc_type":"aes-gcm","ephemeral_key":"{}"}}"#,
+                &hex[..62]
+            ),
+            format!(r#"{{"enc_type":"aes\u002dgcm","ephemeral_key":"{hex}"}}"#),
+        ];
+        for meta in &shapes {
+            assert!(!is_peel_metadata(meta.as_bytes()), "{meta}");
+            let out = with_hop_no(body(b"blob", meta), 4);
+            assert_eq!(out.get(8..), Some(&reserialised(meta, 4)[..]), "{meta}");
+        }
+        // A trailing `}` alone is not the shape either (no panic on short input).
+        assert!(!is_peel_metadata(b"}"));
+        assert!(!is_peel_metadata(b""));
+    }
+
+    #[test]
+    fn hop_no_reads_what_a_json_value_reads() {
+        let by_value = |json: &str| -> u64 {
+            serde_json::from_str::<Value>(json)
+                .ok()
+                .and_then(|v| v.get("hop_no").and_then(Value::as_u64))
+                .unwrap_or(0)
+        };
+        let cases = [
+            r#"{"hop_no":5}"#,
+            r#"{"hop_no":-1}"#,
+            r#"{"hop_no":-0}"#,
+            r#"{"hop_no":1.0}"#,
+            r#"{"hop_no":1e2}"#,
+            r#"{"hop_no":"3"}"#,
+            r#"{"hop_no":null}"#,
+            r#"{"hop_no":[1]}"#,
+            r#"{"hop_no":18446744073709551615}"#,
+            r#"{"hop_no":18446744073709551616}"#,
+            r#"{"hop_no":2,"hop_no":7}"#,
+            r#"{"hop_no":7,"hop_no":"x"}"#,
+            r#"{"hop\u005fno":6}"#,
+            r#"{"a":{"hop_no":9},"b":[1,{"c":2}],"hop_no":8}"#,
+            r#" { "hop_no" : 11 } "#,
+            r#"{"hop_no":4} x"#,
+            r#"{"hop_no":4"#,
+            r#"[{"hop_no":4}]"#,
+            r#""hop_no""#,
+            r#"{}"#,
+        ];
+        for json in cases {
+            assert_eq!(hop_no(&body(b"", json)), by_value(json), "{json}");
         }
     }
 }
