@@ -91,6 +91,14 @@ fn bench(c: &mut Criterion) {
         "node: relay hop {} allocations, {} bytes (observation on: {}, {}); bare peel {}, {}",
         r.relay.0, r.relay.1, r.relay_observed.0, r.relay_observed.1, r.peel.0, r.peel.1
     );
+    // Budget (issue 18 items 3 and 5): the peel's one buffer, which becomes the forwarded body,
+    // plus the next hop's `NodeInfo` that `Action::ForwardToNode` owns (its address string).
+    assert!(
+        r.peel.0 <= 1 && r.relay.0 <= r.peel.0 + 1,
+        "allocation budget exceeded: relay hop {:?}, bare peel {:?} (budget: 1, and 1 more per hop)",
+        r.relay,
+        r.peel
+    );
     let cell = std::cell::RefCell::new(Setup::new());
 
     let mut g = c.benchmark_group("node_onion_3hop");

@@ -278,26 +278,58 @@ fn report() {
             );
         }
     }
+}
 
-    println!("\n== heap allocations per operation (count, bytes)");
-    let guard = NodeKey::new(&net.secrets[0]);
+/// Allocations one operation may make (issue 18 item 5: at most one per onion layer built or
+/// peeled). Counts are deterministic, so the check is exact for every size and type.
+const BUDGET: usize = 1;
+
+fn check_budget(op: &str, (count, bytes): (usize, usize), budget: usize) {
+    assert!(
+        count <= budget,
+        "allocation budget exceeded: {op} made {count} allocations ({bytes} bytes), budget {budget}"
+    );
+}
+
+/// Heap allocations (count, bytes) of every onion operation, printed and checked against
+/// [`BUDGET`] before anything is timed: a regression fails `cargo bench --bench onion` and
+/// `cargo test -p metaless-benches --bench onion`.
+fn allocation_budget() {
+    let net = net();
+    let mut rng = ChaCha20Rng::seed_from_u64(3);
+    println!("\n== heap allocations per operation (count, bytes); budget {BUDGET} per operation");
     let dest = NodeKey::new(&net.secrets[3]);
     for enc in ENCS {
         for (size, label) in SIZES {
             let payload = vec![0x5au8; size];
             let (built, build_allocs) =
                 allocations_during(|| build_3hop(&net, &payload, enc, &mut rng));
-            let (_, peel_allocs) = allocations_during(|| peel(&guard, &built.body).unwrap());
+            check_budget("build_3hop", build_allocs, BUDGET);
+            // The one allocation is the body itself, sized exactly by the counting pass.
+            assert_eq!(
+                build_allocs.1,
+                built.body.len(),
+                "build_3hop over-allocates"
+            );
             let mut body = built.body.clone();
+            let mut peels = Vec::new();
             for secret in &net.secrets[..3] {
-                let Peeled::Forward { body: next, .. } =
-                    peel(&NodeKey::new(secret), &body).unwrap()
-                else {
-                    panic!()
+                let key = NodeKey::new(secret);
+                let (peeled, allocs) = allocations_during(|| peel(&key, &body).unwrap());
+                check_budget("peel (forward)", allocs, BUDGET);
+                let (next, rewrite) = match peeled {
+                    Peeled::Forward { body: next, .. } => {
+                        // What a relay node does next: no allocation of its own.
+                        allocations_during(|| metaless_onion::with_hop_no(next, 1))
+                    }
+                    other => panic!("{other:?}"),
                 };
+                check_budget("with_hop_no", rewrite, 0);
+                peels.push(allocs);
                 body = next;
             }
             let (delivered, deliver_allocs) = allocations_during(|| peel(&dest, &body).unwrap());
+            check_budget("peel (deliver)", deliver_allocs, BUDGET);
             let Peeled::Deliver(delivery) = delivered else {
                 panic!()
             };
@@ -307,16 +339,41 @@ fn report() {
                     .encrypt_response(&payload, &mut rng)
                     .unwrap()
             });
+            check_budget("respond", respond_allocs, BUDGET);
             let (_, open_allocs) = allocations_during(|| built.pending.open(&reply).unwrap());
+            check_budget("reply_open", open_allocs, BUDGET);
             println!(
-                "{enc:>9} {label:>6}: build_3hop {build_allocs:?} ({} layers)  peel(forward) {peel_allocs:?}  peel(deliver) {deliver_allocs:?}  respond {respond_allocs:?}  reply_open {open_allocs:?}",
-                net.path.len() + 1
+                "{enc:>9} {label:>6}: build_3hop {build_allocs:?} ({} layers)  peel(forward) {:?}  peel(deliver) {deliver_allocs:?}  respond {respond_allocs:?}  reply_open {open_allocs:?}",
+                net.path.len() + 1,
+                peels[0],
             );
         }
     }
+    // The longest path a node accepts: still one allocation for all its layers.
+    let long: Vec<Hop> = (0..metaless_onion::limits::MAX_HOPS)
+        .map(|i| net.path[i % net.path.len()].clone())
+        .collect();
+    let (built, allocs) = allocations_during(|| {
+        build(
+            &long,
+            &net.dest,
+            &[0x5a; 1024],
+            EncType::XChaCha20,
+            &mut rng,
+        )
+        .unwrap()
+    });
+    check_budget("build (15 hops)", allocs, BUDGET);
+    println!(
+        "xchacha20   1KiB: build over {} hops {allocs:?} ({} layers, body {} bytes)",
+        long.len(),
+        long.len() + 1,
+        built.body.len()
+    );
 }
 
 fn main() {
+    allocation_budget();
     let mut criterion = Criterion::default().configure_from_args();
     operations(&mut criterion);
     primitives(&mut criterion);
