@@ -52,6 +52,14 @@ fn demo_runs_end_to_end() {
     assert_eq!(a["size"], 3126);
     assert_eq!(a["encrypted_size"], 4096);
     assert_eq!(a["content_type"], "image/bmp");
+    // Three members, one removed: the removed one never read what followed.
+    let g = &v["group"];
+    assert_eq!(g["ok"], true);
+    assert!(g["group"].as_str().unwrap().starts_with("03"));
+    assert_eq!(g["members_before"], 3);
+    assert_eq!(g["members_after"], 2);
+    assert_eq!(g["generation_after_removal"], 1);
+    assert_eq!(g["carol_read_after_removal"], false);
     let c = &v["config"];
     assert_eq!(c["ok"], true);
     assert_eq!(c["name"], "Alice");
@@ -74,6 +82,7 @@ fn demo_runs_end_to_end() {
         "gone from all 3 members",
         "byte for byte Alice's picture",
         "second device, restored from her 13-word recovery phrase",
+        "Bob reads it, Carol (removed) cannot",
         "join the community room",
         "a blinded DM through the server's inbox",
         "demo finished",
