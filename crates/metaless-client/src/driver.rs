@@ -13,6 +13,22 @@ use crate::{Client, ClientError, Event, Incoming};
 
 type Pending = Pin<Box<dyn Future<Output = Result<HttpResponse, TransportError>>>>;
 
+/// A request handed to the transport: its id, deadline, future, and the byte counts last
+/// passed to [`Client::report_transfer`].
+struct InFlight {
+    id: RequestId,
+    deadline: u64,
+    fut: Pending,
+    reported: (u64, u64),
+}
+
+/// What ended one wait of [`Driver::turn`].
+enum Woke {
+    Answer(usize, Result<HttpResponse, TransportError>),
+    Progress(Vec<(RequestId, (u64, u64))>),
+    Timer,
+}
+
 /// Drives a [`Client`] over a transport and a clock.
 ///
 /// The futures of the transport need not be `Send`, so neither is the driver: run it on the
@@ -47,7 +63,7 @@ pub struct Driver<T, C> {
     client: Client,
     transport: Arc<T>,
     clock: C,
-    inflight: Vec<(RequestId, u64, Pending)>,
+    inflight: Vec<InFlight>,
     /// Events seen by a call that waited for another one, kept in order for the next call.
     kept: VecDeque<Event>,
 }
@@ -326,14 +342,20 @@ impl<T: Transport + 'static, C: Clock> Driver<T, C> {
         }
     }
 
-    /// One turn: hand out new requests, then wait for one answer or the next timer (bounded by
-    /// `deadline_ms`), and feed it to the core.
+    /// One turn: hand out new requests, then wait for one answer, a transport's byte counts
+    /// moving ([`Transport::progress`]) or the next timer (bounded by `deadline_ms`), and feed
+    /// it to the core.
     async fn turn(&mut self, deadline_ms: u64) {
         while let Some(transmit) = self.client.poll_transmit() {
             let transport = Arc::clone(&self.transport);
             let (id, deadline) = (transmit.id, transmit.deadline_ms);
             let fut: Pending = Box::pin(async move { transport.post(&transmit).await });
-            self.inflight.push((id, deadline, fut));
+            self.inflight.push(InFlight {
+                id,
+                deadline,
+                fut,
+                reported: (0, 0),
+            });
         }
         let wake = self
             .client
@@ -341,28 +363,55 @@ impl<T: Transport + 'static, C: Clock> Driver<T, C> {
             .map_or(deadline_ms, |t| t.min(deadline_ms));
         let outcome = {
             let Self {
-                clock, inflight, ..
+                clock,
+                inflight,
+                transport,
+                ..
             } = &mut *self;
             let mut sleep = std::pin::pin!(clock.sleep_until(wake));
             poll_fn(|cx| {
-                for (i, (_, _, fut)) in inflight.iter_mut().enumerate() {
-                    if let Poll::Ready(result) = fut.as_mut().poll(cx) {
-                        return Poll::Ready(Some((i, result)));
+                for (i, f) in inflight.iter_mut().enumerate() {
+                    if let Poll::Ready(result) = f.fut.as_mut().poll(cx) {
+                        return Poll::Ready(Woke::Answer(i, result));
                     }
                 }
-                sleep.as_mut().poll(cx).map(|()| None)
+                // The futures moved bytes while polled just now: report what changed.
+                let moved: Vec<_> = inflight
+                    .iter_mut()
+                    .filter_map(|f| {
+                        let now = transport.progress(f.id)?;
+                        (now != f.reported).then(|| {
+                            f.reported = now;
+                            (f.id, now)
+                        })
+                    })
+                    .collect();
+                if !moved.is_empty() {
+                    return Poll::Ready(Woke::Progress(moved));
+                }
+                sleep.as_mut().poll(cx).map(|()| Woke::Timer)
             })
             .await
         };
         let now = self.clock.now_ms();
         match outcome {
-            Some((i, result)) => {
-                let (id, _, _) = self.inflight.swap_remove(i);
-                self.client.handle_response(now, id, result);
+            Woke::Answer(i, result) => {
+                let f = self.inflight.swap_remove(i);
+                self.client.handle_response(now, f.id, result);
             }
-            None => {
+            Woke::Progress(moved) => {
+                for (id, (sent, received)) in moved {
+                    self.client.report_transfer(id, sent, received);
+                }
+                // A transfer that keeps moving must not hold the timers back.
+                if now >= wake {
+                    self.inflight.retain(|f| f.deadline > now);
+                    self.client.handle_timeout(now);
+                }
+            }
+            Woke::Timer => {
                 // The core fails requests past their deadline; stop waiting for them too.
-                self.inflight.retain(|(_, deadline, _)| *deadline > now);
+                self.inflight.retain(|f| f.deadline > now);
                 self.client.handle_timeout(now);
             }
         }

@@ -33,11 +33,13 @@
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
-use http_body_util::{BodyExt, Full, Limited};
+use http_body_util::{BodyExt, Limited};
+use hyper::body::{Body, Frame, SizeHint};
 use hyper::client::conn::http1::{Connection, SendRequest};
 use hyper_util::rt::TokioIo;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
@@ -46,7 +48,7 @@ use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::{ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme};
 use tokio::io::{AsyncRead, AsyncWrite};
 
-use crate::transport::{Clock, HttpResponse, Transmit, Transport, TransportError};
+use crate::transport::{Clock, HttpResponse, RequestId, Transmit, Transport, TransportError};
 
 /// The rustls this transport is built on (its types are in [`node_client_tls_config`]'s
 /// signature), re-exported so an app needs no matching version.
@@ -184,6 +186,8 @@ pub struct HttpTransport {
     node_tls: Arc<OnceLock<Option<Arc<ClientConfig>>>>,
     /// Idle keep-alive connections by base URL, and the counters; shared by clones.
     pool: Arc<Mutex<Pool>>,
+    /// Byte counts of the requests in flight.
+    progress: Progress,
 }
 
 /// Connection counters of an [`HttpTransport`] (and its clones).
@@ -209,13 +213,94 @@ pub struct HttpStats {
 trait Stream: AsyncRead + AsyncWrite + Unpin + Send {}
 impl<T: AsyncRead + AsyncWrite + Unpin + Send> Stream for T {}
 type Io = TokioIo<Box<dyn Stream>>;
-type Conn = Pin<Box<Connection<Io, Full<Bytes>>>>;
+type Conn = Pin<Box<Connection<Io, CountingBody>>>;
 
 /// One open HTTP/1.1 connection: the request half and the connection future that does its I/O.
 struct Link {
-    sender: SendRequest<Full<Bytes>>,
+    sender: SendRequest<CountingBody>,
     conn: Conn,
     idle_since: Instant,
+}
+
+/// Request-body bytes handed to hyper and response-body bytes read so far, for one request in
+/// flight ([`Transport::progress`]).
+#[derive(Debug, Default)]
+struct Counter {
+    sent: AtomicU64,
+    received: AtomicU64,
+}
+
+/// Counters of the requests in flight, by id; shared by clones.
+type Progress = Arc<Mutex<HashMap<RequestId, Arc<Counter>>>>;
+
+/// Removes a request's counter when its future ends (answered, failed or dropped).
+struct Tracking {
+    progress: Progress,
+    id: RequestId,
+}
+
+impl Drop for Tracking {
+    fn drop(&mut self) {
+        if let Ok(mut map) = self.progress.lock() {
+            map.remove(&self.id);
+        }
+    }
+}
+
+/// Request bodies are handed to hyper in pieces of this size, so that progress moves.
+const BODY_CHUNK: usize = 64 * 1024;
+
+/// A request body that counts what hyper pulls from it: [`BODY_CHUNK`] at a time, yielding
+/// (waking itself at once) between pieces so the driver sees the count move between polls.
+struct CountingBody {
+    rest: Bytes,
+    counter: Arc<Counter>,
+    yield_next: bool,
+}
+
+impl Body for CountingBody {
+    type Data = Bytes;
+    type Error = std::convert::Infallible;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
+        if self.rest.is_empty() {
+            return std::task::Poll::Ready(None);
+        }
+        if core::mem::take(&mut self.yield_next) {
+            cx.waker().wake_by_ref();
+            return std::task::Poll::Pending;
+        }
+        let n = self.rest.len().min(BODY_CHUNK);
+        let chunk = self.rest.split_to(n);
+        self.counter.sent.fetch_add(n as u64, Ordering::Relaxed);
+        self.yield_next = true;
+        std::task::Poll::Ready(Some(Ok(Frame::data(chunk))))
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.rest.is_empty()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        SizeHint::with_exact(self.rest.len() as u64)
+    }
+}
+
+/// Completes on its second poll (waking itself on the first): lets the driver see progress.
+async fn yield_once() {
+    let mut yielded = false;
+    std::future::poll_fn(|cx| {
+        if core::mem::replace(&mut yielded, true) {
+            std::task::Poll::Ready(())
+        } else {
+            cx.waker().wake_by_ref();
+            std::task::Poll::Pending
+        }
+    })
+    .await;
 }
 
 /// Most nodes with idle connections at once.
@@ -359,6 +444,7 @@ impl HttpTransport {
             idle_timeout: Duration::from_secs(30),
             node_tls: Arc::new(OnceLock::new()),
             pool: Arc::new(Mutex::new(Pool::default())),
+            progress: Arc::new(Mutex::new(HashMap::new())),
         }
     }
 
@@ -430,11 +516,20 @@ impl HttpTransport {
         authority: &str,
         path: &str,
         body: &[u8],
+        counter: &Arc<Counter>,
     ) -> (Result<HttpResponse, TransportError>, Option<Link>) {
+        // A retry on a new connection starts the count over.
+        counter.sent.store(0, Ordering::Relaxed);
+        counter.received.store(0, Ordering::Relaxed);
+        let body = CountingBody {
+            rest: Bytes::copy_from_slice(body),
+            counter: Arc::clone(counter),
+            yield_next: false,
+        };
         let request = match hyper::Request::post(path)
             .header(hyper::header::HOST, authority)
             .header(hyper::header::CONTENT_TYPE, "application/octet-stream")
-            .body(Full::new(Bytes::copy_from_slice(body)))
+            .body(body)
         {
             Ok(r) => r,
             Err(_) => return (Err(TransportError::Connect), None),
@@ -450,10 +545,10 @@ impl HttpTransport {
                     .await
                     .map_err(|_| TransportError::Connect)?;
                 let status = resp.status().as_u16();
-                let bytes = Limited::new(resp.into_body(), max)
-                    .collect()
-                    .await
-                    .map_err(|e| {
+                let mut incoming = Limited::new(resp.into_body(), max);
+                let mut body = Vec::new();
+                while let Some(frame) = incoming.frame().await {
+                    let frame = frame.map_err(|e| {
                         if e.downcast_ref::<http_body_util::LengthLimitError>()
                             .is_some()
                         {
@@ -462,10 +557,15 @@ impl HttpTransport {
                             TransportError::Connect
                         }
                     })?;
-                Ok(HttpResponse {
-                    status,
-                    body: bytes.to_bytes().to_vec(),
-                })
+                    if let Ok(data) = frame.into_data() {
+                        body.extend_from_slice(&data);
+                        counter
+                            .received
+                            .fetch_add(data.len() as u64, Ordering::Relaxed);
+                        yield_once().await;
+                    }
+                }
+                Ok(HttpResponse { status, body })
             };
             tokio::pin!(exchange);
             // The connection future does the I/O; the exchange completes first on success
@@ -515,6 +615,7 @@ impl HttpTransport {
     async fn connect_and_exchange(
         &self,
         request: &Transmit,
+        counter: &Arc<Counter>,
     ) -> Result<HttpResponse, TransportError> {
         let base = request.to_node.base_url.as_str();
         let (https, authority) = match (base.strip_prefix("http://"), base.strip_prefix("https://"))
@@ -546,17 +647,17 @@ impl HttpTransport {
             None
         };
         let (result, back) = match kept {
-            Some(link) => match self.exchange(link, authority, path, body).await {
+            Some(link) => match self.exchange(link, authority, path, body, counter).await {
                 // The node may have closed the idle connection: once more on a new one.
                 (Err(TransportError::Connect), _) => {
                     let link = self.connect(host, port, tls).await?;
-                    self.exchange(link, authority, path, body).await
+                    self.exchange(link, authority, path, body, counter).await
                 }
                 done => done,
             },
             None => {
                 let link = self.connect(host, port, tls).await?;
-                self.exchange(link, authority, path, body).await
+                self.exchange(link, authority, path, body, counter).await
             }
         };
         if is_node && let Some(link) = back {
@@ -672,10 +773,30 @@ impl Transport for HttpTransport {
         let until_deadline =
             Duration::from_millis(request.deadline_ms.saturating_sub(wall_clock_ms()));
         let limit = self.timeout.min(until_deadline);
-        match tokio::time::timeout(limit, self.connect_and_exchange(request)).await {
+        let counter = Arc::new(Counter::default());
+        if let Ok(mut map) = self.progress.lock() {
+            map.insert(request.id, Arc::clone(&counter));
+        }
+        let _tracking = Tracking {
+            progress: Arc::clone(&self.progress),
+            id: request.id,
+        };
+        let exchange = self.connect_and_exchange(request, &counter);
+        match tokio::time::timeout(limit, exchange).await {
             Ok(result) => result,
             Err(_) => Err(TransportError::Timeout),
         }
+    }
+
+    /// Request-body bytes hyper took and response-body bytes read so far (a request sent on a
+    /// kept connection that then failed, and is sent again on a new one, starts over at 0).
+    fn progress(&self, id: RequestId) -> Option<(u64, u64)> {
+        let map = self.progress.lock().ok()?;
+        let c = map.get(&id)?;
+        Some((
+            c.sent.load(Ordering::Relaxed),
+            c.received.load(Ordering::Relaxed),
+        ))
     }
 }
 

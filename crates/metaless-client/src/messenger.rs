@@ -39,7 +39,7 @@ use rand_core::{OsRng, RngCore};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::http::{HttpTransport, TokioClock, wall_clock_ms};
-use crate::transport::{HttpResponse, Transmit, Transport, TransportError};
+use crate::transport::{HttpResponse, RequestId, Transmit, Transport, TransportError};
 use crate::{
     Bootstrap, Client, ClientError, Config, Driver, Event, Incoming, MemoryStore, OpId,
     PersistError, Persistence,
@@ -240,6 +240,8 @@ trait ErasedTransport: Send {
         &'a self,
         request: &'a Transmit,
     ) -> Pin<Box<dyn Future<Output = Result<HttpResponse, TransportError>> + 'a>>;
+
+    fn progress_of(&self, id: RequestId) -> Option<(u64, u64)>;
 }
 
 impl<T: Transport + Send> ErasedTransport for T {
@@ -248,6 +250,10 @@ impl<T: Transport + Send> ErasedTransport for T {
         request: &'a Transmit,
     ) -> Pin<Box<dyn Future<Output = Result<HttpResponse, TransportError>> + 'a>> {
         Box::pin(self.post(request))
+    }
+
+    fn progress_of(&self, id: RequestId) -> Option<(u64, u64)> {
+        self.progress(id)
     }
 }
 
@@ -278,6 +284,10 @@ impl Transport for Watched {
             }
         }
         result
+    }
+
+    fn progress(&self, id: RequestId) -> Option<(u64, u64)> {
+        self.inner.progress_of(id)
     }
 }
 

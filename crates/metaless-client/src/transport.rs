@@ -153,6 +153,27 @@ pub trait Transport {
         &self,
         request: &Transmit,
     ) -> impl Future<Output = Result<HttpResponse, TransportError>>;
+
+    /// For a transport that streams: request-body bytes written and response-body bytes read
+    /// so far for the request `id` in flight, or `None` (the default) when it does not count.
+    /// The [`Driver`](crate::Driver) reads it while it polls the request's future and feeds
+    /// changes to [`Client::report_transfer`](crate::Client::report_transfer), so attachment
+    /// transfers report [`TransferStage::Bytes`](crate::TransferStage::Bytes).
+    ///
+    /// ```
+    /// use metaless_client::{HttpResponse, RequestId, Transmit, Transport, TransportError};
+    /// struct Refuse;
+    /// impl Transport for Refuse {
+    ///     async fn post(&self, _request: &Transmit) -> Result<HttpResponse, TransportError> {
+    ///         Err(TransportError::Connect)
+    ///     }
+    /// }
+    /// assert_eq!(Refuse.progress(RequestId::from(1)), None);
+    /// ```
+    fn progress(&self, id: RequestId) -> Option<(u64, u64)> {
+        let _ = id;
+        None
+    }
 }
 
 /// Time for the driver: the local clock in ms since the Unix epoch, and a way to wait.

@@ -7,7 +7,7 @@ use metaless_client::{Bootstrap, Client, Config, Driver, Event};
 use metaless_envelope::Content;
 use metaless_identity::{Keypair, Seed};
 use metaless_node_server::config::TestnetConfig;
-use metaless_node_server::testnet::{Testnet, TestnetOptions};
+use metaless_node_server::testnet::{Testnet, TestnetHandle, TestnetOptions};
 use rand_core::SeedableRng;
 
 type Peer = Driver<HttpTransport, TokioClock>;
@@ -214,4 +214,104 @@ async fn https_seed_trust_and_node_certificates() {
     };
     assert!(default.post(&plain).await.is_err());
     node.shutdown().await;
+}
+
+/// The testnet's file server as the client addresses it.
+fn testnet_file_server(net: &TestnetHandle) -> metaless_attachment::FileServer {
+    let entry = net.file_server().expect("the testnet runs a file server");
+    let hex = entry.pubkey_ed25519.as_bytes();
+    let mut ed25519 = [0u8; 32];
+    for (i, b) in ed25519.iter_mut().enumerate() {
+        let pair = std::str::from_utf8(&hex[2 * i..2 * i + 2]).unwrap();
+        *b = u8::from_str_radix(pair, 16).unwrap();
+    }
+    let (host, port) = entry
+        .url
+        .strip_prefix("http://")
+        .unwrap()
+        .trim_end_matches('/')
+        .rsplit_once(':')
+        .unwrap();
+    metaless_attachment::FileServer::new("http", host, port.parse().unwrap(), ed25519).unwrap()
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn large_upload_reports_byte_progress_over_http() {
+    use metaless_client::{TransferStage, UploadOptions};
+    let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(3);
+    let cfg = TestnetConfig::generate(8, 2, 0, &mut rng).with_services(0, &mut rng);
+    let net = Testnet::start(cfg, TestnetOptions::default())
+        .await
+        .unwrap();
+    let fs = testnet_file_server(&net);
+    let file = std::fs::read(net.data_dir().join("bootstrap.json")).unwrap();
+    let mut alice = peer(1, Bootstrap::from_testnet_file(&file).unwrap());
+    // 1.5 MiB that does not compress to nothing.
+    let data: Vec<u8> = (0..3 * 512 * 1024u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+        .collect();
+    let now = alice.now();
+    let upload = alice
+        .client()
+        .upload_attachment(now, &fs, &data, UploadOptions::default())
+        .unwrap();
+    let op = upload.op();
+    let answer = alice
+        .wait_for(60_000, |e| {
+            matches!(e, Event::ServerResponse { id, .. } | Event::Failed { id, .. } if *id == op)
+        })
+        .await;
+    let Some(Event::ServerResponse { response, .. }) = answer else {
+        panic!("upload not answered: {answer:?}");
+    };
+    assert_eq!(
+        response.status,
+        200,
+        "{}",
+        String::from_utf8_lossy(&response.body)
+    );
+    upload.finish(&response).unwrap();
+    let progress: Vec<_> = alice
+        .take_events()
+        .into_iter()
+        .filter_map(|e| match e {
+            Event::Transfer(p) if p.id == op => Some(p),
+            _ => None,
+        })
+        .collect();
+    let stages: Vec<_> = progress.iter().map(|p| p.stage).collect();
+    let last_sent = stages
+        .iter()
+        .rposition(|s| matches!(s, TransferStage::Sent { .. }))
+        .expect("a Sent event");
+    let finished = stages
+        .iter()
+        .position(|s| *s == TransferStage::Finished)
+        .expect("a Finished event");
+    assert_eq!(
+        finished,
+        stages.len() - 1,
+        "Finished comes last: {stages:?}"
+    );
+    // Of the attempt that got through: Bytes events, growing, within the request body.
+    let bytes: Vec<_> = progress[last_sent + 1..finished]
+        .iter()
+        .filter(|p| p.stage == TransferStage::Bytes)
+        .collect();
+    assert!(bytes.len() >= 2, "too few Bytes events: {stages:?}");
+    assert!(bytes.windows(2).all(|w| w[0].bytes < w[1].bytes));
+    let total = progress[last_sent].total.unwrap();
+    assert!(total > data.len() as u64);
+    assert!(
+        bytes
+            .iter()
+            .all(|p| p.total == Some(total) && p.bytes <= total)
+    );
+    assert!(
+        bytes[0].bytes < total / 2,
+        "the first report came late: {}",
+        bytes[0].bytes
+    );
+    drop(alice);
+    net.shutdown().await;
 }
