@@ -16,7 +16,7 @@ use curve25519_dalek::traits::IsIdentity;
 use curve25519_dalek::{EdwardsPoint, Scalar};
 use metaless_benches::{CountingAlloc, allocations_during};
 use metaless_envelope::{
-    Content, decrypt_incoming, encrypt_for_recipient, open_message, seal_message,
+    Content, SenderKeys, decrypt_incoming, encrypt_for_recipient, open_message, seal_message,
 };
 use metaless_identity::{Keypair, Seed, X25519Secret, ed25519_to_x25519_public, verify_ed25519};
 use rand_chacha::ChaCha20Rng;
@@ -93,6 +93,13 @@ fn operations(c: &mut Criterion) {
         group.bench_with_input(BenchmarkId::new("open_verify", label), &sealed, |b, s| {
             b.iter(|| decrypt_incoming(&bob, black_box(s)).unwrap())
         });
+        // A repeat sender: the key's checks remembered by `SenderKeys` (issue 18 item 2).
+        let mut cache = SenderKeys::default();
+        group.bench_with_input(
+            BenchmarkId::new("open_verify_cached", label),
+            &sealed,
+            |b, s| b.iter(|| cache.decrypt_incoming(&bob, black_box(s)).unwrap()),
+        );
         // The whole stored form: protobuf, padding, sign+seal, decoy Pro signature, wrappers.
         let content = Content::text("a".repeat(size));
         group.bench_with_input(
@@ -346,6 +353,26 @@ fn report() {
             us(prims),
             ours / prims
         );
+
+        // The same open with the sender key remembered, against the plain one, alternately.
+        let mut cache = SenderKeys::default();
+        let (cached, plain) = interleaved(
+            rounds,
+            || {
+                black_box(cache.decrypt_incoming(&bob, &sealed).unwrap());
+            },
+            || {
+                let start = Instant::now();
+                black_box(decrypt_incoming(&bob, &sealed).unwrap());
+                start.elapsed()
+            },
+        );
+        println!(
+            " open_verify {label:>6}: repeat sender (SenderKeys) {:9.2} µs   plain {:9.2} µs   ratio {:.3}",
+            us(cached),
+            us(plain),
+            cached / plain
+        );
     }
 
     println!("\n== heap allocations per operation (count, bytes)");
@@ -355,13 +382,17 @@ fn report() {
             encrypt_for_recipient(&alice, &bob.session_id(), &message, &mut rng).unwrap()
         });
         let (_, open_allocs) = allocations_during(|| decrypt_incoming(&bob, &sealed).unwrap());
+        let mut cache = SenderKeys::default();
+        let (_, first_allocs) =
+            allocations_during(|| cache.decrypt_incoming(&bob, &sealed).unwrap());
+        let (_, hit_allocs) = allocations_during(|| cache.decrypt_incoming(&bob, &sealed).unwrap());
         let content = Content::text("a".repeat(size));
         let (stored, seal_message_allocs) = allocations_during(|| {
             seal_message(&alice, &bob.session_id(), &content, 1, &mut rng).unwrap()
         });
         let (_, open_message_allocs) = allocations_during(|| open_message(&bob, &stored).unwrap());
         println!(
-            "{label:>6}: sign_seal {seal_allocs:?}  open_verify {open_allocs:?}  seal_message {seal_message_allocs:?}  open_message {open_message_allocs:?}"
+            "{label:>6}: sign_seal {seal_allocs:?}  open_verify {open_allocs:?} (SenderKeys: first {first_allocs:?}, repeat {hit_allocs:?})  seal_message {seal_message_allocs:?}  open_message {open_message_allocs:?}"
         );
     }
 }

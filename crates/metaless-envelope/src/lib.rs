@@ -5,7 +5,8 @@
 //! `content` is the sender's signed and sealed box of the padded protobuf `Content`.
 //! [`seal_message`] builds exactly those bytes; [`open_message`] takes them apart again,
 //! verifying the signature over the bytes as received. The layers below are public too:
-//! [`encrypt_for_recipient`] / [`decrypt_incoming`] (raw sign-then-seal), [`padding`], and (with
+//! [`encrypt_for_recipient`] / [`decrypt_incoming`] (raw sign-then-seal; [`SenderKeys`] remembers
+//! the sender keys already checked, for receivers that open many messages), [`padding`], and (with
 //! feature `proto`) the generated protobuf types in `proto`, which stay private otherwise. `docs/envelope.md` draws the byte layout.
 //!
 //! ```
@@ -48,6 +49,7 @@ mod proto;
 pub mod push;
 mod sealed;
 mod secret;
+mod sender_keys;
 mod visible;
 
 pub use attachment::{ATTACHMENT_FLAG_VOICE_MESSAGE, AttachmentPointer};
@@ -68,6 +70,7 @@ pub use sealed::{
     encrypt_for_recipient_deterministic,
 };
 pub use secret::SecretBytes;
+pub use sender_keys::SenderKeys;
 pub use visible::{
     CommunityInvitation, LinkPreview, Profile, Quote, QuotedAttachment, Reaction, ReactionAction,
     VisibleMessage,

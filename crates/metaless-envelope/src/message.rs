@@ -22,6 +22,7 @@ use rand_core::{CryptoRng, RngCore};
 use zeroize::Zeroizing;
 
 use crate::EnvelopeError;
+use crate::SenderKeys;
 use crate::content::Content;
 use crate::limits::MAX_STORED_MESSAGE_LEN;
 use crate::padding::{append_padding, check_content_len, padded_len, unpadded_len};
@@ -267,6 +268,15 @@ struct RequestFields {
 /// assert_eq!(open_message(&bob, b"not a message"), Err(EnvelopeError::NotAnEnvelope));
 /// ```
 pub fn open_message(me: &Keypair, stored: &[u8]) -> Result<Received, EnvelopeError> {
+    open_message_with(me, stored, None)
+}
+
+/// [`open_message`], checking the sender key through `keys` when given.
+pub(crate) fn open_message_with(
+    me: &Keypair,
+    stored: &[u8],
+    keys: Option<&mut SenderKeys>,
+) -> Result<Received, EnvelopeError> {
     if stored.len() > MAX_STORED_MESSAGE_LEN {
         return Err(EnvelopeError::TooLarge {
             what: "stored message",
@@ -281,7 +291,7 @@ pub fn open_message(me: &Keypair, stored: &[u8]) -> Result<Received, EnvelopeErr
         .request
         .and_then(|request| request.body)
         .ok_or(EnvelopeError::NotAnEnvelope)?;
-    open_envelope_bytes(me, body)
+    open_envelope_bytes(me, body, keys)
 }
 
 /// [`open_message`] for a bare serialized `Envelope` (no `WebSocketMessage` around it).
@@ -301,10 +311,14 @@ pub fn open_envelope(me: &Keypair, envelope: &[u8]) -> Result<Received, Envelope
             max: MAX_STORED_MESSAGE_LEN,
         });
     }
-    open_envelope_bytes(me, Bytes::copy_from_slice(envelope))
+    open_envelope_bytes(me, Bytes::copy_from_slice(envelope), None)
 }
 
-fn open_envelope_bytes(me: &Keypair, envelope: Bytes) -> Result<Received, EnvelopeError> {
+fn open_envelope_bytes(
+    me: &Keypair,
+    envelope: Bytes,
+    keys: Option<&mut SenderKeys>,
+) -> Result<Received, EnvelopeError> {
     let fields = EnvelopeFields::decode(envelope).map_err(|_| EnvelopeError::NotAnEnvelope)?;
     let (Some(kind), Some(sent_at_ms), Some(ciphertext)) =
         (fields.kind, fields.timestamp, fields.content)
@@ -314,7 +328,10 @@ fn open_envelope_bytes(me: &Keypair, envelope: Bytes) -> Result<Received, Envelo
     if kind != pb::envelope::Type::SessionMessage as i32 {
         return Err(EnvelopeError::NotAnEnvelope);
     }
-    let opened = decrypt_incoming(me, &ciphertext)?;
+    let opened = match keys {
+        Some(keys) => keys.decrypt_incoming(me, &ciphertext)?,
+        None => decrypt_incoming(me, &ciphertext)?,
+    };
     let mut plaintext = opened.plaintext;
     plaintext.truncate(unpadded_len(&plaintext)?);
     let (content, raw) = Content::decode_with_raw(&plaintext)?;

@@ -228,6 +228,38 @@ pub(crate) fn seal_with(
 /// assert_eq!(decrypt_incoming(&bob, &sealed[..100]), Err(EnvelopeError::CiphertextTooShort { len: 100 }));
 /// ```
 pub fn decrypt_incoming(me: &Keypair, ciphertext: &[u8]) -> Result<Decrypted, EnvelopeError> {
+    open_and_verify(me, ciphertext, CheckedKey::check)
+}
+
+/// A sender key that passed libsodium's conversion checks ([`account_point`]), in the two
+/// forms opening needs: the verifying key (point and canonical encoding) and the X25519 key
+/// the Session ID is made of. Public facts only; what
+/// [`SenderKeys`](crate::SenderKeys) keeps so a repeat sender skips the checks.
+#[derive(Clone, Copy)]
+pub(crate) struct CheckedKey {
+    pub(crate) verifying: VerifyingKey,
+    pub(crate) x25519: [u8; 32],
+}
+
+impl CheckedKey {
+    /// Decompression, small-order and torsion checks, and both conversions: `None` for a key
+    /// libsodium's `crypto_sign_ed25519_pk_to_curve25519` would refuse.
+    pub(crate) fn check(key: &[u8; 32]) -> Option<Self> {
+        let point = account_point(key)?;
+        Some(Self {
+            verifying: VerifyingKey::from(point),
+            x25519: point.to_montgomery().to_bytes(),
+        })
+    }
+}
+
+/// [`decrypt_incoming`] with the sender key's checks supplied by `check_key` (computed, or
+/// remembered by [`SenderKeys`](crate::SenderKeys)). The signature is verified every time.
+pub(crate) fn open_and_verify(
+    me: &Keypair,
+    ciphertext: &[u8],
+    mut check_key: impl FnMut(&[u8; 32]) -> Option<CheckedKey>,
+) -> Result<Decrypted, EnvelopeError> {
     if ciphertext.len() > MAX_CIPHERTEXT_LEN {
         return Err(EnvelopeError::TooLarge {
             what: "ciphertext",
@@ -273,11 +305,12 @@ pub fn decrypt_incoming(me: &Keypair, ciphertext: &[u8]) -> Result<Decrypted, En
         signature.copy_from_slice(sig);
         sender_ed25519.copy_from_slice(key);
     }
-    let sender_point = account_point(&sender_ed25519);
+    let sender_key = check_key(&sender_ed25519);
     buf.truncate(message_len + 32);
     buf.extend_from_slice(&my_public);
-    let verified = match sender_point {
-        Some(point) => VerifyingKey::from(point)
+    let verified = match &sender_key {
+        Some(key) => key
+            .verifying
             .verify_strict(&buf, &Signature::from_bytes(&signature))
             .is_ok(),
         None => false,
@@ -285,7 +318,7 @@ pub fn decrypt_incoming(me: &Keypair, ciphertext: &[u8]) -> Result<Decrypted, En
     if !verified {
         // A key libsodium would refuse to convert can still sign validly; say which it was.
         let invalid_key =
-            sender_point.is_none() && signature_verifies(&sender_ed25519, &buf, &signature);
+            sender_key.is_none() && signature_verifies(&sender_ed25519, &buf, &signature);
         // Unauthenticated plaintext does not linger in freed memory.
         buf.zeroize();
         return Err(if invalid_key {
@@ -295,8 +328,8 @@ pub fn decrypt_incoming(me: &Keypair, ciphertext: &[u8]) -> Result<Decrypted, En
         });
     }
     buf.truncate(message_len);
-    let sender_x25519 = sender_point
-        .map(|point| point.to_montgomery().to_bytes())
+    let sender_x25519 = sender_key
+        .map(|key| key.x25519)
         .ok_or(EnvelopeError::InvalidSenderKey)?;
     Ok(Decrypted {
         sender: SessionId::standard(sender_x25519),
@@ -474,5 +507,86 @@ mod tests {
                 assert_eq!(account_point(&candidate).is_some(), expected);
             }
         }
+    }
+
+    /// Every way a message from a remembered sender can be wrong is still refused: the cache
+    /// holds facts about the key, never about a signature.
+    #[test]
+    fn a_remembered_sender_key_never_accepts_a_different_signature() {
+        let (alice, bob, carol) = (keys(1), keys(2), keys(3));
+        let mut cache = crate::SenderKeys::new(4);
+        let message = b"remember me";
+        let signed_for = |who: &Keypair, to: &Keypair, msg: &[u8]| {
+            who.sign(&[msg, &alice.ed25519_public(), &to.x25519_public()].concat())
+        };
+        let honest = [
+            &message[..],
+            &alice.ed25519_public(),
+            &signed_for(&alice, &bob, message),
+        ]
+        .concat();
+        let opened = cache
+            .decrypt_incoming(&bob, &seal_inner(&bob, &honest))
+            .unwrap();
+        assert_eq!(opened.sender, alice.session_id());
+        assert_eq!(cache.len(), 1);
+
+        let mut forgeries = alloc::vec![
+            // carol signs, claiming alice's key
+            signed_for(&carol, &bob, message),
+            // alice's signature for another recipient
+            signed_for(&alice, &carol, message),
+            // alice's signature over another message
+            signed_for(&alice, &bob, b"remember you"),
+        ];
+        // every single-bit change of the honest signature
+        let good = signed_for(&alice, &bob, message);
+        for bit in 0..512 {
+            let mut sig = good;
+            sig[bit / 8] ^= 1 << (bit % 8);
+            forgeries.push(sig);
+        }
+        for signature in &forgeries {
+            let inner = [&message[..], &alice.ed25519_public(), signature].concat();
+            let sealed = seal_inner(&bob, &inner);
+            let uncached = decrypt_incoming(&bob, &sealed);
+            assert!(uncached.is_err());
+            assert_eq!(cache.decrypt_incoming(&bob, &sealed), uncached);
+        }
+        // A different message under the remembered key's honest signature is refused too.
+        let moved = [&b"remember mf"[..], &alice.ed25519_public(), &good].concat();
+        assert_eq!(
+            cache.decrypt_incoming(&bob, &seal_inner(&bob, &moved)),
+            Err(EnvelopeError::BadSignature)
+        );
+        assert_eq!(cache.len(), 1);
+        assert_eq!(
+            cache.decrypt_incoming(&bob, &seal_inner(&bob, &honest)),
+            decrypt_incoming(&bob, &seal_inner(&bob, &honest))
+        );
+    }
+
+    /// Keys libsodium refuses are not remembered: each message is refused as without a cache.
+    #[test]
+    fn refused_sender_keys_are_not_remembered() {
+        let bob = keys(2);
+        let a = Scalar::from_bytes_mod_order([5u8; 32]);
+        let mixed = (EdwardsPoint::mul_base(&a) + EIGHT_TORSION[1])
+            .compress()
+            .to_bytes();
+        let mut identity = [0u8; 32];
+        identity[0] = 1;
+        let not_a_point = [0xffu8; 32];
+        let mut cache = crate::SenderKeys::new(4);
+        for key in [mixed, identity, not_a_point] {
+            for _ in 0..2 {
+                let inner = [&b"m"[..], &key, &[7u8; 64]].concat();
+                let sealed = seal_inner(&bob, &inner);
+                let uncached = decrypt_incoming(&bob, &sealed);
+                assert!(uncached.is_err());
+                assert_eq!(cache.decrypt_incoming(&bob, &sealed), uncached);
+            }
+        }
+        assert!(cache.is_empty());
     }
 }
