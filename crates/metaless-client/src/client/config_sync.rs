@@ -57,7 +57,10 @@ pub enum ConfigEvent {
         /// The storage hash.
         hash: MessageHash,
     },
-    /// A push failed; it is retried at the next poll of that namespace.
+    /// A push failed; it is retried after a back-off ([`ConfigSync::poll_timeout`],
+    /// [`ConfigSync::RETRY_BASE_MS`] doubling up to [`ConfigSync::RETRY_MAX_MS`], at most
+    /// [`ConfigSync::MAX_PUSH_RETRIES`] times in a row), at the next edit, and when the
+    /// namespace brings new messages.
     PushFailed {
         /// Which config.
         kind: Kind,
@@ -75,12 +78,22 @@ pub enum ConfigEvent {
     },
 }
 
+/// The wait before timed retry number `n` (from 1).
+fn retry_delay(n: u32) -> u64 {
+    let doubled = ConfigSync::RETRY_BASE_MS.saturating_mul(1u64 << n.saturating_sub(1).min(16));
+    doubled.min(ConfigSync::RETRY_MAX_MS)
+}
+
 struct Slot {
     config: ConfigState,
     /// Storage hashes of messages merged into the current state: superseded by our next push.
     merged: BTreeSet<MessageHash>,
     /// A push in flight.
     pushing: Option<OpId>,
+    /// Pushes failed in a row since the last stored one.
+    failures: u32,
+    /// When the failed push is tried again (local ms).
+    retry_at: Option<u64>,
 }
 
 struct PendingPush {
@@ -121,6 +134,29 @@ fn namespace(kind: Kind) -> Namespace {
 }
 
 impl ConfigSync {
+    /// First wait before a failed push is tried again (ms); each further failure in a row doubles
+    /// it, up to [`RETRY_MAX_MS`](Self::RETRY_MAX_MS).
+    ///
+    /// ```
+    /// assert!(metaless_client::ConfigSync::RETRY_BASE_MS < metaless_client::ConfigSync::RETRY_MAX_MS);
+    /// ```
+    pub const RETRY_BASE_MS: u64 = 5_000;
+
+    /// Longest wait between timed retries of a failed push (ms).
+    ///
+    /// ```
+    /// assert_eq!(metaless_client::ConfigSync::RETRY_MAX_MS, 300_000);
+    /// ```
+    pub const RETRY_MAX_MS: u64 = 300_000;
+
+    /// Timed retries after push failures in a row; after that a config waits for the next edit or
+    /// the next messages of its namespace (which also start the count over once a push is stored).
+    ///
+    /// ```
+    /// assert_eq!(metaless_client::ConfigSync::MAX_PUSH_RETRIES, 8);
+    /// ```
+    pub const MAX_PUSH_RETRIES: u32 = 8;
+
     /// Empty configs for the account of `seed` (the client's own seed).
     ///
     /// ```
@@ -137,6 +173,8 @@ impl ConfigSync {
                     config: ConfigState::new(k),
                     merged: BTreeSet::new(),
                     pushing: None,
+                    failures: 0,
+                    retry_at: None,
                 };
                 (k, slot)
             })
@@ -209,10 +247,7 @@ impl ConfigSync {
                 if let Some(slot) = self.slots.get_mut(&p.kind) {
                     slot.pushing = None;
                 }
-                self.events.push_back(ConfigEvent::PushFailed {
-                    kind: p.kind,
-                    failure: Some(*failure),
-                });
+                self.push_failed(now_ms, p.kind, Some(*failure));
                 true
             }
             _ => false,
@@ -258,6 +293,59 @@ impl ConfigSync {
         }
     }
 
+    /// A push of `kind` failed: reported, and (when the network or the client's queue refused
+    /// it, not its size) tried again after the back-off, within [`Self::MAX_PUSH_RETRIES`].
+    fn push_failed(&mut self, now_ms: u64, kind: Kind, failure: Option<FailureKind>) {
+        self.events
+            .push_back(ConfigEvent::PushFailed { kind, failure });
+        let Some(slot) = self.slots.get_mut(&kind) else {
+            return;
+        };
+        slot.failures = slot.failures.saturating_add(1);
+        slot.retry_at = (slot.failures <= Self::MAX_PUSH_RETRIES)
+            .then(|| now_ms.saturating_add(retry_delay(slot.failures)));
+    }
+
+    /// When [`handle_timeout`](Self::handle_timeout) should be called next (local ms): the
+    /// earliest timed retry of a failed push, `None` when none is due. Sans-IO like
+    /// [`Client::poll_timeout`]: the app's loop (or a [`Driver`](crate::Driver) caller) waits
+    /// for the earlier of both.
+    ///
+    /// ```
+    /// assert_eq!(metaless_client::ConfigSync::new(&metaless_identity::Seed::from_bytes([1; 32])).poll_timeout(), None);
+    /// ```
+    pub fn poll_timeout(&self) -> Option<u64> {
+        self.slots.values().filter_map(|s| s.retry_at).min()
+    }
+
+    /// Tries again the failed pushes whose back-off has passed at `now_ms` (a no-op before).
+    ///
+    /// ```
+    /// # use metaless_client::{Bootstrap, Client, Config, ConfigSync};
+    /// # use metaless_identity::{Keypair, Seed};
+    /// let seed = Seed::from_bytes([1; 32]);
+    /// let mut client = Client::new(Keypair::from_seed(&seed), Config::testnet(Bootstrap::Seeds(vec![])), [0; 32], 1_000);
+    /// let mut sync = ConfigSync::new(&seed);
+    /// let before = client.pending_ops();
+    /// // Nothing failed, so nothing is due: no store is queued.
+    /// sync.handle_timeout(&mut client, 1_000);
+    /// assert_eq!(client.pending_ops(), before);
+    /// ```
+    pub fn handle_timeout(&mut self, client: &mut Client, now_ms: u64) {
+        let due: Vec<Kind> = self
+            .slots
+            .iter_mut()
+            .filter(|(_, s)| s.retry_at.is_some_and(|t| t <= now_ms))
+            .map(|(k, s)| {
+                s.retry_at = None;
+                *k
+            })
+            .collect();
+        for kind in due {
+            self.push_if_needed(client, now_ms, kind);
+        }
+    }
+
     /// Stores the config of `kind` if it has unpushed changes and no push is in flight.
     fn push_if_needed(&mut self, client: &mut Client, now_ms: u64, kind: Kind) {
         let Some(slot) = self.slots.get_mut(&kind) else {
@@ -266,6 +354,8 @@ impl ConfigSync {
         if !slot.config.needs_push() || slot.pushing.is_some() {
             return;
         }
+        // Pushed now: the timed retry is not needed any more.
+        slot.retry_at = None;
         let p = slot.config.push();
         let Ok(stored) = push::seal_user(&self.keys, &self.seed, kind, &p) else {
             // Over the network's size limit: nothing to retry until the data shrinks.
@@ -294,10 +384,8 @@ impl ConfigSync {
                     },
                 );
             }
-            Err(_) => self.events.push_back(ConfigEvent::PushFailed {
-                kind,
-                failure: None,
-            }),
+            // The client's queue is full (or the store was refused before sending): later.
+            Err(_) => self.push_failed(now_ms, kind, None),
         }
     }
 
@@ -307,6 +395,8 @@ impl ConfigSync {
         let kind = p.kind;
         if let Some(slot) = self.slots.get_mut(&kind) {
             slot.pushing = None;
+            slot.failures = 0;
+            slot.retry_at = None;
             slot.config.confirm_pushed(&p.push);
             let old: Vec<MessageHash> = p.supersedes.into_iter().filter(|h| h != hash).collect();
             for h in &old {
@@ -485,5 +575,115 @@ impl ConfigSync {
         id: &SessionId,
     ) -> Result<bool, ClientError> {
         self.edit(client, now_ms, Kind::Contacts, |d| Contact::remove(d, id))
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::{Bootstrap, Config};
+
+    const T0: u64 = 1_700_000_000_000;
+
+    fn setup() -> (Client, ConfigSync) {
+        let seed = Seed::from_bytes([1; 32]);
+        let client = Client::new(
+            Keypair::from_seed(&seed),
+            Config::testnet(Bootstrap::Seeds(vec![])).with_poll_interval_ms(None),
+            [0; 32],
+            T0,
+        );
+        (client, ConfigSync::new(&seed))
+    }
+
+    /// The push in flight for `kind`, failed by the network at `now`.
+    fn fail(sync: &mut ConfigSync, client: &mut Client, kind: Kind, now: u64) {
+        let id = sync.slots[&kind].pushing.unwrap();
+        let failed = Event::Failed {
+            id,
+            kind: FailureKind::Unreachable,
+        };
+        assert!(sync.handle_event(client, now, &failed));
+    }
+
+    #[test]
+    fn a_failed_push_is_retried_with_a_doubling_bounded_back_off() {
+        let (mut client, mut sync) = setup();
+        sync.set_display_name(&mut client, T0, "Alice").unwrap();
+        assert_eq!(sync.poll_timeout(), None, "nothing failed yet");
+        let mut now = T0;
+        // Waits 5 s, 10 s, 20 s, … capped at 300 s.
+        let expected = [
+            5_000, 10_000, 20_000, 40_000, 80_000, 160_000, 300_000, 300_000,
+        ];
+        for wait in expected {
+            fail(&mut sync, &mut client, Kind::UserProfile, now);
+            assert_eq!(sync.poll_timeout(), Some(now + wait));
+            // Not before its time…
+            sync.handle_timeout(&mut client, now + wait - 1);
+            assert!(sync.slots[&Kind::UserProfile].pushing.is_none());
+            // … then a new push is queued.
+            now += wait;
+            sync.handle_timeout(&mut client, now);
+            assert!(sync.slots[&Kind::UserProfile].pushing.is_some());
+            assert_eq!(sync.poll_timeout(), None);
+        }
+        // The ninth failure in a row: no more timed retries.
+        fail(&mut sync, &mut client, Kind::UserProfile, now);
+        assert_eq!(sync.poll_timeout(), None);
+        let failures = std::iter::from_fn(|| sync.poll_event())
+            .filter(|e| {
+                matches!(
+                    e,
+                    ConfigEvent::PushFailed {
+                        kind: Kind::UserProfile,
+                        failure: Some(FailureKind::Unreachable)
+                    }
+                )
+            })
+            .count();
+        assert_eq!(failures, 9);
+        // An edit still pushes at once.
+        sync.set_display_name(&mut client, now, "Alice B").unwrap();
+        assert!(sync.slots[&Kind::UserProfile].pushing.is_some());
+    }
+
+    #[test]
+    fn a_stored_push_starts_the_count_over_and_other_kinds_wait_apart() {
+        let (mut client, mut sync) = setup();
+        sync.set_display_name(&mut client, T0, "Alice").unwrap();
+        fail(&mut sync, &mut client, Kind::UserProfile, T0);
+        fail_after_edit_of_contacts(&mut sync, &mut client, T0 + 1_000);
+        // Each kind keeps its own schedule; the earliest is reported.
+        assert_eq!(sync.poll_timeout(), Some(T0 + 5_000));
+        sync.handle_timeout(&mut client, T0 + 5_000);
+        assert!(sync.slots[&Kind::UserProfile].pushing.is_some());
+        assert!(sync.slots[&Kind::Contacts].pushing.is_none());
+        assert_eq!(sync.poll_timeout(), Some(T0 + 6_000));
+        // The profile push is stored: its failures are forgotten.
+        let id = sync.slots[&Kind::UserProfile].pushing.unwrap();
+        let hash: MessageHash = "A".repeat(43).parse().unwrap();
+        let delivered = Event::Delivered {
+            id,
+            hash,
+            via: crate::Route {
+                path: vec![],
+                destination: metaless_swarm::NodeId::from([0; 32]),
+            },
+            stored_on: 1,
+        };
+        assert!(sync.handle_event(&mut client, T0 + 5_500, &delivered));
+        assert_eq!(sync.slots[&Kind::UserProfile].failures, 0);
+        sync.set_display_name(&mut client, T0 + 7_000, "Alice B")
+            .unwrap();
+        fail(&mut sync, &mut client, Kind::UserProfile, T0 + 7_000);
+        assert_eq!(sync.slots[&Kind::UserProfile].retry_at, Some(T0 + 12_000));
+    }
+
+    fn fail_after_edit_of_contacts(sync: &mut ConfigSync, client: &mut Client, now: u64) {
+        let bob = Contact::new(SessionId::standard([2; 32]));
+        sync.set_contact(client, now, &bob).unwrap();
+        fail(sync, client, Kind::Contacts, now);
     }
 }
