@@ -74,7 +74,11 @@ fn main() {
     let us = |name: &str| median_ns("config", name).map(|ns| ns / 1e3);
     let raw = us("raw_aead_same_bytes");
     println!("1,000 contacts: {stored} bytes stored");
-    for name in ["push_1000_contacts", "pull_1000_contacts", "raw_aead_same_bytes"] {
+    for name in [
+        "push_1000_contacts",
+        "pull_1000_contacts",
+        "raw_aead_same_bytes",
+    ] {
         if let Some(v) = us(name) {
             let ratio = raw.map(|r| v / r).unwrap_or(f64::NAN);
             println!("{name:>24}: {v:9.1} µs  ({ratio:.1}x the raw AEAD)");

@@ -32,7 +32,9 @@ fn benches(c: &mut Criterion) {
         b.iter(|| encrypt_content(&alice, &ring, black_box(&content), 1, &mut rng).unwrap())
     });
     g.bench_function("one_to_one_send", |b| {
-        b.iter(|| seal_message(&alice, &bob.session_id(), black_box(&content), 1, &mut rng).unwrap())
+        b.iter(|| {
+            seal_message(&alice, &bob.session_id(), black_box(&content), 1, &mut rng).unwrap()
+        })
     });
     g.bench_function("group_receive", |b| {
         b.iter(|| decrypt_content(&ring, black_box(&wire)).unwrap())
@@ -53,7 +55,10 @@ fn main() {
         ("group_receive", "one_to_one_receive"),
     ] {
         if let (Some(g), Some(o)) = (us(group), us(one)) {
-            println!("{group:>14}: {g:7.1} µs   {one}: {o:7.1} µs   ratio {:.2}", g / o);
+            println!(
+                "{group:>14}: {g:7.1} µs   {one}: {o:7.1} µs   ratio {:.2}",
+                g / o
+            );
         }
     }
 }
