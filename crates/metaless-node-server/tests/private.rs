@@ -270,3 +270,94 @@ fn configs_without_addresses_load_on_loopback_and_bad_addresses_are_refused() {
     assert!(only_keys(&cfg, &["127.0.0.9".into()]).is_err());
     assert_eq!(only_keys(&cfg, &["127.0.0.1".into()]).unwrap().len(), 2 + 3);
 }
+
+/// The command line end to end: `init --hosts`, then `up --only HOST` as its own process.
+#[cfg(unix)]
+#[test]
+fn init_hosts_and_up_only_host_through_the_binary() {
+    use std::process::{Command, Stdio};
+    let base = free_port_run(4 + 3);
+    let dir = tempfile::tempdir().unwrap();
+    let bin = env!("CARGO_BIN_EXE_metaless-node");
+    let out = Command::new(bin)
+        .args(["init", "--nodes", "4", "--swarms", "1", "--hosts"])
+        .arg("127.0.0.2,127.0.0.3")
+        .args(["--base-port", &base.to_string(), "--dir"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["hosts"], serde_json::json!(["127.0.0.2", "127.0.0.3"]));
+    let cfg = TestnetConfig::load(dir.path()).unwrap();
+
+    // An address no node is on: exit 2 with one error line, nothing started.
+    let out = Command::new(bin)
+        .args(["up", "--only", "127.0.0.9", "--dir"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("127.0.0.9"));
+
+    let child = Command::new(bin)
+        .args(["up", "--only", "127.0.0.3", "--dir"])
+        .arg(dir.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mine: Vec<_> = cfg
+        .nodes
+        .iter()
+        .filter(|n| n.advertised_address == "127.0.0.3")
+        .collect();
+    assert_eq!(mine.len(), 2);
+    let start = Instant::now();
+    while !mine
+        .iter()
+        .all(|n| std::net::TcpStream::connect(("127.0.0.3", n.port)).is_ok())
+    {
+        assert!(start.elapsed() < Duration::from_secs(20), "not serving");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    // The other host's nodes are not started here; bootstrap.json lists them anyway.
+    for n in cfg
+        .nodes
+        .iter()
+        .filter(|n| n.advertised_address == "127.0.0.2")
+    {
+        assert!(std::net::TcpStream::connect(("127.0.0.2", n.port)).is_err());
+    }
+    // Written once everything of this host is up.
+    while Bootstrap::load(dir.path()).is_err() {
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "no bootstrap.json"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let boot = Bootstrap::load(dir.path()).unwrap();
+    assert_eq!(boot.nodes.len(), 4);
+    assert!(
+        boot.nodes
+            .iter()
+            .all(|n| n.address.starts_with(&format!("http://{}:", n.ip)))
+    );
+    let pid = child.id().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["nodes"], 2);
+}
