@@ -668,3 +668,108 @@ fn subscriptions_poll_on_the_interval() {
     assert!(sim.run_until(60_000, |s| !swarm_messages(s.events(reader)).is_empty()));
     assert_eq!(swarm_messages(sim.events(reader))[0].1, b"profile v1");
 }
+
+fn revoke_of(
+    group: Keypair,
+    tokens: Vec<[u8; 36]>,
+    unrevoke: bool,
+    signed_at: Arc<std::sync::Mutex<Vec<u64>>>,
+) -> impl Fn(u64) -> Option<metaless_swarm::Request> + Send + Sync + 'static {
+    use metaless_swarm::{Request, Signer, SubaccountRevocation};
+    move |at| {
+        signed_at.lock().unwrap().push(at);
+        let signer = Signer::group(&group);
+        if unrevoke {
+            SubaccountRevocation::signed_unrevoke(&signer, tokens.clone(), at)
+                .ok()
+                .map(Request::UnrevokeSubaccount)
+        } else {
+            SubaccountRevocation::signed(&signer, tokens.clone(), at)
+                .ok()
+                .map(Request::RevokeSubaccount)
+        }
+    }
+}
+
+#[test]
+fn app_signed_revocations_are_confirmed_refused_and_re_signed_on_retry() {
+    let mut sim = sim(11);
+    let a = sim.add(|nodes, now| {
+        Client::new(
+            keys(1),
+            Config::testnet(Bootstrap::Nodes(nodes))
+                .with_poll_interval_ms(None)
+                .with_max_attempts(30),
+            [0x76; 32],
+            now,
+        )
+    });
+    let signed_at = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let tokens = vec![[3u8; 36], [4u8; 36]];
+    // Revoke, then unrevoke: both confirmed by the members' signed entries.
+    for unrevoke in [false, true] {
+        let build = revoke_of(keys(0x33), tokens.clone(), unrevoke, signed_at.clone());
+        let now = sim.client_now(a);
+        let id = sim.client_mut(a).swarm_request(now, build).unwrap();
+        assert!(
+            matches!(wait_for(&mut sim, a, id), Event::Done { .. }),
+            "unrevoke: {unrevoke}"
+        );
+    }
+    assert_eq!(sim.client(a).stats().bad_signatures, 0);
+    // Signed by a key that is not the group's: the node refuses it for good.
+    let group_pk = UserPubkey::new(0x03, keys(0x33).ed25519_public());
+    let impostor = Impostor(keys(9), group_pk);
+    let forged = move |at| {
+        let signer = metaless_swarm::Signer::delegated(&impostor);
+        metaless_swarm::SubaccountRevocation::signed(&signer, vec![[3u8; 36]], at)
+            .ok()
+            .map(metaless_swarm::Request::RevokeSubaccount)
+    };
+    let now = sim.client_now(a);
+    let id = sim.client_mut(a).swarm_request(now, forged).unwrap();
+    let Event::Failed { kind, .. } = wait_for(&mut sim, a, id) else {
+        panic!("a forged revoke was accepted")
+    };
+    assert!(
+        matches!(kind, FailureKind::Rejected { status: 401 | 403 }),
+        "{kind:?}"
+    );
+
+    // With the network down for two minutes the attempts time out; when it is back the
+    // request is signed again with the time then (a signature from the first attempt would be
+    // stale by now), and is confirmed.
+    signed_at.lock().unwrap().clear();
+    sim.net.set_faults(metaless_testnet::loopback::Faults {
+        drop: 1.0,
+        ..Default::default()
+    });
+    let build = revoke_of(keys(0x33), tokens.clone(), false, signed_at.clone());
+    let now = sim.client_now(a);
+    let id = sim.client_mut(a).swarm_request(now, build).unwrap();
+    sim.run_until(120_000, |_| false);
+    sim.net.set_faults(Default::default());
+    assert!(matches!(wait_for(&mut sim, a, id), Event::Done { .. }));
+    let at = signed_at.lock().unwrap().clone();
+    let (first, last) = (at[0], *at.last().unwrap());
+    assert!(at.len() >= 3, "attempts: {at:?}");
+    assert!(last >= first + 120_000, "not re-signed: {at:?}");
+}
+
+#[test]
+fn swarm_request_refuses_what_it_cannot_verify() {
+    let mut sim = sim(12);
+    let a = add(&mut sim, 1);
+    let now = sim.client_now(a);
+    let c = sim.client_mut(a);
+    let before = c.pending_ops();
+    assert!(matches!(
+        c.swarm_request(now, |_| None),
+        Err(ClientError::InvalidRequest(_))
+    ));
+    assert!(matches!(
+        c.swarm_request(now, |_| Some(metaless_swarm::Request::Info)),
+        Err(ClientError::InvalidRequest(_))
+    ));
+    assert_eq!(c.pending_ops(), before, "nothing was queued");
+}
