@@ -270,7 +270,7 @@ async fn large_upload_reports_byte_progress_over_http() {
         "{}",
         String::from_utf8_lossy(&response.body)
     );
-    upload.finish(&response).unwrap();
+    let pointer = upload.finish(&response).unwrap();
     let progress: Vec<_> = alice
         .take_events()
         .into_iter()
@@ -311,6 +311,36 @@ async fn large_upload_reports_byte_progress_over_http() {
         bytes[0].bytes < total / 2,
         "the first report came late: {}",
         bytes[0].bytes
+    );
+
+    // The download reports the response body as it arrives.
+    let now = alice.now();
+    let download = alice.client().download_attachment(now, &pointer).unwrap();
+    let op = download.op();
+    let answer = alice
+        .wait_for(60_000, |e| {
+            matches!(e, Event::ServerResponse { id, .. } | Event::Failed { id, .. } if *id == op)
+        })
+        .await;
+    let Some(Event::ServerResponse { response, .. }) = answer else {
+        panic!("download not answered: {answer:?}");
+    };
+    let body_len = response.body.len() as u64;
+    assert_eq!(download.finish(&response).unwrap(), data);
+    let bytes: Vec<u64> = alice
+        .take_events()
+        .into_iter()
+        .filter_map(|e| match e {
+            Event::Transfer(p) if p.id == op && p.stage == TransferStage::Bytes => Some(p.bytes),
+            _ => None,
+        })
+        .collect();
+    assert!(bytes.len() >= 2, "too few download Bytes events: {bytes:?}");
+    assert!(bytes.windows(2).all(|w| w[0] < w[1]), "{bytes:?}");
+    // Counted on the wire: the onion reply around the body.
+    assert!(
+        bytes.iter().all(|b| *b <= 2 * body_len),
+        "{bytes:?} of {body_len}"
     );
     drop(alice);
     net.shutdown().await;
