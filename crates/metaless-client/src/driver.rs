@@ -366,6 +366,7 @@ impl<T: Transport + 'static, C: Clock> Driver<T, C> {
                 clock,
                 inflight,
                 transport,
+                client,
                 ..
             } = &mut *self;
             let mut sleep = std::pin::pin!(clock.sleep_until(wake));
@@ -375,9 +376,11 @@ impl<T: Transport + 'static, C: Clock> Driver<T, C> {
                         return Poll::Ready(Woke::Answer(i, result));
                     }
                 }
-                // The futures moved bytes while polled just now: report what changed.
+                // The futures moved bytes while polled just now: report what changed, for
+                // the transfers the core reports (other requests need no extra turn).
                 let moved: Vec<_> = inflight
                     .iter_mut()
+                    .filter(|f| client.reports_transfer(f.id))
                     .filter_map(|f| {
                         let now = transport.progress(f.id)?;
                         (now != f.reported).then(|| {

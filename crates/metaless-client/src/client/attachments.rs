@@ -434,6 +434,12 @@ impl Client {
         self.transfers.by_op.remove(&id)
     }
 
+    /// Whether the request with this id is an attachment transfer being reported (the driver
+    /// passes byte counts on only for those).
+    pub(crate) fn reports_transfer(&self, id: RequestId) -> bool {
+        self.transfers.requests.contains_key(&id)
+    }
+
     /// For transports that stream: `sent` request-body bytes written and `received`
     /// response-body bytes read so far for the [`Transmit`] with this id. A tracked attachment
     /// transfer then reports [`TransferStage::Bytes`] (in steps of 1 % of the total, at least
