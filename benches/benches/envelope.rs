@@ -373,6 +373,54 @@ fn report() {
             us(plain),
             cached / plain
         );
+        #[cfg(libsodium)]
+        {
+            // libsession-util's decrypt_incoming on libsodium: crypto_box_seal_open, then
+            // crypto_sign_verify_detached over M ‖ A ‖ Y, then the sender key's conversion.
+            assert!(metaless_benches::sodium::init());
+            let sodium_open = || {
+                use metaless_benches::sodium;
+                let public = bob.x25519_public();
+                let inner =
+                    sodium::box_seal_open(&sealed, &public, bob.x25519_secret().expose_secret())
+                        .unwrap();
+                let m = inner.len() - 96;
+                let key: [u8; 32] = inner[m..m + 32].try_into().unwrap();
+                let sig: [u8; 64] = inner[m + 32..].try_into().unwrap();
+                let mut signed = Vec::with_capacity(m + 64);
+                signed.extend_from_slice(&inner[..m + 32]);
+                signed.extend_from_slice(&public);
+                assert!(sodium::verify(&sig, &signed, &key));
+                black_box(sodium::ed25519_pk_to_x25519(&key).unwrap());
+            };
+            sodium_open();
+            for (name, cache) in [
+                ("plain", None),
+                ("repeat sender", Some(SenderKeys::default())),
+            ] {
+                let mut cache = cache;
+                let (ours, sodium) = interleaved(
+                    rounds,
+                    || {
+                        black_box(match cache.as_mut() {
+                            Some(keys) => keys.decrypt_incoming(&bob, &sealed).unwrap(),
+                            None => decrypt_incoming(&bob, &sealed).unwrap(),
+                        });
+                    },
+                    || {
+                        let start = Instant::now();
+                        sodium_open();
+                        start.elapsed()
+                    },
+                );
+                println!(
+                    " open_verify {label:>6}: {name:>13} {:9.2} µs   libsodium {:9.2} µs   ratio {:.3}",
+                    us(ours),
+                    us(sodium),
+                    ours / sodium
+                );
+            }
+        }
     }
 
     println!("\n== heap allocations per operation (count, bytes)");
