@@ -788,8 +788,15 @@ async fn run_sync(
                 return Ok(());
             }
         }
-        let Some(event) = peer.next_event_until(deadline).await else {
-            return Err(CliError(format!("{what}: not done in time")));
+        // Wake for config sync's retry timer too (a push that failed is retried on it).
+        let wake = sync.poll_timeout().map_or(deadline, |t| t.min(deadline));
+        let Some(event) = peer.next_event_until(wake).await else {
+            let now = peer.now();
+            if now >= deadline {
+                return Err(CliError(format!("{what}: not done in time")));
+            }
+            sync.handle_timeout(peer.client(), now);
+            continue;
         };
         let now = peer.now();
         sync.handle_event(peer.client(), now, &event);

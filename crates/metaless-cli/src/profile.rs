@@ -100,12 +100,25 @@ impl Session {
         Ok((session, seed))
     }
 
-    /// The next event, already shown to config sync; `None` at the deadline.
+    /// The next event, already shown to config sync; `None` at the deadline. Config sync's
+    /// retry timer (a push that failed) runs meanwhile.
     async fn next(&mut self) -> Option<Event> {
-        let event = self.driver.next_event_until(self.deadline).await?;
-        let now = self.driver.now();
-        self.sync.handle_event(self.driver.client(), now, &event);
-        Some(event)
+        loop {
+            let wake = self
+                .sync
+                .poll_timeout()
+                .map_or(self.deadline, |t| t.min(self.deadline));
+            if let Some(event) = self.driver.next_event_until(wake).await {
+                let now = self.driver.now();
+                self.sync.handle_event(self.driver.client(), now, &event);
+                return Some(event);
+            }
+            let now = self.driver.now();
+            if now >= self.deadline {
+                return None;
+            }
+            self.sync.handle_timeout(self.driver.client(), now);
+        }
     }
 
     fn timed_out(&self, what: &str) -> CliError {
