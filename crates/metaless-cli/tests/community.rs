@@ -5,9 +5,7 @@
 mod common;
 use common::*;
 
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::Duration;
+use std::path::Path;
 
 use base64::Engine;
 use serde_json::Value;
@@ -142,41 +140,8 @@ fn p(path: &Path) -> &str {
     path.to_str().unwrap()
 }
 
-/// A running `metaless testnet up` (nodes, and the community server with its room `lobby`),
-/// stopped on drop.
-struct Net {
-    child: Child,
-    bootstrap: PathBuf,
-}
-
-impl Drop for Net {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn up(dir: &Path) -> Net {
-    ok_json(&[
-        "testnet",
-        "init",
-        "--nodes",
-        "4",
-        "--swarms",
-        "1",
-        "--dir",
-        p(dir),
-    ]);
-    let child = Command::new(env!("CARGO_BIN_EXE_metaless"))
-        .args(["testnet", "up", "--dir", p(dir)])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let bootstrap = dir.join("bootstrap.json");
-    wait_for_file(&bootstrap, Duration::from_secs(30));
-    std::thread::sleep(Duration::from_millis(200));
-    Net { child, bootstrap }
+fn up(dir: &Path) -> common::Testnet {
+    common::testnet_up(dir, 4, 1)
 }
 
 /// The JSON lines a successful `read` printed.

@@ -5,9 +5,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::Duration;
+use std::path::Path;
+use std::process::{Command, Stdio};
 
 use serde_json::Value;
 
@@ -208,34 +207,8 @@ fn wrong_seed_namespace_tampering_and_oversize_are_refused() {
     ]);
 }
 
-/// A running `metaless testnet up`, stopped on drop.
-struct Net {
-    child: Child,
-    bootstrap: PathBuf,
-}
-
-impl Drop for Net {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn up(dir: &Path) -> Net {
-    let d = dir.to_str().unwrap();
-    ok_json(&[
-        "testnet", "init", "--nodes", "6", "--swarms", "2", "--dir", d,
-    ]);
-    let child = Command::new(env!("CARGO_BIN_EXE_metaless"))
-        .args(["testnet", "up", "--dir", d])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let bootstrap = dir.join("bootstrap.json");
-    common::wait_for_file(&bootstrap, Duration::from_secs(30));
-    std::thread::sleep(Duration::from_millis(200));
-    Net { child, bootstrap }
+fn up(dir: &Path) -> common::Testnet {
+    common::testnet_up(dir, 6, 2)
 }
 
 #[test]

@@ -4,9 +4,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::Duration;
+use std::path::Path;
 
 use serde_json::Value;
 
@@ -283,40 +281,8 @@ fn legacy_encrypt_matches_the_vector_and_needs_its_digest() {
     ]);
 }
 
-/// A running `metaless testnet up`, stopped on drop.
-struct Net {
-    child: Child,
-    bootstrap: PathBuf,
-}
-
-impl Drop for Net {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn up(dir: &Path) -> Net {
-    ok_json(&[
-        "testnet",
-        "init",
-        "--nodes",
-        "6",
-        "--swarms",
-        "2",
-        "--dir",
-        p(dir),
-    ]);
-    let child = Command::new(env!("CARGO_BIN_EXE_metaless"))
-        .args(["testnet", "up", "--dir", p(dir)])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let bootstrap = dir.join("bootstrap.json");
-    common::wait_for_file(&bootstrap, Duration::from_secs(30));
-    std::thread::sleep(Duration::from_millis(200));
-    Net { child, bootstrap }
+fn up(dir: &Path) -> common::Testnet {
+    common::testnet_up(dir, 6, 2)
 }
 
 #[test]

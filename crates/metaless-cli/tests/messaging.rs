@@ -6,8 +6,7 @@
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
-use std::time::Duration;
+use std::process::{Command, Output, Stdio};
 
 use serde_json::Value;
 
@@ -19,41 +18,8 @@ fn metaless() -> Command {
     c
 }
 
-/// A running `metaless testnet up`, stopped on drop.
-struct Net {
-    child: Child,
-    bootstrap: PathBuf,
-}
-
-impl Drop for Net {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn up(dir: &Path) -> Net {
-    let out = metaless()
-        .args(["testnet", "init", "--nodes", "6", "--swarms", "2", "--dir"])
-        .arg(dir)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let child = metaless()
-        .args(["testnet", "up", "--dir"])
-        .arg(dir)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let bootstrap = dir.join("bootstrap.json");
-    common::wait_for_file(&bootstrap, Duration::from_secs(30));
-    std::thread::sleep(Duration::from_millis(200));
-    Net { child, bootstrap }
+fn up(dir: &Path) -> common::Testnet {
+    common::testnet_up(dir, 6, 2)
 }
 
 /// A new account: its seed file and Session ID.

@@ -3,8 +3,8 @@
 // Each test binary uses its own subset of these helpers.
 #![allow(dead_code)]
 
-use std::path::Path;
-use std::process::{Command, Output};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
@@ -63,4 +63,51 @@ pub fn wait_for_file(path: &Path, limit: Duration) {
         );
         std::thread::sleep(Duration::from_millis(50));
     }
+}
+
+/// A running `metaless testnet up` (its nodes and the servers beside them), stopped on drop.
+pub struct Testnet {
+    child: Child,
+    /// Its `bootstrap.json`.
+    pub bootstrap: PathBuf,
+}
+
+impl Drop for Testnet {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// `metaless testnet init` + `up` in `dir` with `nodes` nodes in `swarms` swarms; returns once
+/// `bootstrap.json` is written and the nodes had a moment to accept.
+pub fn testnet_up(dir: &Path, nodes: usize, swarms: usize) -> Testnet {
+    let metaless = || {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_metaless"));
+        c.env_remove("METALESS_SEED");
+        c
+    };
+    let out = metaless()
+        .args(["testnet", "init", "--nodes", &nodes.to_string(), "--swarms"])
+        .arg(swarms.to_string())
+        .arg("--dir")
+        .arg(dir)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let child = metaless()
+        .args(["testnet", "up", "--dir"])
+        .arg(dir)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let bootstrap = dir.join("bootstrap.json");
+    wait_for_file(&bootstrap, Duration::from_secs(30));
+    std::thread::sleep(Duration::from_millis(200));
+    Testnet { child, bootstrap }
 }
