@@ -106,12 +106,44 @@ fn run(command: Command) -> Result<Value, CliError> {
     }
 }
 
+/// One line for a command given without its subcommand, from clap's help text for it.
+fn missing_subcommand(help: &str) -> String {
+    let command = help
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("Usage: "))
+        .and_then(|u| u.split(" <COMMAND>").next())
+        .map_or_else(
+            || "metaless".to_owned(),
+            |c| c.trim_end_matches(" [OPTIONS]").to_owned(),
+        );
+    let names: Vec<&str> = help
+        .lines()
+        .skip_while(|l| l.trim() != "Commands:")
+        .skip(1)
+        .take_while(|l| !l.trim().is_empty())
+        .filter_map(|l| l.split_whitespace().next())
+        .filter(|n| *n != "help")
+        .collect();
+    format!(
+        "error: `{command}` needs a subcommand: {}; `{command} <SUBCOMMAND> --help` shows each",
+        names.join(", ")
+    )
+}
+
 fn main() -> ExitCode {
     let parsed = examples::attach(<Cli as clap::CommandFactory>::command())
         .try_get_matches()
         .and_then(|m| <Cli as clap::FromArgMatches>::from_arg_matches(&m));
     let cli = match parsed {
         Ok(cli) => cli,
+        Err(err)
+            if err.kind() == clap::error::ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand =>
+        {
+            // `metaless id` alone: clap's answer is the whole help; scripts get one line that
+            // names the subcommands and where to read about them.
+            eprintln!("{}", missing_subcommand(&err.to_string()));
+            return ExitCode::from(2);
+        }
         Err(err) if !err.use_stderr() => {
             // --help and --version: clap's own output, success.
             let _ = err.print();

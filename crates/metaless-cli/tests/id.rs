@@ -216,3 +216,14 @@ fn usage_errors_exit_two_with_nothing_on_stdout() {
         assert!(!out.stderr.is_empty(), "{args:?}");
     }
 }
+
+#[test]
+fn a_command_without_its_subcommand_names_them_in_one_line() {
+    let err = bad_input(&["id"]);
+    assert!(
+        err.contains("`metaless id` needs a subcommand: new, restore, blind"),
+        "{err}"
+    );
+    let err = bad_input(&[]);
+    assert!(err.contains("testnet") && err.contains("--help"), "{err}");
+}

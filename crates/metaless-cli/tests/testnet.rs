@@ -57,6 +57,10 @@ fn init_writes_config_and_refuses_bad_input() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(out.stdout.is_empty());
+    // `up` before `init` says what to run.
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("metaless testnet init --dir"), "{err}");
 }
 
 #[cfg(unix)]

@@ -381,8 +381,23 @@ impl TestnetConfig {
     /// assert!(metaless_node_server::config::TestnetConfig::load(dir.path()).is_err());
     /// ```
     pub fn load(dir: &Path) -> Result<Self, NodeError> {
-        let text = std::fs::read_to_string(dir.join(CONFIG_FILE))?;
-        let cfg: Self = serde_json::from_str(&text)?;
+        let path = dir.join(CONFIG_FILE);
+        let text = match std::fs::read_to_string(&path) {
+            Ok(text) => text,
+            // The usual mistake (`up` before `init`): say what to run.
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Err(NodeError::Config(format!(
+                    "no testnet in {} (no {CONFIG_FILE}): run `metaless testnet init --dir {}` first",
+                    dir.display(),
+                    dir.display()
+                )));
+            }
+            Err(e) => {
+                return Err(NodeError::Config(format!("{}: {e}", path.display())));
+            }
+        };
+        let cfg: Self = serde_json::from_str(&text)
+            .map_err(|e| NodeError::Config(format!("{}: {e}", path.display())))?;
         if cfg.version != 1 {
             return Err(NodeError::Config(format!(
                 "unsupported config version {}",
