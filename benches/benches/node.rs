@@ -91,6 +91,12 @@ fn bench(c: &mut Criterion) {
         "node: relay hop {} allocations, {} bytes (observation on: {}, {}); bare peel {}, {}",
         r.relay.0, r.relay.1, r.relay_observed.0, r.relay_observed.1, r.peel.0, r.peel.1
     );
+    println!(
+        "node: relay hop {:.1} us, bare peel {:.1} us (medians, alternately; ratio {:.3})",
+        r.relay_us,
+        r.peel_us,
+        r.relay_us / r.peel_us
+    );
     // Budget (issue 18 items 3 and 5): the peel's one buffer, which becomes the forwarded body,
     // plus the next hop's `NodeInfo` that `Action::ForwardToNode` owns (its address string).
     assert!(
@@ -212,6 +218,9 @@ struct RelayAllocs {
     peel: (usize, usize),
     relay: (usize, usize),
     relay_observed: (usize, usize),
+    /// Median times (µs) of the relay hop and of the bare peel, measured alternately.
+    relay_us: f64,
+    peel_us: f64,
 }
 
 fn relay_allocations() -> RelayAllocs {
@@ -265,11 +274,83 @@ fn relay_allocations() -> RelayAllocs {
     let relay_off = relay(&mut node);
     node.set_observe(true);
     let relay_on = relay(&mut node);
+    node.set_observe(false);
+    // Time: the relay hop and the bare peel of the same body, alternately (medians).
+    let (mut hop_ns, mut peel_ns) = (Vec::new(), Vec::new());
+    for _ in 0..3000 {
+        let request = Request::post(ONION, one.clone());
+        let start = Instant::now();
+        black_box(node.handle(now, request));
+        hop_ns.push(start.elapsed().as_nanos());
+        let start = Instant::now();
+        black_box(peel_once(&relay_keys, &one));
+        peel_ns.push(start.elapsed().as_nanos());
+    }
+    // The relay's own routing-JSON work alone (read the incoming hop number, add the next one
+    // to the peeled body; the body clone, the same in both, included), against the previous
+    // implementation's `serde_json::Value` round trip, alternately in the same run.
+    let Peeled::Forward { body: peeled, .. } = peel_once(&relay_keys, &one) else {
+        unreachable!()
+    };
+    assert_eq!(
+        metaless_onion::with_hop_no(peeled.clone(), 1),
+        value_with_hop_no(peeled.clone(), 1)
+    );
+    let (mut new_ns, mut old_ns) = (Vec::new(), Vec::new());
+    for _ in 0..200 {
+        let start = Instant::now();
+        for _ in 0..50 {
+            let n = metaless_onion::hop_no(black_box(&one));
+            black_box(metaless_onion::with_hop_no(peeled.clone(), n + 1));
+        }
+        new_ns.push(start.elapsed().as_nanos() / 50);
+        let start = Instant::now();
+        for _ in 0..50 {
+            let n = value_hop_no(black_box(&one));
+            black_box(value_with_hop_no(peeled.clone(), n + 1));
+        }
+        old_ns.push(start.elapsed().as_nanos() / 50);
+    }
+    new_ns.sort_unstable();
+    old_ns.sort_unstable();
+    let (json_new, json_old) = (new_ns[100], old_ns[100]);
+    println!(
+        "node: relay routing JSON per hop {:.2} us, previously (Value round trip) {:.2} us (ratio {:.3})",
+        json_new as f64 / 1e3,
+        json_old as f64 / 1e3,
+        json_new as f64 / json_old as f64
+    );
+    hop_ns.sort_unstable();
+    peel_ns.sort_unstable();
     RelayAllocs {
         peel,
         relay: relay_off,
         relay_observed: relay_on,
+        relay_us: hop_ns[hop_ns.len() / 2] as f64 / 1e3,
+        peel_us: peel_ns[peel_ns.len() / 2] as f64 / 1e3,
     }
+}
+
+/// `hop_no` as metaless-onion read it before b06b31a: the routing JSON parsed into a `Value`.
+fn value_hop_no(body: &[u8]) -> u64 {
+    let len = u32::from_le_bytes(body[..4].try_into().unwrap()) as usize;
+    serde_json::from_slice::<serde_json::Value>(&body[4 + len..])
+        .ok()
+        .and_then(|v| v.get("hop_no").and_then(serde_json::Value::as_u64))
+        .unwrap_or(0)
+}
+
+/// `with_hop_no` as it was before b06b31a: parse into a `Value`, insert, re-serialise.
+fn value_with_hop_no(mut body: Vec<u8>, hop_no: u64) -> Vec<u8> {
+    let split = 4 + u32::from_le_bytes(body[..4].try_into().unwrap()) as usize;
+    let mut v: serde_json::Value = serde_json::from_slice(&body[split..]).unwrap();
+    v.as_object_mut()
+        .unwrap()
+        .insert("hop_no".into(), hop_no.into());
+    let json = serde_json::to_vec(&v).unwrap();
+    body.truncate(split);
+    body.extend_from_slice(&json);
+    body
 }
 
 fn peel_once(keys: &Keypair, body: &[u8]) -> Peeled {
