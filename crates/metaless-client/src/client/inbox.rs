@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use metaless_envelope::{DisappearMode, Message, open_message};
+use metaless_envelope::{DisappearMode, Message, SenderKeys};
 use metaless_identity::Keypair;
 use metaless_swarm::StoredMessage;
 use metaless_swarm::{MessageHash, Namespace, NodeId, ttl};
@@ -38,6 +38,9 @@ pub(super) struct Inbox {
     pub(super) poll_node: Option<[u8; 32]>,
     /// When seen hashes are next pruned (local ms).
     prune_due: u64,
+    /// Sender keys that passed the envelope's checks: a repeat sender's message skips the
+    /// key decompression and conversions (the signature is still verified every time).
+    sender_keys: SenderKeys,
 }
 
 impl Inbox {
@@ -56,6 +59,7 @@ impl Inbox {
             poll_due,
             poll_node: None,
             prune_due: now,
+            sender_keys: SenderKeys::default(),
         }
     }
 
@@ -177,7 +181,7 @@ impl Client {
             }
             self.inbox.seen.insert(hash.clone(), m.expiry_ms);
             fresh.push((hash.clone(), m.expiry_ms));
-            let Ok(message) = open_message(&self.keys, &m.data) else {
+            let Ok(message) = self.inbox.sender_keys.open_message(&self.keys, &m.data) else {
                 self.stats.undecryptable += 1;
                 continue;
             };
