@@ -852,6 +852,7 @@ impl Node {
             storage: self.storage.as_mut(),
             forwarded,
             replicate: Vec::new(),
+            observe: self.observations.is_some(),
             seen_method: None,
             seen_account: None,
         };

@@ -131,6 +131,8 @@ pub(crate) struct RpcCtx<'a> {
     /// `{"method","params"}` bodies to replay on each swarm peer after a successful change,
     /// with the time (ms) after which a failed replay is no longer worth retrying.
     pub replicate: Vec<(Vec<u8>, u64)>,
+    /// Whether observation records are kept: only then are the two strings below built.
+    pub observe: bool,
     /// Method and (abbreviated) account of the last request, for observation records.
     pub seen_method: Option<String>,
     pub seen_account: Option<String>,
@@ -145,12 +147,15 @@ impl RpcCtx<'_> {
     pub(crate) fn handle_bytes(&mut self, body: &[u8]) -> Reply {
         match server::parse_request(body) {
             Ok(request) => {
-                self.seen_method = Some(request.method().to_owned());
-                let touched = match &request {
-                    Request::GetSwarm(pk) => Some(pk),
-                    other => other.swarm_pubkey(),
-                };
-                self.seen_account = touched.map(obfuscate);
+                // Two allocations per delivered request, for a record nobody keeps otherwise.
+                if self.observe {
+                    self.seen_method = Some(request.method().to_owned());
+                    let touched = match &request {
+                        Request::GetSwarm(pk) => Some(pk),
+                        other => other.swarm_pubkey(),
+                    };
+                    self.seen_account = touched.map(obfuscate);
+                }
                 self.answer(&request)
             }
             Err(e) => e.into(),
