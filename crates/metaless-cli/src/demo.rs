@@ -762,16 +762,8 @@ async fn attachment_step(
 fn file_server(entry: &BootstrapService) -> Result<FileServer, CliError> {
     let ed25519 = hex::decode_array::<32>(&entry.pubkey_ed25519)
         .map_err(|e| CliError::context("file server key", e))?;
-    let rest = entry
-        .url
-        .strip_prefix("http://")
-        .ok_or_else(|| CliError(format!("file server url {}", entry.url)))?;
-    let (host, port) = rest
-        .trim_end_matches('/')
-        .rsplit_once(':')
-        .and_then(|(h, p)| Some((h, p.parse::<u16>().ok()?)))
-        .ok_or_else(|| CliError(format!("file server url {}", entry.url)))?;
-    FileServer::new("http", host, port, ed25519).map_err(|e| CliError::context("file server", e))
+    let (scheme, host, port, _) = crate::onion::server_url("file server url", &entry.url)?;
+    FileServer::new(scheme, host, port, ed25519).map_err(|e| CliError::context("file server", e))
 }
 
 /// Runs `peer` with `sync` until `done` holds for the sync's state.

@@ -226,17 +226,31 @@ fn read_all(flag: &str, path: &Path, max: u64) -> Result<Vec<u8>, CliError> {
     Ok(data)
 }
 
-/// Writes `data` to `path`, or leaves no file behind.
-fn write_file(path: &Path, data: &[u8]) -> Result<(), CliError> {
-    let result = create(path).and_then(|mut f| {
-        f.write_all(data)
-            .and_then(|()| f.sync_all())
-            .map_err(|e| CliError(format!("--out {}: {e}", path.display())))
+/// Writes a new file at `path` through `write`, or leaves no file behind: a failed decryption
+/// may already have written a prefix of authenticated plaintext.
+fn write_into<T>(
+    path: &Path,
+    write: impl FnOnce(&mut BufWriter<File>) -> Result<T, CliError>,
+) -> Result<T, CliError> {
+    let mut dst = BufWriter::new(create(path)?);
+    let result = write(&mut dst).and_then(|done| {
+        dst.flush()
+            .map_err(|e| CliError(format!("--out {}: {e}", path.display())))?;
+        Ok(done)
     });
     if result.is_err() {
+        drop(dst);
         let _ = std::fs::remove_file(path);
     }
     result
+}
+
+/// Writes `data` to `path`, or leaves no file behind.
+fn write_file(path: &Path, data: &[u8]) -> Result<(), CliError> {
+    write_into(path, |f| {
+        f.write_all(data)
+            .map_err(|e| CliError(format!("--out {}: {e}", path.display())))
+    })
 }
 
 fn encrypt(args: EncryptArgs) -> Result<Value, CliError> {
@@ -281,22 +295,10 @@ fn encrypt(args: EncryptArgs) -> Result<Value, CliError> {
         .metadata()
         .map_err(|e| CliError(format!("--in {}: {e}", args.input.display())))?
         .len();
-    let mut dst = BufWriter::new(create(&args.output)?);
-    let result = encrypt_file(&seed, args.domain.into(), &mut src, &mut dst, false)
-        .map_err(|e| CliError::context("encrypt", e))
-        .and_then(|done| {
-            dst.flush()
-                .map_err(|e| CliError(format!("--out {}: {e}", args.output.display())))?;
-            Ok(done)
-        });
-    let (key, written) = match result {
-        Ok(done) => done,
-        Err(e) => {
-            drop(dst);
-            let _ = std::fs::remove_file(&args.output);
-            return Err(e);
-        }
-    };
+    let (key, written) = write_into(&args.output, |dst| {
+        encrypt_file(&seed, args.domain.into(), &mut src, dst, false)
+            .map_err(|e| CliError::context("encrypt", e))
+    })?;
     Ok(json!({
         "key": hex::encode(key.expose_secret()),
         "size": size,
@@ -329,23 +331,11 @@ fn decrypt(args: DecryptArgs) -> Result<Value, CliError> {
     let key = AttachmentKey::from_slice(key.expose_secret())
         .map_err(|e| CliError::context("--key", e))?;
     let mut src = open("--in", &args.input)?;
-    let mut dst = BufWriter::new(create(&args.output)?);
-    let result = decrypt_stream(&key, &mut src, &mut dst, MAX_REGULAR_SIZE)
-        .map_err(|e| CliError::context("decrypt", e))
-        .and_then(|n| {
-            dst.flush()
-                .map_err(|e| CliError(format!("--out {}: {e}", args.output.display())))?;
-            Ok(n)
-        });
-    match result {
-        Ok(size) => Ok(json!({ "size": size })),
-        Err(e) => {
-            // The file may hold a prefix of authenticated plaintext: never leave half a file.
-            drop(dst);
-            let _ = std::fs::remove_file(&args.output);
-            Err(e)
-        }
-    }
+    let size = write_into(&args.output, |dst| {
+        decrypt_stream(&key, &mut src, dst, MAX_REGULAR_SIZE)
+            .map_err(|e| CliError::context("decrypt", e))
+    })?;
+    Ok(json!({ "size": size }))
 }
 
 /// The testnet's nodes and its file server, from `bootstrap.json`.
@@ -375,17 +365,8 @@ fn file_server_of(file: &Value) -> Result<FileServer, CliError> {
         .ok()
         .and_then(|b| b.try_into().ok())
         .ok_or_else(|| CliError("--bootstrap file_server.pubkey_ed25519: 64 hex digits".into()))?;
-    let (scheme, rest) = url
-        .split_once("://")
-        .ok_or_else(|| CliError(format!("file server url {url:?}: scheme://host:port")))?;
-    let (host, port) = rest
-        .trim_end_matches('/')
-        .rsplit_once(':')
-        .and_then(|(h, p)| Some((h, p.parse::<u16>().ok()?)))
-        .ok_or_else(|| CliError(format!("file server url {url:?}: scheme://host:port")))?;
-    let server = FileServer::new(scheme, host, port, ed25519)
-        .map_err(|e| CliError::context("file server", e))?;
-    Ok(server)
+    let (scheme, host, port, _) = crate::onion::server_url("file server url", url)?;
+    FileServer::new(scheme, host, port, ed25519).map_err(|e| CliError::context("file server", e))
 }
 
 /// Progress of one transfer on stderr: a redrawn line on a terminal, a line per stage otherwise.

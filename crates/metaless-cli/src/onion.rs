@@ -157,9 +157,13 @@ fn read(what: &str, path: &str) -> Result<Vec<u8>, CliError> {
     std::fs::read(path).map_err(|e| CliError::context(what, e))
 }
 
-/// `http(s)://host[:port][/target]` as a server destination.
-fn server(url: &str, x25519: [u8; 32]) -> Result<ServerDestination, CliError> {
-    let bad = |why: &str| CliError(format!("--to-server: {why}"));
+/// The parts of `http(s)://host[:port][/target]`: protocol, host, port (80 / 443 when absent)
+/// and target (`""` when absent). `flag` names the input in errors.
+pub(crate) fn server_url<'a>(
+    flag: &str,
+    url: &'a str,
+) -> Result<(&'a str, &'a str, u16, &'a str), CliError> {
+    let bad = |why: &str| CliError(format!("{flag}: {why}"));
     let (protocol, rest) = url
         .split_once("://")
         .ok_or_else(|| bad("expected http(s)://host[:port][/target]"))?;
@@ -181,13 +185,23 @@ fn server(url: &str, x25519: [u8; 32]) -> Result<ServerDestination, CliError> {
         None if protocol == "https" => 443,
         None => 80,
     };
+    Ok((protocol, host, port, if path == "/" { "" } else { path }))
+}
+
+/// `http(s)://host[:port][/target]` as a server destination with X25519 key `x25519`.
+pub(crate) fn server(
+    flag: &str,
+    url: &str,
+    x25519: [u8; 32],
+) -> Result<ServerDestination, CliError> {
+    let (protocol, host, port, path) = server_url(flag, url)?;
     let dest = ServerDestination::new(host, port, protocol, x25519)
-        .map_err(|e| CliError::context("--to-server", e))?;
-    if path.is_empty() || path == "/" {
+        .map_err(|e| CliError::context(flag, e))?;
+    if path.is_empty() {
         Ok(dest)
     } else {
         dest.with_target(path)
-            .map_err(|e| CliError::context("--to-server", e))
+            .map_err(|e| CliError::context(flag, e))
     }
 }
 
@@ -209,7 +223,7 @@ pub fn run(command: OnionCommand) -> Result<Value, CliError> {
             let destination = match (to_node, to_server, server_x25519) {
                 (Some(node), None, _) => Destination::ServiceNode(hop("--to-node", &node)?),
                 (None, Some(url), Some(x)) => {
-                    Destination::Server(server(&url, key("--server-x25519", &x)?)?)
+                    Destination::Server(server("--to-server", &url, key("--server-x25519", &x)?)?)
                 }
                 _ => {
                     return Err(CliError(

@@ -139,16 +139,7 @@ fn network(args: &PushArgs) -> Result<(Config, ServerDestination), CliError> {
         .ok()
         .and_then(|b| b.try_into().ok())
         .ok_or_else(|| CliError("push server key: 64 hex digits".into()))?;
-    let (scheme, rest) = url
-        .split_once("://")
-        .ok_or_else(|| CliError("push server url: scheme://host:port".into()))?;
-    let (host, port) = rest
-        .trim_end_matches('/')
-        .rsplit_once(':')
-        .and_then(|(h, p)| Some((h, p.parse::<u16>().ok()?)))
-        .ok_or_else(|| CliError("push server url: scheme://host:port".into()))?;
-    let dest = ServerDestination::new(host, port, scheme, key)
-        .map_err(|e| CliError::context("push server", e))?;
+    let dest = crate::onion::server("push server url", &url, key)?;
     Ok((config, dest))
 }
 

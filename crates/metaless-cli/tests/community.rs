@@ -15,14 +15,7 @@ fn s(v: &Value) -> &str {
 }
 
 fn case(id: &str) -> Value {
-    let v = vectors("communities.json");
-    v["entries"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|e| e["id"] == id)
-        .unwrap()
-        .clone()
+    common::vector("communities.json", id)
 }
 
 #[test]

@@ -11,17 +11,10 @@ use std::process::{Command, Stdio};
 use serde_json::Value;
 
 mod common;
-use common::{bad_input, ok_json, vectors};
+use common::{bad_input, ok_json};
 
 fn entry(id: &str) -> Value {
-    let all = vectors("user_config.json");
-    all["entries"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|e| e["id"] == id)
-        .unwrap_or_else(|| panic!("no vector {id}"))
-        .clone()
+    common::vector("user_config.json", id)
 }
 
 fn s(v: &Value) -> &str {

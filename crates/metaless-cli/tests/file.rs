@@ -9,17 +9,10 @@ use std::path::Path;
 use serde_json::Value;
 
 mod common;
-use common::{bad_input, ok_json, vectors};
+use common::{bad_input, ok_json};
 
 fn entry(id: &str) -> Value {
-    let all = vectors("attachments.json");
-    all["entries"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|e| e["id"] == id)
-        .unwrap_or_else(|| panic!("no vector {id}"))
-        .clone()
+    common::vector("attachments.json", id)
 }
 
 /// The upstream test's data: byte i is i·7 mod 256.

@@ -51,6 +51,17 @@ pub fn vectors(name: &str) -> Value {
     serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap()
 }
 
+/// The entry with `id` of a test-vector file (`{"entries": [{"id": …}, …]}`).
+pub fn vector(name: &str, id: &str) -> Value {
+    vectors(name)["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["id"] == id)
+        .unwrap_or_else(|| panic!("no vector {id} in {name}"))
+        .clone()
+}
+
 /// Waits (bounded by `limit`) until `testnet up` has written `path` (its `bootstrap.json`).
 pub fn wait_for_file(path: &Path, limit: Duration) {
     let start = Instant::now();
