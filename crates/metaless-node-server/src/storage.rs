@@ -776,14 +776,16 @@ impl Storage for SqliteStorage {
         }
         let tx = self.conn.transaction().map_err(db)?;
         let keep = i64::try_from(MAX_SUBACCOUNT_TOKENS).unwrap_or(i64::MAX);
+        // One scan for the counter, then counted up here: seq only orders insertions.
+        let mut seq: i64 = tx
+            .query_row(
+                "SELECT COALESCE(MAX(seq), 0) FROM revoked_subaccounts",
+                [],
+                |r| r.get(0),
+            )
+            .map_err(db)?;
         for token in tokens {
-            let seq: i64 = tx
-                .query_row(
-                    "SELECT COALESCE(MAX(seq), 0) + 1 FROM revoked_subaccounts",
-                    [],
-                    |r| r.get(0),
-                )
-                .map_err(db)?;
+            seq += 1;
             let listed = tx
                 .query_row(
                     "SELECT timestamp FROM revoked_subaccounts WHERE owner = ?1 AND token = ?2",
