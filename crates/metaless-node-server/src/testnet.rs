@@ -264,16 +264,17 @@ impl metaless_push_server::server::SwarmSource for NodeWatch {
         let now = i64::try_from(metaless_push_server::server::wall_ms()).unwrap_or(i64::MAX);
         let mut out = Vec::new();
         for (i, node) in self.nodes.iter().enumerate() {
-            let Ok(node) = node.lock() else { continue };
             for (account, namespaces) in watched {
                 let owner = account.to_bytes();
                 for &ns in namespaces {
                     let key = (i, *account, ns);
                     for _ in 0..WATCH_MAX_PAGES {
                         let after = self.last.get(&key).map(String::as_str);
-                        let Ok((page, more)) =
-                            node.storage().retrieve(&owner, ns, after, None, None, now)
-                        else {
+                        // The node's lock only for one page: it answers requests in between.
+                        let read = node
+                            .lock()
+                            .map(|n| n.storage().retrieve(&owner, ns, after, None, None, now));
+                        let Ok(Ok((page, more))) = read else {
                             break;
                         };
                         if let Some(m) = page.last() {
