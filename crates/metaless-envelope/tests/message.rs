@@ -4,8 +4,9 @@
 use metaless_envelope::proto::{session as pb, websocket as ws};
 use metaless_envelope::{
     Content, DataExtractionKind, DisappearMode, Disappearing, EnvelopeError, Message, OVERHEAD,
-    ReceiptKind, TypingAction, encrypt_for_recipient, encrypt_for_recipient_deterministic, limits,
-    open_envelope, open_message, padding, seal_message,
+    ReceiptKind, SenderKeys, TypingAction, encrypt_for_recipient,
+    encrypt_for_recipient_deterministic, limits, open_envelope, open_message, padding,
+    seal_message,
 };
 use metaless_identity::{Keypair, Seed, SessionId};
 use proptest::prelude::*;
@@ -543,4 +544,45 @@ fn stored_form_is_canonical_protobuf_across_varint_boundaries() {
             assert_eq!(open_message(&bob, &stored).unwrap().content, content);
         }
     }
+}
+
+#[test]
+fn the_sender_key_cache_refuses_exactly_what_open_message_refuses() {
+    let (alice, bob, carol) = (keys(1), keys(2), keys(3));
+    let stored = seal_message(
+        &alice,
+        &bob.session_id(),
+        &Content::text("through the cache"),
+        1,
+        &mut rng(),
+    )
+    .unwrap();
+    let mut cache = SenderKeys::default();
+    // Alice's key is remembered first: every case below runs with the cache warm.
+    assert_eq!(
+        cache.open_message(&bob, &stored).unwrap().sender,
+        alice.session_id()
+    );
+    let mut cases: Vec<(String, Vec<u8>, &Keypair)> =
+        vec![("wrong recipient".into(), stored.clone(), &carol)];
+    for cut in [0, 1, stored.len() / 2, stored.len() - 1] {
+        cases.push((format!("truncated to {cut}"), stored[..cut].to_vec(), &bob));
+    }
+    for i in (0..stored.len()).step_by(7) {
+        let mut bad = stored.clone();
+        bad[i] ^= 0x40;
+        cases.push((format!("byte {i} flipped"), bad, &bob));
+    }
+    let mut refused = 0;
+    for (what, bytes, me) in &cases {
+        let plain = open_message(me, bytes);
+        assert_eq!(cache.open_message(me, bytes), plain, "{what}");
+        refused += usize::from(plain.is_err());
+    }
+    assert!(
+        refused > cases.len() / 2,
+        "only {refused} of {} refused",
+        cases.len()
+    );
+    assert_eq!(cache.len(), 1, "a refused key was remembered");
 }
