@@ -444,7 +444,7 @@ impl MessengerBuilder {
             StoreChoice::Custom(store) => store,
         };
         let seed = match (store.seed().map_err(MessengerError::Store)?, self.seed) {
-            (Some(stored), Some(given)) if stored.expose_secret() != given.expose_secret() => {
+            (Some(stored), Some(given)) if stored != given => {
                 return Err(MessengerError::SeedMismatch);
             }
             (Some(stored), _) => stored,

@@ -698,7 +698,9 @@ impl Groups {
         let g = self.group(group)?;
         let keys = g.admin().ok_or(GroupError::NotAdmin)?;
         let notice = kick_notice(keys, &[*member], generation, nonce)?;
-        let seed = *keys.expose_seed();
+        // Derived once and moved into the op: the secret stays inside `GroupKeys`, and a retry
+        // only re-signs.
+        let group_keys = GroupKeys::from_seed(*keys.expose_seed());
         self.store(
             client,
             now_ms,
@@ -710,7 +712,7 @@ impl Groups {
         // Re-signed at each attempt's network time (nodes refuse a stale signature).
         let removed = [(*member, member_permissions())];
         let id = client.swarm_request(now_ms, move |at| {
-            revoke_members(&GroupKeys::from_seed(seed), &removed, at)
+            revoke_members(&group_keys, &removed, at)
                 .ok()
                 .map(Request::RevokeSubaccount)
         })?;
