@@ -1166,7 +1166,12 @@ impl CommunityClient {
             metaless_community::check_room(&room.token).map_err(|_| bad("room token"))?;
             let mut known = BTreeMap::new();
             if let Some(k) = r.get("known") {
-                for pair in k.as_array().ok_or(bad("known"))? {
+                let k = k.as_array().ok_or(bad("known"))?;
+                // What `remember` would never have kept: a state file larger is not ours.
+                if k.len() > MAX_KNOWN_PER_ROOM {
+                    return Err(bad("known: more ids than MAX_KNOWN_PER_ROOM"));
+                }
+                for pair in k {
                     let id = pair[0].as_u64().ok_or(bad("known id"))?;
                     let edited = match &pair[1] {
                         Value::Null => 0,

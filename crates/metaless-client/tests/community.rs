@@ -791,5 +791,21 @@ mod crafted {
             assert!(matches!(fresh.import_state(bad), Err(CommunityClientError::State(_))), "{}", String::from_utf8_lossy(bad));
             assert!(fresh.rooms().is_empty(), "nothing half-imported");
         }
+        // Oversize: more seen ids for a room than the client ever keeps.
+        let known: Vec<serde_json::Value> = (0..=metaless_client::community::MAX_KNOWN_PER_ROOM
+            as u64)
+            .map(|i| json!([i, null]))
+            .collect();
+        let huge = json!({
+            "servers": [{"url": "http://h:1", "pubkey": "09".repeat(32)}],
+            "rooms": [{"server": "http://h:1", "room": "r", "known": known}],
+        })
+        .to_string();
+        let (_, mut fresh) = offline();
+        assert!(matches!(
+            fresh.import_state(huge.as_bytes()),
+            Err(CommunityClientError::State(_))
+        ));
+        assert!(fresh.rooms().is_empty(), "nothing half-imported");
     }
 }
