@@ -80,8 +80,7 @@ pub enum ConfigEvent {
 
 /// The wait before timed retry number `n` (from 1).
 fn retry_delay(n: u32) -> u64 {
-    let doubled = ConfigSync::RETRY_BASE_MS.saturating_mul(1u64 << n.saturating_sub(1).min(16));
-    doubled.min(ConfigSync::RETRY_MAX_MS)
+    super::faults::backoff_ms(ConfigSync::RETRY_BASE_MS, ConfigSync::RETRY_MAX_MS, n)
 }
 
 struct Slot {

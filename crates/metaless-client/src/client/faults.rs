@@ -19,6 +19,12 @@ use super::ops::{OpKey, OpKind};
 use super::requests::InFlight;
 use crate::FailureKind;
 
+/// The wait before retry number `n` (from 1): `base` doubling per retry, at most `max`.
+pub(super) fn backoff_ms(base: u64, max: u64, n: u32) -> u64 {
+    base.saturating_mul(1u64 << n.saturating_sub(1).min(20))
+        .min(max)
+}
+
 /// Failure of one exchange, by where it happened.
 pub(super) enum Fault {
     /// No HTTP answer from the first hop (or the direct target).
@@ -136,9 +142,8 @@ impl Client {
         if !unlimited && op.attempts >= limit {
             return self.finish(key, now, Some(FailureKind::Unreachable));
         }
-        let shift = op.attempts.saturating_sub(1).min(20);
         let wait = if backoff {
-            base.saturating_mul(1u64 << shift).min(max)
+            backoff_ms(base, max, op.attempts)
         } else {
             0
         };
