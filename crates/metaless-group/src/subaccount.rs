@@ -11,7 +11,7 @@
 use core::fmt;
 
 use curve25519_dalek::constants::ED25519_BASEPOINT_TABLE;
-use curve25519_dalek::edwards::{CompressedEdwardsY, EdwardsPoint};
+use curve25519_dalek::edwards::CompressedEdwardsY;
 use curve25519_dalek::montgomery::MontgomeryPoint;
 use curve25519_dalek::scalar::Scalar;
 use curve25519_dalek::traits::IsIdentity;
@@ -118,24 +118,10 @@ impl MemberAuth {
         member: &SessionId,
         permissions: Permissions,
     ) -> Result<Self, GroupError> {
-        let x = member_x25519(member)?;
-        let group_pk = group.group_id().ed25519();
-        let k = blind_factor(group.expose_seed(), &x, &group_pk);
-        // T: the positive Ed25519 point whose Montgomery form is X.
-        let t = MontgomeryPoint(x)
-            .to_edwards(0)
-            .ok_or(GroupError::InvalidMemberId)?;
-        if t.is_small_order() || !t.is_torsion_free() {
-            return Err(GroupError::InvalidMemberId);
-        }
-        let kt = (k * t).compress().to_bytes();
-        let header = header(permissions);
-        let mut token = [0u8; SUBACCOUNT_TOKEN_LEN];
-        token[..4].copy_from_slice(&header);
-        token[4..].copy_from_slice(&kt);
+        let (k, token) = member_token(group, member, permissions)?;
         let sig = group.sign(&token);
         let mut out = [0u8; AUTH_DATA_LEN];
-        out[..4].copy_from_slice(&header);
+        out[..4].copy_from_slice(&token[..4]);
         out[4..36].copy_from_slice(k.as_bytes());
         out[36..].copy_from_slice(&sig);
         Ok(Self(out))
@@ -188,10 +174,25 @@ impl fmt::Debug for MemberAuth {
     }
 }
 
-/// The token header `03 ‖ flags ‖ 00 00` (the layout is metaless-swarm's [`SubaccountToken`]).
-fn header(permissions: Permissions) -> [u8; 4] {
-    let t = SubaccountToken::new(GROUP_PREFIX, permissions.access(), [0; 32]).to_bytes();
-    [t[0], t[1], t[2], t[3]]
+/// The blinding factor `k` and the token `03 ‖ flags ‖ 00 00 ‖ k·T` the group issues to
+/// `member` (the layout is metaless-swarm's [`SubaccountToken`]); `T` is the positive Ed25519
+/// point whose Montgomery form is the member's X25519 key.
+fn member_token(
+    group: &GroupKeys,
+    member: &SessionId,
+    permissions: Permissions,
+) -> Result<(Scalar, [u8; SUBACCOUNT_TOKEN_LEN]), GroupError> {
+    let x = member_x25519(member)?;
+    let k = blind_factor(group.expose_seed(), &x, &group.group_id().ed25519());
+    let t = MontgomeryPoint(x)
+        .to_edwards(0)
+        .ok_or(GroupError::InvalidMemberId)?;
+    if t.is_small_order() || !t.is_torsion_free() {
+        return Err(GroupError::InvalidMemberId);
+    }
+    let kt = (k * t).compress().to_bytes();
+    let token = SubaccountToken::new(GROUP_PREFIX, permissions.access(), kt).to_bytes();
+    Ok((k, token))
 }
 
 /// The network prefix of group accounts and of the tokens issued for them.
@@ -473,15 +474,7 @@ pub fn revocation_token(
     member: &SessionId,
     permissions: Permissions,
 ) -> Result<[u8; SUBACCOUNT_TOKEN_LEN], GroupError> {
-    let x = member_x25519(member)?;
-    let k = blind_factor(group.expose_seed(), &x, &group.group_id().ed25519());
-    let t: EdwardsPoint = MontgomeryPoint(x)
-        .to_edwards(0)
-        .ok_or(GroupError::InvalidMemberId)?;
-    let mut token = [0u8; SUBACCOUNT_TOKEN_LEN];
-    token[..4].copy_from_slice(&header(permissions));
-    token[4..].copy_from_slice(&(k * t).compress().to_bytes());
-    Ok(token)
+    Ok(member_token(group, member, permissions)?.1)
 }
 
 /// The admin's `revoke_subaccount` for removed members (each with the permissions it was
