@@ -1,0 +1,3 @@
+//! (being written: issue 18 item 1)
+
+fn main() {}

@@ -1,0 +1,1 @@
+//! Runtime CPU-feature dispatch (being written).
