@@ -372,6 +372,212 @@ fn allocation_budget() {
     );
 }
 
+/// The same operations done with libsodium alone, as the reference C++ client does them: per
+/// layer an ephemeral key, the agreement, the key derivation and the AEAD over exactly our layer
+/// sizes, in one buffer with no framing or JSON — a lower bound on the reference's work, so the
+/// ratio is conservative. Interleaved with ours, round by round (`metaless_benches::compare`).
+#[cfg(libsodium)]
+mod against_sodium {
+    use super::*;
+    use metaless_benches::sodium;
+
+    fn kdf(enc: EncType, shared: &[u8; 32], client: &[u8; 32], node: &[u8; 32]) -> [u8; 32] {
+        match enc {
+            EncType::XChaCha20 => sodium::blake2b::<32>(&[shared, client, node]),
+            _ => sodium::hmac_sha256(b"LOKI", shared),
+        }
+    }
+
+    fn seal(enc: EncType, buf: &mut [u8], nonce: &[u8; 24], key: &[u8; 32]) -> [u8; 16] {
+        match enc {
+            EncType::XChaCha20 => sodium::xchacha_seal(buf, nonce, key),
+            _ => sodium::aes_gcm_seal(buf, nonce[..12].try_into().unwrap(), key),
+        }
+    }
+
+    fn open(enc: EncType, buf: &mut [u8], tag: &[u8; 16], nonce: &[u8; 24], key: &[u8; 32]) {
+        let ok = match enc {
+            EncType::XChaCha20 => sodium::xchacha_open(buf, tag, nonce, key),
+            _ => sodium::aes_gcm_open(buf, tag, nonce[..12].try_into().unwrap(), key),
+        };
+        assert!(ok);
+    }
+
+    /// Every layer of a 3-hop request, innermost first, each sealed in place.
+    fn build(net: &Net, plain_sizes: &[usize], enc: EncType, rng: &mut ChaCha20Rng) -> Vec<u8> {
+        let mut body = vec![0x5au8; plain_sizes[0] + enc.overhead()];
+        for (i, &plain) in plain_sizes.iter().enumerate().rev() {
+            let node = net.secrets[i].public_key();
+            let mut ephemeral = [0u8; 32];
+            rng.fill_bytes(&mut ephemeral);
+            let client = sodium::scalarmult_base(&ephemeral);
+            let shared = sodium::scalarmult(&ephemeral, &node).unwrap();
+            let key = kdf(enc, &shared, &client, &node);
+            let mut nonce = [0u8; 24];
+            rng.fill_bytes(&mut nonce);
+            let tag = seal(enc, &mut body[..plain], &nonce, &key);
+            black_box(tag);
+        }
+        body
+    }
+
+    pub(super) fn report() {
+        if !sodium::init() {
+            println!("libsodium did not initialise; no libsodium comparison");
+            return;
+        }
+        let net = net();
+        let mut rng = ChaCha20Rng::seed_from_u64(4);
+        let mut sodium_rng = ChaCha20Rng::seed_from_u64(5);
+        let guard = NodeKey::new(&net.secrets[0]);
+        let guard_secret = [1u8; 32];
+        println!(
+            "\n== onion against libsodium {} (same run, interleaved; 5 blocks)",
+            sodium::version()
+        );
+        // The curve operations a layer consists of, each against libsodium's.
+        let peer = net.secrets[0].public_key();
+        let secret = [7u8; 32];
+        let c = metaless_benches::compare(
+            5,
+            300,
+            || {
+                black_box(x25519::scalarmult(black_box(&secret), &peer));
+            },
+            || {
+                black_box(sodium::scalarmult(black_box(&secret), &peer));
+            },
+        );
+        println!("x25519 agreement (Edwards form)  {c}");
+        let c = metaless_benches::compare(
+            5,
+            300,
+            || {
+                black_box(x25519::scalarmult_ladder(black_box(&secret), &peer));
+            },
+            || {
+                black_box(sodium::scalarmult(black_box(&secret), &peer));
+            },
+        );
+        println!("x25519 agreement (ladder)        {c}");
+        let c = metaless_benches::compare(
+            5,
+            300,
+            || {
+                black_box(x25519::scalarmult_base(black_box(&secret)));
+            },
+            || {
+                black_box(sodium::scalarmult_base(black_box(&secret)));
+            },
+        );
+        println!("x25519 public key from secret    {c}");
+        for enc in ENCS {
+            if enc == EncType::AesGcm && !sodium::aes_gcm_available() {
+                println!("libsodium has no AES-256-GCM on this CPU: skipped");
+                continue;
+            }
+            for (size, label) in SIZES {
+                let rounds = if size > 4096 { 40 } else { 300 };
+                let payload = vec![0x5au8; size];
+                let built = build_3hop(&net, &payload, enc, &mut rng);
+                let plain: Vec<usize> = layer_sizes(&net, &built)
+                    .iter()
+                    .map(|l| l - enc.overhead())
+                    .collect();
+                let c = metaless_benches::compare(
+                    5,
+                    rounds,
+                    || {
+                        black_box(build_3hop(&net, black_box(&payload), enc, &mut rng));
+                    },
+                    || {
+                        black_box(build(&net, &plain, enc, &mut sodium_rng));
+                    },
+                );
+                println!("{enc:>9} {label:>6} build_3hop  {c}");
+
+                // The guard's layer, sealed by libsodium to the guard's key.
+                let mut ephemeral = [0u8; 32];
+                sodium_rng.fill_bytes(&mut ephemeral);
+                let client = sodium::scalarmult_base(&ephemeral);
+                let guard_public = net.secrets[0].public_key();
+                let mut layer = vec![0x5au8; plain[0]];
+                let nonce = [6u8; 24];
+                let key = kdf(
+                    enc,
+                    &sodium::scalarmult(&ephemeral, &guard_public).unwrap(),
+                    &client,
+                    &guard_public,
+                );
+                let tag = seal(enc, &mut layer, &nonce, &key);
+                let c = metaless_benches::compare(
+                    5,
+                    rounds,
+                    || {
+                        black_box(peel(&guard, black_box(&built.body)).unwrap());
+                    },
+                    || {
+                        let shared = sodium::scalarmult(&guard_secret, &client).unwrap();
+                        let key = kdf(enc, &shared, &client, &guard_public);
+                        let mut buf = layer.clone();
+                        open(enc, &mut buf, &tag, &nonce, &key);
+                        black_box(buf);
+                    },
+                );
+                println!("{enc:>9} {label:>6} peel        {c}");
+
+                let reply_context = metaless_onion::ReplyContext::new(
+                    &NodeKey::new(&net.secrets[3]),
+                    &built.pending.client_ephemeral_key(),
+                    enc,
+                )
+                .unwrap();
+                let key = [9u8; 32];
+                let c = metaless_benches::compare(
+                    5,
+                    rounds,
+                    || {
+                        black_box(
+                            reply_context
+                                .encrypt_response(black_box(&payload), &mut rng)
+                                .unwrap(),
+                        );
+                    },
+                    || {
+                        let mut nonce = [0u8; 24];
+                        sodium_rng.fill_bytes(&mut nonce);
+                        let n = enc.nonce_len();
+                        let mut out = Vec::with_capacity(n + payload.len() + 16);
+                        out.extend_from_slice(&nonce[..n]);
+                        out.extend_from_slice(&payload);
+                        let tag = seal(enc, &mut out[n..], &nonce, &key);
+                        out.extend_from_slice(&tag);
+                        black_box(out);
+                    },
+                );
+                println!("{enc:>9} {label:>6} respond     {c}");
+
+                let reply = reply_context.encrypt_response(&payload, &mut rng).unwrap();
+                let mut sealed = payload.clone();
+                let tag = seal(enc, &mut sealed, &nonce, &key);
+                let c = metaless_benches::compare(
+                    5,
+                    rounds,
+                    || {
+                        black_box(built.pending.open(black_box(&reply)).unwrap());
+                    },
+                    || {
+                        let mut buf = sealed.clone();
+                        open(enc, &mut buf, &tag, &nonce, &key);
+                        black_box(buf);
+                    },
+                );
+                println!("{enc:>9} {label:>6} reply_open  {c}");
+            }
+        }
+    }
+}
+
 fn main() {
     allocation_budget();
     let mut criterion = Criterion::default().configure_from_args();
@@ -379,4 +585,6 @@ fn main() {
     primitives(&mut criterion);
     criterion.final_summary();
     report();
+    #[cfg(libsodium)]
+    against_sodium::report();
 }

@@ -105,3 +105,78 @@ pub fn print_ratio_rows(group: &str, baseline: &str, rows: &[(&str, &[(&str, f64
         }
     }
 }
+
+/// The outcome of [`compare`]: medians of both sides and the spread of the ratio over blocks.
+#[derive(Debug, Clone, Copy)]
+pub struct Comparison {
+    /// Median time of one run of the operation under test, ns (over every round of every block).
+    pub ours_ns: f64,
+    /// Median time of one run of the baseline, ns.
+    pub baseline_ns: f64,
+    /// `ours_ns / baseline_ns`.
+    pub ratio: f64,
+    /// The smallest and largest per-block ratio of medians: how much the load moved the result.
+    pub ratio_range: (f64, f64),
+}
+
+impl std::fmt::Display for Comparison {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{:9.2} µs   baseline {:9.2} µs   ratio {:.3} (blocks {:.3}–{:.3})",
+            self.ours_ns / 1000.0,
+            self.baseline_ns / 1000.0,
+            self.ratio,
+            self.ratio_range.0,
+            self.ratio_range.1
+        )
+    }
+}
+
+fn median(values: &mut [f64]) -> f64 {
+    values.sort_by(f64::total_cmp);
+    values[values.len() / 2]
+}
+
+/// Times `ours` and `baseline` alternately, one call each per round, `rounds` rounds per block,
+/// `blocks` blocks, so that whatever else loads the machine hits both sides alike; the ratio of
+/// medians is reported with its per-block range as the spread.
+///
+/// ```
+/// let c = metaless_benches::compare(2, 5, || { std::hint::black_box(1 + 1); }, || {});
+/// assert!(c.ours_ns >= 0.0 && c.ratio_range.0 <= c.ratio_range.1);
+/// ```
+pub fn compare(
+    blocks: usize,
+    rounds: usize,
+    mut ours: impl FnMut(),
+    mut baseline: impl FnMut(),
+) -> Comparison {
+    let mut all_ours = Vec::with_capacity(blocks * rounds);
+    let mut all_theirs = Vec::with_capacity(blocks * rounds);
+    let mut range = (f64::INFINITY, f64::NEG_INFINITY);
+    for _ in 0..blocks.max(1) {
+        let mut block_ours = Vec::with_capacity(rounds);
+        let mut block_theirs = Vec::with_capacity(rounds);
+        for _ in 0..rounds.max(1) {
+            let start = std::time::Instant::now();
+            ours();
+            block_ours.push(start.elapsed().as_nanos() as f64);
+            let start = std::time::Instant::now();
+            baseline();
+            block_theirs.push(start.elapsed().as_nanos() as f64);
+        }
+        all_ours.extend_from_slice(&block_ours);
+        all_theirs.extend_from_slice(&block_theirs);
+        let ratio = median(&mut block_ours) / median(&mut block_theirs).max(1.0);
+        range = (range.0.min(ratio), range.1.max(ratio));
+    }
+    let ours_ns = median(&mut all_ours);
+    let baseline_ns = median(&mut all_theirs);
+    Comparison {
+        ours_ns,
+        baseline_ns,
+        ratio: ours_ns / baseline_ns.max(1.0),
+        ratio_range: range,
+    }
+}
