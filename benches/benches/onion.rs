@@ -167,6 +167,20 @@ fn primitives(c: &mut Criterion) {
     group.bench_function("x25519_dh_ladder", |b| {
         b.iter(|| x25519::scalarmult_ladder(&[7u8; 32], black_box(&peer)))
     });
+    // The agreement's parts (docs/performance.md, "X25519"): the map from u to an Edwards point
+    // (an inversion and a square root), the multiplication, the map back (an inversion).
+    let montgomery = curve25519_dalek::MontgomeryPoint(peer);
+    group.bench_function("x25519_to_edwards", |b| {
+        b.iter(|| black_box(montgomery).to_edwards(0))
+    });
+    let edwards = montgomery.to_edwards(0).unwrap();
+    group.bench_function("edwards_mul_clamped", |b| {
+        b.iter(|| black_box(edwards).mul_clamped([7u8; 32]))
+    });
+    let product = edwards.mul_clamped([7u8; 32]);
+    group.bench_function("edwards_to_montgomery", |b| {
+        b.iter(|| black_box(product).to_montgomery())
+    });
     let shared = [3u8; 32];
     group.bench_function("blake2b_kdf", |b| {
         b.iter(|| {
@@ -229,6 +243,22 @@ fn report() {
         _ => println!("{op:>10} {label:>16}: (no estimates found; run the whole bench)"),
     };
     println!("\n== onion: medians against the sum of their primitives (same run)");
+    if let (Some(to_edwards), Some(mul), Some(back)) = (
+        base("x25519_to_edwards"),
+        base("edwards_mul_clamped"),
+        base("edwards_to_montgomery"),
+    ) {
+        let total = to_edwards + mul + back;
+        println!(
+            "x25519 agreement's parts: u → Edwards {:.2} µs ({:.0} %), multiplication {:.2} µs ({:.0} %), back to u {:.2} µs ({:.0} %)",
+            to_edwards / 1000.0,
+            100.0 * to_edwards / total,
+            mul / 1000.0,
+            100.0 * mul / total,
+            back / 1000.0,
+            100.0 * back / total
+        );
+    }
     if let (Some(edw), Some(ladder)) = (base("x25519_dh"), base("x25519_dh_ladder")) {
         println!(
             "x25519 agreement: Edwards form {:.2} µs, Montgomery ladder {:.2} µs",
