@@ -239,7 +239,7 @@ fn relay_allocations() -> RelayAllocs {
         })
         .collect();
     let relay_keys = Keypair::from_seed(&Seed::from_bytes([1; 32]));
-    let mut node = Node::new(NodeConfig {
+    let node = Node::new(NodeConfig {
         keypair: Keypair::from_seed(&Seed::from_bytes([1; 32])),
         info: infos[0].clone(),
         network: NetworkMap::new(infos.clone()),
@@ -265,15 +265,15 @@ fn relay_allocations() -> RelayAllocs {
     let one = body();
     let (peeled, peel) = allocations_during(|| peel_once(&relay_keys, &one));
     assert!(matches!(peeled, Peeled::Forward { .. }));
-    let mut relay = |node: &mut Node| {
+    let mut relay = |node: &Node| {
         let request = Request::post(ONION, body());
         let (action, allocs) = allocations_during(|| node.handle(now, request));
         assert!(matches!(action, Action::ForwardToNode { .. }), "{action:?}");
         allocs
     };
-    let relay_off = relay(&mut node);
+    let relay_off = relay(&node);
     node.set_observe(true);
-    let relay_on = relay(&mut node);
+    let relay_on = relay(&node);
     node.set_observe(false);
     // Time: the relay hop and the bare peel of the same body, alternately (medians).
     let (mut hop_ns, mut peel_ns) = (Vec::new(), Vec::new());

@@ -74,6 +74,7 @@ pub struct ServerHandle {
     addr: SocketAddr,
     shutdown: watch::Sender<bool>,
     task: tokio::task::JoinHandle<()>,
+    core: Node,
     node: Arc<Mutex<Node>>,
 }
 
@@ -93,7 +94,23 @@ impl ServerHandle {
         self.addr
     }
 
-    /// The node core (shared with the server).
+    /// The node core the server runs requests on (a handle: [`Node`] is `Clone` and `Sync`,
+    /// and the server calls it from every worker thread at once).
+    ///
+    /// ```
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    /// let handle = metaless_node_server::server::spawn(listener, metaless_node::node::doc_node()).unwrap();
+    /// assert_eq!(handle.core().info().port, 1);
+    /// handle.shutdown().await;
+    /// # });
+    /// ```
+    pub fn core(&self) -> &Node {
+        &self.core
+    }
+
+    /// The same core behind a mutex, for callers written when the server held one: the
+    /// server never takes this lock (use [`ServerHandle::core`]).
     ///
     /// ```
     /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
@@ -208,7 +225,6 @@ pub fn spawn_with(
         budget: Arc::new(Semaphore::new(limits.body_budget.div_ceil(1024).max(1))),
         limits: Arc::new(limits),
     };
-    let node = Arc::new(Mutex::new(node));
     let (tx, rx) = watch::channel(false);
     let forward = Forwarder {
         plain: Client::builder(TokioExecutor::new())
@@ -224,16 +240,12 @@ pub fn spawn_with(
         },
     };
     let acceptor = tls.map(|t| tokio_rustls::TlsAcceptor::from(t.server_config()));
-    tokio::spawn(retry_loop(Arc::clone(&node), forward.clone(), rx.clone()));
-    tokio::spawn(catch_up_loop(
-        Arc::clone(&node),
-        forward.clone(),
-        rx.clone(),
-    ));
+    tokio::spawn(retry_loop(node.clone(), forward.clone(), rx.clone()));
+    tokio::spawn(catch_up_loop(node.clone(), forward.clone(), rx.clone()));
     let task = tokio::spawn(accept_loop(
         listener,
         acceptor,
-        Arc::clone(&node),
+        node.clone(),
         forward,
         front,
         rx,
@@ -242,7 +254,8 @@ pub fn spawn_with(
         addr,
         shutdown: tx,
         task,
-        node,
+        core: node.clone(),
+        node: Arc::new(Mutex::new(node)),
     })
 }
 
@@ -259,7 +272,7 @@ struct Front {
 async fn accept_loop(
     listener: TcpListener,
     acceptor: Option<tokio_rustls::TlsAcceptor>,
-    node: Arc<Mutex<Node>>,
+    node: Node,
     client: Forwarder,
     front: Front,
     mut stop: watch::Receiver<bool>,
@@ -290,7 +303,7 @@ async fn accept_loop(
                     drop(stream);
                     continue;
                 };
-                let node = Arc::clone(&node);
+                let node = node.clone();
                 let client = client.clone();
                 let stop = stop.clone();
                 let acceptor = acceptor.clone();
@@ -325,7 +338,7 @@ async fn accept_loop(
 /// handshake too (this is where TLS streams are served).
 async fn serve<S: AsyncRead + AsyncWrite + Unpin + Send + 'static>(
     stream: S,
-    node: Arc<Mutex<Node>>,
+    node: Node,
     client: Forwarder,
     front: Front,
     peer: SocketAddr,
@@ -339,8 +352,7 @@ async fn serve<S: AsyncRead + AsyncWrite + Unpin + Send + 'static>(
         epoch,
     };
     let limits = Arc::clone(&front.limits);
-    let svc =
-        service_fn(move |req| handle(Arc::clone(&node), client.clone(), front.clone(), peer, req));
+    let svc = service_fn(move |req| handle(node.clone(), client.clone(), front.clone(), peer, req));
     let conn = http1::Builder::new()
         .timer(TokioTimer::new())
         .header_read_timeout(limits.header_timeout)
@@ -408,7 +420,7 @@ fn reply(r: Response) -> hyper::Response<Full<Bytes>> {
 }
 
 async fn handle(
-    node: Arc<Mutex<Node>>,
+    node: Node,
     client: Forwarder,
     front: Front,
     peer: SocketAddr,
@@ -479,10 +491,8 @@ async fn handle(
         from: Some(peer.to_string()),
         forwarded,
     };
-    let action = match node.lock() {
-        Ok(mut n) => n.handle(wall_ms(), request),
-        Err(_) => Action::Respond(Response::text(500, "request failed")),
-    };
+    // No lock here: the core takes its own narrow ones, so requests run on every worker.
+    let action = node.handle(wall_ms(), request);
     let response = match action {
         Action::Respond(mut r) => {
             let replicate = std::mem::take(&mut r.replicate);
@@ -500,10 +510,7 @@ async fn handle(
         }
         Action::Replicate { ticket, targets } => {
             let outcomes = replicate_all(&client, targets).await;
-            match node.lock() {
-                Ok(mut n) => n.finish_replication(wall_ms(), ticket, &outcomes),
-                Err(_) => Response::text(500, "request failed"),
-            }
+            node.finish_replication(wall_ms(), ticket, &outcomes)
         }
         Action::ForwardToNode { node: next, body } => {
             tracing::debug!(next = %metaless_identity::hex::encode(&next.pubkey_ed25519), "relaying onion request");
@@ -575,16 +582,13 @@ const RETRY_INTERVAL: Duration = Duration::from_millis(500);
 const RETRY_BATCH: usize = 256;
 
 /// Sends the node's due replication retries until the server stops.
-async fn retry_loop(node: Arc<Mutex<Node>>, client: Forwarder, mut stop: watch::Receiver<bool>) {
+async fn retry_loop(node: Node, client: Forwarder, mut stop: watch::Receiver<bool>) {
     loop {
         tokio::select! {
             _ = stop.changed() => return,
             _ = tokio::time::sleep(RETRY_INTERVAL) => {}
         }
-        let jobs = match node.lock() {
-            Ok(mut n) => n.due_retries(wall_ms(), RETRY_BATCH),
-            Err(_) => return,
-        };
+        let jobs = node.due_retries(wall_ms(), RETRY_BATCH);
         if jobs.is_empty() {
             continue;
         }
@@ -602,10 +606,8 @@ async fn retry_loop(node: Arc<Mutex<Node>>, client: Forwarder, mut stop: watch::
             });
         }
         while let Some(res) = set.join_next().await {
-            if let Ok((job, outcome)) = res
-                && let Ok(mut n) = node.lock()
-            {
-                n.retry_result(wall_ms(), job, &outcome);
+            if let Ok((job, outcome)) = res {
+                node.retry_result(wall_ms(), job, &outcome);
             }
         }
     }
@@ -617,20 +619,12 @@ const CATCH_UP_POLL: Duration = Duration::from_millis(250);
 
 /// Runs the node's catch-ups ([`metaless_node::sync`]): one chain of requests per swarm peer,
 /// concurrently, each bounded by the core; logs what each brought in and how long it took.
-async fn catch_up_loop(node: Arc<Mutex<Node>>, client: Forwarder, mut stop: watch::Receiver<bool>) {
+async fn catch_up_loop(node: Node, client: Forwarder, mut stop: watch::Receiver<bool>) {
     let mut chains = JoinSet::new();
     loop {
-        let wanted = match node.lock() {
-            Ok(mut n) => n.take_catch_up_wanted(),
-            Err(_) => return,
-        };
-        if wanted {
-            let steps = match node.lock() {
-                Ok(mut n) => n.catch_up_start(wall_ms()),
-                Err(_) => return,
-            };
-            for step in steps {
-                chains.spawn(catch_up_chain(Arc::clone(&node), client.clone(), step));
+        if node.take_catch_up_wanted() {
+            for step in node.catch_up_start(wall_ms()) {
+                chains.spawn(catch_up_chain(node.clone(), client.clone(), step));
             }
         }
         tokio::select! {
@@ -642,11 +636,7 @@ async fn catch_up_loop(node: Arc<Mutex<Node>>, client: Forwarder, mut stop: watc
 }
 
 /// One peer's catch-up, request after request, until the core says done or gave up.
-async fn catch_up_chain(
-    node: Arc<Mutex<Node>>,
-    client: Forwarder,
-    mut step: metaless_node::sync::SyncStep,
-) {
+async fn catch_up_chain(node: Node, client: Forwarder, mut step: metaless_node::sync::SyncStep) {
     use metaless_node::sync::CatchUpProgress;
     let started = std::time::Instant::now();
     let peer = metaless_identity::hex::encode(&step.catch_up.peer.pubkey_ed25519);
@@ -668,10 +658,7 @@ async fn catch_up_chain(
             Ok((status, body)) => ReplicaOutcome::Answered { status, body },
             Err(_) => ReplicaOutcome::Timeout,
         };
-        let progress = match node.lock() {
-            Ok(mut n) => n.catch_up_answer(wall_ms(), step, &outcome),
-            Err(_) => return,
-        };
+        let progress = node.catch_up_answer(wall_ms(), step, &outcome);
         match progress {
             CatchUpProgress::Next(next) => step = next,
             CatchUpProgress::Done(c) => {

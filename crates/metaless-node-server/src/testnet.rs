@@ -204,7 +204,7 @@ fn spawn_push_server(
     entry: &ServiceEntry,
     listener: tokio::net::TcpListener,
     data_dir: &Path,
-    nodes: Vec<std::sync::Arc<std::sync::Mutex<Node>>>,
+    nodes: Vec<Node>,
 ) -> Result<RunningService, NodeError> {
     use metaless_push_server::server;
     let dir = data_dir.join(PUSH_DIR);
@@ -240,7 +240,7 @@ fn append_delivery(log: &Path, d: &metaless_push_server::Delivery) -> Result<(),
 /// messages, read from the nodes' storage after the last hash seen per node, account and
 /// namespace (a vanished last hash reads from the start; the watcher drops repeats by hash).
 struct NodeWatch {
-    nodes: Vec<std::sync::Arc<std::sync::Mutex<Node>>>,
+    nodes: Vec<Node>,
     last: std::collections::BTreeMap<(usize, metaless_identity::SessionId, i16), String>,
 }
 
@@ -248,7 +248,7 @@ struct NodeWatch {
 const WATCH_MAX_PAGES: usize = 16;
 
 impl NodeWatch {
-    fn new(nodes: Vec<std::sync::Arc<std::sync::Mutex<Node>>>) -> Self {
+    fn new(nodes: Vec<Node>) -> Self {
         Self {
             nodes,
             last: Default::default(),
@@ -270,11 +270,10 @@ impl metaless_push_server::server::SwarmSource for NodeWatch {
                     let key = (i, *account, ns);
                     for _ in 0..WATCH_MAX_PAGES {
                         let after = self.last.get(&key).map(String::as_str);
-                        // The node's lock only for one page: it answers requests in between.
-                        let read = node
-                            .lock()
-                            .map(|n| n.storage().retrieve(&owner, ns, after, None, None, now));
-                        let Ok(Ok((page, more))) = read else {
+                        // The store's lock only for one page: the node answers requests in
+                        // between.
+                        let read = node.storage().retrieve(&owner, ns, after, None, None, now);
+                        let Ok((page, more)) = read else {
                             break;
                         };
                         if let Some(m) = page.last() {
@@ -394,10 +393,7 @@ impl Testnet {
         if let Some(entry) = &config.push_server {
             let (listener, info) = bind_service(entry, runs_service(entry, &options.only)).await?;
             if let Some(listener) = listener {
-                let nodes = servers
-                    .iter()
-                    .map(|s| std::sync::Arc::clone(s.node()))
-                    .collect();
+                let nodes = servers.iter().map(|s| s.core().clone()).collect();
                 running_services.push(spawn_push_server(entry, listener, &data_dir, nodes)?);
             }
             services.push_server = Some(info);
@@ -728,8 +724,7 @@ impl TestnetHandle {
         let mut all: Vec<Observation> = self
             .servers
             .iter()
-            .filter_map(|s| s.node().lock().ok().map(|mut n| n.take_observations()))
-            .flatten()
+            .flat_map(|s| s.core().take_observations())
             .collect();
         all.sort_by(|a, b| (a.at_ms, &a.node, a.seq).cmp(&(b.at_ms, &b.node, b.seq)));
         all

@@ -12,6 +12,8 @@ use serde::Serialize;
 use serde_json::{Value, json};
 
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
 
 use metaless_identity::{Keypair, hex};
 
@@ -19,7 +21,7 @@ use crate::limits::{MAX_OBSERVATIONS, MAX_ONION_HOPS, MAX_REQUEST_BODY_SIZE};
 use crate::network::{NetworkMap, NodeInfo};
 use crate::replication::{self, ReplicaOutcome, Retry};
 use crate::rpc::RpcCtx;
-use crate::storage::{MemoryStorage, Storage};
+use crate::storage::{Locked, MemoryStorage, Storage};
 use crate::sync::{CatchUp, CatchUpProgress, SyncStep};
 use metaless_onion::{HopError, NodeKey, ONION_PATH, Peeled};
 use metaless_swarm::server::{Reply, ReplyBody};
@@ -253,25 +255,65 @@ pub struct NodeConfig {
     pub observe: bool,
 }
 
-/// One service node's protocol core.
+/// One service node's protocol core, callable from many threads at once.
+///
+/// Every method takes `&self`, and a clone is another handle on the same node (keys, store,
+/// replication queue): a driver runs requests on every core by handing each thread a clone.
+/// The crypto of a request (the onion peel, signature checks, reply signing and encryption)
+/// runs outside any lock; what a request changes sits behind narrow locks taken only for the
+/// change — the store for one [`Storage`] call at a time, the replies waiting for their swarm
+/// peers, the reply-nonce RNG for one 32-byte draw, the observation list — and the network map
+/// is a snapshot swapped whole by [`Node::set_network`] (`docs/node.md`, "Node on every core").
+///
+/// ```
+/// let node = metaless_node::node::doc_node();
+/// let other = node.clone();
+/// let t = std::thread::spawn(move || other.info().port);
+/// assert_eq!(t.join().unwrap(), node.info().port);
+/// ```
+#[derive(Clone)]
 pub struct Node {
+    inner: Arc<Inner>,
+}
+
+/// What the handles of one node share.
+struct Inner {
     keypair: Keypair,
+    /// Own entry and network map, replaced together.
+    view: RwLock<Arc<View>>,
+    storage: Mutex<Box<dyn Storage + Send>>,
+    /// Seeds each reply's own RNG (one draw under the lock, the encryption outside it).
+    rng: Mutex<ChaCha20Rng>,
+    observe: AtomicBool,
+    observations: Mutex<Vec<Observation>>,
+    seq: AtomicU64,
+    last_sweep_ms: AtomicI64,
+    pending: Mutex<PendingQueue>,
+    catch_up_wanted: AtomicBool,
+}
+
+/// The node's own entry and the map it routes with, as one snapshot.
+struct View {
     info: NodeInfo,
-    network: NetworkMap,
-    storage: Box<dyn Storage + Send>,
-    rng: ChaCha20Rng,
-    observations: Option<Vec<Observation>>,
-    seq: u64,
-    last_sweep_ms: i64,
-    pending: BTreeMap<u64, Pending>,
+    network: Arc<NetworkMap>,
+}
+
+/// Client changes waiting for their swarm peers' answers.
+struct PendingQueue {
+    replies: BTreeMap<u64, Pending>,
     next_ticket: u64,
-    catch_up_wanted: bool,
+}
+
+/// Takes a lock even if a thread panicked while holding it: every lock here guards state that
+/// each change leaves whole (one map insert or remove, one RNG draw, one list push).
+fn lock<T: ?Sized>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 impl core::fmt::Debug for Node {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("Node")
-            .field("info", &self.info)
+            .field("info", &self.view().info)
             .finish_non_exhaustive()
     }
 }
@@ -291,60 +333,89 @@ impl Node {
     /// ```
     pub fn new(config: NodeConfig) -> Self {
         Self {
-            keypair: config.keypair,
-            info: config.info,
-            network: config.network,
-            storage: config.storage,
-            rng: ChaCha20Rng::from_seed(config.rng_seed),
-            observations: config.observe.then(Vec::new),
-            seq: 0,
-            last_sweep_ms: i64::MIN,
-            pending: BTreeMap::new(),
-            next_ticket: 0,
-            // Whatever the database holds, the node may have missed changes while it was
-            // down (or never had any): catch up once at start.
-            catch_up_wanted: true,
+            inner: Arc::new(Inner {
+                keypair: config.keypair,
+                view: RwLock::new(Arc::new(View {
+                    info: config.info,
+                    network: Arc::new(config.network),
+                })),
+                storage: Mutex::new(config.storage),
+                rng: Mutex::new(ChaCha20Rng::from_seed(config.rng_seed)),
+                observe: AtomicBool::new(config.observe),
+                observations: Mutex::new(Vec::new()),
+                seq: AtomicU64::new(0),
+                last_sweep_ms: AtomicI64::new(i64::MIN),
+                pending: Mutex::new(PendingQueue {
+                    replies: BTreeMap::new(),
+                    next_ticket: 0,
+                }),
+                // Whatever the database holds, the node may have missed changes while it was
+                // down (or never had any): catch up once at start.
+                catch_up_wanted: AtomicBool::new(true),
+            }),
         }
     }
 
-    /// This node's public facts.
+    /// The current snapshot of own entry and network map (a request keeps the one it started
+    /// with).
+    fn view(&self) -> Arc<View> {
+        Arc::clone(
+            &self
+                .inner
+                .view
+                .read()
+                .unwrap_or_else(PoisonError::into_inner),
+        )
+    }
+
+    /// This node's public facts (a copy: [`Node::set_network`] may change the swarm id).
     ///
     /// ```
     /// # let node = metaless_node::node::doc_node();
     /// assert_eq!(node.info().ip, "127.0.0.1");
     /// ```
-    pub fn info(&self) -> &NodeInfo {
-        &self.info
+    pub fn info(&self) -> NodeInfo {
+        self.view().info.clone()
     }
 
-    /// The network map this node routes and checks swarms with.
+    /// The network map this node routes and checks swarms with (the current snapshot).
     ///
     /// ```
     /// # let node = metaless_node::node::doc_node();
     /// assert_eq!(node.network().nodes().len(), 1);
     /// ```
-    pub fn network(&self) -> &NetworkMap {
-        &self.network
+    pub fn network(&self) -> Arc<NetworkMap> {
+        Arc::clone(&self.view().network)
     }
 
-    /// Replaces the network map (a swarm reshuffle); own swarm id follows the map.
+    /// Replaces the network map (a swarm reshuffle); own swarm id follows the map. Requests
+    /// already running finish with the map they started with.
     ///
     /// ```
-    /// # let mut node = metaless_node::node::doc_node();
-    /// let mut map = node.network().clone();
+    /// # let node = metaless_node::node::doc_node();
+    /// let mut map = (*node.network()).clone();
     /// map.set_swarm(&node.info().pubkey_ed25519, 42);
     /// node.set_network(map);
     /// assert_eq!(node.info().swarm_id, 42);
     /// ```
-    pub fn set_network(&mut self, network: NetworkMap) {
-        if let Some(me) = network.find(&self.info.pubkey_ed25519) {
-            if me.swarm_id != self.info.swarm_id {
+    pub fn set_network(&self, network: NetworkMap) {
+        let mut view = self
+            .inner
+            .view
+            .write()
+            .unwrap_or_else(PoisonError::into_inner);
+        let mut info = view.info.clone();
+        if let Some(me) = network.find(&info.pubkey_ed25519) {
+            if me.swarm_id != info.swarm_id {
                 // Newly assigned to a swarm: its messages are elsewhere.
-                self.catch_up_wanted = true;
+                self.inner.catch_up_wanted.store(true, Ordering::SeqCst);
             }
-            self.info.swarm_id = me.swarm_id;
+            info.swarm_id = me.swarm_id;
         }
-        self.network = network;
+        *view = Arc::new(View {
+            info,
+            network: Arc::new(network),
+        });
     }
 
     /// Whether the driver should run a catch-up now ([`Node::catch_up_start`]): true once after
@@ -352,31 +423,32 @@ impl Node {
     /// Reading it clears it.
     ///
     /// ```
-    /// # let mut node = metaless_node::node::doc_node();
+    /// # let node = metaless_node::node::doc_node();
     /// assert!(node.take_catch_up_wanted());
     /// assert!(!node.take_catch_up_wanted());
-    /// let mut map = node.network().clone();
+    /// let mut map = (*node.network()).clone();
     /// map.set_swarm(&node.info().pubkey_ed25519, 42);
     /// node.set_network(map);
     /// assert!(node.take_catch_up_wanted());
     /// ```
-    pub fn take_catch_up_wanted(&mut self) -> bool {
-        core::mem::take(&mut self.catch_up_wanted)
+    pub fn take_catch_up_wanted(&self) -> bool {
+        self.inner.catch_up_wanted.swap(false, Ordering::SeqCst)
     }
 
     /// Starts a catch-up ([`crate::sync`]): the first request to each other member of the
     /// node's swarm. Run each peer's chain with [`Node::catch_up_answer`].
     ///
     /// ```
-    /// # let mut node = metaless_node::node::doc_node();
+    /// # let node = metaless_node::node::doc_node();
     /// assert!(node.catch_up_start(1_000).is_empty()); // alone in its swarm
     /// ```
-    pub fn catch_up_start(&mut self, now_ms: i64) -> Vec<SyncStep> {
+    pub fn catch_up_start(&self, now_ms: i64) -> Vec<SyncStep> {
         let now = u64::try_from(now_ms).unwrap_or(0);
-        let peers: Vec<NodeInfo> = self
+        let view = self.view();
+        let peers: Vec<NodeInfo> = view
             .network
-            .swarm_members(self.info.swarm_id)
-            .filter(|p| p.pubkey_ed25519 != self.info.pubkey_ed25519)
+            .swarm_members(view.info.swarm_id)
+            .filter(|p| p.pubkey_ed25519 != view.info.pubkey_ed25519)
             .cloned()
             .collect();
         peers
@@ -387,7 +459,7 @@ impl Node {
 
     fn sync_step(&self, catch_up: CatchUp, not_before_ms: u64) -> SyncStep {
         let body = replication::sign_forward(
-            &self.keypair,
+            &self.inner.keypair,
             &catch_up.peer.pubkey_ed25519,
             not_before_ms,
             &catch_up.request_body(),
@@ -407,14 +479,13 @@ impl Node {
     /// [`crate::sync::MAX_ATTEMPTS`] failures in a row and [`crate::sync::MAX_STEPS`]).
     ///
     /// ```
-    /// # let mut node = metaless_node::node::doc_node();
+    /// # let node = metaless_node::node::doc_node();
     /// use metaless_node::replication::ReplicaOutcome;
     /// use metaless_node::sync::CatchUpProgress;
     /// # let keypair = metaless_identity::Keypair::from_seed(&metaless_identity::Seed::from_bytes([2; 32]));
     /// # let peer = metaless_node::NodeInfo { pubkey_ed25519: keypair.ed25519_public(),
     /// #     pubkey_x25519: keypair.x25519_public(), swarm_id: 0, ip: "127.0.0.1".into(), port: 2 };
-    /// # let mut map = node.network().clone();
-    /// # map = metaless_node::NetworkMap::new(vec![node.info().clone(), peer]);
+    /// # let map = metaless_node::NetworkMap::new(vec![node.info(), peer]);
     /// # node.set_network(map);
     /// let step = node.catch_up_start(1_000).remove(0);
     /// // The peer is down: the same request again, a little later.
@@ -427,7 +498,7 @@ impl Node {
     /// assert!(matches!(node.catch_up_answer(2_000, again, &empty), CatchUpProgress::Done(_)));
     /// ```
     pub fn catch_up_answer(
-        &mut self,
+        &self,
         now_ms: i64,
         step: SyncStep,
         outcome: &ReplicaOutcome,
@@ -438,7 +509,7 @@ impl Node {
         if c.stats.requests >= crate::sync::MAX_STEPS {
             return CatchUpProgress::GaveUp(c);
         }
-        match c.apply(self.storage.as_mut(), now_ms, outcome) {
+        match c.apply(&mut Locked(&self.inner.storage), now_ms, outcome) {
             Ok(true) => CatchUpProgress::Done(c),
             Ok(false) => {
                 c.attempts = 0;
@@ -456,76 +527,83 @@ impl Node {
         }
     }
 
-    /// The message store (read access for tests and tools).
+    /// The message store (for tests and tools). The guard holds the store's lock: every
+    /// request that touches storage waits while it is held, so keep it for one call.
     ///
     /// ```
     /// # let node = metaless_node::node::doc_node();
     /// assert_eq!(node.storage().count().unwrap(), 0);
     /// ```
-    pub fn storage(&self) -> &dyn Storage {
-        self.storage.as_ref()
+    pub fn storage(&self) -> MutexGuard<'_, Box<dyn Storage + Send>> {
+        lock(&self.inner.storage)
     }
 
     /// Deletes expired messages now; returns how many went.
     ///
     /// ```
-    /// # let mut node = metaless_node::node::doc_node();
+    /// # let node = metaless_node::node::doc_node();
     /// assert_eq!(node.sweep(0), 0);
     /// ```
-    pub fn sweep(&mut self, now_ms: i64) -> usize {
-        self.last_sweep_ms = now_ms;
-        self.storage.sweep_expired(now_ms).unwrap_or(0)
+    pub fn sweep(&self, now_ms: i64) -> usize {
+        self.inner.last_sweep_ms.store(now_ms, Ordering::Relaxed);
+        self.storage().sweep_expired(now_ms).unwrap_or(0)
     }
 
     /// Takes the observation records gathered so far (empty when observation is off).
     ///
     /// ```
-    /// # let mut node = metaless_node::node::doc_node();
+    /// # let node = metaless_node::node::doc_node();
     /// assert!(node.take_observations().is_empty());
     /// ```
-    pub fn take_observations(&mut self) -> Vec<Observation> {
-        self.observations
-            .as_mut()
-            .map(core::mem::take)
-            .unwrap_or_default()
+    pub fn take_observations(&self) -> Vec<Observation> {
+        core::mem::take(&mut *lock(&self.inner.observations))
     }
 
-    /// Turns per-request observation records on or off.
+    /// Turns per-request observation records on or off (off drops the records not taken).
     ///
     /// ```
-    /// # let mut node = metaless_node::node::doc_node();
+    /// # let node = metaless_node::node::doc_node();
     /// node.set_observe(true);
     /// node.handle(0, metaless_node::Request::post("/storage_rpc/v1", b"x".to_vec()));
     /// assert_eq!(node.take_observations().len(), 1);
     /// ```
-    pub fn set_observe(&mut self, on: bool) {
-        self.observations = if on {
-            Some(self.observations.take().unwrap_or_default())
-        } else {
-            None
-        };
+    pub fn set_observe(&self, on: bool) {
+        self.inner.observe.store(on, Ordering::SeqCst);
+        if !on {
+            lock(&self.inner.observations).clear();
+        }
     }
 
     /// Handles one request at node time `now_ms`. Never panics on any input: bad input
     /// becomes a 4xx with the network's error text.
     ///
     /// ```
-    /// # let mut node = metaless_node::node::doc_node();
+    /// # let node = metaless_node::node::doc_node();
     /// use metaless_node::{Action, Request};
     /// let Action::Respond(r) = node.handle(1_700_000_000_000,
     ///     Request::post("/storage_rpc/v1", br#"{"method":"info","params":{}}"#.to_vec()))
     /// else { unreachable!() };
     /// assert_eq!(r.status, 200);
     /// ```
-    pub fn handle(&mut self, now_ms: i64, request: Request) -> Action {
-        if now_ms.saturating_sub(self.last_sweep_ms) >= SWEEP_INTERVAL_MS {
-            self.sweep(now_ms);
+    pub fn handle(&self, now_ms: i64, request: Request) -> Action {
+        let last_sweep = self.inner.last_sweep_ms.load(Ordering::Relaxed);
+        // One thread sweeps (the one that moves the mark); the others go on.
+        if now_ms.saturating_sub(last_sweep) >= SWEEP_INTERVAL_MS
+            && self
+                .inner
+                .last_sweep_ms
+                .compare_exchange(last_sweep, now_ms, Ordering::Relaxed, Ordering::Relaxed)
+                .is_ok()
+        {
+            let _ = self.storage().sweep_expired(now_ms);
         }
+        let view = self.view();
+        let observe = self.inner.observe.load(Ordering::Relaxed);
         // Strings are filled in only when the record is kept (below): a node with observation
         // off allocates nothing for it.
         let mut obs = Observation {
             node: String::new(),
-            seq: self.seq,
+            seq: self.inner.seq.fetch_add(1, Ordering::Relaxed),
             at_ms: now_ms,
             path: String::new(),
             from: None,
@@ -537,25 +615,24 @@ impl Node {
             method: None,
             account: None,
         };
-        self.seq = self.seq.wrapping_add(1);
         let action = if request.body.len() > MAX_REQUEST_BODY_SIZE {
             Action::Respond(Response::hop_error(&HopError::PayloadTooLarge))
         } else {
             match request.path.as_str() {
-                ONION_PATH => self.onion(now_ms, &request.body, &mut obs),
+                ONION_PATH => self.onion(&view, now_ms, &request.body, observe, &mut obs),
                 RPC_PATH => {
                     obs.kind = "rpc";
-                    self.rpc_path(now_ms, &request.body, &mut obs)
+                    self.rpc_path(&view, now_ms, &request.body, observe, &mut obs)
                 }
                 SEED_PATH => {
                     obs.kind = "rpc";
-                    Action::Respond(self.seed_rpc(&request.body))
+                    Action::Respond(seed_rpc(&view.network, &request.body))
                 }
                 other => Action::Respond(Response::text(404, format!("POST {other} Not Found"))),
             }
         };
-        if let Some(list) = self.observations.as_mut() {
-            obs.node = hex::encode(&self.info.pubkey_ed25519);
+        if observe {
+            obs.node = hex::encode(&view.info.pubkey_ed25519);
             obs.path = request.path;
             obs.from = request.from;
             match &action {
@@ -573,6 +650,7 @@ impl Node {
                     obs.bytes_out = body.len();
                 }
             }
+            let mut list = lock(&self.inner.observations);
             if list.len() >= MAX_OBSERVATIONS {
                 list.remove(0);
             }
@@ -582,20 +660,27 @@ impl Node {
     }
 
     /// `/storage_rpc/v1`: a signed forward from a swarm peer, or a client's request.
-    fn rpc_path(&mut self, now_ms: i64, body: &[u8], obs: &mut Observation) -> Action {
+    fn rpc_path(
+        &self,
+        view: &View,
+        now_ms: i64,
+        body: &[u8],
+        observe: bool,
+        obs: &mut Observation,
+    ) -> Action {
         if replication::is_forward(body) {
             let now = u64::try_from(now_ms).unwrap_or(0);
-            let me = self.info.pubkey_ed25519;
+            let me = view.info.pubkey_ed25519;
             return match replication::open_forward(
                 body,
                 &me,
-                self.info.swarm_id,
-                &self.network,
+                view.info.swarm_id,
+                &view.network,
                 now,
             ) {
                 Ok((inner, _from)) => {
                     if let Some((status, body)) =
-                        crate::sync::answer_sync(self.storage.as_ref(), now_ms, &inner)
+                        crate::sync::answer_sync(&Locked(&self.inner.storage), now_ms, &inner)
                     {
                         obs.method = Some("metaless_sync".into());
                         return Action::Respond(Response {
@@ -605,30 +690,31 @@ impl Node {
                             replicate: Vec::new(),
                         });
                     }
-                    let (r, _) = self.rpc(now_ms, &inner, true, obs);
+                    let (r, _) = self.rpc(view, now_ms, &inner, true, observe, obs);
                     Action::Respond(Response::from_rpc(&r, Vec::new()))
                 }
                 Err(e) => Action::Respond(Response::text(401, e.text())),
             };
         }
-        let (r, bodies) = self.rpc(now_ms, body, false, obs);
-        self.respond_or_replicate(now_ms, r, bodies, None)
+        let (r, bodies) = self.rpc(view, now_ms, body, false, observe, obs);
+        self.respond_or_replicate(view, now_ms, r, bodies, None)
     }
 
     /// Answers now, or (when the change has peers to reach) parks the reply and asks the
     /// driver to replicate.
     fn respond_or_replicate(
-        &mut self,
+        &self,
+        view: &View,
         now_ms: i64,
         reply: Reply,
         bodies: Vec<(Vec<u8>, u64)>,
         onion: Option<(metaless_onion::ReplyContext, bool, bool)>,
     ) -> Action {
         let now = u64::try_from(now_ms).unwrap_or(0);
-        let peers: Vec<NodeInfo> = self
+        let peers: Vec<NodeInfo> = view
             .network
-            .swarm_members(self.info.swarm_id)
-            .filter(|p| p.pubkey_ed25519 != self.info.pubkey_ed25519)
+            .swarm_members(view.info.swarm_id)
+            .filter(|p| p.pubkey_ed25519 != view.info.pubkey_ed25519)
             .cloned()
             .collect();
         if bodies.is_empty() || peers.is_empty() {
@@ -638,30 +724,35 @@ impl Node {
         for (body, _) in &bodies {
             for peer in &peers {
                 targets.push(Replicate {
-                    body: replication::sign_forward(&self.keypair, &peer.pubkey_ed25519, now, body),
+                    body: replication::sign_forward(
+                        &self.inner.keypair,
+                        &peer.pubkey_ed25519,
+                        now,
+                        body,
+                    ),
                     to: peer.clone(),
                 });
             }
         }
-        let ticket = self.next_ticket;
-        self.next_ticket = self.next_ticket.wrapping_add(1);
-        if self.pending.len() >= MAX_PENDING {
-            self.pending.pop_first();
+        let waiting = Pending {
+            reply,
+            onion,
+            bodies,
+            targets: peers.iter().map(|p| p.pubkey_ed25519).collect(),
+        };
+        let mut pending = lock(&self.inner.pending);
+        let ticket = pending.next_ticket;
+        pending.next_ticket = ticket.wrapping_add(1);
+        if pending.replies.len() >= MAX_PENDING {
+            pending.replies.pop_first();
         }
-        self.pending.insert(
-            ticket,
-            Pending {
-                reply,
-                onion,
-                bodies,
-                targets: peers.iter().map(|p| p.pubkey_ed25519).collect(),
-            },
-        );
+        pending.replies.insert(ticket, waiting);
+        drop(pending);
         Action::Replicate { ticket, targets }
     }
 
     fn seal(
-        &mut self,
+        &self,
         reply: Reply,
         onion: Option<(metaless_onion::ReplyContext, bool, bool)>,
     ) -> Response {
@@ -669,9 +760,17 @@ impl Node {
             None => Response::from_rpc(&reply, Vec::new()),
             Some((ctx, json, base64)) => {
                 let inner = reply.onion_plaintext(json);
-                sealed_response(ctx.encrypt_response(&inner, &mut self.rng), base64)
+                sealed_response(ctx.encrypt_response(&inner, &mut self.reply_rng()), base64)
             }
         }
+    }
+
+    /// An RNG for one reply's nonce, seeded from the node's: the lock covers one 32-byte draw,
+    /// not the encryption.
+    fn reply_rng(&self) -> ChaCha20Rng {
+        let mut seed = [0u8; 32];
+        rand_core::RngCore::fill_bytes(&mut *lock(&self.inner.rng), &mut seed);
+        ChaCha20Rng::from_seed(seed)
     }
 
     /// Completes an [`Action::Replicate`]: `outcomes` are the peers' answers by Ed25519 key (a
@@ -681,17 +780,18 @@ impl Node {
     /// ticket is answered 500 `request failed`.
     ///
     /// ```
-    /// # let mut node = metaless_node::node::doc_node();
+    /// # let node = metaless_node::node::doc_node();
     /// let r = node.finish_replication(0, 12345, &[]);
     /// assert_eq!(r.status, 500);
     /// ```
     pub fn finish_replication(
-        &mut self,
+        &self,
         now_ms: i64,
         ticket: u64,
         outcomes: &[([u8; 32], ReplicaOutcome)],
     ) -> Response {
-        let Some(mut p) = self.pending.remove(&ticket) else {
+        let taken = lock(&self.inner.pending).replies.remove(&ticket);
+        let Some(mut p) = taken else {
             return Response::text(500, "request failed");
         };
         let now = u64::try_from(now_ms).unwrap_or(0);
@@ -709,7 +809,7 @@ impl Node {
                     next_ms: now.saturating_add(replication::backoff_ms(0)),
                     attempts: 0,
                 };
-                if let Err(e) = self.storage.push_retry(&retry) {
+                if let Err(e) = self.storage().push_retry(&retry) {
                     tracing::error!("could not queue a replication retry: {e}");
                 }
             }
@@ -747,12 +847,14 @@ impl Node {
     /// whose peer left this node's swarm, or whose message expired, are dropped.
     ///
     /// ```
-    /// # let mut node = metaless_node::node::doc_node();
+    /// # let node = metaless_node::node::doc_node();
     /// assert!(node.due_retries(0, 10).is_empty());
     /// ```
-    pub fn due_retries(&mut self, now_ms: i64, limit: usize) -> Vec<RetryJob> {
+    pub fn due_retries(&self, now_ms: i64, limit: usize) -> Vec<RetryJob> {
         let now = u64::try_from(now_ms).unwrap_or(0);
-        let due = match self.storage.take_due_retries(now, limit) {
+        let view = self.view();
+        let due = self.storage().take_due_retries(now, limit);
+        let due = match due {
             Ok(d) => d,
             Err(e) => {
                 tracing::error!("could not read the replication retry queue: {e}");
@@ -765,19 +867,23 @@ impl Node {
                 self.forget_retry(retry.id);
                 continue;
             }
-            let Some(peer) = self
+            let Some(peer) = view
                 .network
-                .swarm_members(self.info.swarm_id)
+                .swarm_members(view.info.swarm_id)
                 .find(|n| {
-                    n.pubkey_ed25519 == retry.to && n.pubkey_ed25519 != self.info.pubkey_ed25519
+                    n.pubkey_ed25519 == retry.to && n.pubkey_ed25519 != view.info.pubkey_ed25519
                 })
                 .cloned()
             else {
                 self.forget_retry(retry.id);
                 continue;
             };
-            let body =
-                replication::sign_forward(&self.keypair, &peer.pubkey_ed25519, now, &retry.body);
+            let body = replication::sign_forward(
+                &self.inner.keypair,
+                &peer.pubkey_ed25519,
+                now,
+                &retry.body,
+            );
             jobs.push(RetryJob {
                 retry,
                 send: Replicate { to: peer, body },
@@ -791,16 +897,16 @@ impl Node {
     /// message expires.
     ///
     /// ```
-    /// # let mut node = metaless_node::node::doc_node();
+    /// # let node = metaless_node::node::doc_node();
     /// use metaless_node::node::RetryJob;
     /// use metaless_node::replication::{ReplicaOutcome, Retry};
-    /// let to = node.info().clone();
+    /// let to = node.info();
     /// let job = RetryJob { retry: Retry { id: 1, to: to.pubkey_ed25519, body: b"{}".to_vec(),
     ///     expiry_ms: 1_000_000, next_ms: 0, attempts: 0 },
     ///     send: metaless_node::Replicate { to, body: vec![] } };
     /// node.retry_result(0, job, &ReplicaOutcome::Timeout);
     /// ```
-    pub fn retry_result(&mut self, now_ms: i64, job: RetryJob, outcome: &ReplicaOutcome) {
+    pub fn retry_result(&self, now_ms: i64, job: RetryJob, outcome: &ReplicaOutcome) {
         if outcome.succeeded() {
             self.forget_retry(job.retry.id);
             return;
@@ -826,33 +932,36 @@ impl Node {
         let next = now.saturating_add(replication::backoff_ms(attempts));
         if next >= retry.expiry_ms {
             self.forget_retry(retry.id);
-        } else if let Err(e) = self.storage.retry_again(retry.id, next, attempts) {
+        } else if let Err(e) = self.storage().retry_again(retry.id, next, attempts) {
             tracing::error!("could not reschedule a replication retry: {e}");
         }
     }
 
-    fn forget_retry(&mut self, id: u64) {
-        if let Err(e) = self.storage.retry_done(id) {
+    fn forget_retry(&self, id: u64) {
+        if let Err(e) = self.storage().retry_done(id) {
             tracing::error!("could not remove a replication retry: {e}");
         }
     }
 
     fn rpc(
-        &mut self,
+        &self,
+        view: &View,
         now_ms: i64,
         body: &[u8],
         forwarded: bool,
+        observe: bool,
         obs: &mut Observation,
     ) -> (Reply, Vec<(Vec<u8>, u64)>) {
+        let mut storage = Locked(&self.inner.storage);
         let mut ctx = RpcCtx {
             now_ms,
-            me: &self.info,
-            keypair: &self.keypair,
-            map: &self.network,
-            storage: self.storage.as_mut(),
+            me: &view.info,
+            keypair: &self.inner.keypair,
+            map: &view.network,
+            storage: &mut storage,
             forwarded,
             replicate: Vec::new(),
-            observe: self.observations.is_some(),
+            observe,
             seen_method: None,
             seen_account: None,
         };
@@ -862,34 +971,20 @@ impl Node {
         (r, ctx.replicate)
     }
 
-    /// Seed-node bootstrap: `{"method":"get_n_service_nodes"|"get_service_nodes"}` on `/json_rpc`.
-    fn seed_rpc(&self, body: &[u8]) -> Response {
-        let Ok(v) = serde_json::from_slice::<Value>(body) else {
-            return Response::text(400, "invalid json");
-        };
-        match v.get("method").and_then(Value::as_str) {
-            Some("get_n_service_nodes" | "get_service_nodes") => {
-                let body = json!({ "jsonrpc": "2.0", "id": v.get("id").cloned().unwrap_or(json!("0")),
-                    "result": self.network.service_nodes_json() });
-                Response {
-                    status: 200,
-                    content_type: "application/json",
-                    body: body.to_string().into_bytes(),
-                    replicate: Vec::new(),
-                }
-            }
-            Some(m) => Response::text(400, format!("no method {m}")),
-            None => Response::text(400, "invalid json: no `method` field"),
-        }
-    }
-
-    fn onion(&mut self, now_ms: i64, body: &[u8], obs: &mut Observation) -> Action {
+    fn onion(
+        &self,
+        view: &View,
+        now_ms: i64,
+        body: &[u8],
+        observe: bool,
+        obs: &mut Observation,
+    ) -> Action {
         // hop_no travels in the outer JSON between our nodes (upstream: the OMQ "nh" field).
         let hop_no = metaless_onion::hop_no(body);
         if hop_no > u64::from(MAX_ONION_HOPS) {
             return Action::Respond(Response::hop_error(&HopError::MaxPathLength));
         }
-        let peeled = match metaless_onion::peel(&NodeKey::from_keypair(&self.keypair), body) {
+        let peeled = match metaless_onion::peel(&NodeKey::from_keypair(&self.inner.keypair), body) {
             Ok(p) => p,
             Err(e) => return Action::Respond(Response::hop_error(&e.hop_error())),
         };
@@ -898,19 +993,19 @@ impl Node {
                 obs.kind = "deliver";
                 let (json, base64) = (delivery.wants_json(), delivery.wants_base64());
                 let (payload, ctx) = delivery.into_parts();
-                let (r, bodies) = self.rpc(now_ms, &payload, false, obs);
-                self.respond_or_replicate(now_ms, r, bodies, Some((ctx, json, base64)))
+                let (r, bodies) = self.rpc(view, now_ms, &payload, false, observe, obs);
+                self.respond_or_replicate(view, now_ms, r, bodies, Some((ctx, json, base64)))
             }
             Peeled::Reject { error, reply } => {
                 let sealed =
-                    reply.encrypt_snode_reply(error.status(), &error.body(), &mut self.rng);
+                    reply.encrypt_snode_reply(error.status(), &error.body(), &mut self.reply_rng());
                 Action::Respond(sealed_response(sealed, true))
             }
             Peeled::Forward {
                 next_ed25519, body, ..
             } => {
                 obs.kind = "relay";
-                match self.network.find(&next_ed25519) {
+                match view.network.find(&next_ed25519) {
                     Some(n) => Action::ForwardToNode {
                         node: n.clone(),
                         body: metaless_onion::with_hop_no(body, hop_no + 1),
@@ -941,6 +1036,27 @@ impl Node {
             }
             _ => Action::Respond(Response::hop_error(&HopError::InvalidCiphertext)),
         }
+    }
+}
+
+/// Seed-node bootstrap: `{"method":"get_n_service_nodes"|"get_service_nodes"}` on `/json_rpc`.
+fn seed_rpc(network: &NetworkMap, body: &[u8]) -> Response {
+    let Ok(v) = serde_json::from_slice::<Value>(body) else {
+        return Response::text(400, "invalid json");
+    };
+    match v.get("method").and_then(Value::as_str) {
+        Some("get_n_service_nodes" | "get_service_nodes") => {
+            let body = json!({ "jsonrpc": "2.0", "id": v.get("id").cloned().unwrap_or(json!("0")),
+                "result": network.service_nodes_json() });
+            Response {
+                status: 200,
+                content_type: "application/json",
+                body: body.to_string().into_bytes(),
+                replicate: Vec::new(),
+            }
+        }
+        Some(m) => Response::text(400, format!("no method {m}")),
+        None => Response::text(400, "invalid json: no `method` field"),
     }
 }
 
@@ -1036,8 +1152,8 @@ mod tests {
             })
             .unwrap();
         }
-        let mut a = swarm_node(1, 7, full, &map);
-        let mut b = swarm_node(2, 7, MemoryStorage::new(), &map);
+        let a = swarm_node(1, 7, full, &map);
+        let b = swarm_node(2, 7, MemoryStorage::new(), &map);
         let now = 1_000_000;
         assert!(b.take_catch_up_wanted());
         let mut steps = b.catch_up_start(now);
@@ -1067,8 +1183,8 @@ mod tests {
         assert_eq!(b.storage().count().unwrap(), 1_500);
 
         // A node of another swarm is not answered: its listing request is refused.
-        let mut outsider = swarm_node(3, 9, MemoryStorage::new(), &map);
-        let mut c_map = outsider.network().clone();
+        let outsider = swarm_node(3, 9, MemoryStorage::new(), &map);
+        let mut c_map = (*outsider.network()).clone();
         c_map.set_swarm(&info(3, 9).pubkey_ed25519, 7);
         outsider.set_network(c_map);
         let forged = outsider.catch_up_start(now);
@@ -1082,7 +1198,7 @@ mod tests {
 
     #[test]
     fn oversized_routing_metadata_is_a_parse_error() {
-        let mut node = doc_node();
+        let node = doc_node();
         // u32 LE length ‖ blob ‖ routing JSON longer than its 4 KiB limit
         let mut b = b"\x04\0\0\0blob".to_vec();
         let pad = "x".repeat(metaless_onion::limits::MAX_ROUTING_JSON_SIZE);
@@ -1100,7 +1216,7 @@ mod tests {
 
     #[test]
     fn too_many_hops_are_refused() {
-        let mut node = doc_node();
+        let node = doc_node();
         // u32 LE length ‖ blob ‖ routing JSON
         let mut b = b"\x04\0\0\0blob".to_vec();
         b.extend_from_slice(format!(r#"{{"hop_no":{}}}"#, MAX_ONION_HOPS + 1).as_bytes());
@@ -1137,7 +1253,7 @@ mod tests {
             .unwrap();
             let mut body = built.body;
             for (i, seed) in [1u8, 2].into_iter().enumerate() {
-                let mut node = swarm_node(seed, u64::from(seed), MemoryStorage::new(), &map);
+                let node = swarm_node(seed, u64::from(seed), MemoryStorage::new(), &map);
                 node.set_observe(observe);
                 let keys = Keypair::from_seed(&metaless_identity::Seed::from_bytes([seed; 32]));
                 let Ok(Peeled::Forward {

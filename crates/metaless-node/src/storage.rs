@@ -1121,3 +1121,153 @@ impl Storage for MemoryStorage {
             .is_some_and(|l| l.contains_key(token)))
     }
 }
+
+/// A store shared by the threads of one node: every [`Storage`] call takes the lock for that
+/// call only (each call is one transaction in every backend), so no lock is held across a
+/// request's crypto. A poisoned lock is taken over: no call leaves a backend half-changed
+/// (each is one transaction), and a node that stopped storing would lose more.
+pub(crate) struct Locked<'a>(pub(crate) &'a std::sync::Mutex<Box<dyn Storage + Send>>);
+
+impl Locked<'_> {
+    fn get(&self) -> std::sync::MutexGuard<'_, Box<dyn Storage + Send>> {
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+impl core::fmt::Debug for Locked<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("Locked(..)")
+    }
+}
+
+impl Storage for Locked<'_> {
+    fn store(&mut self, msg: &NewMessage) -> Result<(StoreOutcome, i64), NodeError> {
+        self.get().store(msg)
+    }
+    fn retrieve(
+        &self,
+        owner: &[u8; OWNER_LEN],
+        namespace: i16,
+        last_hash: Option<&str>,
+        max_count: Option<usize>,
+        max_size: Option<usize>,
+        now_ms: i64,
+    ) -> Result<(Vec<StoredMessage>, bool), NodeError> {
+        self.get()
+            .retrieve(owner, namespace, last_hash, max_count, max_size, now_ms)
+    }
+    fn delete_by_hash(
+        &mut self,
+        owner: &[u8; OWNER_LEN],
+        hashes: &[String],
+    ) -> Result<Vec<String>, NodeError> {
+        self.get().delete_by_hash(owner, hashes)
+    }
+    fn delete_all(
+        &mut self,
+        owner: &[u8; OWNER_LEN],
+        namespace: Option<i16>,
+    ) -> Result<Vec<(i16, String)>, NodeError> {
+        self.get().delete_all(owner, namespace)
+    }
+    fn delete_before(
+        &mut self,
+        owner: &[u8; OWNER_LEN],
+        namespace: Option<i16>,
+        before_ms: i64,
+    ) -> Result<Vec<(i16, String)>, NodeError> {
+        self.get().delete_before(owner, namespace, before_ms)
+    }
+    fn update_expiry(
+        &mut self,
+        owner: &[u8; OWNER_LEN],
+        hashes: &[String],
+        expiries: &[i64],
+        mode: ExpiryMode,
+    ) -> Result<Vec<(String, i64)>, NodeError> {
+        self.get().update_expiry(owner, hashes, expiries, mode)
+    }
+    fn update_all_expiries(
+        &mut self,
+        owner: &[u8; OWNER_LEN],
+        namespace: Option<i16>,
+        expiry_ms: i64,
+    ) -> Result<Vec<(i16, String)>, NodeError> {
+        self.get().update_all_expiries(owner, namespace, expiry_ms)
+    }
+    fn get_expiries(
+        &self,
+        owner: &[u8; OWNER_LEN],
+        hashes: &[String],
+    ) -> Result<BTreeMap<String, i64>, NodeError> {
+        self.get().get_expiries(owner, hashes)
+    }
+    fn sweep_expired(&mut self, now_ms: i64) -> Result<usize, NodeError> {
+        self.get().sweep_expired(now_ms)
+    }
+    fn count(&self) -> Result<usize, NodeError> {
+        self.get().count()
+    }
+    fn push_retry(&mut self, retry: &Retry) -> Result<(), NodeError> {
+        self.get().push_retry(retry)
+    }
+    fn take_due_retries(&mut self, now_ms: u64, limit: usize) -> Result<Vec<Retry>, NodeError> {
+        self.get().take_due_retries(now_ms, limit)
+    }
+    fn retry_done(&mut self, id: u64) -> Result<(), NodeError> {
+        self.get().retry_done(id)
+    }
+    fn retry_again(&mut self, id: u64, next_ms: u64, attempts: u32) -> Result<(), NodeError> {
+        self.get().retry_again(id, next_ms, attempts)
+    }
+    fn sync_list(
+        &self,
+        after: &str,
+        limit: usize,
+        now_ms: i64,
+    ) -> Result<(Vec<SyncEntry>, bool), NodeError> {
+        self.get().sync_list(after, limit, now_ms)
+    }
+    fn sync_get(&self, hashes: &[String], now_ms: i64) -> Result<Vec<SyncMessage>, NodeError> {
+        self.get().sync_get(hashes, now_ms)
+    }
+    fn hash_states(&self, hashes: &[String]) -> Result<BTreeMap<String, HashState>, NodeError> {
+        self.get().hash_states(hashes)
+    }
+    fn sync_put(&mut self, msg: &SyncMessage) -> Result<bool, NodeError> {
+        self.get().sync_put(msg)
+    }
+    fn sync_delete(&mut self, hash: &str, expiry_ms: i64) -> Result<bool, NodeError> {
+        self.get().sync_delete(hash, expiry_ms)
+    }
+    fn revoke_subaccounts(
+        &mut self,
+        owner: &[u8; OWNER_LEN],
+        tokens: &[[u8; SUBACCOUNT_TOKEN_LEN]],
+        now_ms: i64,
+    ) -> Result<(), NodeError> {
+        self.get().revoke_subaccounts(owner, tokens, now_ms)
+    }
+    fn unrevoke_subaccounts(
+        &mut self,
+        owner: &[u8; OWNER_LEN],
+        tokens: &[[u8; SUBACCOUNT_TOKEN_LEN]],
+    ) -> Result<usize, NodeError> {
+        self.get().unrevoke_subaccounts(owner, tokens)
+    }
+    fn revoked_subaccounts(
+        &self,
+        owner: &[u8; OWNER_LEN],
+    ) -> Result<Vec<[u8; SUBACCOUNT_TOKEN_LEN]>, NodeError> {
+        self.get().revoked_subaccounts(owner)
+    }
+    fn subaccount_revoked(
+        &self,
+        owner: &[u8; OWNER_LEN],
+        token: &[u8; SUBACCOUNT_TOKEN_LEN],
+    ) -> Result<bool, NodeError> {
+        self.get().subaccount_revoked(owner, token)
+    }
+}

@@ -249,13 +249,13 @@ fn pair() -> (Keypair, Keypair, metaless_node::Node) {
 #[test]
 fn only_a_signed_forward_from_a_swarm_member_is_a_replay() {
     use metaless_node::replication::sign_forward;
-    let (a, b, mut node) = pair();
+    let (a, b, node) = pair();
     let user = account(3);
     let signer = Signer::session(&user);
     let now_ms: i64 = 1_700_000_000_000;
     let now = u64::try_from(now_ms).unwrap();
     let body = Rpc::delete_all(&signer, NamespaceOrAll::All, now - 65_000).to_body();
-    let mut post = |body: Vec<u8>| {
+    let post = |body: Vec<u8>| {
         let Action::Respond(r) = node.handle(now_ms, Request::post(RPC_PATH, body)) else {
             panic!("not a response")
         };
@@ -293,7 +293,7 @@ fn only_a_signed_forward_from_a_swarm_member_is_a_replay() {
 #[test]
 fn a_store_reply_lists_each_member_and_failed_replays_are_retried() {
     use metaless_node::replication::ReplicaOutcome;
-    let (a, _b, mut node) = pair();
+    let (a, _b, node) = pair();
     let user = account(3);
     let signer = Signer::session(&user);
     let now_ms: i64 = 1_700_000_000_000;
