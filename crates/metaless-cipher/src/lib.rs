@@ -30,6 +30,10 @@ pub mod salsa20;
 pub mod secretbox;
 pub mod xchacha20poly1305;
 
+/// Both builds of the dispatched code, for the tests that compare them (not a stable API).
+#[doc(hidden)]
+pub use dispatch::paths as __paths;
+
 /// Why an authenticated decryption refused its input.
 ///
 /// ```

@@ -1,1 +1,229 @@
-//! (being written: see issue 18 item 1)
+//! XChaCha20-Poly1305, the IETF construction of draft-irtf-cfrg-xchacha-03 (libsodium's
+//! `crypto_aead_xchacha20poly1305_ietf_*`): HChaCha20 subkey from the key and the nonce's
+//! first 16 bytes, then the RFC 8439 §2.8 AEAD with nonce `0⁴ ‖ nonce[16..24]` — Poly1305 key
+//! from block 0, the message from block 1, the tag over `aad ‖ pad ‖ ct ‖ pad ‖ le64(|aad|) ‖
+//! le64(|ct|)`.
+//!
+//! Sealing is one pass: each 512-byte stretch is encrypted and then authenticated while it is
+//! in cache. Opening authenticates the whole ciphertext first and decrypts only if the tag
+//! matches, so a refused buffer is left exactly as it was given.
+//!
+//! ```
+//! use metaless_cipher::xchacha20poly1305::{open_in_place_detached, seal_in_place_detached};
+//! let (key, nonce) = ([7u8; 32], [9u8; 24]);
+//! let mut buf = *b"hello onion";
+//! let tag = seal_in_place_detached(&key, &nonce, b"aad", &mut buf)?;
+//! open_in_place_detached(&key, &nonce, b"aad", &mut buf, &tag)?;
+//! assert_eq!(&buf, b"hello onion");
+//! # Ok::<(), metaless_cipher::CipherError>(())
+//! ```
+
+use subtle::ConstantTimeEq;
+use zeroize::Zeroize;
+
+use crate::CipherError;
+use crate::chacha20::{State, check_len, xor_stream, xstate};
+use crate::poly1305::Poly1305;
+
+/// Bytes of the key.
+pub const KEY_LEN: usize = 32;
+/// Bytes of the nonce.
+pub const NONCE_LEN: usize = 24;
+/// Bytes of the tag.
+pub const TAG_LEN: usize = 16;
+
+/// Bytes encrypted before they are authenticated in one pass (a multiple of every batch).
+const STRETCH: usize = 512;
+
+/// The state at block 0 and the Poly1305 computation keyed by that block, with the
+/// associated data absorbed; the state's counter is left at 1.
+#[inline(always)]
+fn start(key: &[u8; 32], nonce: &[u8; 24], aad: &[u8]) -> (State, Poly1305) {
+    let mut s = xstate(key, nonce, 0);
+    let mut block0 = [0u8; 64];
+    xor_stream::<4>(&mut s, &mut block0);
+    let mut mac_key = [0u8; 32];
+    mac_key.copy_from_slice(&block0[..32]);
+    let mut mac = Poly1305::new(&mac_key);
+    block0.zeroize();
+    mac_key.zeroize();
+    mac.update_padded(aad);
+    (s, mac)
+}
+
+#[inline(always)]
+fn lengths(mac: &mut Poly1305, aad: usize, ct: usize) {
+    let mut block = [0u8; 16];
+    block[..8].copy_from_slice(&(aad as u64).to_le_bytes());
+    block[8..].copy_from_slice(&(ct as u64).to_le_bytes());
+    mac.update(&block);
+}
+
+/// The seal, generic over the batch width (instantiated by `dispatch`).
+#[inline(always)]
+pub(crate) fn seal_with<const N: usize>(
+    key: &[u8; 32],
+    nonce: &[u8; 24],
+    aad: &[u8],
+    buf: &mut [u8],
+) -> [u8; 16] {
+    let (mut s, mut mac) = start(key, nonce, aad);
+    for stretch in buf.chunks_mut(STRETCH) {
+        xor_stream::<N>(&mut s, stretch);
+        mac.update(stretch);
+    }
+    mac.update_padded(&[]);
+    lengths(&mut mac, aad.len(), buf.len());
+    mac.finalize()
+}
+
+/// The open, generic over the batch width: verify, then decrypt.
+#[inline(always)]
+pub(crate) fn open_with<const N: usize>(
+    key: &[u8; 32],
+    nonce: &[u8; 24],
+    aad: &[u8],
+    buf: &mut [u8],
+    tag: &[u8; 16],
+) -> Result<(), CipherError> {
+    let (mut s, mut mac) = start(key, nonce, aad);
+    mac.update_padded(buf);
+    lengths(&mut mac, aad.len(), buf.len());
+    if !bool::from(mac.finalize().ct_eq(tag)) {
+        return Err(CipherError::Forged);
+    }
+    xor_stream::<N>(&mut s, buf);
+    Ok(())
+}
+
+/// Encrypts `buf` in place and returns the 16-byte tag over it and `aad`
+/// (`crypto_aead_xchacha20poly1305_ietf_encrypt_detached`). Refuses, untouched, a buffer
+/// longer than the 32-bit block counter covers (256 GiB − 64 bytes) with
+/// [`CipherError::TooLong`].
+///
+/// ```
+/// use metaless_cipher::xchacha20poly1305::seal_in_place_detached;
+/// let mut buf = [0u8; 32];
+/// let tag = seal_in_place_detached(&[1; 32], &[2; 24], &[], &mut buf)?;
+/// assert_ne!(buf, [0u8; 32]);
+/// assert_eq!(tag.len(), 16);
+/// # Ok::<(), metaless_cipher::CipherError>(())
+/// ```
+pub fn seal_in_place_detached(
+    key: &[u8; KEY_LEN],
+    nonce: &[u8; NONCE_LEN],
+    aad: &[u8],
+    buf: &mut [u8],
+) -> Result<[u8; TAG_LEN], CipherError> {
+    check_len(1, buf.len())?;
+    Ok(crate::dispatch::xchacha_seal(key, nonce, aad, buf))
+}
+
+/// Checks `tag` against `buf` (the ciphertext) and `aad`, then decrypts `buf` in place
+/// (`crypto_aead_xchacha20poly1305_ietf_decrypt_detached`). On [`CipherError::Forged`]
+/// `buf` is left as given: nothing is decrypted before the tag is verified.
+///
+/// ```
+/// use metaless_cipher::{CipherError, xchacha20poly1305::*};
+/// let mut buf = *b"secret";
+/// let tag = seal_in_place_detached(&[1; 32], &[2; 24], &[], &mut buf)?;
+/// let sealed = buf;
+/// assert_eq!(open_in_place_detached(&[3; 32], &[2; 24], &[], &mut buf, &tag), Err(CipherError::Forged));
+/// assert_eq!(buf, sealed);
+/// open_in_place_detached(&[1; 32], &[2; 24], &[], &mut buf, &tag)?;
+/// assert_eq!(&buf, b"secret");
+/// # Ok::<(), CipherError>(())
+/// ```
+pub fn open_in_place_detached(
+    key: &[u8; KEY_LEN],
+    nonce: &[u8; NONCE_LEN],
+    aad: &[u8],
+    buf: &mut [u8],
+    tag: &[u8; TAG_LEN],
+) -> Result<(), CipherError> {
+    // longer than any seal produces: no tag can match, and the counter would wrap
+    if check_len(1, buf.len()).is_err() {
+        return Err(CipherError::Forged);
+    }
+    crate::dispatch::xchacha_open(key, nonce, aad, buf, tag)
+}
+
+/// `ciphertext ‖ tag` of `plaintext` (libsodium's combined
+/// `crypto_aead_xchacha20poly1305_ietf_encrypt`); one allocation, of exactly that length.
+///
+/// ```
+/// use metaless_cipher::xchacha20poly1305::{open, seal};
+/// let sealed = seal(&[1; 32], &[2; 24], b"ad", b"message")?;
+/// assert_eq!(sealed.len(), 7 + 16);
+/// assert_eq!(open(&[1; 32], &[2; 24], b"ad", &sealed)?, b"message");
+/// # Ok::<(), metaless_cipher::CipherError>(())
+/// ```
+#[cfg(feature = "alloc")]
+pub fn seal(
+    key: &[u8; KEY_LEN],
+    nonce: &[u8; NONCE_LEN],
+    aad: &[u8],
+    plaintext: &[u8],
+) -> Result<alloc::vec::Vec<u8>, CipherError> {
+    check_len(1, plaintext.len())?;
+    let mut out = alloc::vec::Vec::with_capacity(plaintext.len() + TAG_LEN);
+    out.extend_from_slice(plaintext);
+    let tag = crate::dispatch::xchacha_seal(key, nonce, aad, &mut out);
+    out.extend_from_slice(&tag);
+    Ok(out)
+}
+
+/// The plaintext of `ciphertext ‖ tag` (libsodium's combined
+/// `crypto_aead_xchacha20poly1305_ietf_decrypt`): [`CipherError::TooShort`] below 16 bytes,
+/// [`CipherError::Forged`] when the tag does not match; one allocation, made only after the
+/// tag has been verified.
+///
+/// ```
+/// use metaless_cipher::{CipherError, xchacha20poly1305::{open, seal}};
+/// let mut sealed = seal(&[1; 32], &[2; 24], &[], b"message")?;
+/// sealed[0] ^= 1;
+/// assert_eq!(open(&[1; 32], &[2; 24], &[], &sealed), Err(CipherError::Forged));
+/// assert_eq!(open(&[1; 32], &[2; 24], &[], &sealed[..15]), Err(CipherError::TooShort { len: 15, tag: 16 }));
+/// # Ok::<(), CipherError>(())
+/// ```
+#[cfg(feature = "alloc")]
+pub fn open(
+    key: &[u8; KEY_LEN],
+    nonce: &[u8; NONCE_LEN],
+    aad: &[u8],
+    sealed: &[u8],
+) -> Result<alloc::vec::Vec<u8>, CipherError> {
+    let Some(split) = sealed.len().checked_sub(TAG_LEN) else {
+        return Err(CipherError::TooShort {
+            len: sealed.len(),
+            tag: TAG_LEN,
+        });
+    };
+    let (ct, tag) = sealed.split_at(split);
+    let tag: &[u8; 16] = tag.try_into().map_err(|_| CipherError::Forged)?;
+    if !bool::from(verify(key, nonce, aad, ct, tag)) {
+        return Err(CipherError::Forged);
+    }
+    let mut out = ct.to_vec();
+    let mut s = xstate(key, nonce, 1);
+    crate::dispatch::chacha20_xor(&mut s, &mut out);
+    Ok(out)
+}
+
+/// Whether `tag` authenticates `ct` and `aad` (no decryption).
+#[cfg(feature = "alloc")]
+fn verify(
+    key: &[u8; 32],
+    nonce: &[u8; 24],
+    aad: &[u8],
+    ct: &[u8],
+    tag: &[u8; 16],
+) -> subtle::Choice {
+    if check_len(1, ct.len()).is_err() {
+        return subtle::Choice::from(0);
+    }
+    let (_, mut mac) = start(key, nonce, aad);
+    mac.update_padded(ct);
+    lengths(&mut mac, aad.len(), ct.len());
+    mac.verify(tag)
+}
