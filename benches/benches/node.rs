@@ -210,6 +210,115 @@ fn bench(c: &mut Criterion) {
         allocs,
         bytes
     );
+
+    // Scaling (issue 18 item 4): the same chain on 1 thread and on every core, through the
+    // same node cores, interleaved rounds; requests/s in total and per core, CPU per request.
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let mut counts = vec![1, 2];
+    if cores > 2 {
+        counts.push(cores);
+    }
+    let per_thread = 1_500;
+    let rounds = 5;
+    let mut rates: Vec<Vec<f64>> = vec![Vec::new(); counts.len()];
+    let mut cpus: Vec<Vec<f64>> = vec![Vec::new(); counts.len()];
+    for _ in 0..rounds {
+        for (k, &t) in counts.iter().enumerate() {
+            let (rate, cpu) = chain_on_threads(&mut s, t, per_thread);
+            rates[k].push(rate);
+            cpus[k].push(cpu);
+        }
+    }
+    let one = median_spread(rates[0].clone()).0;
+    for (k, &t) in counts.iter().enumerate() {
+        let (rate, lo, hi) = median_spread(rates[k].clone());
+        let (cpu, clo, chi) = median_spread(cpus[k].clone());
+        println!(
+            "node: full 3-hop chain on {t} thread(s) sharing the nodes: {rate:.0} requests/s \
+             (range {lo:.0}–{hi:.0}), {:.0} per core, CPU {cpu:.1} us/request (range {clo:.1}–{chi:.1}), \
+             {:.2}× one thread ({rounds} interleaved rounds of {per_thread} per thread, {cores} cores)",
+            rate / t as f64,
+            rate / one
+        );
+    }
+}
+
+/// utime + stime of the calling thread, in seconds (`/proc/thread-self/stat`, 10 ms ticks).
+fn thread_cpu_seconds() -> f64 {
+    let stat = std::fs::read_to_string("/proc/thread-self/stat").unwrap_or_default();
+    let after = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+    let f: Vec<&str> = after.split_whitespace().collect();
+    let ticks = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+    (ticks(11) + ticks(12)) / 100.0
+}
+
+/// The full 3-hop chain (3 relays peel and forward, the destination peels, stores and seals
+/// its reply) driven by hand on `threads` threads at once through handles of the *same* four
+/// cores, as metaless-node-server's workers drive them: `(requests/s in total, CPU µs per
+/// request)`.
+fn chain_on_threads(s: &mut Setup, threads: usize, per_thread: usize) -> (f64, f64) {
+    let cores: Vec<(NodeInfo, Node)> = s
+        .net
+        .nodes()
+        .into_iter()
+        .map(|i| {
+            let n = s.net.node(&i.pubkey_ed25519).unwrap().clone();
+            (i, n)
+        })
+        .collect();
+    let bodies: Vec<Vec<Vec<u8>>> = (0..threads)
+        .map(|_| (0..per_thread).map(|_| s.body()).collect())
+        .collect();
+    let now = s.net.now_ms() as i64;
+    let entry = s.path[0].pubkey_ed25519;
+    let barrier = std::sync::Barrier::new(threads);
+    let runs: Vec<(f64, f64)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = bodies
+            .into_iter()
+            .map(|mine| {
+                let (cores, barrier) = (&cores, &barrier);
+                scope.spawn(move || {
+                    let find = |k: &[u8; 32]| {
+                        &cores
+                            .iter()
+                            .find(|(i, _)| &i.pubkey_ed25519 == k)
+                            .unwrap()
+                            .1
+                    };
+                    barrier.wait();
+                    let (cpu0, t0) = (thread_cpu_seconds(), Instant::now());
+                    for body in mine {
+                        let mut at = find(&entry);
+                        let mut body = body;
+                        loop {
+                            match at.handle(now, Request::post(ONION, body)) {
+                                Action::ForwardToNode { node, body: next } => {
+                                    at = find(&node.pubkey_ed25519);
+                                    body = next;
+                                }
+                                Action::Respond(r) => {
+                                    assert_eq!(r.status, 200);
+                                    break;
+                                }
+                                other => panic!("unexpected {other:?}"),
+                            }
+                        }
+                    }
+                    (t0.elapsed().as_secs_f64(), thread_cpu_seconds() - cpu0)
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let wall = runs.iter().map(|r| r.0).fold(0.0, f64::max);
+    let cpu: f64 = runs.iter().map(|r| r.1).sum();
+    let n = (threads * per_thread) as f64;
+    (n / wall, cpu / n * 1e6)
+}
+
+fn median_spread(mut v: Vec<f64>) -> (f64, f64, f64) {
+    v.sort_by(f64::total_cmp);
+    (v[v.len() / 2], v[0], v[v.len() - 1])
 }
 
 /// Heap allocations (count, bytes) of one relay hop in `Node::handle` (observation off and on)
