@@ -154,15 +154,19 @@ fn initial<const L: usize>(key: &KeyWords, nonce: &[u32; 2], counter: u64) -> [[
 
 /// XORs one 64-byte block of `data` with keystream words `words`.
 #[inline(always)]
-fn xor_block(data: &mut [u8], words: &[u32; 16]) {
-    for (bytes, word) in data.chunks_exact_mut(4).zip(words) {
-        let value = le32(bytes) ^ word;
-        bytes.copy_from_slice(&value.to_le_bytes());
+fn xor_block(data: &mut [u8; BLOCK_LEN], words: &[u32; 16]) {
+    let (quads, _) = data.as_chunks_mut::<4>();
+    for (bytes, word) in quads.iter_mut().zip(words) {
+        *bytes = (u32::from_le_bytes(*bytes) ^ word).to_le_bytes();
     }
 }
 
 /// `L` blocks of keystream from `counter` XORed into `data`, which holds at most `64·L` bytes
-/// (a short last block is XORed through a stack copy).
+/// (a short last block is XORed through a stack copy, wiped after).
+///
+/// The state and keystream words are not wiped here: a volatile wipe would pin them to memory
+/// and keep LLVM from holding the rows in vector registers (it is the whole speed of this
+/// code); they are overwritten by the next batch and die with the stack frame.
 #[inline(always)]
 fn xor_lanes<const L: usize>(key: &KeyWords, nonce: &[u32; 2], counter: u64, data: &mut [u8]) {
     let input = initial::<L>(key, nonce, counter);
@@ -173,18 +177,17 @@ fn xor_lanes<const L: usize>(key: &KeyWords, nonce: &[u32; 2], counter: u64, dat
         for (j, word) in words.iter_mut().enumerate() {
             *word = x[j][lane].wrapping_add(input[j][lane]);
         }
-        if block.len() == BLOCK_LEN {
-            xor_block(block, &words);
-        } else {
-            let mut full = [0u8; BLOCK_LEN];
-            full[..block.len()].copy_from_slice(block);
-            xor_block(&mut full, &words);
-            block.copy_from_slice(&full[..block.len()]);
-            full.zeroize();
+        match <&mut [u8; BLOCK_LEN]>::try_from(&mut *block) {
+            Ok(block) => xor_block(block, &words),
+            Err(_) => {
+                let mut full = [0u8; BLOCK_LEN];
+                full[..block.len()].copy_from_slice(block);
+                xor_block(&mut full, &words);
+                block.copy_from_slice(&full[..block.len()]);
+                full.zeroize();
+            }
         }
-        words.zeroize();
     }
-    x.zeroize();
 }
 
 /// The keystream from block `counter` XORed into `buf`: `L` blocks at a time, then the last
@@ -226,31 +229,6 @@ pub(crate) fn xor_stream<const L: usize>(
     }
 }
 
-/// The entry points in the widest build this CPU runs. Until the AVX2 build is wired through
-/// [`dispatch`](crate) these are the portable build.
-pub(crate) mod best {
-    use crate::CipherError;
-
-    use super::KeyWords;
-
-    pub(crate) fn salsa20_xor(key: &KeyWords, nonce: &[u32; 2], counter: u64, buf: &mut [u8]) {
-        super::xor_stream::<4>(key, nonce, counter, buf)
-    }
-
-    pub(crate) fn secretbox_seal(key: &[u8; 32], nonce: &[u8; 24], buf: &mut [u8]) -> [u8; 16] {
-        crate::secretbox::seal_lanes::<4>(key, nonce, buf)
-    }
-
-    pub(crate) fn secretbox_open(
-        key: &[u8; 32],
-        nonce: &[u8; 24],
-        buf: &mut [u8],
-        tag: &[u8; 16],
-    ) -> Result<(), CipherError> {
-        crate::secretbox::open_lanes::<4>(key, nonce, buf, tag)
-    }
-}
-
 pub(crate) fn nonce_words(nonce: &[u8; NONCE_LEN]) -> [u32; 2] {
     [le32(&nonce[..4]), le32(&nonce[4..])]
 }
@@ -262,8 +240,10 @@ pub(crate) fn nonce_words(nonce: &[u8; NONCE_LEN]) -> [u32; 2] {
 pub enum Backend {
     /// The widest build the CPU supports (AVX2 when present), chosen at run time.
     Best,
-    /// The baseline build (SSE2 on x86-64, NEON on aarch64, scalar elsewhere).
+    /// The baseline build: SSE2 on x86-64, the generic lane code elsewhere.
     Portable,
+    /// The generic lane code (what non-x86-64 targets run), whatever the target.
+    Generic,
 }
 
 /// [`salsa20_xor`] through a chosen [`Backend`] (for the tests).
@@ -278,8 +258,9 @@ pub fn salsa20_xor_with(
     let key = KeyWords::new(key);
     let nonce = nonce_words(nonce);
     match backend {
-        Backend::Best => best::salsa20_xor(&key, &nonce, counter, buf),
-        Backend::Portable => xor_stream::<4>(&key, &nonce, counter, buf),
+        Backend::Best => crate::dispatch::salsa::xor(true, &key, &nonce, counter, buf),
+        Backend::Portable => crate::dispatch::salsa::xor(false, &key, &nonce, counter, buf),
+        Backend::Generic => xor_stream::<4>(&key, &nonce, counter, buf),
     }
 }
 
@@ -399,4 +380,284 @@ pub(crate) fn split_xnonce(nonce: &[u8; XNONCE_LEN]) -> ([u8; 16], [u8; NONCE_LE
     prefix.copy_from_slice(&nonce[..16]);
     suffix.copy_from_slice(&nonce[16..]);
     (prefix, suffix)
+}
+
+/// The x86-64 builds: the same lane layout written with `core::arch` vector operations, because
+/// LLVM does not vectorise the generic code above (it keeps the ten double rounds as one loop
+/// of 16·L scalar words; checked in the bench binary's disassembly). Every operation used here
+/// is a safe intrinsic: SSE2 is part of the x86-64 baseline, and the AVX2 functions carry
+/// `#[target_feature(enable = "avx2")]` (called only through [`dispatch`](crate) after the CPU
+/// check). No pointer is read or written by an intrinsic: vectors are built from and taken
+/// apart into words, which LLVM turns into plain vector loads and stores.
+#[cfg(target_arch = "x86_64")]
+pub(crate) mod x86 {
+    use core::arch::x86_64::{
+        __m128i, __m256i, _mm_add_epi32, _mm_cvtsi128_si32, _mm_or_si128, _mm_set_epi32,
+        _mm_set1_epi32, _mm_shuffle_epi32, _mm_slli_epi32, _mm_srli_epi32, _mm_unpackhi_epi32,
+        _mm_unpackhi_epi64, _mm_unpacklo_epi32, _mm_unpacklo_epi64, _mm_xor_si128,
+        _mm256_add_epi32, _mm256_castsi256_si128, _mm256_extracti128_si256, _mm256_or_si256,
+        _mm256_set_epi32, _mm256_set1_epi32, _mm256_slli_epi32, _mm256_srli_epi32,
+        _mm256_unpackhi_epi32, _mm256_unpackhi_epi64, _mm256_unpacklo_epi32, _mm256_unpacklo_epi64,
+        _mm256_xor_si256,
+    };
+
+    use super::{BLOCK_LEN, KeyWords, SIGMA, xor_block};
+
+    /// `t ^= (a + b) <<< l` on a vector of lanes (`r = 32 − l`).
+    macro_rules! arx {
+        ($x:ident, $t:literal, $a:literal, $b:literal, $l:literal, $r:literal;
+         $add:ident, $xor:ident, $or:ident, $shl:ident, $shr:ident) => {{
+            let sum = $add($x[$a], $x[$b]);
+            $x[$t] = $xor($x[$t], $or($shl::<$l>(sum), $shr::<$r>(sum)));
+        }};
+    }
+
+    /// One Salsa20 quarter-round on rows `a, b, c, d`.
+    macro_rules! quarter {
+        ($x:ident, $a:literal, $b:literal, $c:literal, $d:literal; $($ops:ident),*) => {{
+            arx!($x, $b, $a, $d, 7, 25; $($ops),*);
+            arx!($x, $c, $b, $a, 9, 23; $($ops),*);
+            arx!($x, $d, $c, $b, 13, 19; $($ops),*);
+            arx!($x, $a, $d, $c, 18, 14; $($ops),*);
+        }};
+    }
+
+    /// Twenty rounds on sixteen rows.
+    macro_rules! rounds {
+        ($x:ident; $($ops:ident),*) => {
+            for _ in 0..10 {
+                quarter!($x, 0, 4, 8, 12; $($ops),*);
+                quarter!($x, 5, 9, 13, 1; $($ops),*);
+                quarter!($x, 10, 14, 2, 6; $($ops),*);
+                quarter!($x, 15, 3, 7, 11; $($ops),*);
+                quarter!($x, 0, 1, 2, 3; $($ops),*);
+                quarter!($x, 5, 6, 7, 4; $($ops),*);
+                quarter!($x, 10, 11, 8, 9; $($ops),*);
+                quarter!($x, 15, 12, 13, 14; $($ops),*);
+            }
+        };
+    }
+
+    /// The four 32-bit lanes of `v`.
+    #[target_feature(enable = "sse2")]
+    #[inline]
+    fn words(v: __m128i) -> [u32; 4] {
+        [
+            _mm_cvtsi128_si32(v) as u32,
+            _mm_cvtsi128_si32(_mm_shuffle_epi32::<0x55>(v)) as u32,
+            _mm_cvtsi128_si32(_mm_shuffle_epi32::<0xaa>(v)) as u32,
+            _mm_cvtsi128_si32(_mm_shuffle_epi32::<0xff>(v)) as u32,
+        ]
+    }
+
+    /// XORs the keystream blocks `ks` into `data` (at most `64·ks.len()` bytes; a short block
+    /// through a stack copy).
+    #[inline(always)]
+    fn xor_out<const B: usize>(ks: &[[u32; 16]; B], data: &mut [u8]) {
+        for (words, block) in ks.iter().zip(data.chunks_mut(BLOCK_LEN)) {
+            match <&mut [u8; BLOCK_LEN]>::try_from(&mut *block) {
+                Ok(block) => xor_block(block, words),
+                Err(_) => {
+                    let mut full = [0u8; BLOCK_LEN];
+                    full[..block.len()].copy_from_slice(block);
+                    xor_block(&mut full, words);
+                    block.copy_from_slice(&full[..block.len()]);
+                    zeroize::Zeroize::zeroize(&mut full);
+                }
+            }
+        }
+    }
+
+    /// Four blocks from `counter` XORed into `data` (at most 256 bytes), SSE2.
+    #[target_feature(enable = "sse2")]
+    #[inline]
+    fn batch4(key: &KeyWords, nonce: &[u32; 2], counter: u64, data: &mut [u8]) {
+        let k = &key.0;
+        let c = |i: u64| counter.wrapping_add(i);
+        let s = |w: u32| _mm_set1_epi32(w as i32);
+        let low = _mm_set_epi32(c(3) as i32, c(2) as i32, c(1) as i32, c(0) as i32);
+        let high = _mm_set_epi32(
+            (c(3) >> 32) as i32,
+            (c(2) >> 32) as i32,
+            (c(1) >> 32) as i32,
+            (c(0) >> 32) as i32,
+        );
+        let input: [__m128i; 16] = [
+            s(SIGMA[0]),
+            s(k[0]),
+            s(k[1]),
+            s(k[2]),
+            s(k[3]),
+            s(SIGMA[1]),
+            s(nonce[0]),
+            s(nonce[1]),
+            low,
+            high,
+            s(SIGMA[2]),
+            s(k[4]),
+            s(k[5]),
+            s(k[6]),
+            s(k[7]),
+            s(SIGMA[3]),
+        ];
+        let mut x = input;
+        rounds!(x; _mm_add_epi32, _mm_xor_si128, _mm_or_si128, _mm_slli_epi32, _mm_srli_epi32);
+        let mut ks = [[0u32; 16]; 4];
+        for g in 0..4 {
+            let r = [0, 1, 2, 3].map(|i| _mm_add_epi32(x[4 * g + i], input[4 * g + i]));
+            let t0 = _mm_unpacklo_epi32(r[0], r[1]);
+            let t1 = _mm_unpacklo_epi32(r[2], r[3]);
+            let t2 = _mm_unpackhi_epi32(r[0], r[1]);
+            let t3 = _mm_unpackhi_epi32(r[2], r[3]);
+            let lanes = [
+                _mm_unpacklo_epi64(t0, t1),
+                _mm_unpackhi_epi64(t0, t1),
+                _mm_unpacklo_epi64(t2, t3),
+                _mm_unpackhi_epi64(t2, t3),
+            ];
+            for (block, lane) in ks.iter_mut().zip(lanes) {
+                block[4 * g..4 * g + 4].copy_from_slice(&words(lane));
+            }
+        }
+        xor_out(&ks, data);
+    }
+
+    /// Eight blocks from `counter` XORed into `data` (at most 512 bytes), AVX2.
+    #[target_feature(enable = "avx2")]
+    #[inline]
+    fn batch8(key: &KeyWords, nonce: &[u32; 2], counter: u64, data: &mut [u8]) {
+        let k = &key.0;
+        let c = |i: u64| counter.wrapping_add(i);
+        let s = |w: u32| _mm256_set1_epi32(w as i32);
+        let low = _mm256_set_epi32(
+            c(7) as i32,
+            c(6) as i32,
+            c(5) as i32,
+            c(4) as i32,
+            c(3) as i32,
+            c(2) as i32,
+            c(1) as i32,
+            c(0) as i32,
+        );
+        let high = _mm256_set_epi32(
+            (c(7) >> 32) as i32,
+            (c(6) >> 32) as i32,
+            (c(5) >> 32) as i32,
+            (c(4) >> 32) as i32,
+            (c(3) >> 32) as i32,
+            (c(2) >> 32) as i32,
+            (c(1) >> 32) as i32,
+            (c(0) >> 32) as i32,
+        );
+        let input: [__m256i; 16] = [
+            s(SIGMA[0]),
+            s(k[0]),
+            s(k[1]),
+            s(k[2]),
+            s(k[3]),
+            s(SIGMA[1]),
+            s(nonce[0]),
+            s(nonce[1]),
+            low,
+            high,
+            s(SIGMA[2]),
+            s(k[4]),
+            s(k[5]),
+            s(k[6]),
+            s(k[7]),
+            s(SIGMA[3]),
+        ];
+        let mut x = input;
+        rounds!(x; _mm256_add_epi32, _mm256_xor_si256, _mm256_or_si256, _mm256_slli_epi32, _mm256_srli_epi32);
+        let mut ks = [[0u32; 16]; 8];
+        for g in 0..4 {
+            let r = [0, 1, 2, 3].map(|i| _mm256_add_epi32(x[4 * g + i], input[4 * g + i]));
+            // The 4×4 transposition works within each 128-bit half: the low half holds
+            // blocks 0–3, the high half blocks 4–7.
+            let t0 = _mm256_unpacklo_epi32(r[0], r[1]);
+            let t1 = _mm256_unpacklo_epi32(r[2], r[3]);
+            let t2 = _mm256_unpackhi_epi32(r[0], r[1]);
+            let t3 = _mm256_unpackhi_epi32(r[2], r[3]);
+            let lanes = [
+                _mm256_unpacklo_epi64(t0, t1),
+                _mm256_unpackhi_epi64(t0, t1),
+                _mm256_unpacklo_epi64(t2, t3),
+                _mm256_unpackhi_epi64(t2, t3),
+            ];
+            for (i, lane) in lanes.into_iter().enumerate() {
+                ks[i][4 * g..4 * g + 4].copy_from_slice(&words(_mm256_castsi256_si128(lane)));
+                ks[i + 4][4 * g..4 * g + 4]
+                    .copy_from_slice(&words(_mm256_extracti128_si256::<1>(lane)));
+            }
+        }
+        xor_out(&ks, data);
+    }
+
+    /// The SSE2 stream: four blocks per batch.
+    #[target_feature(enable = "sse2")]
+    #[inline]
+    pub(crate) fn stream4(key: &KeyWords, nonce: &[u32; 2], counter: u64, buf: &mut [u8]) {
+        let mut counter = counter;
+        for chunk in buf.chunks_mut(4 * BLOCK_LEN) {
+            batch4(key, nonce, counter, chunk);
+            counter = counter.wrapping_add(4);
+        }
+    }
+
+    /// The AVX2 stream: eight blocks per batch, a tail of up to four blocks in one SSE2 batch.
+    #[target_feature(enable = "avx2")]
+    #[inline]
+    pub(crate) fn stream8(key: &KeyWords, nonce: &[u32; 2], counter: u64, buf: &mut [u8]) {
+        let mut counter = counter;
+        for chunk in buf.chunks_mut(8 * BLOCK_LEN) {
+            if chunk.len() <= 4 * BLOCK_LEN {
+                batch4(key, nonce, counter, chunk);
+            } else {
+                batch8(key, nonce, counter, chunk);
+            }
+            counter = counter.wrapping_add(8);
+        }
+    }
+
+    /// The whole secretbox seal, SSE2 build.
+    #[target_feature(enable = "sse2")]
+    pub(crate) fn seal4(key: &[u8; 32], nonce: &[u8; 24], buf: &mut [u8]) -> [u8; 16] {
+        crate::secretbox::seal_with(key, nonce, buf, 4 * BLOCK_LEN, |k, n, c, b| {
+            stream4(k, n, c, b)
+        })
+    }
+
+    /// The whole secretbox open, SSE2 build.
+    #[target_feature(enable = "sse2")]
+    pub(crate) fn open4(
+        key: &[u8; 32],
+        nonce: &[u8; 24],
+        buf: &mut [u8],
+        tag: &[u8; 16],
+    ) -> Result<(), crate::CipherError> {
+        crate::secretbox::open_with(key, nonce, buf, tag, 4 * BLOCK_LEN, |k, n, c, b| {
+            stream4(k, n, c, b)
+        })
+    }
+
+    /// The whole secretbox seal, AVX2 build.
+    #[target_feature(enable = "avx2")]
+    pub(crate) fn seal8(key: &[u8; 32], nonce: &[u8; 24], buf: &mut [u8]) -> [u8; 16] {
+        crate::secretbox::seal_with(key, nonce, buf, 8 * BLOCK_LEN, |k, n, c, b| {
+            stream8(k, n, c, b)
+        })
+    }
+
+    /// The whole secretbox open, AVX2 build.
+    #[target_feature(enable = "avx2")]
+    pub(crate) fn open8(
+        key: &[u8; 32],
+        nonce: &[u8; 24],
+        buf: &mut [u8],
+        tag: &[u8; 16],
+    ) -> Result<(), crate::CipherError> {
+        crate::secretbox::open_with(key, nonce, buf, tag, 8 * BLOCK_LEN, |k, n, c, b| {
+            stream8(k, n, c, b)
+        })
+    }
 }

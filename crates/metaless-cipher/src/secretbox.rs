@@ -41,82 +41,111 @@ pub const NONCE_LEN: usize = 24;
 /// ```
 pub const TAG_LEN: usize = 16;
 
-/// The Salsa20 state of one message: subkey and nonce words, and the first keystream block
-/// (its first half is the Poly1305 key, its second half encrypts the message's first 32 bytes).
-struct Stream {
-    key: KeyWords,
-    nonce: [u32; 2],
-    block0: [u8; 64],
+/// The largest first batch a build uses (eight blocks, AVX2).
+const HEAD_MAX: usize = 8 * salsa20::BLOCK_LEN;
+
+/// The Salsa20 subkey and nonce words of `key` and the 24-byte `nonce`.
+#[inline(always)]
+fn subkey(key: &[u8; KEY_LEN], nonce: &[u8; NONCE_LEN]) -> (KeyWords, [u32; 2]) {
+    let (prefix, suffix) = salsa20::split_xnonce(nonce);
+    let mut subkey = salsa20::hsalsa20(key, &prefix);
+    let words = KeyWords::new(&subkey);
+    subkey.zeroize();
+    (words, salsa20::nonce_words(&suffix))
 }
 
-impl Stream {
-    #[inline(always)]
-    fn new(key: &[u8; KEY_LEN], nonce: &[u8; NONCE_LEN]) -> Self {
-        let (prefix, suffix) = salsa20::split_xnonce(nonce);
-        let mut subkey = salsa20::hsalsa20(key, &prefix);
-        let key = KeyWords::new(&subkey);
-        subkey.zeroize();
-        let nonce = salsa20::nonce_words(&suffix);
-        let mut block0 = [0u8; 64];
-        salsa20::xor_stream::<1>(&key, &nonce, 0, &mut block0);
-        Self { key, nonce, block0 }
-    }
-
-    /// `buf ⊕ S[32..]`, `L` blocks at a time.
-    #[inline(always)]
-    fn apply<const L: usize>(&self, buf: &mut [u8]) {
-        let (head, tail) = buf.split_at_mut(buf.len().min(32));
-        for (byte, key) in head.iter_mut().zip(&self.block0[32..]) {
-            *byte ^= key;
-        }
-        if !tail.is_empty() {
-            salsa20::xor_stream::<L>(&self.key, &self.nonce, 1, tail);
-        }
-    }
-
-    #[inline(always)]
-    fn tag(&self, ciphertext: &[u8]) -> [u8; TAG_LEN] {
-        let mut key = [0u8; 32];
-        key.copy_from_slice(&self.block0[..32]);
-        let tag = crate::poly1305::tag(&key, ciphertext);
-        key.zeroize();
-        tag
-    }
-}
-
-impl Drop for Stream {
-    fn drop(&mut self) {
-        self.block0.zeroize();
-    }
-}
-
-/// The whole seal with `L`-lane Salsa20: each build in [`dispatch`](crate) is one
+/// The whole seal over one Salsa20 build `stream` (XORs the keystream from a block counter
+/// into a buffer) whose batches are `first` bytes: the first batch covers the Poly1305 key
+/// (keystream bytes 0..32) and the message's first `first − 32` bytes together, through a
+/// stack copy, so no batch is spent on the key alone. Each build in [`dispatch`](crate) is one
 /// instantiation of this, so nothing runs behind a call per block batch.
 #[inline(always)]
-pub(crate) fn seal_lanes<const L: usize>(
+pub(crate) fn seal_with(
     key: &[u8; KEY_LEN],
     nonce: &[u8; NONCE_LEN],
     buf: &mut [u8],
+    first: usize,
+    stream: impl Fn(&KeyWords, &[u32; 2], u64, &mut [u8]),
 ) -> [u8; TAG_LEN] {
-    let stream = Stream::new(key, nonce);
-    stream.apply::<L>(buf);
-    stream.tag(buf)
+    let (key, nonce) = subkey(key, nonce);
+    let mut head = [0u8; HEAD_MAX];
+    let take = buf.len().min(first.min(HEAD_MAX) - 32);
+    let (now, later) = buf.split_at_mut(take);
+    head[32..32 + take].copy_from_slice(now);
+    stream(&key, &nonce, 0, &mut head[..32 + take]);
+    now.copy_from_slice(&head[32..32 + take]);
+    if !later.is_empty() {
+        stream(&key, &nonce, (first / salsa20::BLOCK_LEN) as u64, later);
+    }
+    // head[32..] is ciphertext now; only the Poly1305 key is secret.
+    let mut poly_key = [0u8; 32];
+    poly_key.copy_from_slice(&head[..32]);
+    head[..32].zeroize();
+    let tag = crate::poly1305::tag(&poly_key, buf);
+    poly_key.zeroize();
+    tag
 }
 
-/// The whole open (tag checked first, then decryption) with `L`-lane Salsa20.
+/// The whole open over one Salsa20 build (see [`seal_with`]): the tag is checked over the
+/// ciphertext before a byte of `buf` changes.
 #[inline(always)]
-pub(crate) fn open_lanes<const L: usize>(
+pub(crate) fn open_with(
     key: &[u8; KEY_LEN],
     nonce: &[u8; NONCE_LEN],
     buf: &mut [u8],
     tag: &[u8; TAG_LEN],
+    first: usize,
+    stream: impl Fn(&KeyWords, &[u32; 2], u64, &mut [u8]),
 ) -> Result<(), CipherError> {
-    let stream = Stream::new(key, nonce);
-    if !bool::from(stream.tag(buf).ct_eq(tag)) {
+    let (key, nonce) = subkey(key, nonce);
+    let mut head = [0u8; HEAD_MAX];
+    let take = buf.len().min(first.min(HEAD_MAX) - 32);
+    head[32..32 + take].copy_from_slice(&buf[..take]);
+    stream(&key, &nonce, 0, &mut head[..32 + take]);
+    let mut poly_key = [0u8; 32];
+    poly_key.copy_from_slice(&head[..32]);
+    head[..32].zeroize();
+    let expected = crate::poly1305::tag(&poly_key, buf);
+    poly_key.zeroize();
+    if !bool::from(expected.ct_eq(tag)) {
+        // head[32..] holds the unauthenticated plaintext of the first batch.
+        head.zeroize();
         return Err(CipherError::Forged);
     }
-    stream.apply::<L>(buf);
+    let (now, later) = buf.split_at_mut(take);
+    now.copy_from_slice(&head[32..32 + take]);
+    if !later.is_empty() {
+        stream(&key, &nonce, (first / salsa20::BLOCK_LEN) as u64, later);
+    }
     Ok(())
+}
+
+/// The generic build (4 lanes of generic code): what targets without a vector build here run.
+pub(crate) fn seal_portable(key: &[u8; 32], nonce: &[u8; 24], buf: &mut [u8]) -> [u8; 16] {
+    seal_with(
+        key,
+        nonce,
+        buf,
+        4 * salsa20::BLOCK_LEN,
+        salsa20::xor_stream::<4>,
+    )
+}
+
+/// [`seal_portable`]'s open.
+pub(crate) fn open_portable(
+    key: &[u8; 32],
+    nonce: &[u8; 24],
+    buf: &mut [u8],
+    tag: &[u8; 16],
+) -> Result<(), CipherError> {
+    open_with(
+        key,
+        nonce,
+        buf,
+        tag,
+        4 * salsa20::BLOCK_LEN,
+        salsa20::xor_stream::<4>,
+    )
 }
 
 /// Encrypts `buf` in place under `key` and `nonce` and returns the Poly1305 tag
@@ -146,8 +175,8 @@ pub fn seal_in_place_detached_with(
     buf: &mut [u8],
 ) -> [u8; TAG_LEN] {
     match backend {
-        salsa20::Backend::Best => salsa20::best::secretbox_seal(key, nonce, buf),
-        salsa20::Backend::Portable => seal_lanes::<4>(key, nonce, buf),
+        salsa20::Backend::Generic => seal_portable(key, nonce, buf),
+        _ => crate::dispatch::salsa::seal(backend == salsa20::Backend::Best, key, nonce, buf),
     }
 }
 
@@ -184,8 +213,8 @@ pub fn open_in_place_detached_with(
     tag: &[u8; TAG_LEN],
 ) -> Result<(), CipherError> {
     match backend {
-        salsa20::Backend::Best => salsa20::best::secretbox_open(key, nonce, buf, tag),
-        salsa20::Backend::Portable => open_lanes::<4>(key, nonce, buf, tag),
+        salsa20::Backend::Generic => open_portable(key, nonce, buf, tag),
+        _ => crate::dispatch::salsa::open(backend == salsa20::Backend::Best, key, nonce, buf, tag),
     }
 }
 
