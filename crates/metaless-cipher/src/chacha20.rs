@@ -145,7 +145,7 @@ fn xor_batch<const N: usize>(s: &State, buf: &mut [[u8; 4]]) {
     add(&mut c, &r0[2]);
     add(&mut d, &r0[3]);
     let rows = [a, b, c, d];
-    for (k, block) in buf.chunks_exact_mut(16).enumerate() {
+    for (k, block) in buf.chunks_exact_mut(16).enumerate().take(N / 4) {
         for (row, quad) in rows.iter().zip(block.chunks_exact_mut(4)) {
             for (j, word) in quad.iter_mut().enumerate() {
                 *word = (u32::from_le_bytes(*word) ^ row[4 * k + j]).to_le_bytes();
@@ -154,60 +154,395 @@ fn xor_batch<const N: usize>(s: &State, buf: &mut [[u8; 4]]) {
     }
 }
 
-/// XORs the keystream from `state`'s counter into `buf` and advances the counter past it,
-/// `N / 4` blocks per step, the tail through smaller batches. The caller has checked that the
-/// counter does not pass 2³² (see [`check_len`]).
+/// The generic build's stream: batches of 4 blocks (`[u32; 16]` rows), the tail in batches
+/// of 1, 2 or 4. What non-x86 targets run (LLVM vectorises the lane arrays as it can, e.g.
+/// NEON on aarch64); tested on x86-64 too (`tests/dispatch.rs`).
 #[inline(always)]
-pub(crate) fn xor_stream<const N: usize>(s: &mut State, buf: &mut [u8]) {
-    let (words, tail) = buf.as_chunks_mut::<4>();
-    let mut batches = words.chunks_exact_mut(4 * N);
+pub(crate) fn generic_stream(s: &mut State, buf: &mut [u8]) {
+    drive::<4>(
+        s,
+        buf,
+        xor_batch::<16>,
+        |st, tmp, blocks| match blocks {
+            1 => xor_batch::<4>(st, tmp),
+            2 => xor_batch::<8>(st, tmp),
+            _ => xor_batch::<16>(st, tmp),
+        },
+    );
+}
+
+/// Drives a kernel over `buf`: whole batches of `BATCH` blocks in place through `full`, the
+/// tail (fewer than `BATCH` blocks) through a zero-padded stack copy and `tail`, which is given
+/// the number of blocks it must cover. Advances the counter past `buf`.
+#[inline(always)]
+pub(crate) fn drive<const BATCH: usize>(
+    s: &mut State,
+    buf: &mut [u8],
+    mut full: impl FnMut(&State, &mut [[u8; 4]]),
+    mut tail: impl FnMut(&State, &mut [[u8; 4]], usize),
+) {
+    let (words, rest) = buf.as_chunks_mut::<4>();
+    let mut batches = words.chunks_exact_mut(16 * BATCH);
     for batch in &mut batches {
-        xor_batch::<N>(s, batch);
-        s.w[8] = s.w[8].wrapping_add((N / 4) as u32);
+        full(s, batch);
+        s.w[8] = s.w[8].wrapping_add(BATCH as u32);
     }
     let rest_words = batches.into_remainder();
-    let rest_len = rest_words.len() * 4 + tail.len();
+    let rest_len = rest_words.len() * 4 + rest.len();
     if rest_len == 0 {
         return;
     }
-    // the tail: through a stack copy, with the smallest batch that covers it
     let mut tmp = [[0u8; 4]; 16 * MAX_BLOCKS];
-    let (tmp_bytes, _) = tmp.as_flattened_mut().split_at_mut(rest_len);
-    tmp_bytes[..rest_words.len() * 4].copy_from_slice(rest_words.as_flattened());
-    tmp_bytes[rest_words.len() * 4..].copy_from_slice(tail);
-    let blocks = rest_len.div_ceil(BLOCK_LEN);
-    if blocks <= 1 || N <= 4 {
-        xor_all_small::<4>(s, &mut tmp, blocks);
-    } else if blocks <= 2 || N <= 8 {
-        xor_all_small::<8>(s, &mut tmp, blocks);
-    } else if blocks <= 4 || N <= 16 {
-        xor_all_small::<16>(s, &mut tmp, blocks);
-    } else {
-        xor_all_small::<32>(s, &mut tmp, blocks);
+    let split = rest_words.len() * 4;
+    {
+        let bytes = tmp.as_flattened_mut();
+        bytes[..split].copy_from_slice(rest_words.as_flattened());
+        bytes[split..rest_len].copy_from_slice(rest);
     }
-    let out = &tmp.as_flattened()[..rest_len];
-    let (a, b) = out.split_at(rest_words.len() * 4);
-    rest_words.as_flattened_mut().copy_from_slice(a);
-    tail.copy_from_slice(b);
+    let blocks = rest_len.div_ceil(BLOCK_LEN);
+    tail(s, &mut tmp, blocks);
+    s.w[8] = s.w[8].wrapping_add(blocks as u32);
+    {
+        let bytes = tmp.as_flattened();
+        rest_words
+            .as_flattened_mut()
+            .copy_from_slice(&bytes[..split]);
+        rest.copy_from_slice(&bytes[split..rest_len]);
+    }
     tmp.as_flattened_mut().zeroize();
 }
 
-/// `blocks` blocks of `tmp` (at most `MAX_BLOCKS`) in batches of `M / 4`; advances the counter
-/// by `blocks`.
-#[inline(always)]
-fn xor_all_small<const M: usize>(s: &mut State, tmp: &mut [[u8; 4]], blocks: usize) {
-    let per = M / 4;
-    let mut done = 0;
-    while done < blocks {
-        let at = done * 16;
-        if let Some(chunk) = tmp.get_mut(at..at + 4 * M) {
-            xor_batch::<M>(s, chunk);
-        }
-        done += per;
-        s.w[8] = s.w[8].wrapping_add(per as u32);
+/// x86-64 kernels over real vector registers (`core::arch` intrinsics, which are safe to call
+/// inside functions compiled with their target feature; nothing here is `unsafe`). The rows
+/// of a block are four vectors; the diagonal round rotates words within each 128-bit lane.
+/// SSE2 (the x86-64 baseline): one block per `__m128i` row, four blocks interleaved. AVX2: two
+/// blocks per `__m256i` row (block `2i` in the low lane), four pairs interleaved.
+#[cfg(target_arch = "x86_64")]
+pub(crate) mod x86 {
+    use core::arch::x86_64::*;
+
+    use super::{MAX_BLOCKS, SIGMA, State, drive};
+
+    #[inline(always)]
+    fn i(x: u32) -> i32 {
+        x as i32
     }
-    // the batch may have run past the data: the counter moves by the blocks used
-    s.w[8] = s.w[8].wrapping_sub((done - blocks) as u32);
+
+    #[inline(always)]
+    fn word(b: &[[u8; 4]], k: usize) -> i32 {
+        i32::from_le_bytes(b[k])
+    }
+
+    // ---- SSE2 ----
+
+    #[inline]
+    #[target_feature(enable = "sse2")]
+    fn rot_sse<const L: i32, const R: i32>(x: __m128i) -> __m128i {
+        _mm_or_si128(_mm_slli_epi32::<L>(x), _mm_srli_epi32::<R>(x))
+    }
+
+    #[inline]
+    #[target_feature(enable = "sse2")]
+    fn rot16_sse(x: __m128i) -> __m128i {
+        _mm_shufflehi_epi16::<0xb1>(_mm_shufflelo_epi16::<0xb1>(x))
+    }
+
+    #[inline]
+    #[target_feature(enable = "sse2")]
+    fn xor16_sse(b: &mut [[u8; 4]], v: __m128i) {
+        let x = _mm_xor_si128(
+            _mm_setr_epi32(word(b, 0), word(b, 1), word(b, 2), word(b, 3)),
+            v,
+        );
+        let lo = _mm_cvtsi128_si64(x) as u64;
+        let hi = _mm_cvtsi128_si64(_mm_unpackhi_epi64(x, x)) as u64;
+        let (l, h) = (lo.to_le_bytes(), hi.to_le_bytes());
+        b[0] = [l[0], l[1], l[2], l[3]];
+        b[1] = [l[4], l[5], l[6], l[7]];
+        b[2] = [h[0], h[1], h[2], h[3]];
+        b[3] = [h[4], h[5], h[6], h[7]];
+    }
+
+    /// `S` blocks from `s`'s counter XORed into `buf` (`16·S` words).
+    #[inline]
+    #[target_feature(enable = "sse2")]
+    fn sse2_batch<const S: usize>(st: &State, buf: &mut [[u8; 4]]) {
+        let w = &st.w;
+        let a0 = _mm_setr_epi32(i(SIGMA[0]), i(SIGMA[1]), i(SIGMA[2]), i(SIGMA[3]));
+        let b0 = _mm_setr_epi32(i(w[0]), i(w[1]), i(w[2]), i(w[3]));
+        let c0 = _mm_setr_epi32(i(w[4]), i(w[5]), i(w[6]), i(w[7]));
+        let mut d0 = [_mm_setzero_si128(); S];
+        for (k, d) in d0.iter_mut().enumerate() {
+            let ctr = w[8].wrapping_add(k as u32);
+            *d = _mm_setr_epi32(i(ctr), i(w[9]), i(w[10]), i(w[11]));
+        }
+        let (mut a, mut b, mut c, mut d) = ([a0; S], [b0; S], [c0; S], d0);
+        for _ in 0..10 {
+            for k in 0..S {
+                a[k] = _mm_add_epi32(a[k], b[k]);
+                d[k] = rot16_sse(_mm_xor_si128(d[k], a[k]));
+                c[k] = _mm_add_epi32(c[k], d[k]);
+                b[k] = rot_sse::<12, 20>(_mm_xor_si128(b[k], c[k]));
+                a[k] = _mm_add_epi32(a[k], b[k]);
+                d[k] = rot_sse::<8, 24>(_mm_xor_si128(d[k], a[k]));
+                c[k] = _mm_add_epi32(c[k], d[k]);
+                b[k] = rot_sse::<7, 25>(_mm_xor_si128(b[k], c[k]));
+                b[k] = _mm_shuffle_epi32::<0x39>(b[k]);
+                c[k] = _mm_shuffle_epi32::<0x4e>(c[k]);
+                d[k] = _mm_shuffle_epi32::<0x93>(d[k]);
+                a[k] = _mm_add_epi32(a[k], b[k]);
+                d[k] = rot16_sse(_mm_xor_si128(d[k], a[k]));
+                c[k] = _mm_add_epi32(c[k], d[k]);
+                b[k] = rot_sse::<12, 20>(_mm_xor_si128(b[k], c[k]));
+                a[k] = _mm_add_epi32(a[k], b[k]);
+                d[k] = rot_sse::<8, 24>(_mm_xor_si128(d[k], a[k]));
+                c[k] = _mm_add_epi32(c[k], d[k]);
+                b[k] = rot_sse::<7, 25>(_mm_xor_si128(b[k], c[k]));
+                b[k] = _mm_shuffle_epi32::<0x93>(b[k]);
+                c[k] = _mm_shuffle_epi32::<0x4e>(c[k]);
+                d[k] = _mm_shuffle_epi32::<0x39>(d[k]);
+            }
+        }
+        for (k, block) in buf.chunks_exact_mut(16).enumerate().take(S) {
+            let (r0, rest) = block.split_at_mut(4);
+            let (r1, rest) = rest.split_at_mut(4);
+            let (r2, r3) = rest.split_at_mut(4);
+            xor16_sse(r0, _mm_add_epi32(a[k], a0));
+            xor16_sse(r1, _mm_add_epi32(b[k], b0));
+            xor16_sse(r2, _mm_add_epi32(c[k], c0));
+            xor16_sse(r3, _mm_add_epi32(d[k], d0[k]));
+        }
+    }
+
+    /// The SSE2 stream (the x86-64 baseline: every x86-64 CPU has SSE2).
+    #[target_feature(enable = "sse2")]
+    pub(crate) fn sse2_stream(s: &mut State, buf: &mut [u8]) {
+        drive::<4>(
+            s,
+            buf,
+            |st, b| sse2_batch::<4>(st, b),
+            |st, tmp, blocks| match blocks {
+                1 => sse2_batch::<1>(st, tmp),
+                2 => sse2_batch::<2>(st, tmp),
+                _ => sse2_batch::<4>(st, tmp),
+            },
+        );
+    }
+
+    // ---- AVX2 (and AVX-512VL, the same code with one-instruction rotates) ----
+
+    macro_rules! wide {
+        ($feature:literal, $batch:ident, $stream:ident, $rot:ident, $rot16:ident, $rot8:ident) => {
+            /// `2·S` blocks from `st`'s counter XORed into `buf` (`32·S` words).
+            #[inline]
+            #[target_feature(enable = $feature)]
+            fn $batch<const S: usize>(st: &State, buf: &mut [[u8; 4]]) {
+                let w = &st.w;
+                let a0 = _mm256_setr_epi32(
+                    i(SIGMA[0]),
+                    i(SIGMA[1]),
+                    i(SIGMA[2]),
+                    i(SIGMA[3]),
+                    i(SIGMA[0]),
+                    i(SIGMA[1]),
+                    i(SIGMA[2]),
+                    i(SIGMA[3]),
+                );
+                let b0 = _mm256_setr_epi32(
+                    i(w[0]),
+                    i(w[1]),
+                    i(w[2]),
+                    i(w[3]),
+                    i(w[0]),
+                    i(w[1]),
+                    i(w[2]),
+                    i(w[3]),
+                );
+                let c0 = _mm256_setr_epi32(
+                    i(w[4]),
+                    i(w[5]),
+                    i(w[6]),
+                    i(w[7]),
+                    i(w[4]),
+                    i(w[5]),
+                    i(w[6]),
+                    i(w[7]),
+                );
+                let mut d0 = [_mm256_setzero_si256(); S];
+                for (k, d) in d0.iter_mut().enumerate() {
+                    let ctr = w[8].wrapping_add(2 * k as u32);
+                    *d = _mm256_setr_epi32(
+                        i(ctr),
+                        i(w[9]),
+                        i(w[10]),
+                        i(w[11]),
+                        i(ctr.wrapping_add(1)),
+                        i(w[9]),
+                        i(w[10]),
+                        i(w[11]),
+                    );
+                }
+                let (mut a, mut b, mut c, mut d) = ([a0; S], [b0; S], [c0; S], d0);
+                for _ in 0..10 {
+                    for k in 0..S {
+                        a[k] = _mm256_add_epi32(a[k], b[k]);
+                        d[k] = $rot16(_mm256_xor_si256(d[k], a[k]));
+                    }
+                    for k in 0..S {
+                        c[k] = _mm256_add_epi32(c[k], d[k]);
+                        b[k] = $rot::<12, 20>(_mm256_xor_si256(b[k], c[k]));
+                    }
+                    for k in 0..S {
+                        a[k] = _mm256_add_epi32(a[k], b[k]);
+                        d[k] = $rot8(_mm256_xor_si256(d[k], a[k]));
+                    }
+                    for k in 0..S {
+                        c[k] = _mm256_add_epi32(c[k], d[k]);
+                        b[k] = $rot::<7, 25>(_mm256_xor_si256(b[k], c[k]));
+                        b[k] = _mm256_shuffle_epi32::<0x39>(b[k]);
+                        c[k] = _mm256_shuffle_epi32::<0x4e>(c[k]);
+                        d[k] = _mm256_shuffle_epi32::<0x93>(d[k]);
+                    }
+                    for k in 0..S {
+                        a[k] = _mm256_add_epi32(a[k], b[k]);
+                        d[k] = $rot16(_mm256_xor_si256(d[k], a[k]));
+                    }
+                    for k in 0..S {
+                        c[k] = _mm256_add_epi32(c[k], d[k]);
+                        b[k] = $rot::<12, 20>(_mm256_xor_si256(b[k], c[k]));
+                    }
+                    for k in 0..S {
+                        a[k] = _mm256_add_epi32(a[k], b[k]);
+                        d[k] = $rot8(_mm256_xor_si256(d[k], a[k]));
+                    }
+                    for k in 0..S {
+                        c[k] = _mm256_add_epi32(c[k], d[k]);
+                        b[k] = $rot::<7, 25>(_mm256_xor_si256(b[k], c[k]));
+                        b[k] = _mm256_shuffle_epi32::<0x93>(b[k]);
+                        c[k] = _mm256_shuffle_epi32::<0x4e>(c[k]);
+                        d[k] = _mm256_shuffle_epi32::<0x39>(d[k]);
+                    }
+                }
+                for (k, pair) in buf.chunks_exact_mut(32).enumerate().take(S) {
+                    let a = _mm256_add_epi32(a[k], a0);
+                    let b = _mm256_add_epi32(b[k], b0);
+                    let c = _mm256_add_epi32(c[k], c0);
+                    let d = _mm256_add_epi32(d[k], d0[k]);
+                    let (q0, rest) = pair.split_at_mut(8);
+                    let (q1, rest) = rest.split_at_mut(8);
+                    let (q2, q3) = rest.split_at_mut(8);
+                    xor32(q0, _mm256_permute2x128_si256::<0x20>(a, b));
+                    xor32(q1, _mm256_permute2x128_si256::<0x20>(c, d));
+                    xor32(q2, _mm256_permute2x128_si256::<0x31>(a, b));
+                    xor32(q3, _mm256_permute2x128_si256::<0x31>(c, d));
+                }
+            }
+
+            /// The stream over 8-block batches; the tail with the fewest pairs covering it.
+            #[target_feature(enable = $feature)]
+            pub(crate) fn $stream(s: &mut State, buf: &mut [u8]) {
+                const _: () = assert!(MAX_BLOCKS == 8);
+                drive::<8>(
+                    s,
+                    buf,
+                    |st, b| $batch::<4>(st, b),
+                    |st, tmp, blocks| match blocks {
+                        0..=2 => $batch::<1>(st, tmp),
+                        3..=4 => $batch::<2>(st, tmp),
+                        _ => $batch::<4>(st, tmp),
+                    },
+                );
+            }
+        };
+    }
+
+    #[inline]
+    #[target_feature(enable = "avx2")]
+    fn xor32(b: &mut [[u8; 4]], v: __m256i) {
+        let x = _mm256_xor_si256(
+            _mm256_setr_epi32(
+                word(b, 0),
+                word(b, 1),
+                word(b, 2),
+                word(b, 3),
+                word(b, 4),
+                word(b, 5),
+                word(b, 6),
+                word(b, 7),
+            ),
+            v,
+        );
+        b[0] = _mm256_extract_epi32::<0>(x).to_le_bytes();
+        b[1] = _mm256_extract_epi32::<1>(x).to_le_bytes();
+        b[2] = _mm256_extract_epi32::<2>(x).to_le_bytes();
+        b[3] = _mm256_extract_epi32::<3>(x).to_le_bytes();
+        b[4] = _mm256_extract_epi32::<4>(x).to_le_bytes();
+        b[5] = _mm256_extract_epi32::<5>(x).to_le_bytes();
+        b[6] = _mm256_extract_epi32::<6>(x).to_le_bytes();
+        b[7] = _mm256_extract_epi32::<7>(x).to_le_bytes();
+    }
+
+    #[inline]
+    #[target_feature(enable = "avx2")]
+    fn rot_avx2<const L: i32, const R: i32>(x: __m256i) -> __m256i {
+        _mm256_or_si256(_mm256_slli_epi32::<L>(x), _mm256_srli_epi32::<R>(x))
+    }
+
+    #[inline]
+    #[target_feature(enable = "avx2")]
+    fn rot16_avx2(x: __m256i) -> __m256i {
+        let m = _mm256_setr_epi8(
+            2, 3, 0, 1, 6, 7, 4, 5, 10, 11, 8, 9, 14, 15, 12, 13, //
+            2, 3, 0, 1, 6, 7, 4, 5, 10, 11, 8, 9, 14, 15, 12, 13,
+        );
+        _mm256_shuffle_epi8(x, m)
+    }
+
+    #[inline]
+    #[target_feature(enable = "avx2")]
+    fn rot8_avx2(x: __m256i) -> __m256i {
+        let m = _mm256_setr_epi8(
+            3, 0, 1, 2, 7, 4, 5, 6, 11, 8, 9, 10, 15, 12, 13, 14, //
+            3, 0, 1, 2, 7, 4, 5, 6, 11, 8, 9, 10, 15, 12, 13, 14,
+        );
+        _mm256_shuffle_epi8(x, m)
+    }
+
+    wide!(
+        "avx2",
+        avx2_batch,
+        avx2_stream,
+        rot_avx2,
+        rot16_avx2,
+        rot8_avx2
+    );
+
+    #[inline]
+    #[target_feature(enable = "avx2,avx512f,avx512vl")]
+    fn rot_512<const L: i32, const R: i32>(x: __m256i) -> __m256i {
+        _mm256_rol_epi32::<L>(x)
+    }
+
+    #[inline]
+    #[target_feature(enable = "avx2,avx512f,avx512vl")]
+    fn rot16_512(x: __m256i) -> __m256i {
+        _mm256_rol_epi32::<16>(x)
+    }
+
+    #[inline]
+    #[target_feature(enable = "avx2,avx512f,avx512vl")]
+    fn rot8_512(x: __m256i) -> __m256i {
+        _mm256_rol_epi32::<8>(x)
+    }
+
+    wide!(
+        "avx2,avx512f,avx512vl",
+        avx512_batch,
+        avx512_stream,
+        rot_512,
+        rot16_512,
+        rot8_512
+    );
 }
 
 /// Refuses a `len`-byte stream from block `counter` that would run past block 2³² − 1.

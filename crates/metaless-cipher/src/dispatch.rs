@@ -1,52 +1,106 @@
 //! Runtime CPU-feature dispatch: the crate's one `unsafe`.
 //!
-//! The generic lane-parallel code (`chacha20::xor_stream`, `xchacha20poly1305::{seal_with,
-//! open_with}`) is `#[inline(always)]`, so each function below is a complete build of it: the
-//! portable one for the target's baseline (SSE2 on x86-64, NEON on aarch64: 4 ChaCha20 blocks
-//! per batch) and, on x86/x86-64, one inside `#[target_feature(enable = "avx2")]` (8 blocks per
-//! batch). The whole operation is compiled for AVX2, not only an inner block function, so
-//! nothing is left behind a non-inlined call per batch.
+//! Each build below is a complete XChaCha20-Poly1305 seal / open / ChaCha20 stream: the generic
+//! AEAD code (`xchacha20poly1305::{seal_with, open_with}`, `#[inline(always)]`) instantiated
+//! over one ChaCha20 kernel, so the whole operation is compiled with that build's features and
+//! nothing sits behind a non-inlined call per batch:
 //!
-//! Detection is `cpufeatures` (cpuid, cached in an atomic after the first call; no std). The
-//! one `unsafe` is calling an `avx2` function, which is sound exactly when the CPU has AVX2.
+//! * `generic`: the lane-array code (`chacha20::generic_stream`), every target's fallback and
+//!   the baseline off x86-64 (LLVM vectorises it as it can: NEON on aarch64).
+//! * `sse2` (x86-64): the SSE2 kernel (`chacha20::x86`, four blocks per batch), the x86-64
+//!   baseline: what a default build runs on an x86-64 CPU without AVX2.
+//! * `avx2` (x86-64): `#[target_feature(enable = "avx2")]`, eight blocks per batch.
+//! * `avx512` (x86-64): the same kernel with AVX-512VL's one-instruction rotates
+//!   (`#[target_feature(enable = "avx2,avx512f,avx512vl")]`, still 256-bit vectors).
+//!
+//! Detection is `cpufeatures` (cpuid and, for AVX/AVX-512, the OS's XSAVE support; cached in
+//! an atomic after the first call; no std). The one `unsafe` operation is calling a
+//! `#[target_feature]` function, which is sound exactly when the CPU has those features.
 #![allow(unsafe_code)]
 
 use crate::CipherError;
-use crate::chacha20::{State, xor_stream};
+use crate::chacha20::State;
 use crate::xchacha20poly1305::{open_with, seal_with};
 
-#[cfg(any(target_arch = "x86", target_arch = "x86_64"))]
+#[cfg(target_arch = "x86_64")]
 cpufeatures::new!(avx2_cpu, "avx2");
+#[cfg(target_arch = "x86_64")]
+cpufeatures::new!(avx512_cpu, "avx2", "avx512f", "avx512vl");
 
-/// Whether the AVX2 build is used on this CPU.
-pub(crate) fn has_avx2() -> bool {
-    #[cfg(any(target_arch = "x86", target_arch = "x86_64"))]
+/// Which build the dispatched functions use on this CPU.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Build {
+    /// The generic lane-array code: the baseline on every target but x86-64.
+    Generic,
+    /// The SSE2 kernel: the x86-64 baseline.
+    Sse2,
+    /// x86-64 with AVX2.
+    Avx2,
+    /// x86-64 with AVX2, AVX-512F and AVX-512VL.
+    Avx512,
+}
+
+/// The build this CPU gets.
+pub(crate) fn best() -> Build {
+    #[cfg(target_arch = "x86_64")]
     {
-        avx2_cpu::get()
+        if avx512_cpu::get() {
+            return Build::Avx512;
+        }
+        if avx2_cpu::get() {
+            return Build::Avx2;
+        }
     }
-    #[cfg(not(any(target_arch = "x86", target_arch = "x86_64")))]
+    #[cfg(target_arch = "x86_64")]
     {
-        false
+        Build::Sse2
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        Build::Generic
     }
 }
 
-/// Runs `$avx2` when the CPU has AVX2, else `$portable`.
-macro_rules! pick {
-    ($avx2:expr, $portable:expr) => {{
-        #[cfg(any(target_arch = "x86", target_arch = "x86_64"))]
-        if avx2_cpu::get() {
-            // SAFETY: `avx2_cpu::get()` has just confirmed (cpuid) that this CPU executes AVX2
-            // instructions, the only requirement of the `#[target_feature(enable = "avx2")]`
-            // functions in `avx2`; they are otherwise ordinary safe Rust.
-            return unsafe { $avx2 };
+/// Whether this CPU can run `build`.
+fn available(build: Build) -> bool {
+    match build {
+        Build::Generic => true,
+        #[cfg(target_arch = "x86_64")]
+        Build::Sse2 => true,
+        #[cfg(target_arch = "x86_64")]
+        Build::Avx2 => avx2_cpu::get(),
+        #[cfg(target_arch = "x86_64")]
+        Build::Avx512 => avx512_cpu::get(),
+        #[cfg(not(target_arch = "x86_64"))]
+        _ => false,
+    }
+}
+
+/// Runs the named function of the build `$build` (checked available by the caller).
+macro_rules! call {
+    ($build:expr, $f:ident ( $($arg:expr),* )) => {{
+        match $build {
+            #[cfg(target_arch = "x86_64")]
+            // SAFETY: `Build::Avx512` is only ever passed once `avx512_cpu::get()` (cpuid +
+            // XSAVE state) has confirmed AVX2, AVX-512F and AVX-512VL: the only requirement of
+            // the `#[target_feature]` functions in `avx512`, which are otherwise safe Rust.
+            Build::Avx512 => unsafe { avx512::$f($($arg),*) },
+            #[cfg(target_arch = "x86_64")]
+            // SAFETY: likewise, `Build::Avx2` only after `avx2_cpu::get()` confirmed AVX2.
+            Build::Avx2 => unsafe { avx2::$f($($arg),*) },
+            #[cfg(target_arch = "x86_64")]
+            // SAFETY: the SSE2 build's only target feature is part of the x86-64 baseline
+            // (`target_feature = "sse2"` is on for every x86-64 target; asserted at compile
+            // time below).
+            Build::Sse2 => unsafe { sse2::$f($($arg),*) },
+            _ => generic::$f($($arg),*),
         }
-        $portable
     }};
 }
 
 /// ChaCha20 keystream XOR from `s`'s counter (length checked by the caller).
 pub(crate) fn chacha20_xor(s: &mut State, buf: &mut [u8]) {
-    pick!(avx2::chacha20_xor(s, buf), portable::chacha20_xor(s, buf))
+    call!(best(), chacha20_xor(s, buf))
 }
 
 /// XChaCha20-Poly1305 seal in place (length checked by the caller).
@@ -56,10 +110,7 @@ pub(crate) fn xchacha_seal(
     aad: &[u8],
     buf: &mut [u8],
 ) -> [u8; 16] {
-    pick!(
-        avx2::xchacha_seal(key, nonce, aad, buf),
-        portable::xchacha_seal(key, nonce, aad, buf)
-    )
+    call!(best(), xchacha_seal(key, nonce, aad, buf))
 }
 
 /// XChaCha20-Poly1305 verify-then-decrypt in place.
@@ -70,156 +121,129 @@ pub(crate) fn xchacha_open(
     buf: &mut [u8],
     tag: &[u8; 16],
 ) -> Result<(), CipherError> {
-    pick!(
-        avx2::xchacha_open(key, nonce, aad, buf, tag),
-        portable::xchacha_open(key, nonce, aad, buf, tag)
-    )
+    call!(best(), xchacha_open(key, nonce, aad, buf, tag))
 }
 
-/// The baseline build (also what the tests compare the AVX2 build with).
-pub(crate) mod portable {
-    use super::*;
+/// The entry points of one build, over its ChaCha20 stream kernel `$stream`.
+macro_rules! build {
+    ($(#[$attr:meta])* $name:ident, $stream:path) => {
+        pub(crate) mod $name {
+            use super::*;
 
-    /// Blocks per batch × 4.
-    const N: usize = 16;
+            $(#[$attr])*
+            pub(crate) fn chacha20_xor(s: &mut State, buf: &mut [u8]) {
+                $stream(s, buf)
+            }
 
-    pub(crate) fn chacha20_xor(s: &mut State, buf: &mut [u8]) {
-        xor_stream::<N>(s, buf)
-    }
+            $(#[$attr])*
+            pub(crate) fn xchacha_seal(
+                key: &[u8; 32],
+                nonce: &[u8; 24],
+                aad: &[u8],
+                buf: &mut [u8],
+            ) -> [u8; 16] {
+                seal_with(key, nonce, aad, buf, |s, b| $stream(s, b))
+            }
 
-    pub(crate) fn xchacha_seal(
-        key: &[u8; 32],
-        nonce: &[u8; 24],
-        aad: &[u8],
-        buf: &mut [u8],
-    ) -> [u8; 16] {
-        seal_with::<N>(key, nonce, aad, buf)
-    }
-
-    pub(crate) fn xchacha_open(
-        key: &[u8; 32],
-        nonce: &[u8; 24],
-        aad: &[u8],
-        buf: &mut [u8],
-        tag: &[u8; 16],
-    ) -> Result<(), CipherError> {
-        open_with::<N>(key, nonce, aad, buf, tag)
-    }
+            $(#[$attr])*
+            pub(crate) fn xchacha_open(
+                key: &[u8; 32],
+                nonce: &[u8; 24],
+                aad: &[u8],
+                buf: &mut [u8],
+                tag: &[u8; 16],
+            ) -> Result<(), CipherError> {
+                open_with(key, nonce, aad, buf, tag, |s, b| $stream(s, b))
+            }
+        }
+    };
 }
 
-/// The AVX2 build: the same generic code, 8 blocks per batch, compiled with AVX2 enabled.
-#[cfg(any(target_arch = "x86", target_arch = "x86_64"))]
-pub(crate) mod avx2 {
-    use super::*;
-
-    const N: usize = 32;
-
+#[cfg(target_arch = "x86_64")]
+const _: () = assert!(cfg!(target_feature = "sse2"), "x86-64 without SSE2");
+build!(generic, crate::chacha20::generic_stream);
+#[cfg(target_arch = "x86_64")]
+build!(
+    #[target_feature(enable = "sse2")]
+    sse2,
+    crate::chacha20::x86::sse2_stream
+);
+#[cfg(target_arch = "x86_64")]
+build!(
     #[target_feature(enable = "avx2")]
-    pub(crate) fn chacha20_xor(s: &mut State, buf: &mut [u8]) {
-        xor_stream::<N>(s, buf)
-    }
+    avx2,
+    crate::chacha20::x86::avx2_stream
+);
+#[cfg(target_arch = "x86_64")]
+build!(
+    #[target_feature(enable = "avx2,avx512f,avx512vl")]
+    avx512,
+    crate::chacha20::x86::avx512_stream
+);
 
-    #[target_feature(enable = "avx2")]
-    pub(crate) fn xchacha_seal(
-        key: &[u8; 32],
-        nonce: &[u8; 24],
-        aad: &[u8],
-        buf: &mut [u8],
-    ) -> [u8; 16] {
-        seal_with::<N>(key, nonce, aad, buf)
-    }
-
-    #[target_feature(enable = "avx2")]
-    pub(crate) fn xchacha_open(
-        key: &[u8; 32],
-        nonce: &[u8; 24],
-        aad: &[u8],
-        buf: &mut [u8],
-        tag: &[u8; 16],
-    ) -> Result<(), CipherError> {
-        open_with::<N>(key, nonce, aad, buf, tag)
-    }
-}
-
-/// Both builds side by side for the tests (`tests/dispatch.rs`): each entry point of the
-/// portable build, and of the AVX2 build when this CPU has AVX2 (`None` otherwise).
+/// Every build side by side for the tests and benches that compare them (`tests/dispatch.rs`,
+/// `benches/benches/cipher.rs`); not a stable API. Each function returns `None` when this CPU
+/// cannot run the build asked for.
 pub mod paths {
+    pub use super::Build;
     use super::*;
 
-    /// Whether [`avx2_xchacha_seal`] and friends run here (the CPU has AVX2).
-    pub fn avx2_available() -> bool {
-        has_avx2()
+    /// Every build, baseline first.
+    pub const ALL: [Build; 4] = [Build::Generic, Build::Sse2, Build::Avx2, Build::Avx512];
+
+    /// The build the dispatched functions use here.
+    pub fn best() -> Build {
+        super::best()
     }
 
-    /// The portable build's ChaCha20 XOR (IETF nonce, counter from `counter`; no length check).
-    pub fn portable_chacha20(key: &[u8; 32], nonce: &[u8; 12], counter: u32, buf: &mut [u8]) {
-        portable::chacha20_xor(&mut State::new(key, counter, nonce), buf)
+    /// Whether this CPU can run `build`.
+    pub fn available(build: Build) -> bool {
+        super::available(build)
     }
 
-    /// The AVX2 build's ChaCha20 XOR, or `None` without AVX2.
-    pub fn avx2_chacha20(
+    /// ChaCha20 XOR (IETF nonce, counter from `counter`; no length check) in `build`.
+    pub fn chacha20(
+        build: Build,
         key: &[u8; 32],
         nonce: &[u8; 12],
         counter: u32,
         buf: &mut [u8],
     ) -> Option<()> {
-        #[cfg(any(target_arch = "x86", target_arch = "x86_64"))]
-        if avx2_cpu::get() {
-            // SAFETY: AVX2 confirmed by cpuid just above (see `pick!`).
-            unsafe { avx2::chacha20_xor(&mut State::new(key, counter, nonce), buf) };
-            return Some(());
+        if !available(build) {
+            return None;
         }
-        let _ = (key, nonce, counter, buf);
-        None
+        let mut s = State::new(key, counter, nonce);
+        call!(build, chacha20_xor(&mut s, buf));
+        Some(())
     }
 
-    /// The portable build's XChaCha20-Poly1305 seal.
-    pub fn portable_seal(key: &[u8; 32], nonce: &[u8; 24], aad: &[u8], buf: &mut [u8]) -> [u8; 16] {
-        portable::xchacha_seal(key, nonce, aad, buf)
-    }
-
-    /// The AVX2 build's XChaCha20-Poly1305 seal, or `None` without AVX2.
-    pub fn avx2_seal(
+    /// XChaCha20-Poly1305 seal in `build`.
+    pub fn seal(
+        build: Build,
         key: &[u8; 32],
         nonce: &[u8; 24],
         aad: &[u8],
         buf: &mut [u8],
     ) -> Option<[u8; 16]> {
-        #[cfg(any(target_arch = "x86", target_arch = "x86_64"))]
-        if avx2_cpu::get() {
-            // SAFETY: AVX2 confirmed by cpuid just above (see `pick!`).
-            return Some(unsafe { avx2::xchacha_seal(key, nonce, aad, buf) });
+        if !available(build) {
+            return None;
         }
-        let _ = (key, nonce, aad, buf);
-        None
+        Some(call!(build, xchacha_seal(key, nonce, aad, buf)))
     }
 
-    /// The portable build's XChaCha20-Poly1305 open.
-    pub fn portable_open(
-        key: &[u8; 32],
-        nonce: &[u8; 24],
-        aad: &[u8],
-        buf: &mut [u8],
-        tag: &[u8; 16],
-    ) -> Result<(), CipherError> {
-        portable::xchacha_open(key, nonce, aad, buf, tag)
-    }
-
-    /// The AVX2 build's XChaCha20-Poly1305 open, or `None` without AVX2.
-    pub fn avx2_open(
+    /// XChaCha20-Poly1305 open in `build`.
+    pub fn open(
+        build: Build,
         key: &[u8; 32],
         nonce: &[u8; 24],
         aad: &[u8],
         buf: &mut [u8],
         tag: &[u8; 16],
     ) -> Option<Result<(), CipherError>> {
-        #[cfg(any(target_arch = "x86", target_arch = "x86_64"))]
-        if avx2_cpu::get() {
-            // SAFETY: AVX2 confirmed by cpuid just above (see `pick!`).
-            return Some(unsafe { avx2::xchacha_open(key, nonce, aad, buf, tag) });
+        if !available(build) {
+            return None;
         }
-        let _ = (key, nonce, aad, buf, tag);
-        None
+        Some(call!(build, xchacha_open(key, nonce, aad, buf, tag)))
     }
 }
 

@@ -22,7 +22,7 @@ use subtle::ConstantTimeEq;
 use zeroize::Zeroize;
 
 use crate::CipherError;
-use crate::chacha20::{State, check_len, xor_stream, xstate};
+use crate::chacha20::{State, check_len, xstate};
 use crate::poly1305::Poly1305;
 
 /// Bytes of the key.
@@ -38,10 +38,15 @@ const STRETCH: usize = 512;
 /// The state at block 0 and the Poly1305 computation keyed by that block, with the
 /// associated data absorbed; the state's counter is left at 1.
 #[inline(always)]
-fn start(key: &[u8; 32], nonce: &[u8; 24], aad: &[u8]) -> (State, Poly1305) {
+fn start(
+    key: &[u8; 32],
+    nonce: &[u8; 24],
+    aad: &[u8],
+    stream: &mut impl FnMut(&mut State, &mut [u8]),
+) -> (State, Poly1305) {
     let mut s = xstate(key, nonce, 0);
     let mut block0 = [0u8; 64];
-    xor_stream::<4>(&mut s, &mut block0);
+    stream(&mut s, &mut block0);
     let mut mac_key = [0u8; 32];
     mac_key.copy_from_slice(&block0[..32]);
     let mut mac = Poly1305::new(&mac_key);
@@ -59,17 +64,18 @@ fn lengths(mac: &mut Poly1305, aad: usize, ct: usize) {
     mac.update(&block);
 }
 
-/// The seal, generic over the batch width (instantiated by `dispatch`).
+/// The seal over a ChaCha20 stream kernel (each build in `dispatch` passes its own).
 #[inline(always)]
-pub(crate) fn seal_with<const N: usize>(
+pub(crate) fn seal_with(
     key: &[u8; 32],
     nonce: &[u8; 24],
     aad: &[u8],
     buf: &mut [u8],
+    mut stream: impl FnMut(&mut State, &mut [u8]),
 ) -> [u8; 16] {
-    let (mut s, mut mac) = start(key, nonce, aad);
+    let (mut s, mut mac) = start(key, nonce, aad, &mut stream);
     for stretch in buf.chunks_mut(STRETCH) {
-        xor_stream::<N>(&mut s, stretch);
+        stream(&mut s, stretch);
         mac.update(stretch);
     }
     mac.update_padded(&[]);
@@ -77,22 +83,23 @@ pub(crate) fn seal_with<const N: usize>(
     mac.finalize()
 }
 
-/// The open, generic over the batch width: verify, then decrypt.
+/// The open over a ChaCha20 stream kernel: verify, then decrypt.
 #[inline(always)]
-pub(crate) fn open_with<const N: usize>(
+pub(crate) fn open_with(
     key: &[u8; 32],
     nonce: &[u8; 24],
     aad: &[u8],
     buf: &mut [u8],
     tag: &[u8; 16],
+    mut stream: impl FnMut(&mut State, &mut [u8]),
 ) -> Result<(), CipherError> {
-    let (mut s, mut mac) = start(key, nonce, aad);
+    let (mut s, mut mac) = start(key, nonce, aad, &mut stream);
     mac.update_padded(buf);
     lengths(&mut mac, aad.len(), buf.len());
     if !bool::from(mac.finalize().ct_eq(tag)) {
         return Err(CipherError::Forged);
     }
-    xor_stream::<N>(&mut s, buf);
+    stream(&mut s, buf);
     Ok(())
 }
 
@@ -222,7 +229,7 @@ fn verify(
     if check_len(1, ct.len()).is_err() {
         return subtle::Choice::from(0);
     }
-    let (_, mut mac) = start(key, nonce, aad);
+    let (_, mut mac) = start(key, nonce, aad, &mut crate::dispatch::chacha20_xor);
     mac.update_padded(ct);
     lengths(&mut mac, aad.len(), ct.len());
     mac.verify(tag)

@@ -1,6 +1,7 @@
-//! Both builds of the dispatched code, run on this machine and compared: the portable
-//! (baseline SSE2/NEON) build always, the AVX2 build where the CPU has it, and both against
-//! RustCrypto. On a CPU without AVX2 the test says so and checks the portable build alone.
+//! Every build of the dispatched code that this CPU can run, called directly and compared with
+//! RustCrypto: the generic lane-array build (what non-x86 targets run) and, on x86-64, the
+//! SSE2 baseline, AVX2 and AVX-512VL builds. `METALESS_EXPECT_AVX2=1` makes the test fail
+//! rather than skip when AVX2 is missing.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test helpers outside #[test] fns
 
@@ -13,33 +14,38 @@ use proptest::prelude::*;
 
 #[test]
 fn reports_which_builds_run() {
-    eprintln!(
-        "AVX2 build available on this CPU: {}",
-        paths::avx2_available()
-    );
+    for build in paths::ALL {
+        eprintln!("{build:?}: available {}", paths::available(build));
+    }
+    eprintln!("dispatched to: {:?}", paths::best());
+    assert!(paths::available(paths::Build::Generic));
     #[cfg(target_arch = "x86_64")]
-    if std::env::var_os("METALESS_EXPECT_AVX2").is_some() {
-        assert!(paths::avx2_available());
+    {
+        assert!(paths::available(paths::Build::Sse2));
+        if std::env::var_os("METALESS_EXPECT_AVX2").is_some() {
+            assert!(paths::available(paths::Build::Avx2));
+        }
     }
 }
 
 #[test]
-fn forged_is_refused_by_both_builds_and_the_buffer_kept() {
+fn forged_is_refused_by_every_build_and_the_buffer_kept() {
     let key = [8u8; 32];
     let nonce = [9u8; 24];
-    let mut buf = vec![7u8; 1000];
-    let tag = paths::portable_seal(&key, &nonce, b"a", &mut buf);
-    let sealed = buf.clone();
-    let mut bad = tag;
-    bad[0] ^= 1;
-    assert_eq!(
-        paths::portable_open(&key, &nonce, b"a", &mut buf, &bad),
-        Err(CipherError::Forged)
-    );
-    assert_eq!(buf, sealed);
-    if let Some(r) = paths::avx2_open(&key, &nonce, b"a", &mut buf, &bad) {
-        assert_eq!(r, Err(CipherError::Forged));
-        assert_eq!(buf, sealed);
+    for build in paths::ALL {
+        let mut buf = vec![7u8; 1000];
+        let Some(tag) = paths::seal(build, &key, &nonce, b"a", &mut buf) else {
+            continue;
+        };
+        let sealed = buf.clone();
+        let mut bad = tag;
+        bad[0] ^= 1;
+        assert_eq!(
+            paths::open(build, &key, &nonce, b"a", &mut buf, &bad),
+            Some(Err(CipherError::Forged)),
+            "{build:?}"
+        );
+        assert_eq!(buf, sealed, "{build:?}");
     }
 }
 
@@ -57,13 +63,11 @@ proptest! {
         let mut c = chacha20::ChaCha20::new((&key).into(), (&nonce).into());
         c.seek(u64::from(counter) * 64);
         c.apply_keystream(&mut theirs);
-
-        let mut portable = data.clone();
-        paths::portable_chacha20(&key, &nonce, counter, &mut portable);
-        prop_assert_eq!(&portable, &theirs);
-        let mut avx2 = data.clone();
-        if paths::avx2_chacha20(&key, &nonce, counter, &mut avx2).is_some() {
-            prop_assert_eq!(&avx2, &theirs);
+        for build in paths::ALL {
+            let mut ours = data.clone();
+            if paths::chacha20(build, &key, &nonce, counter, &mut ours).is_some() {
+                prop_assert_eq!(&ours, &theirs, "{:?}", build);
+            }
         }
     }
 
@@ -78,20 +82,15 @@ proptest! {
         let their_tag = XChaCha20Poly1305::new((&key).into())
             .encrypt_in_place_detached((&nonce).into(), &aad, &mut theirs)
             .unwrap();
-
-        let mut portable = data.clone();
-        let tag = paths::portable_seal(&key, &nonce, &aad, &mut portable);
-        prop_assert_eq!(&portable, &theirs);
-        prop_assert_eq!(tag.to_vec(), their_tag.to_vec());
-        paths::portable_open(&key, &nonce, &aad, &mut portable, &tag).unwrap();
-        prop_assert_eq!(&portable, &data);
-
-        let mut avx2 = data.clone();
-        if let Some(tag) = paths::avx2_seal(&key, &nonce, &aad, &mut avx2) {
-            prop_assert_eq!(&avx2, &theirs);
-            prop_assert_eq!(tag.to_vec(), their_tag.to_vec());
-            prop_assert_eq!(paths::avx2_open(&key, &nonce, &aad, &mut avx2, &tag), Some(Ok(())));
-            prop_assert_eq!(&avx2, &data);
+        for build in paths::ALL {
+            let mut ours = data.clone();
+            let Some(tag) = paths::seal(build, &key, &nonce, &aad, &mut ours) else {
+                continue;
+            };
+            prop_assert_eq!(&ours, &theirs, "{:?}", build);
+            prop_assert_eq!(tag.to_vec(), their_tag.to_vec(), "{:?}", build);
+            prop_assert_eq!(paths::open(build, &key, &nonce, &aad, &mut ours, &tag), Some(Ok(())));
+            prop_assert_eq!(&ours, &data, "{:?}", build);
         }
     }
 }
