@@ -10,12 +10,12 @@
 //! Everything here works in place on caller buffers with detached tags.
 
 use aes_gcm::Aes256Gcm;
+use aes_gcm::aead::{AeadInPlace, KeyInit};
 use alloc::vec::Vec;
 use blake2::digest::consts::U32;
 use blake2::{Blake2b, Digest};
-use chacha20poly1305::XChaCha20Poly1305;
-use chacha20poly1305::aead::{AeadInPlace, KeyInit};
 use hmac::{Hmac, Mac};
+use metaless_cipher::xchacha20poly1305;
 use rand_core::{CryptoRng, RngCore};
 use sha2::Sha256;
 use zeroize::Zeroizing;
@@ -69,23 +69,18 @@ impl LayerKey {
         let tag = match self.enc {
             EncType::XChaCha20 => {
                 let nonce: [u8; 24] = nonce.try_into().map_err(|_| OnionError::Decrypt)?;
-                XChaCha20Poly1305::new(&(*self.key).into()).encrypt_in_place_detached(
-                    &nonce.into(),
-                    b"",
-                    buf,
-                )
+                xchacha20poly1305::seal_in_place_detached(&self.key, &nonce, b"", buf).ok()
             }
             EncType::AesGcm => {
                 let nonce: [u8; 12] = nonce.try_into().map_err(|_| OnionError::Decrypt)?;
-                Aes256Gcm::new(&(*self.key).into()).encrypt_in_place_detached(
-                    &nonce.into(),
-                    b"",
-                    buf,
-                )
+                Aes256Gcm::new(&(*self.key).into())
+                    .encrypt_in_place_detached(&nonce.into(), b"", buf)
+                    .ok()
+                    .map(Into::into)
             }
         };
         // The ciphers only refuse inputs of gigabytes, far beyond the layer limit.
-        tag.map(Into::into).map_err(|_| OnionError::TooLarge {
+        tag.ok_or(OnionError::TooLarge {
             what: "plaintext",
             len: buf.len(),
             max: crate::limits::MAX_LAYER_SIZE,
@@ -98,24 +93,16 @@ impl LayerKey {
         let ok = match self.enc {
             EncType::XChaCha20 => {
                 let nonce: [u8; 24] = nonce.try_into().map_err(|_| OnionError::Decrypt)?;
-                XChaCha20Poly1305::new(&(*self.key).into()).decrypt_in_place_detached(
-                    &nonce.into(),
-                    b"",
-                    buf,
-                    &tag.into(),
-                )
+                xchacha20poly1305::open_in_place_detached(&self.key, &nonce, b"", buf, &tag).is_ok()
             }
             EncType::AesGcm => {
                 let nonce: [u8; 12] = nonce.try_into().map_err(|_| OnionError::Decrypt)?;
-                Aes256Gcm::new(&(*self.key).into()).decrypt_in_place_detached(
-                    &nonce.into(),
-                    b"",
-                    buf,
-                    &tag.into(),
-                )
+                Aes256Gcm::new(&(*self.key).into())
+                    .decrypt_in_place_detached(&nonce.into(), b"", buf, &tag.into())
+                    .is_ok()
             }
         };
-        ok.map_err(|_| OnionError::Decrypt)
+        if ok { Ok(()) } else { Err(OnionError::Decrypt) }
     }
 
     /// `nonce ‖ ciphertext ‖ tag` of `plaintext` in one new buffer (one allocation).
