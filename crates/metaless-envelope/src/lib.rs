@@ -66,8 +66,8 @@ pub use group_update::{GroupUpdate, InfoChangeKind, MemberChangeKind};
 pub use message::seal_proto;
 pub use message::{Received, open_envelope, open_message, seal_message};
 pub use sealed::{
-    Decrypted, OVERHEAD, SEAL_OVERHEAD, SIGN_OVERHEAD, decrypt_incoming, encrypt_for_recipient,
-    encrypt_for_recipient_deterministic,
+    Decrypted, OVERHEAD, PreparedRecipient, SEAL_OVERHEAD, SIGN_OVERHEAD, decrypt_incoming,
+    encrypt_for_prepared, encrypt_for_recipient, encrypt_for_recipient_deterministic,
 };
 pub use secret::SecretBytes;
 pub use sender_keys::SenderKeys;

@@ -16,18 +16,18 @@
 
 use alloc::vec::Vec;
 
-use blake2::digest::consts::{U10, U24, U32};
+use blake2::digest::consts::{U24, U32};
 use blake2::digest::{Digest, Mac};
 use blake2::{Blake2b, Blake2bMac};
 use curve25519_dalek::edwards::{CompressedEdwardsY, EdwardsPoint};
 use curve25519_dalek::scalar::Scalar;
 use curve25519_dalek::traits::IsIdentity;
 use ed25519_dalek::{Signature, VerifyingKey};
+use metaless_cipher::{salsa20, secretbox};
+use metaless_identity::x25519::{PreparedPeer, SharedSecret};
 use metaless_identity::{Keypair, SessionId, SessionIdPrefix, X25519Secret};
 use rand_core::{CryptoRng, RngCore};
 use sha2::Sha512;
-use xsalsa20poly1305::aead::generic_array::GenericArray;
-use xsalsa20poly1305::{AeadInPlace, KeyInit, XSalsa20Poly1305};
 use zeroize::{Zeroize, Zeroizing};
 
 use crate::EnvelopeError;
@@ -136,6 +136,92 @@ pub fn encrypt_for_recipient_deterministic(
     seal_to(sender, recipient, message, ephemeral, Vec::new())
 }
 
+/// A recipient's X25519 key with its Edwards form worked out once, for a sender that seals to
+/// the same contact many times: [`encrypt_for_prepared`] then skips the key's decompression
+/// (an inversion and a square root) that every [`encrypt_for_recipient`] pays. The output is
+/// byte for byte what [`encrypt_for_recipient`] gives for the same ephemeral key.
+///
+/// ```
+/// use metaless_envelope::{decrypt_incoming, encrypt_for_prepared, EnvelopeError, PreparedRecipient};
+/// use metaless_identity::{Keypair, Seed, SessionId};
+/// let alice = Keypair::from_seed(&Seed::from_bytes([1u8; 32]));
+/// let bob = Keypair::from_seed(&Seed::from_bytes([2u8; 32]));
+/// let to_bob = PreparedRecipient::new(&bob.session_id())?;
+/// assert_eq!(to_bob.session_id(), bob.session_id());
+/// for text in [&b"one"[..], b"two"] {
+///     let sealed = encrypt_for_prepared(&alice, &to_bob, text, &mut rand_core::OsRng)?;
+///     assert_eq!(decrypt_incoming(&bob, &sealed)?.plaintext, text);
+/// }
+/// let group: SessionId = format!("03{}", metaless_identity::hex::encode(&alice.ed25519_public())).parse().unwrap();
+/// assert_eq!(PreparedRecipient::new(&group), Err(EnvelopeError::InvalidRecipient));
+/// # Ok::<(), EnvelopeError>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PreparedRecipient {
+    peer: PreparedPeer,
+}
+
+impl PreparedRecipient {
+    /// Prepares a standard (`05`) account's key; any other Session ID is refused as
+    /// [`encrypt_for_recipient`] refuses it.
+    pub fn new(to: &SessionId) -> Result<Self, EnvelopeError> {
+        Ok(Self {
+            peer: PreparedPeer::new(*recipient_key(to)?),
+        })
+    }
+
+    /// The Session ID this recipient was prepared from.
+    pub fn session_id(&self) -> SessionId {
+        SessionId::standard(self.peer.public_key())
+    }
+}
+
+/// [`encrypt_for_recipient`] to a [`PreparedRecipient`]: the same bytes, without converting
+/// the recipient's key again.
+///
+/// ```
+/// # use metaless_envelope::{decrypt_incoming, encrypt_for_prepared, PreparedRecipient};
+/// # use metaless_identity::{Keypair, Seed};
+/// let alice = Keypair::from_seed(&Seed::from_bytes([1u8; 32]));
+/// let bob = Keypair::from_seed(&Seed::from_bytes([2u8; 32]));
+/// let to_bob = PreparedRecipient::new(&bob.session_id()).unwrap();
+/// let sealed = encrypt_for_prepared(&alice, &to_bob, b"hi", &mut rand_core::OsRng).unwrap();
+/// assert_eq!(decrypt_incoming(&bob, &sealed).unwrap().sender, alice.session_id());
+/// ```
+pub fn encrypt_for_prepared(
+    sender: &Keypair,
+    to: &PreparedRecipient,
+    message: &[u8],
+    rng: &mut (impl RngCore + CryptoRng),
+) -> Result<Vec<u8>, EnvelopeError> {
+    check_plaintext_len(message.len())?;
+    let mut ephemeral = Zeroizing::new([0u8; 32]);
+    rng.fill_bytes(ephemeral.as_mut());
+    let ephemeral = X25519Secret::from_bytes(*ephemeral);
+    let recipient = to.peer.public_key();
+    seal_core(
+        sender,
+        &recipient,
+        Peer::Prepared(&to.peer),
+        ephemeral,
+        Vec::new(),
+        message.len(),
+        |buf| {
+            buf.extend_from_slice(message);
+            Ok(())
+        },
+    )
+}
+
+/// How the recipient's key enters the X25519 agreement.
+#[derive(Clone, Copy)]
+enum Peer<'a> {
+    /// The 32 bytes as given (converted during the agreement).
+    Raw(&'a [u8; 32]),
+    /// Converted beforehand.
+    Prepared(&'a PreparedPeer),
+}
+
 /// The recipient's X25519 key, refusing anything but a standard account.
 fn recipient_key(to: &SessionId) -> Result<&[u8; 32], EnvelopeError> {
     if to.prefix() != SessionIdPrefix::Standard {
@@ -177,13 +263,40 @@ pub(crate) fn seal_with(
     sender: &Keypair,
     recipient: &[u8; 32],
     ephemeral: X25519Secret,
+    out: Vec<u8>,
+    message_len: usize,
+    write_message: impl FnOnce(&mut Vec<u8>) -> Result<(), EnvelopeError>,
+) -> Result<Vec<u8>, EnvelopeError> {
+    seal_core(
+        sender,
+        recipient,
+        Peer::Raw(recipient),
+        ephemeral,
+        out,
+        message_len,
+        write_message,
+    )
+}
+
+/// [`seal_with`] with the agreement's form of the recipient key chosen by the caller.
+fn seal_core(
+    sender: &Keypair,
+    recipient: &[u8; 32],
+    peer: Peer<'_>,
+    ephemeral: X25519Secret,
     mut out: Vec<u8>,
     message_len: usize,
     write_message: impl FnOnce(&mut Vec<u8>) -> Result<(), EnvelopeError>,
 ) -> Result<Vec<u8>, EnvelopeError> {
     let ephemeral_public = ephemeral.public_key();
-    let cipher = box_cipher(&ephemeral, recipient).map_err(|_| EnvelopeError::InvalidRecipient)?;
+    let shared = match peer {
+        Peer::Raw(key) => ephemeral.diffie_hellman(key),
+        Peer::Prepared(prepared) => ephemeral.diffie_hellman_prepared(prepared),
+    }
+    .map_err(|_| EnvelopeError::InvalidRecipient)?;
     drop(ephemeral);
+    let key = box_key(&shared);
+    drop(shared);
     let nonce = box_nonce(&ephemeral_public, recipient);
 
     let start = out.len();
@@ -199,13 +312,7 @@ pub(crate) fn seal_with(
     out.extend_from_slice(&signature);
 
     let body = out.get_mut(inner..).unwrap_or_default();
-    let tag = cipher
-        .encrypt_in_place_detached(&nonce, b"", body)
-        .map_err(|_| EnvelopeError::TooLarge {
-            what: "plaintext",
-            len: message_len,
-            max: MAX_PLAINTEXT_LEN,
-        })?;
+    let tag = secretbox::seal_in_place_detached(&key, &nonce, body);
     if let Some(slot) = out.get_mut(start + 32..inner) {
         slot.copy_from_slice(&tag);
     }
@@ -285,14 +392,19 @@ pub(crate) fn open_and_verify(
     ephemeral_public.copy_from_slice(ephemeral);
     let my_public = me.x25519_public();
 
-    let cipher = box_cipher(me.x25519_secret(), &ephemeral_public)
+    let shared = me
+        .x25519_secret()
+        .diffie_hellman(&ephemeral_public)
         .map_err(|_| EnvelopeError::WrongRecipient)?;
+    let key = box_key(&shared);
+    drop(shared);
     let nonce = box_nonce(&ephemeral_public, &my_public);
+    let mut tag_bytes = [0u8; secretbox::TAG_LEN];
+    tag_bytes.copy_from_slice(tag);
     // M ‖ A ‖ Y is 32 bytes shorter than M ‖ A ‖ SIG, so one allocation serves both.
     let mut buf = Vec::with_capacity(body.len());
     buf.extend_from_slice(body);
-    cipher
-        .decrypt_in_place_detached(&nonce, b"", &mut buf, GenericArray::from_slice(tag))
+    secretbox::open_in_place_detached(&key, &nonce, &mut buf, &tag_bytes)
         .map_err(|_| EnvelopeError::WrongRecipient)?;
 
     let message_len = buf.len() - SIGN_OVERHEAD;
@@ -356,28 +468,18 @@ fn signature_verifies(key: &[u8; 32], message: &[u8], signature: &[u8; 64]) -> b
     metaless_identity::verify_ed25519(key, message, signature).is_ok()
 }
 
-/// `k = HSalsa20(X25519(secret, public), 0¹⁶)` as a ready XSalsa20-Poly1305 cipher
-/// (libsodium's `crypto_box_beforenm`; an all-zero shared secret is refused as libsodium does).
-fn box_cipher(
-    secret: &X25519Secret,
-    public: &[u8; 32],
-) -> Result<XSalsa20Poly1305, metaless_identity::IdentityError> {
-    let shared = secret.diffie_hellman(public)?;
-    let mut key = salsa20::hsalsa::<U10>(
-        GenericArray::from_slice(shared.as_ref()),
-        &GenericArray::default(),
-    );
-    let cipher = XSalsa20Poly1305::new(&key);
-    key.as_mut_slice().zeroize();
-    Ok(cipher)
+/// `k = HSalsa20(X25519(…), 0¹⁶)`, libsodium's `crypto_box_beforenm` (the agreement itself
+/// refuses an all-zero shared secret as libsodium does).
+fn box_key(shared: &SharedSecret) -> Zeroizing<[u8; 32]> {
+    Zeroizing::new(salsa20::hsalsa20(shared, &[0u8; 16]))
 }
 
 /// The sealed-box nonce, `BLAKE2b-192(E ‖ Y)`.
-fn box_nonce(ephemeral_public: &[u8; 32], recipient: &[u8; 32]) -> xsalsa20poly1305::Nonce {
+fn box_nonce(ephemeral_public: &[u8; 32], recipient: &[u8; 32]) -> [u8; 24] {
     let mut hash = Blake2b::<U24>::new();
     hash.update(ephemeral_public);
     hash.update(recipient);
-    hash.finalize()
+    hash.finalize().into()
 }
 
 #[cfg(test)]
@@ -394,13 +496,83 @@ mod tests {
     fn seal_inner(recipient: &Keypair, inner: &[u8]) -> Vec<u8> {
         let ephemeral = X25519Secret::from_bytes([9u8; 32]);
         let public = ephemeral.public_key();
-        let cipher = box_cipher(&ephemeral, &recipient.x25519_public()).unwrap();
+        let key = box_key(
+            &ephemeral
+                .diffie_hellman(&recipient.x25519_public())
+                .unwrap(),
+        );
         let nonce = box_nonce(&public, &recipient.x25519_public());
         let mut body = inner.to_vec();
-        let tag = cipher
-            .encrypt_in_place_detached(&nonce, b"", &mut body)
-            .unwrap();
+        let tag = secretbox::seal_in_place_detached(&key, &nonce, &mut body);
         [&public[..], &tag[..], &body[..]].concat()
+    }
+
+    /// A fixed-seed RNG: the same ephemeral key for both seals.
+    fn rng(seed: u8) -> impl RngCore + CryptoRng {
+        struct Fixed(u8, u64);
+        impl RngCore for Fixed {
+            fn next_u32(&mut self) -> u32 {
+                self.next_u64() as u32
+            }
+            fn next_u64(&mut self) -> u64 {
+                let mut b = [0u8; 8];
+                self.fill_bytes(&mut b);
+                u64::from_le_bytes(b)
+            }
+            fn fill_bytes(&mut self, dest: &mut [u8]) {
+                for byte in dest {
+                    self.1 = self
+                        .1
+                        .wrapping_mul(6364136223846793005)
+                        .wrapping_add(1442695040888963407);
+                    *byte = (self.1 >> 33) as u8 ^ self.0;
+                }
+            }
+            fn try_fill_bytes(&mut self, dest: &mut [u8]) -> Result<(), rand_core::Error> {
+                self.fill_bytes(dest);
+                Ok(())
+            }
+        }
+        impl CryptoRng for Fixed {}
+        Fixed(seed, u64::from(seed))
+    }
+
+    /// Item 2 of issue 18: sealing to a prepared recipient gives exactly the plain seal's bytes
+    /// for the same ephemeral key, and different bytes for another ephemeral key.
+    #[test]
+    fn prepared_recipient_seals_the_same_bytes() {
+        let alice = keys(1);
+        for recipient in [keys(2), keys(3), keys(200)] {
+            let prepared = PreparedRecipient::new(&recipient.session_id()).unwrap();
+            assert_eq!(prepared.session_id(), recipient.session_id());
+            for (seed, len) in [(1u8, 0usize), (2, 1), (3, 31), (4, 1024), (5, 5000)] {
+                let message: Vec<u8> = (0..len).map(|i| (i * 31 + 7) as u8).collect();
+                let plain = encrypt_for_recipient(
+                    &alice,
+                    &recipient.session_id(),
+                    &message,
+                    &mut rng(seed),
+                )
+                .unwrap();
+                let fast =
+                    encrypt_for_prepared(&alice, &prepared, &message, &mut rng(seed)).unwrap();
+                assert_eq!(plain, fast);
+                let other =
+                    encrypt_for_prepared(&alice, &prepared, &message, &mut rng(seed ^ 0x80))
+                        .unwrap();
+                assert_ne!(other, fast);
+                assert_eq!(
+                    decrypt_incoming(&recipient, &fast).unwrap().plaintext,
+                    message
+                );
+            }
+        }
+        let too_long = alloc::vec![0u8; MAX_PLAINTEXT_LEN + 1];
+        let prepared = PreparedRecipient::new(&keys(2).session_id()).unwrap();
+        assert!(matches!(
+            encrypt_for_prepared(&alice, &prepared, &too_long, &mut rng(1)),
+            Err(EnvelopeError::TooLarge { .. })
+        ));
     }
 
     #[test]
