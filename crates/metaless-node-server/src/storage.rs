@@ -32,7 +32,8 @@
 //! ```
 
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, PoisonError};
 
 use rusqlite::{Connection, OptionalExtension, params, params_from_iter, types::Value};
 
@@ -64,10 +65,56 @@ pub enum Durability {
     Full,
 }
 
-/// One node's SQLite message store.
+/// One node's SQLite message store: one writer connection (every change, one transaction each)
+/// and, for a database file, a small pool of read-only connections that the trait's `&self`
+/// methods (retrieve, expiries, listings, counts) run on, so reads on several threads need
+/// neither the writer nor each other (WAL: a reader sees every commit made before it started).
+/// `Send + Sync`: the node core shares it between its threads (`docs/node.md`, "Node on every
+/// core").
 #[derive(Debug)]
 pub struct SqliteStorage {
-    conn: Connection,
+    /// The writer; reads use it too for an in-memory database (no second connection sees it).
+    conn: Mutex<Connection>,
+    readers: Readers,
+}
+
+/// Most idle read connections kept (more are opened under load and closed after use).
+const MAX_IDLE_READERS: usize = 4;
+
+/// Read-only connections to the database file (none for an in-memory database).
+#[derive(Debug)]
+struct Readers {
+    path: Option<PathBuf>,
+    idle: Mutex<Vec<Connection>>,
+}
+
+impl Readers {
+    /// An idle reader, or a new one; `None` for an in-memory database or when opening fails
+    /// (the caller then reads on the writer).
+    fn take(&self) -> Option<Connection> {
+        let path = self.path.as_ref()?;
+        if let Some(c) = self
+            .idle
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .pop()
+        {
+            return Some(c);
+        }
+        let flags = rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY
+            | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX
+            | rusqlite::OpenFlags::SQLITE_OPEN_URI;
+        let conn = Connection::open_with_flags(path, flags).ok()?;
+        conn.busy_timeout(std::time::Duration::from_secs(15)).ok()?;
+        Some(conn)
+    }
+
+    fn give_back(&self, conn: Connection) {
+        let mut idle = self.idle.lock().unwrap_or_else(PoisonError::into_inner);
+        if idle.len() < MAX_IDLE_READERS {
+            idle.push(conn);
+        }
+    }
 }
 
 /// A SQLite failure as the node reports storage failures.
@@ -139,8 +186,25 @@ impl SqliteStorage {
     /// ```
     pub fn open(dir: &Path, durability: Durability) -> Result<Self, NodeError> {
         std::fs::create_dir_all(dir)?;
-        let conn = Connection::open(dir.join("storage.db")).map_err(db)?;
-        Self::init(conn, durability).map_err(db)
+        let path = dir.join("storage.db");
+        let conn = Connection::open(&path).map_err(db)?;
+        Self::init(conn, durability, Some(path)).map_err(db)
+    }
+
+    /// The writer, for the `&mut self` methods (no lock taken: `&mut` is exclusive already).
+    fn w(&mut self) -> &mut Connection {
+        self.conn.get_mut().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Runs a read on a pooled read-only connection (or on the writer for an in-memory
+    /// database).
+    fn read<R>(&self, f: impl FnOnce(&Connection) -> R) -> R {
+        if let Some(conn) = self.readers.take() {
+            let out = f(&conn);
+            self.readers.give_back(conn);
+            return out;
+        }
+        f(&self.conn.lock().unwrap_or_else(PoisonError::into_inner))
     }
 
     /// Caps the database file at `bytes` (SQLite `max_page_count`; [`DEFAULT_SIZE_LIMIT`]
@@ -159,13 +223,13 @@ impl SqliteStorage {
     /// ```
     pub fn set_size_limit(&mut self, bytes: u64) -> Result<u64, NodeError> {
         let page: i64 = self
-            .conn
+            .w()
             .query_row("PRAGMA page_size", [], |r| r.get(0))
             .map_err(db)?;
         let page = u64::try_from(page).unwrap_or(4096).max(512);
         let pages = (bytes / page).max(1);
         let set: i64 = self
-            .conn
+            .w()
             .query_row(&format!("PRAGMA max_page_count = {pages}"), [], |r| {
                 r.get(0)
             })
@@ -182,10 +246,14 @@ impl SqliteStorage {
     /// ```
     pub fn open_in_memory() -> Result<Self, NodeError> {
         let conn = Connection::open_in_memory().map_err(db)?;
-        Self::init(conn, Durability::Normal).map_err(db)
+        Self::init(conn, Durability::Normal, None).map_err(db)
     }
 
-    fn init(conn: Connection, durability: Durability) -> rusqlite::Result<Self> {
+    fn init(
+        conn: Connection,
+        durability: Durability,
+        path: Option<PathBuf>,
+    ) -> rusqlite::Result<Self> {
         // journal_mode returns a row, so it is read rather than executed.
         let _mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
         let sync = match durability {
@@ -195,48 +263,50 @@ impl SqliteStorage {
         conn.execute_batch(&format!("PRAGMA synchronous = {sync};"))?;
         conn.busy_timeout(std::time::Duration::from_secs(15))?;
         conn.execute_batch(SCHEMA)?;
-        Ok(Self { conn })
+        Ok(Self {
+            conn: Mutex::new(conn),
+            readers: Readers {
+                path,
+                idle: Mutex::new(Vec::new()),
+            },
+        })
     }
 
     fn store_sql(&mut self, msg: &NewMessage) -> rusqlite::Result<(StoreOutcome, i64)> {
-        let tx = self.conn.transaction()?;
+        let tx = self.w().transaction()?;
         if msg.replace_namespace {
-            tx.execute(
+            tx.prepare_cached(
                 "DELETE FROM messages WHERE owner = ?1 AND namespace = ?2 AND hash != ?3",
-                params![&msg.owner[..], msg.namespace, msg.hash],
-            )?;
+            )?
+            .execute(params![&msg.owner[..], msg.namespace, msg.hash])?;
         }
         let existing: Option<(i64, i64)> = tx
-            .query_row(
-                "SELECT id, expiry FROM messages WHERE hash = ?1",
-                params![msg.hash],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
+            .prepare_cached("SELECT id, expiry FROM messages WHERE hash = ?1")?
+            .query_row(params![msg.hash], |r| Ok((r.get(0)?, r.get(1)?)))
             .optional()?;
         let result = match existing {
             Some((id, expiry)) if expiry < msg.expiry_ms => {
-                tx.execute(
-                    "UPDATE messages SET expiry = ?1 WHERE id = ?2",
-                    params![msg.expiry_ms, id],
-                )?;
+                tx.prepare_cached("UPDATE messages SET expiry = ?1 WHERE id = ?2")?
+                    .execute(params![msg.expiry_ms, id])?;
                 (StoreOutcome::Extended, msg.expiry_ms)
             }
             Some((_, expiry)) => (StoreOutcome::Exists, expiry),
             None => {
                 // A client storing a deleted hash again means it.
-                tx.execute("DELETE FROM tombstones WHERE hash = ?1", params![msg.hash])?;
-                tx.execute(
+                tx.prepare_cached("DELETE FROM tombstones WHERE hash = ?1")?
+                    .execute(params![msg.hash])?;
+                tx.prepare_cached(
                     "INSERT INTO messages (hash, owner, namespace, timestamp, expiry, data) \
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                    params![
-                        msg.hash,
-                        &msg.owner[..],
-                        msg.namespace,
-                        msg.timestamp_ms,
-                        msg.expiry_ms,
-                        msg.data
-                    ],
-                )?;
+                )?
+                .execute(params![
+                    msg.hash,
+                    &msg.owner[..],
+                    msg.namespace,
+                    msg.timestamp_ms,
+                    msg.expiry_ms,
+                    msg.data
+                ])?;
                 (StoreOutcome::New, msg.expiry_ms)
             }
         };
@@ -253,38 +323,39 @@ impl SqliteStorage {
         max_size: Option<usize>,
         now_ms: i64,
     ) -> rusqlite::Result<(Vec<StoredMessage>, bool)> {
-        let last_id: Option<i64> = match last_hash.filter(|h| !h.is_empty()) {
-            Some(h) => self
-                .conn
-                .query_row(
-                    "SELECT id FROM messages WHERE owner = ?1 AND namespace = ?2 AND hash = ?3",
-                    params![&owner[..], namespace, h],
-                    |r| r.get(0),
-                )
-                .optional()?,
-            None => None,
-        };
-        // One row past the page tells whether more remain.
-        let limit: i64 = max_count
-            .map(|c| c.max(1))
-            .map_or(-1, |c| i64::try_from(c).unwrap_or(i64::MAX - 1) + 1);
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT hash, namespace, timestamp, expiry, data FROM messages \
+        self.read(|conn| {
+            let last_id: Option<i64> = match last_hash.filter(|h| !h.is_empty()) {
+                Some(h) => conn
+                    .query_row(
+                        "SELECT id FROM messages WHERE owner = ?1 AND namespace = ?2 AND hash = ?3",
+                        params![&owner[..], namespace, h],
+                        |r| r.get(0),
+                    )
+                    .optional()?,
+                None => None,
+            };
+            // One row past the page tells whether more remain.
+            let limit: i64 = max_count
+                .map(|c| c.max(1))
+                .map_or(-1, |c| i64::try_from(c).unwrap_or(i64::MAX - 1) + 1);
+            let mut stmt = conn.prepare_cached(
+                "SELECT hash, namespace, timestamp, expiry, data FROM messages \
              WHERE owner = ?1 AND namespace = ?2 AND id > ?3 AND expiry > ?4 ORDER BY id LIMIT ?5",
-        )?;
-        let rows = stmt.query_map(
-            params![&owner[..], namespace, last_id.unwrap_or(0), now_ms, limit],
-            |row| {
-                Ok(StoredMessage {
-                    hash: row.get(0)?,
-                    namespace: row.get(1)?,
-                    timestamp_ms: row.get(2)?,
-                    expiry_ms: row.get(3)?,
-                    data: row.get(4)?,
-                })
-            },
-        )?;
-        page(rows, max_count, max_size)
+            )?;
+            let rows = stmt.query_map(
+                params![&owner[..], namespace, last_id.unwrap_or(0), now_ms, limit],
+                |row| {
+                    Ok(StoredMessage {
+                        hash: row.get(0)?,
+                        namespace: row.get(1)?,
+                        timestamp_ms: row.get(2)?,
+                        expiry_ms: row.get(3)?,
+                        data: row.get(4)?,
+                    })
+                },
+            )?;
+            page(rows, max_count, max_size)
+        })
     }
 
     fn delete_by_hash_sql(
@@ -292,7 +363,7 @@ impl SqliteStorage {
         owner: &[u8; OWNER_LEN],
         hashes: &[String],
     ) -> rusqlite::Result<Vec<String>> {
-        let tx = self.conn.transaction()?;
+        let tx = self.w().transaction()?;
         let mut deleted = Vec::new();
         // Chunked so that no request builds an unbounded SQL statement.
         for chunk in hashes.chunks(MAX_HASHES_PER_REQUEST) {
@@ -322,13 +393,13 @@ impl SqliteStorage {
         let mut out = match namespace {
             Some(ns) => {
                 let mut stmt = self
-                    .conn
+                    .w()
                     .prepare_cached("DELETE FROM messages WHERE owner = ?1 AND namespace = ?2 RETURNING namespace, hash")?;
                 stmt.query_map(params![&owner[..], ns], |r| Ok((r.get(0)?, r.get(1)?)))?
                     .collect::<Result<Vec<_>, _>>()?
             }
             None => {
-                let mut stmt = self.conn.prepare_cached(
+                let mut stmt = self.w().prepare_cached(
                     "DELETE FROM messages WHERE owner = ?1 RETURNING namespace, hash",
                 )?;
                 stmt.query_map(params![&owner[..]], |r| Ok((r.get(0)?, r.get(1)?)))?
@@ -347,7 +418,7 @@ impl SqliteStorage {
     ) -> rusqlite::Result<Vec<(i16, String)>> {
         let mut out = match namespace {
             Some(ns) => {
-                let mut stmt = self.conn.prepare_cached(
+                let mut stmt = self.w().prepare_cached(
                     "DELETE FROM messages WHERE owner = ?1 AND namespace = ?2 AND timestamp <= ?3 \
                      RETURNING namespace, hash",
                 )?;
@@ -358,7 +429,7 @@ impl SqliteStorage {
             }
             None => {
                 let mut stmt = self
-                    .conn
+                    .w()
                     .prepare_cached("DELETE FROM messages WHERE owner = ?1 AND timestamp <= ?2 RETURNING namespace, hash")?;
                 stmt.query_map(params![&owner[..], before_ms], |r| {
                     Ok((r.get(0)?, r.get(1)?))
@@ -386,7 +457,7 @@ impl SqliteStorage {
             ExpiryMode::ShortenOnly => " AND expiry > ?1",
             _ => "",
         };
-        let tx = self.conn.transaction()?;
+        let tx = self.w().transaction()?;
         let mut out = Vec::new();
         {
             let mut stmt = tx.prepare(&format!(
@@ -415,7 +486,7 @@ impl SqliteStorage {
     ) -> rusqlite::Result<Vec<(i16, String)>> {
         let mut out = match namespace {
             Some(ns) => {
-                let mut stmt = self.conn.prepare_cached(
+                let mut stmt = self.w().prepare_cached(
                     "UPDATE messages SET expiry = ?1 WHERE expiry > ?1 AND owner = ?2 AND namespace = ?3 \
                      RETURNING namespace, hash",
                 )?;
@@ -425,7 +496,7 @@ impl SqliteStorage {
                 .collect::<Result<Vec<_>, _>>()?
             }
             None => {
-                let mut stmt = self.conn.prepare_cached(
+                let mut stmt = self.w().prepare_cached(
                     "UPDATE messages SET expiry = ?1 WHERE expiry > ?1 AND owner = ?2 RETURNING namespace, hash",
                 )?;
                 stmt.query_map(params![expiry_ms, &owner[..]], |r| {
@@ -443,19 +514,20 @@ impl SqliteStorage {
         owner: &[u8; OWNER_LEN],
         hashes: &[String],
     ) -> rusqlite::Result<BTreeMap<String, i64>> {
-        let mut out = BTreeMap::new();
-        let mut stmt = self
-            .conn
-            .prepare_cached("SELECT expiry FROM messages WHERE hash = ?1 AND owner = ?2")?;
-        for hash in hashes {
-            if let Some(expiry) = stmt
-                .query_row(params![hash, &owner[..]], |r| r.get::<_, i64>(0))
-                .optional()?
-            {
-                out.insert(hash.clone(), expiry);
+        self.read(|conn| {
+            let mut out = BTreeMap::new();
+            let mut stmt =
+                conn.prepare_cached("SELECT expiry FROM messages WHERE hash = ?1 AND owner = ?2")?;
+            for hash in hashes {
+                if let Some(expiry) = stmt
+                    .query_row(params![hash, &owner[..]], |r| r.get::<_, i64>(0))
+                    .optional()?
+                {
+                    out.insert(hash.clone(), expiry);
+                }
             }
-        }
-        Ok(out)
+            Ok(out)
+        })
     }
 }
 
@@ -534,7 +606,7 @@ impl Storage for SqliteStorage {
     }
 
     fn sweep_expired(&mut self, now_ms: i64) -> Result<usize, NodeError> {
-        let tx = self.conn.transaction().map_err(db)?;
+        let tx = self.w().transaction().map_err(db)?;
         let n = tx
             .execute("DELETE FROM messages WHERE expiry <= ?1", params![now_ms])
             .map_err(db)?;
@@ -547,17 +619,15 @@ impl Storage for SqliteStorage {
 
     fn push_retry(&mut self, retry: &Retry) -> Result<(), NodeError> {
         let i = |v: u64| i64::try_from(v).unwrap_or(i64::MAX);
-        self.conn
-            .execute(
-                "INSERT INTO retries (peer, body, expiry, next, attempts) VALUES (?1, ?2, ?3, ?4, ?5)",
-                params![
+        self.w()
+            .prepare_cached("INSERT INTO retries (peer, body, expiry, next, attempts) VALUES (?1, ?2, ?3, ?4, ?5)")
+            .and_then(|mut st| st.execute(params![
                     retry.to.as_slice(),
                     retry.body,
                     i(retry.expiry_ms),
                     i(retry.next_ms),
                     retry.attempts
-                ],
-            )
+                ]))
             .map_err(db)?;
         Ok(())
     }
@@ -565,7 +635,7 @@ impl Storage for SqliteStorage {
     fn take_due_retries(&mut self, now_ms: u64, limit: usize) -> Result<Vec<Retry>, NodeError> {
         let now = i64::try_from(now_ms).unwrap_or(i64::MAX);
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        let tx = self.conn.transaction().map_err(db)?;
+        let tx = self.w().transaction().map_err(db)?;
         let rows = {
             let mut stmt = tx
                 .prepare(
@@ -608,19 +678,18 @@ impl Storage for SqliteStorage {
 
     fn retry_done(&mut self, id: u64) -> Result<(), NodeError> {
         let id = i64::try_from(id).unwrap_or(i64::MAX);
-        self.conn
-            .execute("DELETE FROM retries WHERE id = ?1", params![id])
+        self.w()
+            .prepare_cached("DELETE FROM retries WHERE id = ?1")
+            .and_then(|mut st| st.execute(params![id]))
             .map_err(db)?;
         Ok(())
     }
 
     fn retry_again(&mut self, id: u64, next_ms: u64, attempts: u32) -> Result<(), NodeError> {
         let i = |v: u64| i64::try_from(v).unwrap_or(i64::MAX);
-        self.conn
-            .execute(
-                "UPDATE retries SET next = ?1, attempts = ?2 WHERE id = ?3",
-                params![i(next_ms), attempts, i(id)],
-            )
+        self.w()
+            .prepare_cached("UPDATE retries SET next = ?1, attempts = ?2 WHERE id = ?3")
+            .and_then(|mut st| st.execute(params![i(next_ms), attempts, i(id)]))
             .map_err(db)?;
         Ok(())
     }
@@ -631,98 +700,102 @@ impl Storage for SqliteStorage {
         limit: usize,
         now_ms: i64,
     ) -> Result<(Vec<SyncEntry>, bool), NodeError> {
-        let take = i64::try_from(limit.saturating_add(1)).unwrap_or(i64::MAX);
-        let list = |sql: &str, deleted: bool| -> rusqlite::Result<Vec<SyncEntry>> {
-            let mut stmt = self.conn.prepare_cached(sql)?;
-            stmt.query_map(params![after, now_ms, take], |r| {
-                Ok(SyncEntry {
-                    hash: r.get(0)?,
-                    expiry_ms: r.get(1)?,
-                    deleted,
-                })
-            })?
-            .collect()
-        };
-        let held = list(
-            "SELECT hash, expiry FROM messages WHERE hash > ?1 AND expiry > ?2 \
+        self.read(|conn| {
+            let take = i64::try_from(limit.saturating_add(1)).unwrap_or(i64::MAX);
+            let list = |sql: &str, deleted: bool| -> rusqlite::Result<Vec<SyncEntry>> {
+                let mut stmt = conn.prepare_cached(sql)?;
+                stmt.query_map(params![after, now_ms, take], |r| {
+                    Ok(SyncEntry {
+                        hash: r.get(0)?,
+                        expiry_ms: r.get(1)?,
+                        deleted,
+                    })
+                })?
+                .collect()
+            };
+            let held = list(
+                "SELECT hash, expiry FROM messages WHERE hash > ?1 AND expiry > ?2 \
              ORDER BY hash LIMIT ?3",
-            false,
-        )
-        .map_err(db)?;
-        let deleted = list(
-            "SELECT hash, expiry FROM tombstones WHERE hash > ?1 AND expiry > ?2 \
+                false,
+            )
+            .map_err(db)?;
+            let deleted = list(
+                "SELECT hash, expiry FROM tombstones WHERE hash > ?1 AND expiry > ?2 \
              ORDER BY hash LIMIT ?3",
-            true,
-        )
-        .map_err(db)?;
-        Ok(merge_listing(held, deleted, limit))
+                true,
+            )
+            .map_err(db)?;
+            Ok(merge_listing(held, deleted, limit))
+        })
     }
 
     fn sync_get(&self, hashes: &[String], now_ms: i64) -> Result<Vec<SyncMessage>, NodeError> {
-        let mut stmt = self
-            .conn
-            .prepare_cached(
-                "SELECT owner, namespace, timestamp, expiry, data FROM messages \
+        self.read(|conn| {
+            let mut stmt = conn
+                .prepare_cached(
+                    "SELECT owner, namespace, timestamp, expiry, data FROM messages \
                  WHERE hash = ?1 AND expiry > ?2",
-            )
-            .map_err(db)?;
-        let mut out = Vec::new();
-        for h in hashes {
-            let row = stmt
-                .query_row(params![h, now_ms], |r| {
-                    let owner: Vec<u8> = r.get(0)?;
-                    Ok(SyncMessage {
-                        owner: <[u8; OWNER_LEN]>::try_from(owner.as_slice())
-                            .unwrap_or([0; OWNER_LEN]),
-                        message: StoredMessage {
-                            hash: h.clone(),
-                            namespace: r.get(1)?,
-                            timestamp_ms: r.get(2)?,
-                            expiry_ms: r.get(3)?,
-                            data: r.get(4)?,
-                        },
-                    })
-                })
-                .optional()
+                )
                 .map_err(db)?;
-            out.extend(row);
-        }
-        Ok(out)
+            let mut out = Vec::new();
+            for h in hashes {
+                let row = stmt
+                    .query_row(params![h, now_ms], |r| {
+                        let owner: Vec<u8> = r.get(0)?;
+                        Ok(SyncMessage {
+                            owner: <[u8; OWNER_LEN]>::try_from(owner.as_slice())
+                                .unwrap_or([0; OWNER_LEN]),
+                            message: StoredMessage {
+                                hash: h.clone(),
+                                namespace: r.get(1)?,
+                                timestamp_ms: r.get(2)?,
+                                expiry_ms: r.get(3)?,
+                                data: r.get(4)?,
+                            },
+                        })
+                    })
+                    .optional()
+                    .map_err(db)?;
+                out.extend(row);
+            }
+            Ok(out)
+        })
     }
 
     fn hash_states(&self, hashes: &[String]) -> Result<BTreeMap<String, HashState>, NodeError> {
-        let mut held = self
-            .conn
-            .prepare_cached("SELECT owner, expiry FROM messages WHERE hash = ?1")
-            .map_err(db)?;
-        let mut gone = self
-            .conn
-            .prepare_cached("SELECT expiry FROM tombstones WHERE hash = ?1")
-            .map_err(db)?;
-        let mut out = BTreeMap::new();
-        for h in hashes {
-            let row: Option<(Vec<u8>, i64)> = held
-                .query_row(params![h], |r| Ok((r.get(0)?, r.get(1)?)))
-                .optional()
+        self.read(|conn| {
+            let mut held = conn
+                .prepare_cached("SELECT owner, expiry FROM messages WHERE hash = ?1")
                 .map_err(db)?;
-            if let Some((owner, expiry_ms)) = row {
-                let owner = <[u8; OWNER_LEN]>::try_from(owner.as_slice()).unwrap_or([0; OWNER_LEN]);
-                out.insert(h.clone(), HashState::Held { owner, expiry_ms });
-            } else if let Some(expiry_ms) = gone
-                .query_row(params![h], |r| r.get::<_, i64>(0))
-                .optional()
-                .map_err(db)?
-            {
-                out.insert(h.clone(), HashState::Deleted { expiry_ms });
+            let mut gone = conn
+                .prepare_cached("SELECT expiry FROM tombstones WHERE hash = ?1")
+                .map_err(db)?;
+            let mut out = BTreeMap::new();
+            for h in hashes {
+                let row: Option<(Vec<u8>, i64)> = held
+                    .query_row(params![h], |r| Ok((r.get(0)?, r.get(1)?)))
+                    .optional()
+                    .map_err(db)?;
+                if let Some((owner, expiry_ms)) = row {
+                    let owner =
+                        <[u8; OWNER_LEN]>::try_from(owner.as_slice()).unwrap_or([0; OWNER_LEN]);
+                    out.insert(h.clone(), HashState::Held { owner, expiry_ms });
+                } else if let Some(expiry_ms) = gone
+                    .query_row(params![h], |r| r.get::<_, i64>(0))
+                    .optional()
+                    .map_err(db)?
+                {
+                    out.insert(h.clone(), HashState::Deleted { expiry_ms });
+                }
             }
-        }
-        Ok(out)
+            Ok(out)
+        })
     }
 
     fn sync_put(&mut self, msg: &SyncMessage) -> Result<bool, NodeError> {
         let m = &msg.message;
         let n = self
-            .conn
+            .w()
             .execute(
                 "INSERT INTO messages (hash, owner, namespace, timestamp, expiry, data) \
                  SELECT ?1, ?2, ?3, ?4, ?5, ?6 \
@@ -742,7 +815,7 @@ impl Storage for SqliteStorage {
     }
 
     fn sync_delete(&mut self, hash: &str, expiry_ms: i64) -> Result<bool, NodeError> {
-        let tx = self.conn.transaction().map_err(db)?;
+        let tx = self.w().transaction().map_err(db)?;
         // The trigger leaves the tombstone of a held copy.
         let n = tx
             .execute("DELETE FROM messages WHERE hash = ?1", params![hash])
@@ -758,11 +831,12 @@ impl Storage for SqliteStorage {
     }
 
     fn count(&self) -> Result<usize, NodeError> {
-        let n: i64 = self
-            .conn
-            .query_row("SELECT COUNT(*) FROM messages", [], |r| r.get(0))
-            .map_err(db)?;
-        Ok(usize::try_from(n).unwrap_or(0))
+        self.read(|conn| {
+            let n: i64 = conn
+                .query_row("SELECT COUNT(*) FROM messages", [], |r| r.get(0))
+                .map_err(db)?;
+            Ok(usize::try_from(n).unwrap_or(0))
+        })
     }
 
     fn revoke_subaccounts(
@@ -774,7 +848,7 @@ impl Storage for SqliteStorage {
         if tokens.is_empty() {
             return Ok(());
         }
-        let tx = self.conn.transaction().map_err(db)?;
+        let tx = self.w().transaction().map_err(db)?;
         let keep = i64::try_from(MAX_SUBACCOUNT_TOKENS).unwrap_or(i64::MAX);
         // One scan for the counter, then counted up here: seq only orders insertions.
         let mut seq: i64 = tx
@@ -832,7 +906,7 @@ impl Storage for SqliteStorage {
         owner: &[u8; OWNER_LEN],
         tokens: &[[u8; SUBACCOUNT_TOKEN_LEN]],
     ) -> Result<usize, NodeError> {
-        let tx = self.conn.transaction().map_err(db)?;
+        let tx = self.w().transaction().map_err(db)?;
         let mut removed = 0;
         for token in tokens {
             removed += tx
@@ -850,21 +924,26 @@ impl Storage for SqliteStorage {
         &self,
         owner: &[u8; OWNER_LEN],
     ) -> Result<Vec<[u8; SUBACCOUNT_TOKEN_LEN]>, NodeError> {
-        let mut stmt = self
-            .conn
-            .prepare_cached("SELECT token FROM revoked_subaccounts WHERE owner = ?1 ORDER BY token")
-            .map_err(db)?;
-        let rows = stmt
-            .query_map(params![&owner[..]], |r| r.get::<_, Vec<u8>>(0))
-            .map_err(db)?;
-        let mut out = Vec::new();
-        for row in rows {
-            // The table only ever holds full tokens; anything else is skipped, not trusted.
-            if let Ok(token) = <[u8; SUBACCOUNT_TOKEN_LEN]>::try_from(row.map_err(db)?.as_slice()) {
-                out.push(token);
+        self.read(|conn| {
+            let mut stmt = conn
+                .prepare_cached(
+                    "SELECT token FROM revoked_subaccounts WHERE owner = ?1 ORDER BY token",
+                )
+                .map_err(db)?;
+            let rows = stmt
+                .query_map(params![&owner[..]], |r| r.get::<_, Vec<u8>>(0))
+                .map_err(db)?;
+            let mut out = Vec::new();
+            for row in rows {
+                // The table only ever holds full tokens; anything else is skipped, not trusted.
+                if let Ok(token) =
+                    <[u8; SUBACCOUNT_TOKEN_LEN]>::try_from(row.map_err(db)?.as_slice())
+                {
+                    out.push(token);
+                }
             }
-        }
-        Ok(out)
+            Ok(out)
+        })
     }
 
     fn subaccount_revoked(
@@ -872,8 +951,8 @@ impl Storage for SqliteStorage {
         owner: &[u8; OWNER_LEN],
         token: &[u8; SUBACCOUNT_TOKEN_LEN],
     ) -> Result<bool, NodeError> {
-        self.conn
-            .query_row(
+        self.read(|conn| {
+            conn.query_row(
                 "SELECT 1 FROM revoked_subaccounts WHERE owner = ?1 AND token = ?2",
                 params![&owner[..], &token[..]],
                 |_| Ok(()),
@@ -881,5 +960,42 @@ impl Storage for SqliteStorage {
             .optional()
             .map(|found| found.is_some())
             .map_err(db)
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    /// Reads of a database file go to read-only connections (kept idle afterwards, at most
+    /// `MAX_IDLE_READERS`), not to the writer; an in-memory database has none.
+    #[test]
+    fn file_reads_use_the_pool_and_memory_reads_the_writer() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = SqliteStorage::open(dir.path(), Durability::Normal).unwrap();
+        assert_eq!(db.count().unwrap(), 0);
+        assert_eq!(db.readers.idle.lock().unwrap().len(), 1);
+        let held: Vec<Connection> = (0..MAX_IDLE_READERS + 2)
+            .map(|_| db.readers.take().unwrap())
+            .collect();
+        assert!(held.iter().all(Connection::is_readonly_main));
+        for c in held {
+            db.readers.give_back(c);
+        }
+        assert_eq!(db.readers.idle.lock().unwrap().len(), MAX_IDLE_READERS);
+        let mem = SqliteStorage::open_in_memory().unwrap();
+        assert!(mem.readers.take().is_none());
+        assert_eq!(mem.count().unwrap(), 0);
+    }
+
+    trait ReadOnly {
+        fn is_readonly_main(&self) -> bool;
+    }
+    impl ReadOnly for Connection {
+        fn is_readonly_main(&self) -> bool {
+            self.is_readonly(rusqlite::MAIN_DB).unwrap_or(false)
+        }
     }
 }

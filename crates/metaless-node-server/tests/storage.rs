@@ -635,3 +635,48 @@ fn revocations_survive_a_reopen() {
     assert!(db.subaccount_revoked(&[3; 33], &token).unwrap());
     assert_eq!(db.revoked_subaccounts(&[3; 33]).unwrap(), vec![token]);
 }
+
+/// A database file: the `&self` reads run on pooled read-only connections from several
+/// threads at once, each sees every store committed before it (also a reader kept idle in the
+/// pool from before those stores), and the writer's changes never wait for a reader's pool.
+#[test]
+fn file_reads_on_pooled_connections_see_every_commit_from_many_threads() {
+    fn shareable<T: Send + Sync>() {}
+    shareable::<SqliteStorage>();
+    let dir = tempfile::tempdir().unwrap();
+    let mut db = SqliteStorage::open(dir.path(), Durability::Normal).unwrap();
+    for i in 0..50 {
+        db.store(&msg(5, 0, &format!("h{i:03}"), 1, 1_000, b"x"))
+            .unwrap();
+    }
+    for round in 1..=3usize {
+        let seen: Vec<usize> = std::thread::scope(|s| {
+            let db = &db;
+            let readers: Vec<_> = (0..6)
+                .map(|_| {
+                    s.spawn(move || {
+                        let (got, more) = db.retrieve(&[5; 33], 0, None, None, None, 10).unwrap();
+                        assert!(!more);
+                        assert_eq!(db.count().unwrap(), got.len());
+                        got.len()
+                    })
+                })
+                .collect();
+            readers.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        assert_eq!(seen, vec![50 * round; 6], "round {round}");
+        // More stores: the idle pooled readers must see them next round.
+        for i in 0..50 {
+            db.store(&msg(5, 0, &format!("r{round}-{i:03}"), 1, 1_000, b"x"))
+                .unwrap();
+        }
+    }
+    // A delete is seen by the readers too (its tombstone as well).
+    let gone = db.delete_by_hash(&[5; 33], &["h000".into()]).unwrap();
+    assert_eq!(gone, vec!["h000".to_string()]);
+    assert_eq!(db.count().unwrap(), 199);
+    assert!(matches!(
+        db.hash_states(&["h000".into()]).unwrap().get("h000"),
+        Some(HashState::Deleted { .. })
+    ));
+}

@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use metaless_identity::{Keypair, hex};
 
@@ -248,7 +248,7 @@ pub struct NodeConfig {
     pub network: NetworkMap,
     /// Message store: a [`MemoryStorage`], metaless-node-server's `SqliteStorage`, or any other
     /// [`Storage`].
-    pub storage: Box<dyn Storage + Send>,
+    pub storage: Box<dyn Storage + Send + Sync>,
     /// Seed for the node's RNG (nonces of encrypted replies).
     pub rng_seed: [u8; 32],
     /// Record an [`Observation`] per request.
@@ -261,7 +261,7 @@ pub struct NodeConfig {
 /// replication queue): a driver runs requests on every core by handing each thread a clone.
 /// The crypto of a request (the onion peel, signature checks, reply signing and encryption)
 /// runs outside any lock; what a request changes sits behind narrow locks taken only for the
-/// change — the store for one [`Storage`] call at a time, the replies waiting for their swarm
+/// change — the store for one [`Storage`] call at a time (reads shared, changes alone), the replies waiting for their swarm
 /// peers, the reply-nonce RNG for one 32-byte draw, the observation list — and the network map
 /// is a snapshot swapped whole by [`Node::set_network`] (`docs/node.md`, "Node on every core").
 ///
@@ -281,7 +281,8 @@ struct Inner {
     keypair: Keypair,
     /// Own entry and network map, replaced together.
     view: RwLock<Arc<View>>,
-    storage: Mutex<Box<dyn Storage + Send>>,
+    /// Reads (`&self` calls) share it, changes take it alone, one [`Storage`] call at a time.
+    storage: RwLock<Box<dyn Storage + Send + Sync>>,
     /// Seeds each reply's own RNG (one draw under the lock, the encryption outside it).
     rng: Mutex<ChaCha20Rng>,
     observe: AtomicBool,
@@ -339,7 +340,7 @@ impl Node {
                     info: config.info,
                     network: Arc::new(config.network),
                 })),
-                storage: Mutex::new(config.storage),
+                storage: RwLock::new(config.storage),
                 rng: Mutex::new(ChaCha20Rng::from_seed(config.rng_seed)),
                 observe: AtomicBool::new(config.observe),
                 observations: Mutex::new(Vec::new()),
@@ -527,15 +528,26 @@ impl Node {
         }
     }
 
-    /// The message store (for tests and tools). The guard holds the store's lock: every
-    /// request that touches storage waits while it is held, so keep it for one call.
+    /// The message store, for reading (tests and tools). The guard shares the store's lock
+    /// with the node's own reads; a change waits while it is held, so keep it for one call.
     ///
     /// ```
     /// # let node = metaless_node::node::doc_node();
     /// assert_eq!(node.storage().count().unwrap(), 0);
     /// ```
-    pub fn storage(&self) -> MutexGuard<'_, Box<dyn Storage + Send>> {
-        lock(&self.inner.storage)
+    pub fn storage(&self) -> RwLockReadGuard<'_, Box<dyn Storage + Send + Sync>> {
+        self.inner
+            .storage
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The message store, for one change.
+    fn storage_mut(&self) -> RwLockWriteGuard<'_, Box<dyn Storage + Send + Sync>> {
+        self.inner
+            .storage
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
     }
 
     /// Deletes expired messages now; returns how many went.
@@ -546,7 +558,7 @@ impl Node {
     /// ```
     pub fn sweep(&self, now_ms: i64) -> usize {
         self.inner.last_sweep_ms.store(now_ms, Ordering::Relaxed);
-        self.storage().sweep_expired(now_ms).unwrap_or(0)
+        self.storage_mut().sweep_expired(now_ms).unwrap_or(0)
     }
 
     /// Takes the observation records gathered so far (empty when observation is off).
@@ -595,7 +607,7 @@ impl Node {
                 .compare_exchange(last_sweep, now_ms, Ordering::Relaxed, Ordering::Relaxed)
                 .is_ok()
         {
-            let _ = self.storage().sweep_expired(now_ms);
+            let _ = self.storage_mut().sweep_expired(now_ms);
         }
         let view = self.view();
         let observe = self.inner.observe.load(Ordering::Relaxed);
@@ -809,7 +821,7 @@ impl Node {
                     next_ms: now.saturating_add(replication::backoff_ms(0)),
                     attempts: 0,
                 };
-                if let Err(e) = self.storage().push_retry(&retry) {
+                if let Err(e) = self.storage_mut().push_retry(&retry) {
                     tracing::error!("could not queue a replication retry: {e}");
                 }
             }
@@ -853,7 +865,7 @@ impl Node {
     pub fn due_retries(&self, now_ms: i64, limit: usize) -> Vec<RetryJob> {
         let now = u64::try_from(now_ms).unwrap_or(0);
         let view = self.view();
-        let due = self.storage().take_due_retries(now, limit);
+        let due = self.storage_mut().take_due_retries(now, limit);
         let due = match due {
             Ok(d) => d,
             Err(e) => {
@@ -932,13 +944,13 @@ impl Node {
         let next = now.saturating_add(replication::backoff_ms(attempts));
         if next >= retry.expiry_ms {
             self.forget_retry(retry.id);
-        } else if let Err(e) = self.storage().retry_again(retry.id, next, attempts) {
+        } else if let Err(e) = self.storage_mut().retry_again(retry.id, next, attempts) {
             tracing::error!("could not reschedule a replication retry: {e}");
         }
     }
 
     fn forget_retry(&self, id: u64) {
-        if let Err(e) = self.storage().retry_done(id) {
+        if let Err(e) = self.storage_mut().retry_done(id) {
             tracing::error!("could not remove a replication retry: {e}");
         }
     }

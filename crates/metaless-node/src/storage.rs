@@ -1123,15 +1123,21 @@ impl Storage for MemoryStorage {
 }
 
 /// A store shared by the threads of one node: every [`Storage`] call takes the lock for that
-/// call only (each call is one transaction in every backend), so no lock is held across a
+/// call only (each call is one transaction in every backend), shared for the `&self` calls
+/// (reads run side by side), alone for the `&mut self` ones; so no lock is held across a
 /// request's crypto. A poisoned lock is taken over: no call leaves a backend half-changed
 /// (each is one transaction), and a node that stopped storing would lose more.
-pub(crate) struct Locked<'a>(pub(crate) &'a std::sync::Mutex<Box<dyn Storage + Send>>);
+pub(crate) struct Locked<'a>(pub(crate) &'a std::sync::RwLock<Box<dyn Storage + Send + Sync>>);
 
 impl Locked<'_> {
-    fn get(&self) -> std::sync::MutexGuard<'_, Box<dyn Storage + Send>> {
+    fn get(&self) -> std::sync::RwLockReadGuard<'_, Box<dyn Storage + Send + Sync>> {
         self.0
-            .lock()
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+    fn get_mut(&mut self) -> std::sync::RwLockWriteGuard<'_, Box<dyn Storage + Send + Sync>> {
+        self.0
+            .write()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 }
@@ -1144,7 +1150,7 @@ impl core::fmt::Debug for Locked<'_> {
 
 impl Storage for Locked<'_> {
     fn store(&mut self, msg: &NewMessage) -> Result<(StoreOutcome, i64), NodeError> {
-        self.get().store(msg)
+        self.get_mut().store(msg)
     }
     fn retrieve(
         &self,
@@ -1163,14 +1169,14 @@ impl Storage for Locked<'_> {
         owner: &[u8; OWNER_LEN],
         hashes: &[String],
     ) -> Result<Vec<String>, NodeError> {
-        self.get().delete_by_hash(owner, hashes)
+        self.get_mut().delete_by_hash(owner, hashes)
     }
     fn delete_all(
         &mut self,
         owner: &[u8; OWNER_LEN],
         namespace: Option<i16>,
     ) -> Result<Vec<(i16, String)>, NodeError> {
-        self.get().delete_all(owner, namespace)
+        self.get_mut().delete_all(owner, namespace)
     }
     fn delete_before(
         &mut self,
@@ -1178,7 +1184,7 @@ impl Storage for Locked<'_> {
         namespace: Option<i16>,
         before_ms: i64,
     ) -> Result<Vec<(i16, String)>, NodeError> {
-        self.get().delete_before(owner, namespace, before_ms)
+        self.get_mut().delete_before(owner, namespace, before_ms)
     }
     fn update_expiry(
         &mut self,
@@ -1187,7 +1193,7 @@ impl Storage for Locked<'_> {
         expiries: &[i64],
         mode: ExpiryMode,
     ) -> Result<Vec<(String, i64)>, NodeError> {
-        self.get().update_expiry(owner, hashes, expiries, mode)
+        self.get_mut().update_expiry(owner, hashes, expiries, mode)
     }
     fn update_all_expiries(
         &mut self,
@@ -1195,7 +1201,8 @@ impl Storage for Locked<'_> {
         namespace: Option<i16>,
         expiry_ms: i64,
     ) -> Result<Vec<(i16, String)>, NodeError> {
-        self.get().update_all_expiries(owner, namespace, expiry_ms)
+        self.get_mut()
+            .update_all_expiries(owner, namespace, expiry_ms)
     }
     fn get_expiries(
         &self,
@@ -1205,22 +1212,22 @@ impl Storage for Locked<'_> {
         self.get().get_expiries(owner, hashes)
     }
     fn sweep_expired(&mut self, now_ms: i64) -> Result<usize, NodeError> {
-        self.get().sweep_expired(now_ms)
+        self.get_mut().sweep_expired(now_ms)
     }
     fn count(&self) -> Result<usize, NodeError> {
         self.get().count()
     }
     fn push_retry(&mut self, retry: &Retry) -> Result<(), NodeError> {
-        self.get().push_retry(retry)
+        self.get_mut().push_retry(retry)
     }
     fn take_due_retries(&mut self, now_ms: u64, limit: usize) -> Result<Vec<Retry>, NodeError> {
-        self.get().take_due_retries(now_ms, limit)
+        self.get_mut().take_due_retries(now_ms, limit)
     }
     fn retry_done(&mut self, id: u64) -> Result<(), NodeError> {
-        self.get().retry_done(id)
+        self.get_mut().retry_done(id)
     }
     fn retry_again(&mut self, id: u64, next_ms: u64, attempts: u32) -> Result<(), NodeError> {
-        self.get().retry_again(id, next_ms, attempts)
+        self.get_mut().retry_again(id, next_ms, attempts)
     }
     fn sync_list(
         &self,
@@ -1237,10 +1244,10 @@ impl Storage for Locked<'_> {
         self.get().hash_states(hashes)
     }
     fn sync_put(&mut self, msg: &SyncMessage) -> Result<bool, NodeError> {
-        self.get().sync_put(msg)
+        self.get_mut().sync_put(msg)
     }
     fn sync_delete(&mut self, hash: &str, expiry_ms: i64) -> Result<bool, NodeError> {
-        self.get().sync_delete(hash, expiry_ms)
+        self.get_mut().sync_delete(hash, expiry_ms)
     }
     fn revoke_subaccounts(
         &mut self,
@@ -1248,14 +1255,14 @@ impl Storage for Locked<'_> {
         tokens: &[[u8; SUBACCOUNT_TOKEN_LEN]],
         now_ms: i64,
     ) -> Result<(), NodeError> {
-        self.get().revoke_subaccounts(owner, tokens, now_ms)
+        self.get_mut().revoke_subaccounts(owner, tokens, now_ms)
     }
     fn unrevoke_subaccounts(
         &mut self,
         owner: &[u8; OWNER_LEN],
         tokens: &[[u8; SUBACCOUNT_TOKEN_LEN]],
     ) -> Result<usize, NodeError> {
-        self.get().unrevoke_subaccounts(owner, tokens)
+        self.get_mut().unrevoke_subaccounts(owner, tokens)
     }
     fn revoked_subaccounts(
         &self,
