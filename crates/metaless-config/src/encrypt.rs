@@ -25,8 +25,7 @@ use alloc::vec::Vec;
 use blake2::digest::consts::{U24, U32};
 use blake2::digest::{FixedOutput, Mac, Update};
 use blake2::{Blake2b, Blake2bMac, Digest};
-use chacha20poly1305::aead::{Aead, KeyInit, Payload};
-use chacha20poly1305::{XChaCha20Poly1305, XNonce};
+use metaless_cipher::xchacha20poly1305;
 use zeroize::{Zeroize, Zeroizing};
 
 use crate::ConfigError;
@@ -170,16 +169,11 @@ pub fn encrypt(plain: &[u8], key_base: &[u8; 32], domain: &str) -> Result<Vec<u8
     check_domain(domain)?;
     let nonce = nonce_for(plain, domain)?;
     let key = key_for(key_base, plain.len(), domain);
-    let cipher = XChaCha20Poly1305::new(key.as_ref().into());
-    let mut out = cipher
-        .encrypt(
-            XNonce::from_slice(&nonce),
-            Payload {
-                msg: plain,
-                aad: &[],
-            },
-        )
+    let mut out = Vec::with_capacity(plain.len() + OVERHEAD);
+    out.extend_from_slice(plain);
+    let tag = xchacha20poly1305::seal_in_place_detached(&key, &nonce, &[], &mut out)
         .map_err(|_| ConfigError::Decrypt)?;
+    out.extend_from_slice(&tag);
     out.extend_from_slice(&nonce);
     Ok(out)
 }
@@ -209,11 +203,9 @@ pub fn decrypt(
         return Err(ConfigError::Decrypt);
     }
     let (ct, nonce) = data.split_at(data.len() - 24);
+    let nonce: &[u8; 24] = nonce.try_into().map_err(|_| ConfigError::Decrypt)?;
     let key = key_for(key_base, ct.len() - 16, domain);
-    let cipher = XChaCha20Poly1305::new(key.as_ref().into());
-    let plain = cipher
-        .decrypt(XNonce::from_slice(nonce), Payload { msg: ct, aad: &[] })
-        .map_err(|_| ConfigError::Decrypt)?;
+    let plain = xchacha20poly1305::open(&key, nonce, &[], ct).map_err(|_| ConfigError::Decrypt)?;
     Ok(Zeroizing::new(plain))
 }
 
