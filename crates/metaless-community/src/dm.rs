@@ -20,11 +20,10 @@ use alloc::vec::Vec;
 
 use blake2::Blake2bVar;
 use blake2::digest::{Update, VariableOutput};
-use chacha20poly1305::aead::{Aead, KeyInit};
-use chacha20poly1305::{XChaCha20Poly1305, XNonce};
 use curve25519_dalek::edwards::{CompressedEdwardsY, EdwardsPoint};
 use curve25519_dalek::scalar::Scalar;
 use curve25519_dalek::traits::IsIdentity;
+use metaless_cipher::xchacha20poly1305;
 use metaless_identity::{Keypair, SessionId, SessionIdPrefix, blinding, ed25519_to_x25519_public};
 use rand_core::CryptoRngCore;
 use zeroize::{Zeroize, Zeroizing};
@@ -124,16 +123,14 @@ pub fn encrypt_with_nonce(
     }
     let me = own_blinded_id(keys, server_pk, recipient)?;
     let key = shared_key(keys, server_pk, &me, recipient, true)?;
-    let mut inner = Zeroizing::new(Vec::with_capacity(message.len() + 32));
-    inner.extend_from_slice(message);
-    inner.extend_from_slice(&keys.ed25519_public());
-    let cipher = XChaCha20Poly1305::new((&*key).into());
-    let sealed = cipher
-        .encrypt(XNonce::from_slice(nonce), inner.as_slice())
-        .map_err(|_| CommunityError::Decrypt)?;
-    let mut out = Vec::with_capacity(1 + sealed.len() + NONCE_LEN);
+    // version ‖ (message ‖ sender key, encrypted in place) ‖ tag ‖ nonce, in one buffer
+    let mut out = Vec::with_capacity(1 + message.len() + 32 + 16 + NONCE_LEN);
     out.push(BLINDED_DM_VERSION);
-    out.extend_from_slice(&sealed);
+    out.extend_from_slice(message);
+    out.extend_from_slice(&keys.ed25519_public());
+    let tag = xchacha20poly1305::seal_in_place_detached(&key, nonce, &[], &mut out[1..])
+        .map_err(|_| CommunityError::Decrypt)?;
+    out.extend_from_slice(&tag);
     out.extend_from_slice(nonce);
     Ok(out)
 }
@@ -178,11 +175,9 @@ pub fn decrypt(
         return Err(CommunityError::UnknownVersion(version));
     }
     let (sealed, nonce) = rest.split_at(rest.len() - NONCE_LEN);
-    let cipher = XChaCha20Poly1305::new((&*key).into());
+    let nonce: &[u8; NONCE_LEN] = nonce.try_into().map_err(|_| CommunityError::Decrypt)?;
     let inner = Zeroizing::new(
-        cipher
-            .decrypt(XNonce::from_slice(nonce), sealed)
-            .map_err(|_| CommunityError::Decrypt)?,
+        xchacha20poly1305::open(&key, nonce, &[], sealed).map_err(|_| CommunityError::Decrypt)?,
     );
     let split = inner.len().checked_sub(32).ok_or(CommunityError::Decrypt)?;
     let mut sender_ed = [0u8; 32];
