@@ -19,8 +19,7 @@ use alloc::vec::Vec;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
-use chacha20poly1305::aead::{Aead, KeyInit};
-use chacha20poly1305::{XChaCha20Poly1305, XNonce};
+use metaless_cipher::xchacha20poly1305;
 use metaless_identity::{Keypair, SessionId, SessionIdPrefix, hex};
 use serde_json::{Map, Value};
 use thiserror::Error;
@@ -736,14 +735,20 @@ impl PushNotification {
 /// # Ok::<(), metaless_envelope::push::PushError>(())
 /// ```
 pub fn encrypt_payload(key: &PushKey, plaintext: &[u8], nonce: [u8; 24]) -> Vec<u8> {
-    let cipher = XChaCha20Poly1305::new(key.expose_secret().into());
-    let mut out = nonce.to_vec();
-    // Encryption of an in-memory buffer cannot fail for lengths below the AEAD's 2^38-byte bound.
-    out.extend(
-        cipher
-            .encrypt(XNonce::from_slice(&nonce), plaintext)
-            .unwrap_or_default(),
-    );
+    let mut out = Vec::with_capacity(24 + plaintext.len() + 16);
+    out.extend_from_slice(&nonce);
+    out.extend_from_slice(plaintext);
+    // Encryption of an in-memory buffer cannot fail below the cipher's 256 GiB bound; were it
+    // to, the output is the bare nonce, which every decryption refuses.
+    match xchacha20poly1305::seal_in_place_detached(
+        key.expose_secret(),
+        &nonce,
+        &[],
+        &mut out[24..],
+    ) {
+        Ok(tag) => out.extend_from_slice(&tag),
+        Err(_) => out.truncate(24),
+    }
     out
 }
 
@@ -764,10 +769,12 @@ pub fn decrypt_payload(key: &PushKey, payload: &[u8]) -> Result<Vec<u8>, PushErr
     if payload.len() < 24 + 16 {
         return Err(PushError::Decrypt);
     }
-    let (nonce, ciphertext) = payload.split_at(24);
-    let cipher = XChaCha20Poly1305::new(key.expose_secret().into());
-    let mut plaintext = cipher
-        .decrypt(XNonce::from_slice(nonce), ciphertext)
+    let (nonce, sealed) = payload.split_at(24);
+    let nonce: &[u8; 24] = nonce.try_into().map_err(|_| PushError::Decrypt)?;
+    let (ciphertext, tag) = sealed.split_at(sealed.len() - 16);
+    let tag: &[u8; 16] = tag.try_into().map_err(|_| PushError::Decrypt)?;
+    let mut plaintext = ciphertext.to_vec();
+    xchacha20poly1305::open_in_place_detached(key.expose_secret(), nonce, &[], &mut plaintext, tag)
         .map_err(|_| PushError::Decrypt)?;
     while plaintext.last() == Some(&0) {
         plaintext.pop();
