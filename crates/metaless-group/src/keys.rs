@@ -10,8 +10,7 @@ use alloc::collections::BTreeMap;
 use alloc::vec::Vec;
 use core::fmt;
 
-use chacha20::ChaCha20;
-use chacha20::cipher::{KeyIvInit, StreamCipher};
+use metaless_cipher::chacha20;
 use metaless_config::bt::{self, Value};
 use metaless_identity::{Keypair, SessionId, verify_ed25519};
 use zeroize::{Zeroize, Zeroizing};
@@ -156,7 +155,15 @@ pub fn rekey(
         sk64[32..].copy_from_slice(&group.group_id().ed25519());
         let junk_seed = h32(JUNK_KEY, &[&h1[..], &sk64[..]]);
         let mut junk = Zeroizing::new(alloc::vec![0u8; n_junk * ENTRY_LEN]);
-        ChaCha20::new((&*junk_seed).into(), DRG_NONCE.into()).apply_keystream(&mut junk);
+        // fewer than MESSAGE_KEY_MULTIPLE entries, far below the 256 GiB the counter covers
+        let junk_len = junk.len();
+        chacha20::xor_in_place(&junk_seed, DRG_NONCE, 0, &mut junk).map_err(|_| {
+            GroupError::TooLarge {
+                field: "junk entries",
+                len: junk_len,
+                max: MESSAGE_KEY_MULTIPLE * ENTRY_LEN,
+            }
+        })?;
         entries.extend(junk.chunks(ENTRY_LEN).map(|c| Value::Bytes(c.to_vec())));
     }
     let dict = Value::dict([

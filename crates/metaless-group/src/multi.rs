@@ -6,8 +6,7 @@
 
 use alloc::vec::Vec;
 
-use chacha20poly1305::aead::{Aead, KeyInit};
-use chacha20poly1305::{XChaCha20Poly1305, XNonce};
+use metaless_cipher::xchacha20poly1305;
 use metaless_identity::X25519Secret;
 use zeroize::Zeroizing;
 
@@ -97,13 +96,11 @@ pub fn decrypt_for_recipient(
 
 /// XChaCha20-Poly1305 (libsodium's `crypto_aead_xchacha20poly1305_ietf`, no associated data).
 pub(crate) fn seal(key: &[u8; 32], nonce: &[u8; 24], plain: &[u8]) -> Result<Vec<u8>, GroupError> {
-    XChaCha20Poly1305::new(key.into())
-        .encrypt(XNonce::from_slice(nonce), plain)
-        .map_err(|_| GroupError::TooLarge {
-            field: "plaintext",
-            len: plain.len(),
-            max: crate::limits::MAX_PLAINTEXT_MESSAGE_SIZE,
-        })
+    xchacha20poly1305::seal(key, nonce, &[], plain).map_err(|_| GroupError::TooLarge {
+        field: "plaintext",
+        len: plain.len(),
+        max: crate::limits::MAX_PLAINTEXT_MESSAGE_SIZE,
+    })
 }
 
 /// The inverse of [`seal`]; every failure is [`GroupError::DecryptFailed`].
@@ -112,8 +109,7 @@ pub(crate) fn open(
     nonce: &[u8; 24],
     ciphertext: &[u8],
 ) -> Result<Zeroizing<Vec<u8>>, GroupError> {
-    XChaCha20Poly1305::new(key.into())
-        .decrypt(XNonce::from_slice(nonce), ciphertext)
+    xchacha20poly1305::open(key, nonce, &[], ciphertext)
         .map(Zeroizing::new)
         .map_err(|_| GroupError::DecryptFailed)
 }
