@@ -13,6 +13,9 @@
 //! it. The front's per-IP rate limits are raised (every node and the load generator share
 //! 127.0.0.1, which the default 600/s per address would throttle).
 //!
+//! `METALESS_LOAD_KIND=retrieve` sends signed `retrieve` requests instead (accounts with no
+//! messages: a poll that finds nothing new, the commonest request; no replication).
+//!
 //! ```text
 //! cargo bench -p metaless-benches --bench testnet_load
 //! METALESS_LOAD_SECS=5 METALESS_LOAD_CONNECTIONS=32 METALESS_LOAD_WORKERS=1,2 cargo bench …
@@ -32,7 +35,9 @@ use metaless_node_server::config::TestnetConfig;
 use metaless_node_server::front::FrontLimits;
 use metaless_node_server::testnet::{Testnet, TestnetOptions};
 use metaless_onion::ONION_PATH;
-use metaless_testnet::testkit::{ReplyKey, build_onion, open_reply, store_request};
+use metaless_testnet::testkit::{
+    ReplyKey, build_onion, open_reply, retrieve_request, store_request,
+};
 use rand_chacha::ChaCha20Rng;
 use rand_core::{RngCore, SeedableRng};
 
@@ -67,8 +72,13 @@ fn main() {
     let secs: f64 = env_or("METALESS_LOAD_SECS", 5.0);
     let connections: usize = env_or("METALESS_LOAD_CONNECTIONS", 32);
     let rounds: usize = env_or("METALESS_LOAD_ROUNDS", 1);
+    let kind = if std::env::var("METALESS_LOAD_KIND").as_deref() == Ok("retrieve") {
+        "retrieve (empty accounts)"
+    } else {
+        "stores of 400 bytes"
+    };
     println!(
-        "testnet_load: {NODES} nodes, {SWARMS} swarms, 3-hop onion stores of {PAYLOAD} bytes, \
+        "testnet_load: {NODES} nodes, {SWARMS} swarms, 3-hop onion {kind}, \
          {connections} connections, {secs} s window, {cores} cores, worker counts {workers:?}, {rounds} round(s)"
     );
     let mut results: Vec<(usize, Outcome)> = Vec::new();
@@ -202,8 +212,11 @@ struct Prepared {
 /// other nodes picked at random.
 fn prepare(infos: &[NodeInfo], count: usize) -> Vec<Prepared> {
     let map = metaless_node::NetworkMap::new(infos.to_vec());
+    let retrieve = std::env::var("METALESS_LOAD_KIND").as_deref() == Ok("retrieve");
+    // Retrieves ask accounts nothing was stored for.
+    let first = if retrieve { 180 } else { 100 };
     let accounts: Vec<Keypair> = (0..ACCOUNTS)
-        .map(|a| Keypair::from_seed(&Seed::from_bytes([a.wrapping_add(100); 32])))
+        .map(|a| Keypair::from_seed(&Seed::from_bytes([a.wrapping_add(first); 32])))
         .collect();
     let now = metaless_client::http::wall_clock_ms();
     let mut rng = ChaCha20Rng::seed_from_u64(now);
@@ -219,9 +232,13 @@ fn prepare(infos: &[NodeInfo], count: usize) -> Vec<Prepared> {
                 let k = rng.next_u32() as usize % others.len();
                 path.push(others.swap_remove(k));
             }
-            let mut data = vec![0u8; PAYLOAD];
-            rng.fill_bytes(&mut data);
-            let req = store_request(account, 0, &data, now, 3_600_000);
+            let req = if retrieve {
+                retrieve_request(account, 0, None, now)
+            } else {
+                let mut data = vec![0u8; PAYLOAD];
+                rng.fill_bytes(&mut data);
+                store_request(account, 0, &data, now, 3_600_000)
+            };
             let (body, key) = build_onion(
                 &path,
                 dest,
