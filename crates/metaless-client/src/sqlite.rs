@@ -2,8 +2,7 @@
 
 use std::path::Path;
 
-use chacha20poly1305::aead::{Aead, KeyInit, Payload};
-use chacha20poly1305::{XChaCha20Poly1305, XNonce};
+use metaless_cipher::xchacha20poly1305;
 use metaless_identity::{Seed, SessionId};
 use metaless_swarm::{MessageHash, NodeId};
 use rand_core::{OsRng, RngCore};
@@ -90,20 +89,18 @@ const SEED_AAD: &[u8] = b"metaless-client sqlite seed v1";
 fn seal_seed(key: &StoreKey, seed: &[u8]) -> Result<Vec<u8>, PersistError> {
     let mut nonce = [0u8; NONCE_LEN];
     OsRng.fill_bytes(&mut nonce);
-    let cipher = XChaCha20Poly1305::new(key.0.as_ref().into());
-    let sealed = cipher
-        .encrypt(
-            XNonce::from_slice(&nonce),
-            Payload {
-                msg: seed,
-                aad: SEED_AAD,
-            },
-        )
-        .map_err(|_| PersistError("could not seal the seed".into()))?;
-    let mut row = Vec::with_capacity(1 + NONCE_LEN + sealed.len());
+    let mut row = Vec::with_capacity(1 + NONCE_LEN + seed.len() + 16);
     row.push(SEALED_V1);
     row.extend_from_slice(&nonce);
-    row.extend_from_slice(&sealed);
+    row.extend_from_slice(seed);
+    let tag = xchacha20poly1305::seal_in_place_detached(
+        &key.0,
+        &nonce,
+        SEED_AAD,
+        &mut row[1 + NONCE_LEN..],
+    )
+    .map_err(|_| PersistError("could not seal the seed".into()))?;
+    row.extend_from_slice(&tag);
     Ok(row)
 }
 
@@ -115,9 +112,10 @@ fn open_seed(key: &StoreKey, row: &[u8]) -> Result<Zeroizing<Vec<u8>>, PersistEr
             PersistError("the stored seed is not in a sealed format this version reads".into())
         })?;
     let (nonce, sealed) = body.split_at(NONCE_LEN);
-    let cipher = XChaCha20Poly1305::new(key.0.as_ref().into());
-    cipher
-        .decrypt(XNonce::from_slice(nonce), Payload { msg: sealed, aad: SEED_AAD })
+    let nonce: &[u8; NONCE_LEN] = nonce
+        .try_into()
+        .map_err(|_| PersistError("the stored seed's nonce is truncated".into()))?;
+    xchacha20poly1305::open(&key.0, nonce, SEED_AAD, sealed)
         .map(Zeroizing::new)
         .map_err(|_| {
             PersistError(
