@@ -8,21 +8,21 @@ use std::time::{Duration, Instant};
 
 use blake2::Blake2b;
 use blake2::digest::Digest;
-use blake2::digest::consts::{U10, U24};
+use blake2::digest::consts::U24;
 use criterion::{BenchmarkId, Criterion, Throughput};
 use curve25519_dalek::edwards::CompressedEdwardsY;
 use curve25519_dalek::montgomery::MontgomeryPoint;
 use curve25519_dalek::traits::IsIdentity;
 use curve25519_dalek::{EdwardsPoint, Scalar};
 use metaless_benches::{CountingAlloc, allocations_during};
+use metaless_cipher::{salsa20::hsalsa20, secretbox};
 use metaless_envelope::{
-    Content, SenderKeys, decrypt_incoming, encrypt_for_recipient, open_message, seal_message,
+    Content, PreparedRecipient, SenderKeys, decrypt_incoming, encrypt_for_prepared,
+    encrypt_for_recipient, open_message, seal_message,
 };
 use metaless_identity::{Keypair, Seed, X25519Secret, ed25519_to_x25519_public, verify_ed25519};
 use rand_chacha::ChaCha20Rng;
 use rand_chacha::rand_core::{RngCore, SeedableRng};
-use xsalsa20poly1305::aead::generic_array::GenericArray;
-use xsalsa20poly1305::{AeadInPlace, KeyInit, XSalsa20Poly1305};
 
 #[global_allocator]
 static ALLOC: CountingAlloc = CountingAlloc;
@@ -89,6 +89,15 @@ fn operations(c: &mut Criterion) {
                 encrypt_for_recipient(&alice, &bob.session_id(), black_box(m), &mut rng).unwrap()
             })
         });
+        // A repeat recipient: the recipient key's Edwards form cached (issue 18 item 2).
+        let to_bob = PreparedRecipient::new(&bob.session_id()).unwrap();
+        group.bench_with_input(
+            BenchmarkId::new("sign_seal_prepared", label),
+            &message,
+            |b, m| {
+                b.iter(|| encrypt_for_prepared(&alice, &to_bob, black_box(m), &mut rng).unwrap())
+            },
+        );
         let sealed = encrypt_for_recipient(&alice, &bob.session_id(), &message, &mut rng).unwrap();
         group.bench_with_input(BenchmarkId::new("open_verify", label), &sealed, |b, s| {
             b.iter(|| decrypt_incoming(&bob, black_box(s)).unwrap())
@@ -142,12 +151,7 @@ fn primitives(c: &mut Criterion) {
     });
     let shared = ephemeral.diffie_hellman(&bob.x25519_public()).unwrap();
     group.bench_function("hsalsa20", |b| {
-        b.iter(|| {
-            salsa20::hsalsa::<U10>(
-                GenericArray::from_slice(black_box(&shared[..])),
-                &GenericArray::default(),
-            )
-        })
+        b.iter(|| hsalsa20(black_box(&shared), &[0u8; 16]))
     });
     group.bench_function("blake2b_nonce", |b| {
         b.iter(|| {
@@ -169,9 +173,8 @@ fn primitives(c: &mut Criterion) {
             EdwardsPoint::mul_base(black_box(&Scalar::from_bytes_mod_order([7u8; 32]))).compress()
         })
     });
-    let key = GenericArray::from([9u8; 32]);
-    let cipher = XSalsa20Poly1305::new(&key);
-    let nonce = GenericArray::from([1u8; 24]);
+    let key = [9u8; 32];
+    let nonce = [1u8; 24];
     for (size, label) in SIZES {
         // What is signed is M ‖ A ‖ Y; what is boxed is M ‖ A ‖ SIG.
         let signed = vec![0x5au8; size + 64];
@@ -190,26 +193,16 @@ fn primitives(c: &mut Criterion) {
         );
         let mut boxed = vec![0x5au8; size + 96];
         group.bench_function(BenchmarkId::new("xsalsa20poly1305_seal", label), |b| {
-            b.iter(|| {
-                cipher
-                    .encrypt_in_place_detached(&nonce, b"", black_box(&mut boxed))
-                    .unwrap()
-            })
+            b.iter(|| secretbox::seal_in_place_detached(&key, &nonce, black_box(&mut boxed)))
         });
         let mut sealed = vec![0x5au8; size + 96];
-        let tag = cipher
-            .encrypt_in_place_detached(&nonce, b"", &mut sealed)
-            .unwrap();
+        let tag = secretbox::seal_in_place_detached(&key, &nonce, &mut sealed);
         group.bench_function(BenchmarkId::new("xsalsa20poly1305_open", label), |b| {
             // Decrypting in place destroys the input: each iteration gets a fresh copy, made
             // outside the timed part.
             b.iter_batched_ref(
                 || sealed.clone(),
-                |buf| {
-                    cipher
-                        .decrypt_in_place_detached(&nonce, b"", buf, &tag)
-                        .unwrap()
-                },
+                |buf| secretbox::open_in_place_detached(&key, &nonce, buf, &tag).unwrap(),
                 criterion::BatchSize::SmallInput,
             )
         });
@@ -266,12 +259,15 @@ fn report() {
         }
     }
 
-    println!("\n== interleaved (op and its primitives alternately, medians of per-round times)");
+    println!("\n== interleaved (op and its primitives alternately, medians of per-round times;");
+    println!(
+        "   against libsodium: ratio of medians over 5 blocks, blocks = per-block ratio range)"
+    );
     let (alice, bob) = (keys(1), keys(2));
     let mut rng = ChaCha20Rng::seed_from_u64(4);
     let mut prim_rng = ChaCha20Rng::seed_from_u64(5);
-    let cipher = XSalsa20Poly1305::new(&GenericArray::from([9u8; 32]));
-    let nonce = GenericArray::from([1u8; 24]);
+    let key = [9u8; 32];
+    let nonce = [1u8; 24];
     for (size, label) in SIZES {
         let rounds = if size > 4096 { 300 } else { 2000 };
         let message = vec![0x5au8; size];
@@ -290,20 +286,13 @@ fn report() {
                 prim_rng.fill_bytes(&mut secret);
                 let public = X25519Secret::from_bytes(secret).public_key();
                 let shared = x25519_edwards(&secret, &bob.x25519_public());
-                black_box(salsa20::hsalsa::<U10>(
-                    GenericArray::from_slice(&shared),
-                    &GenericArray::default(),
-                ));
+                black_box(hsalsa20(&shared, &[0u8; 16]));
                 let mut hash = Blake2b::<U24>::new();
                 hash.update(public);
                 hash.update(bob.x25519_public());
                 black_box(hash.finalize());
                 black_box(alice.sign(&signed));
-                black_box(
-                    cipher
-                        .encrypt_in_place_detached(&nonce, b"", &mut boxed)
-                        .unwrap(),
-                );
+                black_box(secretbox::seal_in_place_detached(&key, &nonce, &mut boxed));
                 start.elapsed()
             },
         );
@@ -316,9 +305,7 @@ fn report() {
 
         let sealed = encrypt_for_recipient(&alice, &bob.session_id(), &message, &mut rng).unwrap();
         let mut encrypted = vec![0x5au8; size + 96];
-        let tag = cipher
-            .encrypt_in_place_detached(&nonce, b"", &mut encrypted)
-            .unwrap();
+        let tag = secretbox::seal_in_place_detached(&key, &nonce, &mut encrypted);
         let signature = alice.sign(&signed);
         let ephemeral: [u8; 32] = sealed[..32].try_into().unwrap();
         let mut scratch = encrypted.clone();
@@ -331,17 +318,12 @@ fn report() {
                 scratch.copy_from_slice(&encrypted);
                 let start = Instant::now();
                 let shared = x25519_edwards(bob.x25519_secret().expose_secret(), &ephemeral);
-                black_box(salsa20::hsalsa::<U10>(
-                    GenericArray::from_slice(&shared),
-                    &GenericArray::default(),
-                ));
+                black_box(hsalsa20(&shared, &[0u8; 16]));
                 let mut hash = Blake2b::<U24>::new();
                 hash.update(ephemeral);
                 hash.update(bob.x25519_public());
                 black_box(hash.finalize());
-                cipher
-                    .decrypt_in_place_detached(&nonce, b"", &mut scratch, &tag)
-                    .unwrap();
+                secretbox::open_in_place_detached(&key, &nonce, &mut scratch, &tag).unwrap();
                 verify_ed25519(&alice.ed25519_public(), &signed, &signature).unwrap();
                 black_box(ed25519_to_x25519_vartime(&alice.ed25519_public()));
                 start.elapsed()
@@ -375,50 +357,93 @@ fn report() {
         );
         #[cfg(libsodium)]
         {
+            use metaless_benches::{compare, sodium};
+            assert!(sodium::init());
+            // libsession-util's encrypt_for_recipient on libsodium: crypto_sign_detached over
+            // M ‖ A ‖ Y, then crypto_box_seal of M ‖ A ‖ SIG (one buffer each, as libsession).
+            let (sodium_pk, sodium_sk) = sodium::sign_seed_keypair(&[1u8; 32]);
+            assert_eq!(sodium_pk, alice.ed25519_public());
+            let bob_x = bob.x25519_public();
+            let sodium_seal = || {
+                let mut signed = Vec::with_capacity(size + 64);
+                signed.extend_from_slice(&message);
+                signed.extend_from_slice(&sodium_pk);
+                signed.extend_from_slice(&bob_x);
+                let sig = sodium::sign(&signed, &sodium_sk);
+                signed.truncate(size + 32);
+                signed.extend_from_slice(&sig);
+                black_box(sodium::box_seal(&signed, &bob_x));
+            };
             // libsession-util's decrypt_incoming on libsodium: crypto_box_seal_open, then
             // crypto_sign_verify_detached over M ‖ A ‖ Y, then the sender key's conversion.
-            assert!(metaless_benches::sodium::init());
             let sodium_open = || {
-                use metaless_benches::sodium;
-                let public = bob.x25519_public();
                 let inner =
-                    sodium::box_seal_open(&sealed, &public, bob.x25519_secret().expose_secret())
+                    sodium::box_seal_open(&sealed, &bob_x, bob.x25519_secret().expose_secret())
                         .unwrap();
                 let m = inner.len() - 96;
                 let key: [u8; 32] = inner[m..m + 32].try_into().unwrap();
                 let sig: [u8; 64] = inner[m + 32..].try_into().unwrap();
                 let mut signed = Vec::with_capacity(m + 64);
                 signed.extend_from_slice(&inner[..m + 32]);
-                signed.extend_from_slice(&public);
+                signed.extend_from_slice(&bob_x);
                 assert!(sodium::verify(&sig, &signed, &key));
                 black_box(sodium::ed25519_pk_to_x25519(&key).unwrap());
             };
             sodium_open();
+            // The libsodium box opens with our open, and ours with libsodium's.
+            let mut sodium_rng = ChaCha20Rng::seed_from_u64(6);
+            assert!(
+                sodium::box_seal_open(
+                    &encrypt_for_recipient(&alice, &bob.session_id(), &message, &mut sodium_rng)
+                        .unwrap(),
+                    &bob_x,
+                    bob.x25519_secret().expose_secret()
+                )
+                .is_some()
+            );
+            let blocks = 5;
+            let per_block = rounds / blocks;
+            let to_bob = PreparedRecipient::new(&bob.session_id()).unwrap();
+            let plain = compare(
+                blocks,
+                per_block,
+                || {
+                    black_box(
+                        encrypt_for_recipient(&alice, &bob.session_id(), &message, &mut sodium_rng)
+                            .unwrap(),
+                    );
+                },
+                sodium_seal,
+            );
+            println!("   sign_seal {label:>6}: {:>13} {plain}", "plain");
+            let prepared = compare(
+                blocks,
+                per_block,
+                || {
+                    black_box(
+                        encrypt_for_prepared(&alice, &to_bob, &message, &mut sodium_rng).unwrap(),
+                    );
+                },
+                sodium_seal,
+            );
+            println!("   sign_seal {label:>6}: {:>13} {prepared}", "prepared");
             for (name, cache) in [
                 ("plain", None),
                 ("repeat sender", Some(SenderKeys::default())),
             ] {
                 let mut cache = cache;
-                let (ours, sodium) = interleaved(
-                    rounds,
+                let result = compare(
+                    blocks,
+                    per_block,
                     || {
                         black_box(match cache.as_mut() {
                             Some(keys) => keys.decrypt_incoming(&bob, &sealed).unwrap(),
                             None => decrypt_incoming(&bob, &sealed).unwrap(),
                         });
                     },
-                    || {
-                        let start = Instant::now();
-                        sodium_open();
-                        start.elapsed()
-                    },
+                    sodium_open,
                 );
-                println!(
-                    " open_verify {label:>6}: {name:>13} {:9.2} µs   libsodium {:9.2} µs   ratio {:.3}",
-                    us(ours),
-                    us(sodium),
-                    ours / sodium
-                );
+                println!(" open_verify {label:>6}: {name:>13} {result}");
             }
         }
     }
