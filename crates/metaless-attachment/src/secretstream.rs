@@ -1,5 +1,7 @@
-//! libsodium's `crypto_secretstream_xchacha20poly1305`, push and pull, over RustCrypto's
-//! ChaCha20 and Poly1305 — the one part of the 'S' format with no RustCrypto crate.
+//! libsodium's `crypto_secretstream_xchacha20poly1305`, push and pull, over metaless-cipher's
+//! ChaCha20, HChaCha20 and Poly1305 (whose `update` takes input that is not block-aligned and
+//! pads the last partial block with Poly1305's own `0x01`, as libsodium's incremental
+//! `onetimeauth` does).
 //!
 //! State: a 32-byte subkey `k = HChaCha20(key, header[0..16])` and a 12-byte IETF nonce
 //! `counter(4, LE, starts at 1) ‖ inonce(8) = header[16..24]`. Per message: Poly1305 key =
@@ -9,10 +11,8 @@
 //! `le64(0) ‖ le64(64 + mlen)`, so the Poly1305 input is usually not block-aligned. Afterwards `inonce ^= mac[0..8]` and the counter
 //! increments. No associated data is used by attachments.
 
-use chacha20::ChaCha20;
-use chacha20::cipher::{KeyIvInit, StreamCipher, StreamCipherSeek};
-use poly1305::universal_hash::{KeyInit, UniversalHash};
-use poly1305::{Block, Poly1305};
+use metaless_cipher::chacha20;
+use metaless_cipher::poly1305::Poly1305;
 use subtle::ConstantTimeEq;
 use zeroize::{Zeroize, ZeroizeOnDrop};
 
@@ -25,60 +25,6 @@ pub(crate) const TAG_FINAL: u8 = 3;
 /// libsodium's REKEY bit (never produced by attachments; honoured on pull).
 const TAG_REKEY: u8 = 2;
 const MAC_LEN: usize = 16;
-
-/// Poly1305 over a byte stream that need not be block-aligned (the last partial block gets
-/// Poly1305's own `0x01` padding, as libsodium's incremental `onetimeauth` does).
-struct MacStream {
-    mac: Poly1305,
-    carry: [u8; 16],
-    carry_len: usize,
-}
-
-impl MacStream {
-    fn new(key: &[u8]) -> Self {
-        Self {
-            mac: Poly1305::new(key.into()),
-            carry: [0; 16],
-            carry_len: 0,
-        }
-    }
-
-    fn update(&mut self, mut data: &[u8]) {
-        if self.carry_len > 0 {
-            let take = (16 - self.carry_len).min(data.len());
-            self.carry[self.carry_len..self.carry_len + take].copy_from_slice(&data[..take]);
-            self.carry_len += take;
-            data = &data[take..];
-            if self.carry_len < 16 {
-                return;
-            }
-            let block = Block::from(self.carry);
-            self.mac.update(core::slice::from_ref(&block));
-            self.carry_len = 0;
-        }
-        let full = data.len() / 16 * 16;
-        if full > 0 {
-            let (head, tail) = data.split_at(full);
-            for chunk in head.chunks_exact(16) {
-                self.mac
-                    .update(core::slice::from_ref(Block::from_slice(chunk)));
-            }
-            data = tail;
-        }
-        self.carry[..data.len()].copy_from_slice(data);
-        self.carry_len = data.len();
-    }
-
-    fn zeros(&mut self, n: usize) {
-        self.update(&[0u8; 16][..n]);
-    }
-
-    fn finalize(self) -> [u8; MAC_LEN] {
-        self.mac
-            .compute_unpadded(&self.carry[..self.carry_len])
-            .into()
-    }
-}
 
 #[derive(Zeroize, ZeroizeOnDrop)]
 pub(crate) struct SecretStream {
@@ -94,30 +40,33 @@ impl SecretStream {
     pub(crate) fn new(key: &[u8; KEY_SIZE], header: &[u8; HEADER_SIZE]) -> Self {
         let mut input = [0u8; 16];
         input.copy_from_slice(&header[..16]);
-        let mut sub = chacha20::hchacha::<chacha20::cipher::consts::U10>(key.into(), &input.into());
-        let mut k = [0u8; KEY_SIZE];
-        k.copy_from_slice(&sub);
-        sub.as_mut_slice().zeroize();
+        let k = chacha20::hchacha20(key, &input);
         let mut nonce = [0u8; 12];
         nonce[0] = 1;
         nonce[4..].copy_from_slice(&header[16..]);
         Self { k, nonce }
     }
 
-    fn cipher(&self) -> ChaCha20 {
-        ChaCha20::new((&self.k).into(), (&self.nonce).into())
+    /// Poly1305 keyed by block 0; `block` becomes block 1's keystream XOR `first`.
+    fn start(&self, first: u8) -> (Poly1305, [u8; 64]) {
+        let mut block = chacha20::block(&self.k, &self.nonce, 0);
+        let mut mac_key = [0u8; 32];
+        mac_key.copy_from_slice(&block[..32]);
+        let mac = Poly1305::new(&mac_key);
+        mac_key.zeroize();
+        block.zeroize();
+        let mut block = chacha20::block(&self.k, &self.nonce, 1);
+        block[0] ^= first;
+        (mac, block)
     }
 
-    /// Poly1305 keyed by block 0; `block` becomes block 1's keystream XOR `first`.
-    fn start(&self, first: u8) -> (ChaCha20, MacStream, [u8; 64]) {
-        let mut cipher = self.cipher();
-        let mut block = [0u8; 64];
-        cipher.apply_keystream(&mut block);
-        let mac = MacStream::new(&block[..32]);
-        block.zeroize();
-        block[0] = first;
-        cipher.apply_keystream(&mut block);
-        (cipher, mac, block)
+    /// The message keystream from block 2. It cannot run out for a chunk (at most
+    /// `ENCRYPTED_CHUNK_TOTAL` bytes against the counter's 256 GiB); were it to, the body is
+    /// zeroed rather than left in plaintext.
+    fn xor_body(&self, body: &mut [u8]) {
+        if chacha20::xor_in_place(&self.k, &self.nonce, 2, body).is_err() {
+            body.zeroize();
+        }
     }
 
     fn lengths(mlen: usize) -> [u8; 16] {
@@ -143,7 +92,11 @@ impl SecretStream {
         let mut buf = [0u8; 40];
         buf[..32].copy_from_slice(&self.k);
         buf[32..].copy_from_slice(&self.nonce[4..]);
-        self.cipher().apply_keystream(&mut buf);
+        let mut ks = chacha20::block(&self.k, &self.nonce, 0);
+        for (b, k) in buf.iter_mut().zip(ks.iter()) {
+            *b ^= k;
+        }
+        ks.zeroize();
         self.k.copy_from_slice(&buf[..32]);
         self.nonce[4..].copy_from_slice(&buf[32..]);
         self.nonce[..4].copy_from_slice(&1u32.to_le_bytes());
@@ -155,15 +108,14 @@ impl SecretStream {
     pub(crate) fn push_in_place(&mut self, chunk: &mut [u8], tag: u8) {
         debug_assert!(chunk.len() >= CHUNK_OVERHEAD);
         let mlen = chunk.len() - CHUNK_OVERHEAD;
-        let (mut cipher, mut mac, mut block) = self.start(tag);
+        let (mut mac, mut block) = self.start(tag);
         mac.update(&block);
         chunk[0] = block[0];
         block.zeroize();
         let (body, tail) = chunk[1..].split_at_mut(mlen);
-        cipher.seek(128u64);
-        cipher.apply_keystream(body);
+        self.xor_body(body);
         mac.update(body);
-        mac.zeros(mlen % 16);
+        mac.update(&[0u8; 16][..mlen % 16]);
         mac.update(&Self::lengths(mlen));
         let out = mac.finalize();
         tail.copy_from_slice(&out);
@@ -177,21 +129,20 @@ impl SecretStream {
             return Err(Forged);
         }
         let mlen = chunk.len() - CHUNK_OVERHEAD;
-        let (mut cipher, mut mac, mut block) = self.start(chunk[0]);
+        let (mut mac, mut block) = self.start(chunk[0]);
         let tag = block[0];
         block[0] = chunk[0];
         mac.update(&block);
         block.zeroize();
         let (body, tail) = chunk[1..].split_at_mut(mlen);
         mac.update(body);
-        mac.zeros(mlen % 16);
+        mac.update(&[0u8; 16][..mlen % 16]);
         mac.update(&Self::lengths(mlen));
         let expected = mac.finalize();
         if !bool::from(expected.ct_eq(&tail[..])) {
             return Err(Forged);
         }
-        cipher.seek(128u64);
-        cipher.apply_keystream(body);
+        self.xor_body(body);
         self.advance(&expected, tag);
         Ok(tag)
     }
