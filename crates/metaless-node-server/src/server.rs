@@ -226,12 +226,15 @@ pub fn spawn_with(
         limits: Arc::new(limits),
     };
     let (tx, rx) = watch::channel(false);
+    // Request/response traffic: no Nagle delay on a forward's second write (headers, body).
+    let mut connector = HttpConnector::new();
+    connector.set_nodelay(true);
     let forward = Forwarder {
         plain: Client::builder(TokioExecutor::new())
             .pool_timer(TokioTimer::new())
             .pool_idle_timeout(front.limits.peer_pool_idle)
             .pool_max_idle_per_host(32)
-            .build_http(),
+            .build(connector),
         tls: match &tls {
             Some(_) => Some(tokio_rustls::TlsConnector::from(
                 crate::tls::node_client_config()?,
@@ -285,7 +288,7 @@ async fn accept_loop(
             _ = stop.changed() => break,
             accepted = listener.accept() => {
                 let (stream, peer) = match accepted {
-                    Ok(a) => { backoff.ok(); a }
+                    Ok(a) => { backoff.ok(); let _ = a.0.set_nodelay(true); a }
                     Err(e) => {
                         // EMFILE and friends: the listener stays readable, so retrying at
                         // once would spin; pause (still answering a stop).
