@@ -2,7 +2,9 @@
 //! the destination peels, stores in its `MemoryStorage` and encrypts its reply), driven through
 //! metaless-testnet's `LoopbackNet` so the figure is node work only (no sockets, no disk; the
 //! SQLite store's cost is the baseline group's `sqlite_store_*`). Baseline group: the primitives one request
-//! consists of, in the same run; the ratio is printed.
+//! consists of, in the same run; the ratio is printed. Last, the same chain driven by hand on 1
+//! and on 2 threads (and every core, if more) through handles of the same node cores: requests/s
+//! in total and per core, CPU per request, and the ratio to one thread (issue 18 item 4).
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};
@@ -218,7 +220,7 @@ fn bench(c: &mut Criterion) {
     if cores > 2 {
         counts.push(cores);
     }
-    let per_thread = 1_500;
+    let per_thread = 3_000;
     let rounds = 5;
     let mut rates: Vec<Vec<f64>> = vec![Vec::new(); counts.len()];
     let mut cpus: Vec<Vec<f64>> = vec![Vec::new(); counts.len()];
