@@ -1,0 +1,74 @@
+//! metaless-cipher against the RustCrypto implementations on arbitrary input: the same plaintext
+//! seals to the same bytes, and an arbitrary ciphertext is accepted (with the same plaintext) or
+//! refused by both alike. Layout: selector, key (32), nonce (24), aad length, aad, message.
+#![no_main]
+
+use chacha20poly1305::XChaCha20Poly1305;
+use chacha20poly1305::aead::{Aead, KeyInit, Payload};
+use libfuzzer_sys::fuzz_target;
+use metaless_cipher::{poly1305, secretbox, xchacha20poly1305};
+use xsalsa20poly1305::XSalsa20Poly1305;
+
+fuzz_target!(|data: &[u8]| {
+    let Some((&selector, rest)) = data.split_first() else {
+        return;
+    };
+    if rest.len() < 57 {
+        return;
+    }
+    let key: [u8; 32] = rest[..32].try_into().unwrap();
+    let nonce: [u8; 24] = rest[32..56].try_into().unwrap();
+    let aad_len = usize::from(rest[56]).min(rest.len() - 57);
+    let aad = &rest[57..57 + aad_len];
+    let message = &rest[57 + aad_len..];
+    match selector % 3 {
+        0 => {
+            let theirs = XChaCha20Poly1305::new(&key.into());
+            let payload = |msg| Payload { msg, aad };
+            // seal: identical bytes
+            let ours = xchacha20poly1305::seal(&key, &nonce, aad, message).unwrap();
+            assert_eq!(ours, theirs.encrypt(&nonce.into(), payload(message)).unwrap());
+            // open of arbitrary bytes: same verdict, same plaintext
+            let opened = xchacha20poly1305::open(&key, &nonce, aad, message);
+            let reference = theirs.decrypt(&nonce.into(), payload(message));
+            assert_eq!(opened.ok(), reference.ok());
+            // in place: a refused buffer is left exactly as given
+            if message.len() >= 16 {
+                let (ct, tag) = message.split_at(message.len() - 16);
+                let mut buf = ct.to_vec();
+                let tag: [u8; 16] = tag.try_into().unwrap();
+                if xchacha20poly1305::open_in_place_detached(&key, &nonce, aad, &mut buf, &tag)
+                    .is_err()
+                {
+                    assert_eq!(buf, ct);
+                }
+            }
+        }
+        1 => {
+            let theirs = XSalsa20Poly1305::new(&key.into());
+            // RustCrypto's combined layout is ct ‖ tag; NaCl's (ours) is tag ‖ ct.
+            let ours = secretbox::seal(&key, &nonce, message);
+            let reference = theirs.encrypt(&nonce.into(), message).unwrap();
+            let split = reference.len() - 16;
+            assert_eq!(&ours[..16], &reference[split..]);
+            assert_eq!(&ours[16..], &reference[..split]);
+            if message.len() >= 16 {
+                let (tag, ct) = message.split_at(16);
+                let mut swapped = ct.to_vec();
+                swapped.extend_from_slice(tag);
+                let opened = secretbox::open(&key, &nonce, message);
+                assert_eq!(opened.ok(), theirs.decrypt(&nonce.into(), &swapped[..]).ok());
+            }
+        }
+        _ => {
+            // Poly1305 fed in two arbitrary pieces equals the one-shot reference.
+            use poly1305_ref::universal_hash::KeyInit as _;
+            let cut = aad_len.min(message.len());
+            let mut ours = poly1305::Poly1305::new(&key);
+            ours.update(&message[..cut]);
+            ours.update(&message[cut..]);
+            let reference = poly1305_ref::Poly1305::new(&key.into()).compute_unpadded(message);
+            assert_eq!(ours.finalize(), <[u8; 16]>::from(reference));
+        }
+    }
+});
