@@ -159,16 +159,20 @@ fn xor_batch<const N: usize>(s: &State, buf: &mut [[u8; 4]]) {
 /// NEON on aarch64); tested on x86-64 too (`tests/dispatch.rs`).
 #[inline(always)]
 pub(crate) fn generic_stream(s: &mut State, buf: &mut [u8]) {
-    drive::<4>(
-        s,
-        buf,
-        xor_batch::<16>,
-        |st, tmp, blocks| match blocks {
-            1 => xor_batch::<4>(st, tmp),
-            2 => xor_batch::<8>(st, tmp),
-            _ => xor_batch::<16>(st, tmp),
-        },
-    );
+    drive::<4>(s, buf, xor_batch::<16>, |st, tmp, blocks| match blocks {
+        1 => {
+            xor_batch::<4>(st, tmp);
+            1
+        }
+        2 => {
+            xor_batch::<8>(st, tmp);
+            2
+        }
+        _ => {
+            xor_batch::<16>(st, tmp);
+            4
+        }
+    });
 }
 
 /// Drives a kernel over `buf`: whole batches of `BATCH` blocks in place through `full`, the
@@ -179,7 +183,7 @@ pub(crate) fn drive<const BATCH: usize>(
     s: &mut State,
     buf: &mut [u8],
     mut full: impl FnMut(&State, &mut [[u8; 4]]),
-    mut tail: impl FnMut(&State, &mut [[u8; 4]], usize),
+    mut tail: impl FnMut(&State, &mut [[u8; 4]], usize) -> usize,
 ) {
     let (words, rest) = buf.as_chunks_mut::<4>();
     let mut batches = words.chunks_exact_mut(16 * BATCH);
@@ -200,7 +204,7 @@ pub(crate) fn drive<const BATCH: usize>(
         bytes[split..rest_len].copy_from_slice(rest);
     }
     let blocks = rest_len.div_ceil(BLOCK_LEN);
-    tail(s, &mut tmp, blocks);
+    let written = tail(s, &mut tmp, blocks).min(MAX_BLOCKS);
     s.w[8] = s.w[8].wrapping_add(blocks as u32);
     {
         let bytes = tmp.as_flattened();
@@ -209,7 +213,8 @@ pub(crate) fn drive<const BATCH: usize>(
             .copy_from_slice(&bytes[..split]);
         rest.copy_from_slice(&bytes[split..rest_len]);
     }
-    tmp.as_flattened_mut().zeroize();
+    // the keystream the kernel wrote (it may cover more blocks than the data)
+    tmp[..16 * written].as_flattened_mut().zeroize();
 }
 
 /// x86-64 kernels over real vector registers (`core::arch` intrinsics, which are safe to call
@@ -314,6 +319,50 @@ pub(crate) mod x86 {
         }
     }
 
+    /// HChaCha20 on one block of SSE2 rows: words 0–3 and 12–15 after the rounds.
+    #[inline]
+    #[target_feature(enable = "sse2")]
+    pub(crate) fn hchacha_sse2(key: &[u8; 32], input: &[u8; 16]) -> [u8; 32] {
+        let (kw, _) = key.as_chunks::<4>();
+        let (nw, _) = input.as_chunks::<4>();
+        let mut a = _mm_setr_epi32(i(SIGMA[0]), i(SIGMA[1]), i(SIGMA[2]), i(SIGMA[3]));
+        let mut b = _mm_setr_epi32(word(kw, 0), word(kw, 1), word(kw, 2), word(kw, 3));
+        let mut c = _mm_setr_epi32(word(kw, 4), word(kw, 5), word(kw, 6), word(kw, 7));
+        let mut d = _mm_setr_epi32(word(nw, 0), word(nw, 1), word(nw, 2), word(nw, 3));
+        for _ in 0..10 {
+            a = _mm_add_epi32(a, b);
+            d = rot16_sse(_mm_xor_si128(d, a));
+            c = _mm_add_epi32(c, d);
+            b = rot_sse::<12, 20>(_mm_xor_si128(b, c));
+            a = _mm_add_epi32(a, b);
+            d = rot_sse::<8, 24>(_mm_xor_si128(d, a));
+            c = _mm_add_epi32(c, d);
+            b = rot_sse::<7, 25>(_mm_xor_si128(b, c));
+            b = _mm_shuffle_epi32::<0x39>(b);
+            c = _mm_shuffle_epi32::<0x4e>(c);
+            d = _mm_shuffle_epi32::<0x93>(d);
+            a = _mm_add_epi32(a, b);
+            d = rot16_sse(_mm_xor_si128(d, a));
+            c = _mm_add_epi32(c, d);
+            b = rot_sse::<12, 20>(_mm_xor_si128(b, c));
+            a = _mm_add_epi32(a, b);
+            d = rot_sse::<8, 24>(_mm_xor_si128(d, a));
+            c = _mm_add_epi32(c, d);
+            b = rot_sse::<7, 25>(_mm_xor_si128(b, c));
+            b = _mm_shuffle_epi32::<0x93>(b);
+            c = _mm_shuffle_epi32::<0x4e>(c);
+            d = _mm_shuffle_epi32::<0x39>(d);
+        }
+        let mut out = [0u8; 32];
+        for (half, v) in out.chunks_exact_mut(16).zip([a, d]) {
+            let lo = _mm_cvtsi128_si64(v) as u64;
+            let hi = _mm_cvtsi128_si64(_mm_unpackhi_epi64(v, v)) as u64;
+            half[..8].copy_from_slice(&lo.to_le_bytes());
+            half[8..].copy_from_slice(&hi.to_le_bytes());
+        }
+        out
+    }
+
     /// The SSE2 stream (the x86-64 baseline: every x86-64 CPU has SSE2).
     #[target_feature(enable = "sse2")]
     pub(crate) fn sse2_stream(s: &mut State, buf: &mut [u8]) {
@@ -322,9 +371,18 @@ pub(crate) mod x86 {
             buf,
             |st, b| sse2_batch::<4>(st, b),
             |st, tmp, blocks| match blocks {
-                1 => sse2_batch::<1>(st, tmp),
-                2 => sse2_batch::<2>(st, tmp),
-                _ => sse2_batch::<4>(st, tmp),
+                1 => {
+                    sse2_batch::<1>(st, tmp);
+                    1
+                }
+                2 => {
+                    sse2_batch::<2>(st, tmp);
+                    2
+                }
+                _ => {
+                    sse2_batch::<4>(st, tmp);
+                    4
+                }
             },
         );
     }
@@ -447,9 +505,18 @@ pub(crate) mod x86 {
                     buf,
                     |st, b| $batch::<4>(st, b),
                     |st, tmp, blocks| match blocks {
-                        0..=2 => $batch::<1>(st, tmp),
-                        3..=4 => $batch::<2>(st, tmp),
-                        _ => $batch::<4>(st, tmp),
+                        0..=2 => {
+                            $batch::<1>(st, tmp);
+                            2
+                        }
+                        3..=4 => {
+                            $batch::<2>(st, tmp);
+                            4
+                        }
+                        _ => {
+                            $batch::<4>(st, tmp);
+                            8
+                        }
                     },
                 );
             }
@@ -579,6 +646,11 @@ pub(crate) fn hchacha_words(key: &[u8; 32], input: &[u8; 16]) -> [u32; 8] {
 /// assert_ne!(sub, [0u8; 32]);
 /// ```
 pub fn hchacha20(key: &[u8; KEY_LEN], input: &[u8; 16]) -> [u8; 32] {
+    crate::dispatch::hchacha20(key, input)
+}
+
+/// HChaCha20 in the generic lane-array code (the fallback off x86-64).
+pub(crate) fn hchacha20_generic(key: &[u8; 32], input: &[u8; 16]) -> [u8; 32] {
     let mut w = hchacha_words(key, input);
     let mut out = [0u8; 32];
     for (o, w) in out.as_chunks_mut::<4>().0.iter_mut().zip(&w) {
@@ -613,15 +685,26 @@ pub fn xor_in_place(
 
 /// The XChaCha20 state for a 24-byte nonce: HChaCha20 of the key and the nonce's first 16
 /// bytes, and the IETF nonce `0⁴ ‖ nonce[16..24]`.
-pub(crate) fn xstate(key: &[u8; 32], nonce: &[u8; 24], counter: u32) -> State {
+#[inline(always)]
+pub(crate) fn xstate_with(
+    key: &[u8; 32],
+    nonce: &[u8; 24],
+    counter: u32,
+    hchacha: impl FnOnce(&[u8; 32], &[u8; 16]) -> [u8; 32],
+) -> State {
     let (head, tail) = nonce.split_at(16);
     let head: &[u8; 16] = head.try_into().unwrap_or(&[0; 16]);
-    let mut sub = hchacha20(key, head);
+    let mut sub = hchacha(key, head);
     let mut n = [0u8; 12];
     n[4..].copy_from_slice(tail);
     let s = State::new(&sub, counter, &n);
     sub.zeroize();
     s
+}
+
+/// [`xstate_with`] through the dispatched HChaCha20.
+pub(crate) fn xstate(key: &[u8; 32], nonce: &[u8; 24], counter: u32) -> State {
+    xstate_with(key, nonce, counter, hchacha20)
 }
 
 /// XORs the XChaCha20 keystream (libsodium's `crypto_stream_xchacha20_xor_ic`: HChaCha20

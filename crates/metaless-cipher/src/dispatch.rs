@@ -124,9 +124,23 @@ pub(crate) fn xchacha_open(
     call!(best(), xchacha_open(key, nonce, aad, buf, tag))
 }
 
-/// The entry points of one build, over its ChaCha20 stream kernel `$stream`.
+/// HChaCha20: SSE2 on x86-64 (every build there has it), the generic code elsewhere.
+pub(crate) fn hchacha20(key: &[u8; 32], input: &[u8; 16]) -> [u8; 32] {
+    #[cfg(target_arch = "x86_64")]
+    {
+        // SAFETY: SSE2 is part of the x86-64 baseline (asserted at compile time below).
+        unsafe { crate::chacha20::x86::hchacha_sse2(key, input) }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        crate::chacha20::hchacha20_generic(key, input)
+    }
+}
+
+/// The entry points of one build, over its ChaCha20 stream kernel `$stream` and HChaCha20
+/// `$hchacha`.
 macro_rules! build {
-    ($(#[$attr:meta])* $name:ident, $stream:path) => {
+    ($(#[$attr:meta])* $name:ident, $stream:path, $hchacha:path) => {
         pub(crate) mod $name {
             use super::*;
 
@@ -142,7 +156,7 @@ macro_rules! build {
                 aad: &[u8],
                 buf: &mut [u8],
             ) -> [u8; 16] {
-                seal_with(key, nonce, aad, buf, |s, b| $stream(s, b))
+                seal_with(key, nonce, aad, buf, |s, b| $stream(s, b), |k, i| $hchacha(k, i))
             }
 
             $(#[$attr])*
@@ -153,7 +167,7 @@ macro_rules! build {
                 buf: &mut [u8],
                 tag: &[u8; 16],
             ) -> Result<(), CipherError> {
-                open_with(key, nonce, aad, buf, tag, |s, b| $stream(s, b))
+                open_with(key, nonce, aad, buf, tag, |s, b| $stream(s, b), |k, i| $hchacha(k, i))
             }
         }
     };
@@ -161,24 +175,31 @@ macro_rules! build {
 
 #[cfg(target_arch = "x86_64")]
 const _: () = assert!(cfg!(target_feature = "sse2"), "x86-64 without SSE2");
-build!(generic, crate::chacha20::generic_stream);
+build!(
+    generic,
+    crate::chacha20::generic_stream,
+    crate::chacha20::hchacha20_generic
+);
 #[cfg(target_arch = "x86_64")]
 build!(
     #[target_feature(enable = "sse2")]
     sse2,
-    crate::chacha20::x86::sse2_stream
+    crate::chacha20::x86::sse2_stream,
+    crate::chacha20::x86::hchacha_sse2
 );
 #[cfg(target_arch = "x86_64")]
 build!(
     #[target_feature(enable = "avx2")]
     avx2,
-    crate::chacha20::x86::avx2_stream
+    crate::chacha20::x86::avx2_stream,
+    crate::chacha20::x86::hchacha_sse2
 );
 #[cfg(target_arch = "x86_64")]
 build!(
     #[target_feature(enable = "avx2,avx512f,avx512vl")]
     avx512,
-    crate::chacha20::x86::avx512_stream
+    crate::chacha20::x86::avx512_stream,
+    crate::chacha20::x86::hchacha_sse2
 );
 
 /// Every build side by side for the tests and benches that compare them (`tests/dispatch.rs`,

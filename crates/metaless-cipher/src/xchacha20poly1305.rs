@@ -22,7 +22,7 @@ use subtle::ConstantTimeEq;
 use zeroize::Zeroize;
 
 use crate::CipherError;
-use crate::chacha20::{State, check_len, xstate};
+use crate::chacha20::{State, check_len, xstate, xstate_with};
 use crate::poly1305::Poly1305;
 
 /// Bytes of the key.
@@ -43,8 +43,9 @@ fn start(
     nonce: &[u8; 24],
     aad: &[u8],
     stream: &mut impl FnMut(&mut State, &mut [u8]),
+    hchacha: impl FnOnce(&[u8; 32], &[u8; 16]) -> [u8; 32],
 ) -> (State, Poly1305) {
-    let mut s = xstate(key, nonce, 0);
+    let mut s = xstate_with(key, nonce, 0, hchacha);
     let mut block0 = [0u8; 64];
     stream(&mut s, &mut block0);
     let mut mac_key = [0u8; 32];
@@ -72,8 +73,9 @@ pub(crate) fn seal_with(
     aad: &[u8],
     buf: &mut [u8],
     mut stream: impl FnMut(&mut State, &mut [u8]),
+    hchacha: impl FnOnce(&[u8; 32], &[u8; 16]) -> [u8; 32],
 ) -> [u8; 16] {
-    let (mut s, mut mac) = start(key, nonce, aad, &mut stream);
+    let (mut s, mut mac) = start(key, nonce, aad, &mut stream, hchacha);
     for stretch in buf.chunks_mut(STRETCH) {
         stream(&mut s, stretch);
         mac.update(stretch);
@@ -92,8 +94,9 @@ pub(crate) fn open_with(
     buf: &mut [u8],
     tag: &[u8; 16],
     mut stream: impl FnMut(&mut State, &mut [u8]),
+    hchacha: impl FnOnce(&[u8; 32], &[u8; 16]) -> [u8; 32],
 ) -> Result<(), CipherError> {
-    let (mut s, mut mac) = start(key, nonce, aad, &mut stream);
+    let (mut s, mut mac) = start(key, nonce, aad, &mut stream, hchacha);
     mac.update_padded(buf);
     lengths(&mut mac, aad.len(), buf.len());
     if !bool::from(mac.finalize().ct_eq(tag)) {
@@ -229,7 +232,13 @@ fn verify(
     if check_len(1, ct.len()).is_err() {
         return subtle::Choice::from(0);
     }
-    let (_, mut mac) = start(key, nonce, aad, &mut crate::dispatch::chacha20_xor);
+    let (_, mut mac) = start(
+        key,
+        nonce,
+        aad,
+        &mut crate::dispatch::chacha20_xor,
+        crate::chacha20::hchacha20,
+    );
     mac.update_padded(ct);
     lengths(&mut mac, aad.len(), ct.len());
     mac.verify(tag)
