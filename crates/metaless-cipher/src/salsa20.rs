@@ -242,8 +242,11 @@ pub(crate) fn nonce_words(nonce: &[u8; NONCE_LEN]) -> [u32; 2] {
 #[doc(hidden)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
-    /// The widest build the CPU supports (AVX2 when present), chosen at run time.
+    /// The best build the CPU supports, chosen at run time: AVX-512VL rotates, else AVX2,
+    /// else the baseline.
     Best,
+    /// The AVX2 build (without AVX-512) when the CPU has AVX2, else the baseline.
+    Avx2,
     /// The baseline build: SSE2 on x86-64, the generic lane code elsewhere.
     Portable,
     /// The generic lane code (what non-x86-64 targets run), whatever the target.
@@ -262,9 +265,8 @@ pub fn salsa20_xor_with(
     let key = KeyWords::new(key);
     let nonce = nonce_words(nonce);
     match backend {
-        Backend::Best => crate::dispatch::salsa::xor(true, &key, &nonce, counter, buf),
-        Backend::Portable => crate::dispatch::salsa::xor(false, &key, &nonce, counter, buf),
         Backend::Generic => xor_stream::<4>(&key, &nonce, counter, buf),
+        _ => crate::dispatch::salsa::xor(backend, &key, &nonce, counter, buf),
     }
 }
 
@@ -400,9 +402,9 @@ pub(crate) mod x86 {
         _mm_set1_epi32, _mm_shuffle_epi32, _mm_slli_epi32, _mm_srli_epi32, _mm_unpackhi_epi32,
         _mm_unpackhi_epi64, _mm_unpacklo_epi32, _mm_unpacklo_epi64, _mm_xor_si128,
         _mm256_add_epi32, _mm256_castsi256_si128, _mm256_extracti128_si256, _mm256_or_si256,
-        _mm256_set_epi32, _mm256_set1_epi32, _mm256_slli_epi32, _mm256_srli_epi32,
-        _mm256_unpackhi_epi32, _mm256_unpackhi_epi64, _mm256_unpacklo_epi32, _mm256_unpacklo_epi64,
-        _mm256_xor_si256,
+        _mm256_rol_epi32, _mm256_set_epi32, _mm256_set1_epi32, _mm256_slli_epi32,
+        _mm256_srli_epi32, _mm256_unpackhi_epi32, _mm256_unpackhi_epi64, _mm256_unpacklo_epi32,
+        _mm256_unpacklo_epi64, _mm256_xor_si256,
     };
 
     use super::{BLOCK_LEN, KeyWords, SIGMA, xor_block};
@@ -438,6 +440,39 @@ pub(crate) mod x86 {
                 quarter!($x, 5, 6, 7, 4; $($ops),*);
                 quarter!($x, 10, 11, 8, 9; $($ops),*);
                 quarter!($x, 15, 12, 13, 14; $($ops),*);
+            }
+        };
+    }
+
+    /// `t ^= (a + b) <<< l` with a one-instruction rotate (AVX-512VL).
+    macro_rules! arx_rol {
+        ($x:ident, $t:literal, $a:literal, $b:literal, $l:literal; $add:ident, $xor:ident, $rol:ident) => {{
+            $x[$t] = $xor($x[$t], $rol::<$l>($add($x[$a], $x[$b])));
+        }};
+    }
+
+    /// One quarter-round with native rotates.
+    macro_rules! quarter_rol {
+        ($x:ident, $a:literal, $b:literal, $c:literal, $d:literal; $($ops:ident),*) => {{
+            arx_rol!($x, $b, $a, $d, 7; $($ops),*);
+            arx_rol!($x, $c, $b, $a, 9; $($ops),*);
+            arx_rol!($x, $d, $c, $b, 13; $($ops),*);
+            arx_rol!($x, $a, $d, $c, 18; $($ops),*);
+        }};
+    }
+
+    /// `rounds!` with native rotates.
+    macro_rules! rounds_rol {
+        ($x:ident; $($ops:ident),*) => {
+            for _ in 0..10 {
+                quarter_rol!($x, 0, 4, 8, 12; $($ops),*);
+                quarter_rol!($x, 5, 9, 13, 1; $($ops),*);
+                quarter_rol!($x, 10, 14, 2, 6; $($ops),*);
+                quarter_rol!($x, 15, 3, 7, 11; $($ops),*);
+                quarter_rol!($x, 0, 1, 2, 3; $($ops),*);
+                quarter_rol!($x, 5, 6, 7, 4; $($ops),*);
+                quarter_rol!($x, 10, 11, 8, 9; $($ops),*);
+                quarter_rol!($x, 15, 12, 13, 14; $($ops),*);
             }
         };
     }
@@ -526,10 +561,13 @@ pub(crate) mod x86 {
         xor_out(&ks, data);
     }
 
-    /// Eight blocks from `counter` XORed into `data` (at most 512 bytes), AVX2.
-    #[target_feature(enable = "avx2")]
+    /// Eight blocks from `counter` XORed into `data` (at most 512 bytes) in 256-bit vectors:
+    /// `$name` compiled for `$feature`, the rounds by `$rounds!` over `$ops`.
+    macro_rules! batch8 {
+        ($name:ident, $feature:literal, $rounds:ident, $($ops:ident),*) => {
+    #[target_feature(enable = $feature)]
     #[inline]
-    fn batch8(key: &KeyWords, nonce: &[u32; 2], counter: u64, data: &mut [u8]) {
+    fn $name(key: &KeyWords, nonce: &[u32; 2], counter: u64, data: &mut [u8]) {
         let k = &key.0;
         let c = |i: u64| counter.wrapping_add(i);
         let s = |w: u32| _mm256_set1_epi32(w as i32);
@@ -572,7 +610,7 @@ pub(crate) mod x86 {
             s(SIGMA[3]),
         ];
         let mut x = input;
-        rounds!(x; _mm256_add_epi32, _mm256_xor_si256, _mm256_or_si256, _mm256_slli_epi32, _mm256_srli_epi32);
+        $rounds!(x; $($ops),*);
         let mut ks = [[0u32; 16]; 8];
         for g in 0..4 {
             let r = [0, 1, 2, 3].map(|i| _mm256_add_epi32(x[4 * g + i], input[4 * g + i]));
@@ -596,6 +634,27 @@ pub(crate) mod x86 {
         }
         xor_out(&ks, data);
     }
+        };
+    }
+
+    batch8!(
+        batch8,
+        "avx2",
+        rounds,
+        _mm256_add_epi32,
+        _mm256_xor_si256,
+        _mm256_or_si256,
+        _mm256_slli_epi32,
+        _mm256_srli_epi32
+    );
+    batch8!(
+        batch8_rol,
+        "avx2,avx512f,avx512vl",
+        rounds_rol,
+        _mm256_add_epi32,
+        _mm256_xor_si256,
+        _mm256_rol_epi32
+    );
 
     /// The SSE2 stream: four blocks per batch.
     #[target_feature(enable = "sse2")]
@@ -608,20 +667,28 @@ pub(crate) mod x86 {
         }
     }
 
-    /// The AVX2 stream: eight blocks per batch, a tail of up to four blocks in one SSE2 batch.
-    #[target_feature(enable = "avx2")]
-    #[inline]
-    pub(crate) fn stream8(key: &KeyWords, nonce: &[u32; 2], counter: u64, buf: &mut [u8]) {
-        let mut counter = counter;
-        for chunk in buf.chunks_mut(8 * BLOCK_LEN) {
-            if chunk.len() <= 4 * BLOCK_LEN {
-                batch4(key, nonce, counter, chunk);
-            } else {
-                batch8(key, nonce, counter, chunk);
+    /// The 8-block streams: eight blocks per batch, a tail of up to four blocks in one SSE2
+    /// batch; `stream8` (AVX2) and `stream8_rol` (AVX-512VL rotates, still 256-bit vectors).
+    macro_rules! stream8 {
+        ($name:ident, $feature:literal, $batch:ident) => {
+            #[target_feature(enable = $feature)]
+            #[inline]
+            pub(crate) fn $name(key: &KeyWords, nonce: &[u32; 2], counter: u64, buf: &mut [u8]) {
+                let mut counter = counter;
+                for chunk in buf.chunks_mut(8 * BLOCK_LEN) {
+                    if chunk.len() <= 4 * BLOCK_LEN {
+                        batch4(key, nonce, counter, chunk);
+                    } else {
+                        $batch(key, nonce, counter, chunk);
+                    }
+                    counter = counter.wrapping_add(8);
+                }
             }
-            counter = counter.wrapping_add(8);
-        }
+        };
     }
+
+    stream8!(stream8, "avx2", batch8);
+    stream8!(stream8_rol, "avx2,avx512f,avx512vl", batch8_rol);
 
     /// The whole secretbox seal, SSE2 build.
     #[target_feature(enable = "sse2")]
@@ -644,24 +711,32 @@ pub(crate) mod x86 {
         })
     }
 
-    /// The whole secretbox seal, AVX2 build.
-    #[target_feature(enable = "avx2")]
-    pub(crate) fn seal8(key: &[u8; 32], nonce: &[u8; 24], buf: &mut [u8]) -> [u8; 16] {
-        crate::secretbox::seal_with(key, nonce, buf, 8 * BLOCK_LEN, |k, n, c, b| {
-            stream8(k, n, c, b)
-        })
+    /// The whole secretbox seal and open in one 8-block build (`$stream`, for `$feature`).
+    macro_rules! secretbox8 {
+        ($seal:ident, $open:ident, $feature:literal, $stream:ident) => {
+            /// The whole secretbox seal in this 8-block build.
+            #[target_feature(enable = $feature)]
+            pub(crate) fn $seal(key: &[u8; 32], nonce: &[u8; 24], buf: &mut [u8]) -> [u8; 16] {
+                crate::secretbox::seal_with(key, nonce, buf, 8 * BLOCK_LEN, |k, n, c, b| {
+                    $stream(k, n, c, b)
+                })
+            }
+
+            /// The whole secretbox open in this 8-block build.
+            #[target_feature(enable = $feature)]
+            pub(crate) fn $open(
+                key: &[u8; 32],
+                nonce: &[u8; 24],
+                buf: &mut [u8],
+                tag: &[u8; 16],
+            ) -> Result<(), crate::CipherError> {
+                crate::secretbox::open_with(key, nonce, buf, tag, 8 * BLOCK_LEN, |k, n, c, b| {
+                    $stream(k, n, c, b)
+                })
+            }
+        };
     }
 
-    /// The whole secretbox open, AVX2 build.
-    #[target_feature(enable = "avx2")]
-    pub(crate) fn open8(
-        key: &[u8; 32],
-        nonce: &[u8; 24],
-        buf: &mut [u8],
-        tag: &[u8; 16],
-    ) -> Result<(), crate::CipherError> {
-        crate::secretbox::open_with(key, nonce, buf, tag, 8 * BLOCK_LEN, |k, n, c, b| {
-            stream8(k, n, c, b)
-        })
-    }
+    secretbox8!(seal8, open8, "avx2", stream8);
+    secretbox8!(seal8_rol, open8_rol, "avx2,avx512f,avx512vl", stream8_rol);
 }

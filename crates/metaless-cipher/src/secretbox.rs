@@ -176,7 +176,7 @@ pub fn seal_in_place_detached_with(
 ) -> [u8; TAG_LEN] {
     match backend {
         salsa20::Backend::Generic => seal_portable(key, nonce, buf),
-        _ => crate::dispatch::salsa::seal(backend == salsa20::Backend::Best, key, nonce, buf),
+        _ => crate::dispatch::salsa::seal(backend, key, nonce, buf),
     }
 }
 
@@ -214,7 +214,7 @@ pub fn open_in_place_detached_with(
 ) -> Result<(), CipherError> {
     match backend {
         salsa20::Backend::Generic => open_portable(key, nonce, buf, tag),
-        _ => crate::dispatch::salsa::open(backend == salsa20::Backend::Best, key, nonce, buf, tag),
+        _ => crate::dispatch::salsa::open(backend, key, nonce, buf, tag),
     }
 }
 

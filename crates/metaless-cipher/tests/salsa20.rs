@@ -11,7 +11,12 @@ use metaless_cipher::salsa20::{
 };
 use proptest::prelude::*;
 
-const BACKENDS: [Backend; 3] = [Backend::Best, Backend::Portable, Backend::Generic];
+const BACKENDS: [Backend; 4] = [
+    Backend::Best,
+    Backend::Avx2,
+    Backend::Portable,
+    Backend::Generic,
+];
 
 // The inputs of NaCl's tests (nacl-20110221/tests/core1.c, core2.c, stream3.c; libsodium
 // test/default/core1.c, core2.c, stream3.c), the same numbers as in D. J. Bernstein,

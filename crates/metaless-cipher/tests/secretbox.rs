@@ -11,7 +11,12 @@ use proptest::prelude::*;
 use xsalsa20poly1305::XSalsa20Poly1305;
 use xsalsa20poly1305::aead::{AeadInPlace, KeyInit};
 
-const BACKENDS: [Backend; 3] = [Backend::Best, Backend::Portable, Backend::Generic];
+const BACKENDS: [Backend; 4] = [
+    Backend::Best,
+    Backend::Avx2,
+    Backend::Portable,
+    Backend::Generic,
+];
 
 // NaCl's secretbox test (nacl-20110221/tests/secretbox.c and secretbox.out; libsodium
 // test/default/secretbox.c and secretbox.exp), the example of D. J. Bernstein, "Cryptography in
