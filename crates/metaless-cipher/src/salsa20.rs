@@ -5,12 +5,14 @@
 //! The block function runs over *lanes*: the state is sixteen rows, row `j` holding word `j`
 //! of `L` consecutive blocks, so every add-rotate-xor is one operation on all `L` blocks. On
 //! x86-64 the rows are vector registers written with `core::arch` (module `x86`): an SSE2
-//! build of 4 blocks per batch (the x86-64 baseline, so every CPU) and an AVX2 build of 8 blocks
-//! per batch that [`dispatch`](crate) runs when the CPU has AVX2; a batch ends with a 4×4
+//! build of 4 blocks per batch (the x86-64 baseline, so every CPU), an AVX2 build of 8 blocks
+//! per batch, and the same 8-block build with AVX-512VL's one-instruction rotates;
+//! [`dispatch`](crate) picks the best one the CPU has, once per call. A batch ends with a 4×4
 //! transposition (per 128-bit half) so each block's words are contiguous again. Other targets
-//! run the same layout as generic `[u32; L]` arrays, which LLVM (rustc 1.95) does *not* vectorise (it
-//! keeps the twenty rounds as one loop over 16·L scalar words — the reason for the x86-64
-//! builds). The secretbox ([`crate::secretbox`]) uses each build for its whole seal or open.
+//! run the same layout as generic `[u32; L]` arrays, which LLVM (rustc 1.95) does *not*
+//! vectorise (it keeps the twenty rounds as one loop over 16·L scalar words — the reason for
+//! the x86-64 builds). The secretbox ([`crate::secretbox`]) uses each build for its whole seal
+//! or open.
 //! The stream is XORed into the caller's buffer in place, without allocating.
 //!
 //! ```
