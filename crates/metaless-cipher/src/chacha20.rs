@@ -2,14 +2,14 @@
 //! (draft-irtf-cfrg-xchacha-03), as libsodium's `crypto_stream_chacha20_ietf_xor_ic`,
 //! `crypto_core_hchacha20` and `crypto_stream_xchacha20_xor_ic`.
 //!
-//! The block function works on several blocks at once: the state is four rows, each an array
-//! holding that row of `K` independent blocks side by side (`[u32; 4·K]`), so every step of a
-//! quarter round is one lane-wise add, xor or rotate over the whole array, and the diagonal
-//! round is a rotation of the words *within* each block's four lanes. Written over plain
-//! arrays in `#[inline(always)]` code, LLVM turns this into SSE2/NEON vector code in the
-//! default build (4 blocks per call), and [`dispatch`](crate) runs an AVX2 build of the same
-//! code (8 blocks per call) where the CPU has AVX2. Each block's output is four contiguous
-//! words of each row, so writing the keystream needs no transposition.
+//! The block function works on several blocks at once. On x86-64 (`x86` below) each row of a
+//! block is one vector register and the diagonal round rotates words within each 128-bit lane
+//! (`pshufd`): the SSE2 build (the x86-64 baseline) runs four blocks side by side in `xmm`
+//! registers, the AVX2 build eight (two blocks per `ymm` row: block `2i` in the low lane), and
+//! the AVX-512VL build the same with one-instruction rotates (`vprold`). Rotations by 16 and 8
+//! are byte shuffles (`vpshufb`) on AVX2. Each block's output is four contiguous 16-byte rows,
+//! so writing the keystream needs no transposition. Elsewhere the generic code below runs:
+//! the same rows as `[u32; 4·K]` arrays (`xor_batch`), left to LLVM's vectoriser.
 //!
 //! ```
 //! use metaless_cipher::chacha20::xor_in_place;

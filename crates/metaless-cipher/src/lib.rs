@@ -9,10 +9,14 @@
 //! Why our own code: the RustCrypto crates reach their SIMD backends through a non-inlined
 //! `#[target_feature]` call per block batch (chacha20, poly1305) or have none (salsa20), and at
 //! the 1 KiB a message or onion layer usually is they ran 2.0–2.4× libsodium's time
-//! (docs/performance.md). Here the block functions are written over lanes of independent blocks
-//! (plain integer arrays the compiler vectorises with the baseline SSE2/NEON), and
-//! [`dispatch`](crate) picks an AVX2 build of the same code once per call when the CPU has it.
-//! The dispatch module is the crate's only `unsafe`.
+//! (docs/performance.md). Here the block functions work on several independent blocks at
+//! once, written with `core::arch` intrinsics inside `#[target_feature]` functions (safe code:
+//! intrinsics are safe to call where their feature is enabled) — an SSE2 build (the x86-64
+//! baseline), AVX2 and AVX-512VL builds — and each whole seal or open is one function per
+//! build, so nothing sits behind a non-inlined call per batch. `dispatch` picks the best build
+//! once per call (cpuid via `cpufeatures`); other targets run generic lane-array code. (The
+//! generic form compiled for AVX2 was *not* vectorised by LLVM: the rounds stayed scalar.)
+//! The dispatch module is the crate's only `unsafe` (the calls into `#[target_feature]` code).
 //!
 //! Constant time: ChaCha20 and Salsa20 are add-rotate-xor; Poly1305 uses 64×64→128-bit
 //! multiplies and a branch-free final reduction; tags are compared with `subtle`.
