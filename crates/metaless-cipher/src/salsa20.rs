@@ -400,11 +400,11 @@ pub(crate) fn split_xnonce(nonce: &[u8; XNONCE_LEN]) -> ([u8; 16], [u8; NONCE_LE
 #[cfg(target_arch = "x86_64")]
 pub(crate) mod x86 {
     use core::arch::x86_64::{
-        __m128i, __m256i, _mm_add_epi32, _mm_cvtsi128_si32, _mm_or_si128, _mm_set_epi32,
-        _mm_set1_epi32, _mm_shuffle_epi32, _mm_slli_epi32, _mm_srli_epi32, _mm_unpackhi_epi32,
-        _mm_unpackhi_epi64, _mm_unpacklo_epi32, _mm_unpacklo_epi64, _mm_xor_si128,
-        _mm256_add_epi32, _mm256_castsi256_si128, _mm256_extracti128_si256, _mm256_or_si256,
-        _mm256_rol_epi32, _mm256_set_epi32, _mm256_set1_epi32, _mm256_slli_epi32,
+        __m128i, __m256i, _mm_add_epi32, _mm_cvtsi128_si32, _mm_or_si128, _mm_rol_epi32,
+        _mm_set_epi32, _mm_set1_epi32, _mm_shuffle_epi32, _mm_slli_epi32, _mm_srli_epi32,
+        _mm_unpackhi_epi32, _mm_unpackhi_epi64, _mm_unpacklo_epi32, _mm_unpacklo_epi64,
+        _mm_xor_si128, _mm256_add_epi32, _mm256_castsi256_si128, _mm256_extracti128_si256,
+        _mm256_or_si256, _mm256_rol_epi32, _mm256_set_epi32, _mm256_set1_epi32, _mm256_slli_epi32,
         _mm256_srli_epi32, _mm256_unpackhi_epi32, _mm256_unpackhi_epi64, _mm256_unpacklo_epi32,
         _mm256_unpacklo_epi64, _mm256_xor_si256,
     };
@@ -509,10 +509,13 @@ pub(crate) mod x86 {
         }
     }
 
-    /// Four blocks from `counter` XORed into `data` (at most 256 bytes), SSE2.
-    #[target_feature(enable = "sse2")]
+    /// Four blocks from `counter` XORed into `data` (at most 256 bytes) in 128-bit vectors:
+    /// `$name` compiled for `$feature`, the rounds by `$rounds!` over `$ops`.
+    macro_rules! batch4 {
+        ($name:ident, $feature:literal, $rounds:ident, $($ops:ident),*) => {
+    #[target_feature(enable = $feature)]
     #[inline]
-    fn batch4(key: &KeyWords, nonce: &[u32; 2], counter: u64, data: &mut [u8]) {
+    fn $name(key: &KeyWords, nonce: &[u32; 2], counter: u64, data: &mut [u8]) {
         let k = &key.0;
         let c = |i: u64| counter.wrapping_add(i);
         let s = |w: u32| _mm_set1_epi32(w as i32);
@@ -542,7 +545,7 @@ pub(crate) mod x86 {
             s(SIGMA[3]),
         ];
         let mut x = input;
-        rounds!(x; _mm_add_epi32, _mm_xor_si128, _mm_or_si128, _mm_slli_epi32, _mm_srli_epi32);
+        $rounds!(x; $($ops),*);
         let mut ks = [[0u32; 16]; 4];
         for g in 0..4 {
             let r = [0, 1, 2, 3].map(|i| _mm_add_epi32(x[4 * g + i], input[4 * g + i]));
@@ -562,6 +565,27 @@ pub(crate) mod x86 {
         }
         xor_out(&ks, data);
     }
+        };
+    }
+
+    batch4!(
+        batch4,
+        "sse2",
+        rounds,
+        _mm_add_epi32,
+        _mm_xor_si128,
+        _mm_or_si128,
+        _mm_slli_epi32,
+        _mm_srli_epi32
+    );
+    batch4!(
+        batch4_rol,
+        "avx2,avx512f,avx512vl",
+        rounds_rol,
+        _mm_add_epi32,
+        _mm_xor_si128,
+        _mm_rol_epi32
+    );
 
     /// Eight blocks from `counter` XORed into `data` (at most 512 bytes) in 256-bit vectors:
     /// `$name` compiled for `$feature`, the rounds by `$rounds!` over `$ops`.
@@ -670,16 +694,17 @@ pub(crate) mod x86 {
     }
 
     /// The 8-block streams: eight blocks per batch, a tail of up to four blocks in one SSE2
-    /// batch; `stream8` (AVX2) and `stream8_rol` (AVX-512VL rotates, still 256-bit vectors).
+    /// batch (with the same rotates); `stream8` (AVX2) and `stream8_rol` (AVX-512VL rotates,
+    /// still 256-bit vectors).
     macro_rules! stream8 {
-        ($name:ident, $feature:literal, $batch:ident) => {
+        ($name:ident, $feature:literal, $batch:ident, $tail:ident) => {
             #[target_feature(enable = $feature)]
             #[inline]
             pub(crate) fn $name(key: &KeyWords, nonce: &[u32; 2], counter: u64, buf: &mut [u8]) {
                 let mut counter = counter;
                 for chunk in buf.chunks_mut(8 * BLOCK_LEN) {
                     if chunk.len() <= 4 * BLOCK_LEN {
-                        batch4(key, nonce, counter, chunk);
+                        $tail(key, nonce, counter, chunk);
                     } else {
                         $batch(key, nonce, counter, chunk);
                     }
@@ -689,8 +714,8 @@ pub(crate) mod x86 {
         };
     }
 
-    stream8!(stream8, "avx2", batch8);
-    stream8!(stream8_rol, "avx2,avx512f,avx512vl", batch8_rol);
+    stream8!(stream8, "avx2", batch8, batch4);
+    stream8!(stream8_rol, "avx2,avx512f,avx512vl", batch8_rol, batch4_rol);
 
     /// The whole secretbox seal, SSE2 build.
     #[target_feature(enable = "sse2")]
