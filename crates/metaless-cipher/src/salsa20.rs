@@ -397,6 +397,9 @@ pub(crate) fn split_xnonce(nonce: &[u8; XNONCE_LEN]) -> ([u8; 16], [u8; NONCE_LE
 /// `#[target_feature(enable = "avx2")]` (called only through [`dispatch`](crate) after the CPU
 /// check). No pointer is read or written by an intrinsic: vectors are built from and taken
 /// apart into words, which LLVM turns into plain vector loads and stores.
+///
+/// The state and keystream of a batch are not wiped (as in `xor_lanes`: a volatile wipe would
+/// pin them to memory); only the stack copy of a short last block is.
 #[cfg(target_arch = "x86_64")]
 pub(crate) mod x86 {
     use core::arch::x86_64::{
