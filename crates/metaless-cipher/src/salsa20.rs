@@ -396,7 +396,7 @@ pub(crate) fn split_xnonce(nonce: &[u8; XNONCE_LEN]) -> ([u8; 16], [u8; NONCE_LE
 /// is a safe intrinsic: SSE2 is part of the x86-64 baseline, and the AVX2 functions carry
 /// `#[target_feature(enable = "avx2")]` (called only through [`dispatch`](crate) after the CPU
 /// check). No pointer is read or written by an intrinsic: vectors are built from and taken
-/// apart into words, which LLVM turns into plain vector loads and stores.
+/// apart into words (the keystream XOR compiles to vector `vpxor`s with memory operands).
 ///
 /// The state and keystream of a batch are not wiped (as in `xor_lanes`: a volatile wipe would
 /// pin them to memory); only the stack copy of a short last block is.
