@@ -22,7 +22,9 @@ use subtle::ConstantTimeEq;
 use zeroize::Zeroize;
 
 use crate::CipherError;
-use crate::chacha20::{State, check_len, xstate, xstate_with};
+#[cfg(feature = "alloc")]
+use crate::chacha20::xstate;
+use crate::chacha20::{State, check_len, xstate_with};
 use crate::poly1305::Poly1305;
 
 /// Bytes of the key.
