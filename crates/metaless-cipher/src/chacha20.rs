@@ -213,8 +213,11 @@ pub(crate) fn drive<const BATCH: usize>(
             .copy_from_slice(&bytes[..split]);
         rest.copy_from_slice(&bytes[split..rest_len]);
     }
-    // the keystream the kernel wrote (it may cover more blocks than the data)
-    tmp[..16 * written].as_flattened_mut().zeroize();
+    // Past the data the kernel wrote bare keystream (its batch may cover more blocks than
+    // the tail): wiped. Before it, the copy holds what `buf` now holds.
+    if let Some(extra) = tmp.as_flattened_mut().get_mut(rest_len..64 * written) {
+        extra.zeroize();
+    }
 }
 
 /// x86-64 kernels over real vector registers (`core::arch` intrinsics, which are safe to call

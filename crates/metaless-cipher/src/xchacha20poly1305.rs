@@ -5,7 +5,9 @@
 //! le64(|ct|)`.
 //!
 //! Sealing is one pass: each 512-byte stretch is encrypted and then authenticated while it is
-//! in cache. Opening authenticates the whole ciphertext first and decrypts only if the tag
+//! in cache. Block 0 (the Poly1305 key) is made in the same kernel call that encrypts the
+//! message's first 448 bytes (through a stack copy), so a short message costs one batch, not a
+//! key batch and a message batch. Opening authenticates the whole ciphertext first and decrypts only if the tag
 //! matches, so a refused buffer is left exactly as it was given.
 //!
 //! ```
@@ -37,26 +39,36 @@ pub const TAG_LEN: usize = 16;
 /// Bytes encrypted before they are authenticated in one pass (a multiple of every batch).
 const STRETCH: usize = 512;
 
-/// The state at block 0 and the Poly1305 computation keyed by that block, with the
-/// associated data absorbed; the state's counter is left at 1.
+/// Message bytes encrypted in the same kernel call as block 0 (the Poly1305 key): seven
+/// blocks, so block 0 and the head fill one 8-block batch and no batch is spent on the key
+/// alone.
+const HEAD: usize = 448;
+
+/// Block 0 and the message's first `min(len, HEAD)` bytes in one call to the build's kernel:
+/// returns the state at the block after them, the Poly1305 computation keyed by block 0 with
+/// the associated data absorbed, and `head` = `0⁶⁴ ‖ first bytes of msg` XORed with the
+/// keystream (block 0's keystream is wiped from it). `msg` itself is not touched.
 #[inline(always)]
 fn start(
     key: &[u8; 32],
     nonce: &[u8; 24],
     aad: &[u8],
+    msg: &[u8],
     stream: &mut impl FnMut(&mut State, &mut [u8]),
     hchacha: impl FnOnce(&[u8; 32], &[u8; 16]) -> [u8; 32],
-) -> (State, Poly1305) {
+) -> (State, Poly1305, [u8; 64 + HEAD], usize) {
     let mut s = xstate_with(key, nonce, 0, hchacha);
-    let mut block0 = [0u8; 64];
-    stream(&mut s, &mut block0);
+    let mut head = [0u8; 64 + HEAD];
+    let take = msg.len().min(HEAD);
+    head[64..64 + take].copy_from_slice(&msg[..take]);
+    stream(&mut s, &mut head[..64 + take]);
     let mut mac_key = [0u8; 32];
-    mac_key.copy_from_slice(&block0[..32]);
+    mac_key.copy_from_slice(&head[..32]);
+    head[..64].zeroize();
     let mut mac = Poly1305::new(&mac_key);
-    block0.zeroize();
     mac_key.zeroize();
     mac.update_padded(aad);
-    (s, mac)
+    (s, mac, head, take)
 }
 
 #[inline(always)]
@@ -77,8 +89,12 @@ pub(crate) fn seal_with(
     mut stream: impl FnMut(&mut State, &mut [u8]),
     hchacha: impl FnOnce(&[u8; 32], &[u8; 16]) -> [u8; 32],
 ) -> [u8; 16] {
-    let (mut s, mut mac) = start(key, nonce, aad, &mut stream, hchacha);
-    for stretch in buf.chunks_mut(STRETCH) {
+    let (mut s, mut mac, head, take) = start(key, nonce, aad, buf, &mut stream, hchacha);
+    let (now, later) = buf.split_at_mut(take);
+    // head[64..] is ciphertext now
+    now.copy_from_slice(&head[64..64 + take]);
+    mac.update(now);
+    for stretch in later.chunks_mut(STRETCH) {
         stream(&mut s, stretch);
         mac.update(stretch);
     }
@@ -98,13 +114,17 @@ pub(crate) fn open_with(
     mut stream: impl FnMut(&mut State, &mut [u8]),
     hchacha: impl FnOnce(&[u8; 32], &[u8; 16]) -> [u8; 32],
 ) -> Result<(), CipherError> {
-    let (mut s, mut mac) = start(key, nonce, aad, &mut stream, hchacha);
+    let (mut s, mut mac, mut head, take) = start(key, nonce, aad, buf, &mut stream, hchacha);
     mac.update_padded(buf);
     lengths(&mut mac, aad.len(), buf.len());
     if !bool::from(mac.finalize().ct_eq(tag)) {
+        // head[64..] holds the unauthenticated plaintext of the first bytes
+        head.zeroize();
         return Err(CipherError::Forged);
     }
-    stream(&mut s, buf);
+    let (now, later) = buf.split_at_mut(take);
+    now.copy_from_slice(&head[64..64 + take]);
+    stream(&mut s, later);
     Ok(())
 }
 
@@ -234,10 +254,11 @@ fn verify(
     if check_len(1, ct.len()).is_err() {
         return subtle::Choice::from(0);
     }
-    let (_, mut mac) = start(
+    let (_, mut mac, _, _) = start(
         key,
         nonce,
         aad,
+        &[],
         &mut crate::dispatch::chacha20_xor,
         crate::chacha20::hchacha20,
     );
