@@ -172,6 +172,9 @@ pub struct PendingResponse {
     client_public: [u8; 32],
     destination: [u8; 32],
     shared: Shared,
+    /// The reply's layer key, derived once here rather than on every open (a BLAKE2b or HMAC
+    /// pass, ~10% of opening a 1 KiB reply).
+    key: LayerKey,
 }
 
 impl PendingResponse {
@@ -182,12 +185,14 @@ impl PendingResponse {
         destination: [u8; 32],
         shared: Shared,
     ) -> Self {
+        let key = LayerKey::derive(enc, &shared, &client_public, &destination);
         Self {
             enc,
             reply_secret,
             client_public,
             destination,
             shared,
+            key,
         }
     }
 
@@ -266,13 +271,7 @@ impl PendingResponse {
     }
 
     fn open_raw(&self, response: &[u8]) -> Result<Vec<u8>, OnionError> {
-        let key = LayerKey::derive(
-            self.enc,
-            &self.shared,
-            &self.client_public,
-            &self.destination,
-        );
-        match key.open_to_vec(response, 0) {
+        match self.key.open_to_vec(response, 0) {
             Ok(plaintext) => Ok(plaintext),
             Err(err) if self.enc == EncType::XChaCha20 => {
                 let legacy = LayerKey::derive(
