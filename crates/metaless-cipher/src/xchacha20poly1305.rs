@@ -24,8 +24,6 @@ use subtle::ConstantTimeEq;
 use zeroize::Zeroize;
 
 use crate::CipherError;
-#[cfg(feature = "alloc")]
-use crate::chacha20::xstate;
 use crate::chacha20::{State, check_len, xstate_with};
 use crate::poly1305::Poly1305;
 
@@ -207,8 +205,8 @@ pub fn seal(
 
 /// The plaintext of `ciphertext ‖ tag` (libsodium's combined
 /// `crypto_aead_xchacha20poly1305_ietf_decrypt`): [`CipherError::TooShort`] below 16 bytes,
-/// [`CipherError::Forged`] when the tag does not match; one allocation, made only after the
-/// tag has been verified.
+/// [`CipherError::Forged`] when the tag does not match; one allocation (the copy that is
+/// decrypted in place once the tag has been verified).
 ///
 /// ```
 /// use metaless_cipher::{CipherError, xchacha20poly1305::{open, seal}};
@@ -233,36 +231,8 @@ pub fn open(
     };
     let (ct, tag) = sealed.split_at(split);
     let tag: &[u8; 16] = tag.try_into().map_err(|_| CipherError::Forged)?;
-    if !bool::from(verify(key, nonce, aad, ct, tag)) {
-        return Err(CipherError::Forged);
-    }
+    // the copy is decrypted in place only once the tag verifies; a forgery drops it unread
     let mut out = ct.to_vec();
-    let mut s = xstate(key, nonce, 1);
-    crate::dispatch::chacha20_xor(&mut s, &mut out);
+    open_in_place_detached(key, nonce, aad, &mut out, tag)?;
     Ok(out)
-}
-
-/// Whether `tag` authenticates `ct` and `aad` (no decryption).
-#[cfg(feature = "alloc")]
-fn verify(
-    key: &[u8; 32],
-    nonce: &[u8; 24],
-    aad: &[u8],
-    ct: &[u8],
-    tag: &[u8; 16],
-) -> subtle::Choice {
-    if check_len(1, ct.len()).is_err() {
-        return subtle::Choice::from(0);
-    }
-    let (_, mut mac, _, _) = start(
-        key,
-        nonce,
-        aad,
-        &[],
-        &mut crate::dispatch::chacha20_xor,
-        crate::chacha20::hchacha20,
-    );
-    mac.update_padded(ct);
-    lengths(&mut mac, aad.len(), ct.len());
-    mac.verify(tag)
 }
