@@ -28,6 +28,7 @@ fuzz_target!(|data: &[u8]| {
             // seal: identical bytes
             let ours = xchacha20poly1305::seal(&key, &nonce, aad, message).unwrap();
             assert_eq!(ours, theirs.encrypt(&nonce.into(), payload(message)).unwrap());
+            assert_eq!(xchacha20poly1305::open(&key, &nonce, aad, &ours).unwrap(), message);
             // open of arbitrary bytes: same verdict, same plaintext
             let opened = xchacha20poly1305::open(&key, &nonce, aad, message);
             let reference = theirs.decrypt(&nonce.into(), payload(message));
@@ -46,18 +47,19 @@ fuzz_target!(|data: &[u8]| {
         }
         1 => {
             let theirs = XSalsa20Poly1305::new(&key.into());
-            // RustCrypto's combined layout is ct ‖ tag; NaCl's (ours) is tag ‖ ct.
+            // Both use NaCl's combined layout, tag ‖ ciphertext.
             let ours = secretbox::seal(&key, &nonce, message);
-            let reference = theirs.encrypt(&nonce.into(), message).unwrap();
-            let split = reference.len() - 16;
-            assert_eq!(&ours[..16], &reference[split..]);
-            assert_eq!(&ours[16..], &reference[..split]);
+            assert_eq!(ours, theirs.encrypt(&nonce.into(), message).unwrap());
+            assert_eq!(secretbox::open(&key, &nonce, &ours).unwrap(), message);
+            let opened = secretbox::open(&key, &nonce, message);
+            assert_eq!(opened.ok(), theirs.decrypt(&nonce.into(), message).ok());
             if message.len() >= 16 {
                 let (tag, ct) = message.split_at(16);
-                let mut swapped = ct.to_vec();
-                swapped.extend_from_slice(tag);
-                let opened = secretbox::open(&key, &nonce, message);
-                assert_eq!(opened.ok(), theirs.decrypt(&nonce.into(), &swapped[..]).ok());
+                let mut buf = ct.to_vec();
+                let tag: [u8; 16] = tag.try_into().unwrap();
+                if secretbox::open_in_place_detached(&key, &nonce, &mut buf, &tag).is_err() {
+                    assert_eq!(buf, ct);
+                }
             }
         }
         _ => {
