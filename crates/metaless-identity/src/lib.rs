@@ -17,7 +17,7 @@
 //! assert!(id.to_string().starts_with("05"));
 //! ```
 #![no_std]
-#![forbid(unsafe_code)]
+#![deny(unsafe_code)]
 
 extern crate alloc;
 #[cfg(feature = "std")]

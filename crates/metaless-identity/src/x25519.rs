@@ -1,25 +1,32 @@
-//! X25519 exactly as libsodium's `crypto_scalarmult`, computed the fast way.
+//! X25519 exactly as libsodium's `crypto_scalarmult`, computed the fast way for this CPU.
 //!
 //! RFC 7748's X25519 is defined on the Montgomery form: clamp the scalar, run the Montgomery
 //! ladder on the peer's `u` coordinate (top bit ignored, non-canonical values reduced), output
-//! `u` of the result. curve25519-dalek's ladder is serial field arithmetic; its variable-base
-//! *Edwards* multiplication uses AVX2 when the CPU has it (runtime detection) and is faster.
+//! `u` of the result. [`scalarmult`] picks, once per process (runtime CPU detection, cached):
 //!
-//! [`scalarmult`] therefore maps the peer's `u` to an Edwards point and multiplies there when
-//! that point exists, and falls back to the ladder otherwise:
+//! * **AVX-512 IFMA** (x86-64 with AVX-512F/VL/IFMA): the Montgomery ladder with its field
+//!   arithmetic four elements at a time in radix 2^51 on IFMA's 52-bit multiply-adds
+//!   (`x25519/ifma.rs`, [`scalarmult_ifma`]), then one serial inversion. About 0.4× libsodium
+//!   1.0.18's `crypto_scalarmult` (the `x25519` bench).
+//! * **otherwise** the Edwards path ([`scalarmult_edwards`]): curve25519-dalek's serial ladder is
+//!   slower than its variable-base *Edwards* multiplication (AVX2 when the CPU has it), so the
+//!   peer's `u` is mapped to an Edwards point and multiplied there when that point exists:
 //!
-//! * `u` is on the curve (every honest key): the birational map `y = (u−1)/(u+1)` and Edwards
-//!   decompression give a point `P` with that `u` (either sign: `±P` have the same `u`, and so do
-//!   `±kP`). `EdwardsPoint::mul_clamped` multiplies by the *clamped, unreduced* scalar `k` (a
-//!   multiple of 8, below 2^255), so small-order components of `P` are cleared exactly as the
-//!   ladder clears them, and `kP` mapped back with `u = (1+y)/(1−y)` is the ladder's output,
-//!   including the all-zero output for small-order `P` (the identity maps to `u = 0`).
-//! * `u` is on the twist, or `u = −1` (no Edwards point): the Montgomery ladder.
+//!   * `u` is on the curve (every honest key): the birational map `y = (u−1)/(u+1)` and Edwards
+//!     decompression give a point `P` with that `u` (either sign: `±P` have the same `u`, and so
+//!     do `±kP`). `EdwardsPoint::mul_clamped` multiplies by the *clamped, unreduced* scalar `k`
+//!     (a multiple of 8, below 2^255), so small-order components of `P` are cleared exactly as
+//!     the ladder clears them, and `kP` mapped back with `u = (1+y)/(1−y)` is the ladder's
+//!     output, including the all-zero output for small-order `P` (the identity maps to `u = 0`).
+//!   * `u` is on the twist, or `u = −1` (no Edwards point): dalek's Montgomery ladder.
 //!
-//! Which branch runs depends only on the public peer key, never on the secret; both
-//! multiplications are constant-time in the scalar. Equality with the ladder is checked on the
-//! RFC 7748 vectors, on small-order and non-canonical inputs, and by property tests over random
-//! 32-byte strings (half of which are twist points).
+//!   Which branch runs depends only on the public peer key, never on the secret.
+//!
+//! Every path is constant-time in the scalar. Equality with dalek's ladder
+//! ([`scalarmult_ladder`]) is checked on the RFC 7748 vectors (including 1 and 1,000
+//! iterations), on small-order and non-canonical inputs, and by property tests over random
+//! 32-byte strings (half of which are twist points); the IFMA ladder is tested explicitly where
+//! the CPU has it.
 //!
 //! ```
 //! use metaless_identity::x25519;
@@ -30,9 +37,11 @@
 //! assert_eq!(shared, x25519::scalarmult_ladder(&a, &x25519::scalarmult_base(&b)));
 //! ```
 
+mod dispatch;
+#[cfg(target_arch = "x86_64")]
 mod fe51;
-mod ladder;
-mod lanes;
+#[cfg(target_arch = "x86_64")]
+mod ifma;
 
 use curve25519_dalek::edwards::EdwardsPoint;
 use curve25519_dalek::montgomery::MontgomeryPoint;
@@ -44,8 +53,10 @@ use crate::IdentityError;
 /// The result of one X25519 agreement; wiped when dropped.
 pub type SharedSecret = Zeroizing<[u8; 32]>;
 
-/// A peer's X25519 public key with its Edwards form worked out once, for callers that agree with
-/// the same key many times (an onion builder's hops): saves the decompression per agreement.
+/// A peer's X25519 public key prepared for many agreements (an onion builder's hops): without
+/// AVX-512 IFMA its Edwards form is worked out once, saving the decompression per agreement; with
+/// IFMA only the bytes are kept, as the IFMA ladder (which [`agree_prepared`] then runs) beats the
+/// prepared Edwards multiplication by itself.
 ///
 /// ```
 /// use metaless_identity::X25519Secret;
@@ -65,10 +76,12 @@ pub struct PreparedPeer {
 impl PreparedPeer {
     /// Prepares `public` (any 32 bytes: twist points fall back to the ladder).
     pub fn new(public: [u8; 32]) -> Self {
-        Self {
-            public,
-            edwards: MontgomeryPoint(public).to_edwards(0),
-        }
+        let edwards = if dispatch::has_ifma() {
+            None
+        } else {
+            MontgomeryPoint(public).to_edwards(0)
+        };
+        Self { public, edwards }
     }
 
     /// The public key as given.
@@ -110,9 +123,10 @@ pub fn agree_prepared(
     secret: &[u8; 32],
     peer: &PreparedPeer,
 ) -> Result<SharedSecret, IdentityError> {
-    let raw = match peer.edwards {
-        Some(point) => point.mul_clamped(*secret).to_montgomery().to_bytes(),
-        None => scalarmult_ladder(secret, &peer.public),
+    let raw = match (dispatch::ladder_ifma(secret, &peer.public), peer.edwards) {
+        (Some(out), _) => out,
+        (None, Some(point)) => point.mul_clamped(*secret).to_montgomery().to_bytes(),
+        (None, None) => scalarmult_ladder(secret, &peer.public),
     };
     refuse_zero(Zeroizing::new(raw))
 }
@@ -124,8 +138,8 @@ fn refuse_zero(shared: SharedSecret) -> Result<SharedSecret, IdentityError> {
     Ok(shared)
 }
 
-/// `X25519(secret, peer)`: Edwards-form multiplication when `peer` is on the curve, the
-/// Montgomery ladder when it is on the twist. Output identical to libsodium's
+/// `X25519(secret, peer)`: the AVX-512 IFMA ladder ([`scalarmult_ifma`]) when the CPU has it,
+/// else [`scalarmult_edwards`]. Output identical to libsodium's
 /// `crypto_scalarmult` (which additionally refuses an all-zero result; so does [`agree`], the form every protocol
 /// crate uses).
 ///
@@ -137,6 +151,37 @@ fn refuse_zero(shared: SharedSecret) -> Result<SharedSecret, IdentityError> {
 /// assert_eq!(metaless_identity::hex::encode(&out), "c3da55379de9c6908e94ea4df28d084f32eccf03491c71f754b4075577a28552");
 /// ```
 pub fn scalarmult(secret: &[u8; 32], peer: &[u8; 32]) -> [u8; 32] {
+    match dispatch::ladder_ifma(secret, peer) {
+        Some(out) => out,
+        None => scalarmult_edwards(secret, peer),
+    }
+}
+
+/// `X25519(secret, peer)` by the AVX-512 IFMA Montgomery ladder (`x25519/ifma.rs`), or `None`
+/// when this CPU lacks AVX-512F/VL/IFMA. What [`scalarmult`] runs when it returns `Some`;
+/// public so that tests and benches can run it explicitly.
+///
+/// ```
+/// use metaless_identity::x25519;
+/// let peer = x25519::scalarmult_base(&[9u8; 32]);
+/// if let Some(out) = x25519::scalarmult_ifma(&[7u8; 32], &peer) {
+///     assert_eq!(out, x25519::scalarmult_ladder(&[7u8; 32], &peer));
+/// }
+/// ```
+pub fn scalarmult_ifma(secret: &[u8; 32], peer: &[u8; 32]) -> Option<[u8; 32]> {
+    dispatch::ladder_ifma(secret, peer)
+}
+
+/// `X25519(secret, peer)` without IFMA: Edwards-form multiplication (dalek's, AVX2 when the CPU
+/// has it) when `peer` is on the curve, the Montgomery ladder when it is on the twist. What
+/// [`scalarmult`] runs on CPUs without AVX-512 IFMA.
+///
+/// ```
+/// use metaless_identity::x25519;
+/// let peer = x25519::scalarmult_base(&[9u8; 32]);
+/// assert_eq!(x25519::scalarmult_edwards(&[7u8; 32], &peer), x25519::scalarmult_ladder(&[7u8; 32], &peer));
+/// ```
+pub fn scalarmult_edwards(secret: &[u8; 32], peer: &[u8; 32]) -> [u8; 32] {
     let u = MontgomeryPoint(*peer);
     match u.to_edwards(0) {
         Some(point) => point.mul_clamped(*secret).to_montgomery().to_bytes(),
@@ -154,24 +199,6 @@ pub fn scalarmult(secret: &[u8; 32], peer: &[u8; 32]) -> [u8; 32] {
 /// ```
 pub fn scalarmult_ladder(secret: &[u8; 32], peer: &[u8; 32]) -> [u8; 32] {
     MontgomeryPoint(*peer).mul_clamped(*secret).to_bytes()
-}
-
-/// `X25519(secret, peer)` by the two-lane Montgomery ladder of `x25519/ladder.rs` (radix
-/// 2^25.5, each ladder step as five 2-way multiplications/squarings), in plain Rust.
-///
-/// Byte-identical to [`scalarmult_ladder`] (RFC 7748 vectors, exceptional inputs and property
-/// tests below). It is *not* what [`scalarmult`] uses: LLVM does not vectorise its lanes in the
-/// default build (it computes both lanes with scalar `imul`), so it runs at about 2.5× libsodium's
-/// `crypto_scalarmult`; compiled over explicit SSE2 lanes (the `x25519` bench) it is 1.34×,
-/// still behind the Edwards path. Kept as the measured reference for that decision.
-///
-/// ```
-/// use metaless_identity::x25519;
-/// let peer = x25519::scalarmult_base(&[9u8; 32]);
-/// assert_eq!(x25519::scalarmult_2way(&[7u8; 32], &peer), x25519::scalarmult(&[7u8; 32], &peer));
-/// ```
-pub fn scalarmult_2way(secret: &[u8; 32], peer: &[u8; 32]) -> [u8; 32] {
-    ladder::scalarmult(secret, peer)
 }
 
 /// `X25519(secret, 9)`, the public key, by the precomputed Edwards basepoint table.
@@ -213,8 +240,17 @@ mod tests {
         }
     }
 
+    /// The IFMA ladder on this CPU, or `None` after saying the test is skipped.
+    fn ifma(secret: &[u8; 32], peer: &[u8; 32]) -> Option<[u8; 32]> {
+        let out = scalarmult_ifma(secret, peer);
+        if out.is_none() {
+            std::eprintln!("skipped: no IFMA");
+        }
+        out
+    }
+
     #[test]
-    fn rfc7748_vectors_both_ways() {
+    fn rfc7748_vectors_every_path() {
         let cases = [
             (
                 "a546e36bf0527c9d3b16154b82465edd62144c0ac1fc5a18506a2244ba449ac4",
@@ -229,36 +265,64 @@ mod tests {
         ];
         for (k, u, out) in cases {
             assert_eq!(scalarmult(&arr(k), &arr(u)), arr(out));
+            assert_eq!(scalarmult_edwards(&arr(k), &arr(u)), arr(out));
             assert_eq!(scalarmult_ladder(&arr(k), &arr(u)), arr(out));
-            assert_eq!(scalarmult_2way(&arr(k), &arr(u)), arr(out));
+            if let Some(got) = ifma(&arr(k), &arr(u)) {
+                assert_eq!(got, arr(out));
+            }
         }
     }
 
-    #[test]
-    fn rfc7748_iterated_vectors_2way() {
-        // RFC 7748 §5.2: k = u = 9; each round k, u = X25519(k, u), k.
+    /// RFC 7748 §5.2: k = u = 9; each round k, u = X25519(k, u), k. Returns k after 1 round and
+    /// after `rounds`.
+    fn iterate(f: impl Fn(&[u8; 32], &[u8; 32]) -> [u8; 32], rounds: u32) -> ([u8; 32], [u8; 32]) {
         let mut k = [0u8; 32];
         k[0] = 9;
         let mut u = k;
-        for round in 1..=1000 {
-            let out = scalarmult_2way(&k, &u);
+        let mut first = k;
+        for round in 1..=rounds {
+            let out = f(&k, &u);
             u = k;
             k = out;
             if round == 1 {
-                assert_eq!(
-                    k,
-                    arr("422c8e7a6227d7bca1350b3e2bb7279f7897b87bb6854b783c60e80311ae3079")
-                );
+                first = k;
             }
         }
+        (first, k)
+    }
+
+    const AFTER_1: &str = "422c8e7a6227d7bca1350b3e2bb7279f7897b87bb6854b783c60e80311ae3079";
+    const AFTER_1000: &str = "684cf59ba83309552800ef566f2f4d3c1c3887c49360e3875f2eb94d99532c51";
+
+    #[test]
+    fn rfc7748_iterated_vectors_ifma() {
+        if ifma(&[0u8; 32], &[0u8; 32]).is_none() {
+            return;
+        }
+        let (first, last) = iterate(|k, u| scalarmult_ifma(k, u).unwrap_or_default(), 1000);
+        assert_eq!(first, arr(AFTER_1));
+        assert_eq!(last, arr(AFTER_1000));
+    }
+
+    #[test]
+    fn rfc7748_iterated_vectors_dispatched() {
+        let (first, last) = iterate(scalarmult, 1000);
+        assert_eq!(first, arr(AFTER_1));
+        assert_eq!(last, arr(AFTER_1000));
+    }
+
+    #[test]
+    #[ignore = "a million ladders: minutes in a debug build"]
+    fn rfc7748_iterated_million() {
+        let (_, last) = iterate(scalarmult, 1_000_000);
         assert_eq!(
-            k,
-            arr("684cf59ba83309552800ef566f2f4d3c1c3887c49360e3875f2eb94d99532c51")
+            last,
+            arr("7c3911e0ab2586fd864497297e575e6f3bc601c0883c30df5f4dd2d24f665424")
         );
     }
 
     #[test]
-    fn rfc7748_diffie_hellman_2way() {
+    fn rfc7748_diffie_hellman_ifma() {
         // RFC 7748 §6.1.
         let alice = arr("77076d0a7318a57d3c16c17251b26645df4c2f87ebc0992ab177fba51db92c2a");
         let alice_public = arr("8520f0098930a754748b7ddcb43ef75a0dbf3a0d26381af4eba4a98eaa9b4e6a");
@@ -267,18 +331,24 @@ mod tests {
         let shared = arr("4a5d9d5ba4ce2de1728e3bf480350f25e07e21c947d19e3376f09b3c1e161742");
         let mut nine = [0u8; 32];
         nine[0] = 9;
-        assert_eq!(scalarmult_2way(&alice, &nine), alice_public);
-        assert_eq!(scalarmult_2way(&bob, &nine), bob_public);
-        assert_eq!(scalarmult_2way(&alice, &bob_public), shared);
-        assert_eq!(scalarmult_2way(&bob, &alice_public), shared);
+        assert_eq!(*agree(&alice, &bob_public).unwrap(), shared);
+        assert_eq!(*agree(&bob, &alice_public).unwrap(), shared);
+        let Some(a) = ifma(&alice, &nine) else {
+            return;
+        };
+        assert_eq!(a, alice_public);
+        assert_eq!(ifma(&bob, &nine), Some(bob_public));
+        assert_eq!(ifma(&alice, &bob_public), Some(shared));
+        assert_eq!(ifma(&bob, &alice_public), Some(shared));
         // A wrong key gives another secret.
-        assert_ne!(scalarmult_2way(&bob, &bob_public), shared);
+        assert_ne!(ifma(&bob, &bob_public), Some(shared));
     }
 
     #[test]
     fn exceptional_inputs_match_the_ladder() {
         let mut peers: alloc::vec::Vec<[u8; 32]> = alloc::vec::Vec::new();
-        // Small-order points (the libsodium blocklist) and u = 0, 1, p-1 (= -1), p, p+1, 2^255-1.
+        // Small-order points (the libsodium blocklist) and u = 0, 1, p-1 (= -1), p, p+1, 2^255-1,
+        // and with the top bit set.
         for text in [
             "0000000000000000000000000000000000000000000000000000000000000000",
             "0100000000000000000000000000000000000000000000000000000000000000",
@@ -287,29 +357,72 @@ mod tests {
             "ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
             "edffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
             "eeffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
+            "ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
             "cdeb7a7c3b41b8ae1656e3faf19fc46ada098deb9c32b1fd866205165f49b880",
             "4c9c95bca3508c24b1d0b1559c83ef5b04445cc4581c8e86d8224eddd09f11d7",
             "d9ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff",
             "daffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff",
             "dbffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff",
+            "ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff",
+            "edffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff",
             "ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff",
+            "0000000000000000000000000000000000000000000000000000000000000080",
+            "0100000000000000000000000000000000000000000000000000000000000080",
         ] {
             peers.push(arr(text));
         }
+        let mut no_ifma = false;
         for peer in &peers {
             for secret in [[0u8; 32], [0xffu8; 32], [0x5au8; 32]] {
+                let want = scalarmult_ladder(&secret, peer);
                 assert_eq!(
                     scalarmult(&secret, peer),
-                    scalarmult_ladder(&secret, peer),
+                    want,
                     "peer {}",
                     hex::encode(peer)
                 );
                 assert_eq!(
-                    scalarmult_2way(&secret, peer),
-                    scalarmult_ladder(&secret, peer),
-                    "2-way, peer {}",
+                    scalarmult_edwards(&secret, peer),
+                    want,
+                    "peer {}",
                     hex::encode(peer)
                 );
+                match scalarmult_ifma(&secret, peer) {
+                    Some(got) => assert_eq!(got, want, "IFMA, peer {}", hex::encode(peer)),
+                    None => no_ifma = true,
+                }
+                if want == [0u8; 32] {
+                    assert_eq!(
+                        agree(&secret, peer).err(),
+                        Some(IdentityError::InvalidPoint)
+                    );
+                }
+            }
+        }
+        if no_ifma {
+            std::eprintln!("skipped: no IFMA");
+        }
+    }
+
+    #[test]
+    fn small_order_points_give_zero_on_every_path() {
+        for text in [
+            "0000000000000000000000000000000000000000000000000000000000000000",
+            "0100000000000000000000000000000000000000000000000000000000000000",
+            "e0eb7a7c3b41b8ae1656e3faf19fc46ada098deb9c32b1fd866205165f49b800",
+            "5f9c95bca3508c24b1d0b1559c83ef5b04445cc4581c8e86d8224eddd09f1157",
+            "ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
+        ] {
+            let peer = arr(text);
+            for secret in [[0u8; 32], [0xffu8; 32], [0x11u8; 32]] {
+                assert_eq!(scalarmult(&secret, &peer), [0u8; 32]);
+                assert_eq!(
+                    agree(&secret, &peer).err(),
+                    Some(IdentityError::InvalidPoint)
+                );
+                if let Some(got) = ifma(&secret, &peer) {
+                    assert_eq!(got, [0u8; 32]);
+                }
             }
         }
     }
@@ -320,27 +433,51 @@ mod tests {
         #[test]
         fn random_strings_match_the_ladder(secret in any::<[u8; 32]>(), peer in any::<[u8; 32]>()) {
             prop_assert_eq!(scalarmult(&secret, &peer), scalarmult_ladder(&secret, &peer));
+            prop_assert_eq!(scalarmult_edwards(&secret, &peer), scalarmult_ladder(&secret, &peer));
         }
 
         #[test]
-        fn two_way_matches_dalek_on_random_strings(secret in any::<[u8; 32]>(), peer in any::<[u8; 32]>()) {
+        fn ifma_matches_dalek_on_random_strings(secret in any::<[u8; 32]>(), peer in any::<[u8; 32]>()) {
             // Any 32 bytes: half are twist points, some have the top bit set or are ≥ p.
-            prop_assert_eq!(scalarmult_2way(&secret, &peer), MontgomeryPoint(peer).mul_clamped(secret).to_bytes());
+            if let Some(got) = ifma(&secret, &peer) {
+                prop_assert_eq!(got, MontgomeryPoint(peer).mul_clamped(secret).to_bytes());
+            }
         }
 
         #[test]
-        fn two_way_matches_dalek_on_curve_points(secret in any::<[u8; 32]>(), other in any::<[u8; 32]>()) {
+        fn ifma_matches_dalek_on_curve_points(secret in any::<[u8; 32]>(), other in any::<[u8; 32]>()) {
             let peer = scalarmult_base(&other);
-            prop_assert_eq!(scalarmult_2way(&secret, &peer), MontgomeryPoint(peer).mul_clamped(secret).to_bytes());
+            if let Some(got) = ifma(&secret, &peer) {
+                prop_assert_eq!(got, MontgomeryPoint(peer).mul_clamped(secret).to_bytes());
+            }
         }
 
         #[test]
-        fn two_way_matches_dalek_near_p(secret in any::<[u8; 32]>(), low in 0u8..64, top in any::<bool>()) {
+        fn ifma_matches_dalek_on_twist_points(secret in any::<[u8; 32]>(), peer in any::<[u8; 32]>()) {
+            prop_assume!(MontgomeryPoint(peer).to_edwards(0).is_none());
+            if let Some(got) = ifma(&secret, &peer) {
+                prop_assert_eq!(got, MontgomeryPoint(peer).mul_clamped(secret).to_bytes());
+            }
+        }
+
+        #[test]
+        fn ifma_matches_dalek_near_p(secret in any::<[u8; 32]>(), low in 0u8..64, top in any::<bool>()) {
             // u in [2^255 − 64, 2^255): p − 1, p, p + 1, … (non-canonical), top bit optionally set.
             let mut peer = [0xffu8; 32];
             peer[0] = 0xc0 | low;
             peer[31] = if top { 0xff } else { 0x7f };
-            prop_assert_eq!(scalarmult_2way(&secret, &peer), MontgomeryPoint(peer).mul_clamped(secret).to_bytes());
+            if let Some(got) = ifma(&secret, &peer) {
+                prop_assert_eq!(got, MontgomeryPoint(peer).mul_clamped(secret).to_bytes());
+            }
+        }
+
+        #[test]
+        fn ifma_matches_dalek_with_extreme_scalars(peer in any::<[u8; 32]>(), all_ones in any::<bool>()) {
+            // Every scalar bit set, or none (clamping makes them 2^255 − 8 and 2^254).
+            let secret = if all_ones { [0xffu8; 32] } else { [0u8; 32] };
+            if let Some(got) = ifma(&secret, &peer) {
+                prop_assert_eq!(got, MontgomeryPoint(peer).mul_clamped(secret).to_bytes());
+            }
         }
 
         #[test]
@@ -349,12 +486,14 @@ mod tests {
             let peer = scalarmult_base(&other);
             prop_assert!(MontgomeryPoint(peer).to_edwards(0).is_some());
             prop_assert_eq!(scalarmult(&secret, &peer), scalarmult_ladder(&secret, &peer));
+            prop_assert_eq!(scalarmult_edwards(&secret, &peer), scalarmult_ladder(&secret, &peer));
         }
 
         #[test]
         fn twist_points_match_the_ladder(secret in any::<[u8; 32]>(), peer in any::<[u8; 32]>()) {
             prop_assume!(MontgomeryPoint(peer).to_edwards(0).is_none());
             prop_assert_eq!(scalarmult(&secret, &peer), scalarmult_ladder(&secret, &peer));
+            prop_assert_eq!(scalarmult_edwards(&secret, &peer), scalarmult_ladder(&secret, &peer));
         }
     }
 }

@@ -1,5 +1,5 @@
 //! Serial arithmetic mod 2^255 − 19 in radix 2^51 (five u64 limbs, u128 products): the final
-//! inversion and encoding of [`super::ladder`], where only one element is in flight.
+//! inversion and encoding of [`super::ifma`]'s ladder, where only one element is in flight.
 //!
 //! Limbs are kept below 2^52 between operations; [`Fe51::to_bytes`] reduces fully, so the
 //! output is the canonical encoding.
