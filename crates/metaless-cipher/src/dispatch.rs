@@ -252,6 +252,50 @@ pub mod paths {
         Some(call!(build, xchacha_seal(key, nonce, aad, buf)))
     }
 
+    pub use super::aes::AesBuild;
+
+    /// Every AES-256-GCM build, the portable one first.
+    pub const AES_ALL: [AesBuild; 2] = [AesBuild::Soft, AesBuild::AesNi];
+
+    /// The AES-256-GCM build the dispatched functions use here.
+    pub fn aes_best() -> AesBuild {
+        super::aes::best()
+    }
+
+    /// Whether this CPU can run the AES-256-GCM `build`.
+    pub fn aes_available(build: AesBuild) -> bool {
+        super::aes::available(build)
+    }
+
+    /// AES-256-GCM seal in `build` (no length check).
+    pub fn aes_seal(
+        build: AesBuild,
+        key: &[u8; 32],
+        nonce: &[u8; 12],
+        aad: &[u8],
+        buf: &mut [u8],
+    ) -> Option<Result<[u8; 16], CipherError>> {
+        if !super::aes::available(build) {
+            return None;
+        }
+        Some(super::aes::seal(build, key, nonce, aad, buf))
+    }
+
+    /// AES-256-GCM open in `build` (no length check).
+    pub fn aes_open(
+        build: AesBuild,
+        key: &[u8; 32],
+        nonce: &[u8; 12],
+        aad: &[u8],
+        buf: &mut [u8],
+        tag: &[u8; 16],
+    ) -> Option<Result<(), CipherError>> {
+        if !super::aes::available(build) {
+            return None;
+        }
+        Some(super::aes::open(build, key, nonce, aad, buf, tag))
+    }
+
     /// XChaCha20-Poly1305 open in `build`.
     pub fn open(
         build: Build,
@@ -378,6 +422,89 @@ pub(crate) mod salsa {
         {
             let _ = backend;
             crate::secretbox::open_portable(key, nonce, buf, tag)
+        }
+    }
+}
+
+// ─── AES-256-GCM (aes256gcm.rs) ───────────────────────────────────────────────────────────────
+
+/// AES-256-GCM seal/open in a chosen build: on x86-64 with AES-NI, PCLMULQDQ, SSSE3 and
+/// SSE4.1 the `aes256gcm::x86` build (one `#[target_feature]` function per seal or open),
+/// otherwise RustCrypto's `aes-gcm` (`aes256gcm::soft`). Calling the `#[target_feature]`
+/// functions is the `unsafe` here.
+pub(crate) mod aes {
+    use crate::CipherError;
+    use crate::aes256gcm::soft;
+
+    #[cfg(target_arch = "x86_64")]
+    cpufeatures::new!(aesni_cpu, "aes", "pclmulqdq", "sse2", "ssse3", "sse4.1");
+
+    /// An AES-256-GCM build.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub enum AesBuild {
+        /// RustCrypto's `aes-gcm`: every target's fallback.
+        Soft,
+        /// x86-64 AES-NI + PCLMULQDQ: eight CTR blocks in flight, GHASH over eight blocks
+        /// per reduction.
+        AesNi,
+    }
+
+    /// The build this CPU gets.
+    pub(crate) fn best() -> AesBuild {
+        #[cfg(target_arch = "x86_64")]
+        if aesni_cpu::get() {
+            return AesBuild::AesNi;
+        }
+        AesBuild::Soft
+    }
+
+    /// Whether this CPU can run `build`.
+    pub(crate) fn available(build: AesBuild) -> bool {
+        match build {
+            AesBuild::Soft => true,
+            #[cfg(target_arch = "x86_64")]
+            AesBuild::AesNi => aesni_cpu::get(),
+            #[cfg(not(target_arch = "x86_64"))]
+            AesBuild::AesNi => false,
+        }
+    }
+
+    /// Seal in place in `build` (lengths checked by the caller; `build` available).
+    pub(crate) fn seal(
+        build: AesBuild,
+        key: &[u8; 32],
+        nonce: &[u8; 12],
+        aad: &[u8],
+        buf: &mut [u8],
+    ) -> Result<[u8; 16], CipherError> {
+        match build {
+            #[cfg(target_arch = "x86_64")]
+            // SAFETY: `AesNi` is only passed once `aesni_cpu::get()` (cpuid) confirmed AES-NI,
+            // PCLMULQDQ, SSE2, SSSE3 and SSE4.1: the only requirement of the
+            // `#[target_feature]` function, which is otherwise safe Rust.
+            AesBuild::AesNi if aesni_cpu::get() => {
+                Ok(unsafe { crate::aes256gcm::x86::seal(key, nonce, aad, buf) })
+            }
+            _ => soft::seal(key, nonce, aad, buf),
+        }
+    }
+
+    /// Verify, then decrypt in place, in `build` (as `seal`).
+    pub(crate) fn open(
+        build: AesBuild,
+        key: &[u8; 32],
+        nonce: &[u8; 12],
+        aad: &[u8],
+        buf: &mut [u8],
+        tag: &[u8; 16],
+    ) -> Result<(), CipherError> {
+        match build {
+            #[cfg(target_arch = "x86_64")]
+            // SAFETY: as in `seal`: only after `aesni_cpu::get()` confirmed every feature.
+            AesBuild::AesNi if aesni_cpu::get() => unsafe {
+                crate::aes256gcm::x86::open(key, nonce, aad, buf, tag)
+            },
+            _ => soft::open(key, nonce, aad, buf, tag),
         }
     }
 }

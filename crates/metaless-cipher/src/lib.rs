@@ -4,7 +4,8 @@
 //! tests compare against): [`xchacha20poly1305`] is `crypto_aead_xchacha20poly1305_ietf_*`,
 //! [`secretbox`] is `crypto_secretbox_*` (XSalsa20-Poly1305), [`chacha20`] is the IETF ChaCha20
 //! stream (RFC 8439, 96-bit nonce, 32-bit counter) and HChaCha20, [`salsa20`] is Salsa20/XSalsa20
-//! and HSalsa20, [`poly1305`] is the one-time authenticator.
+//! and HSalsa20, [`poly1305`] is the one-time authenticator, [`aes256gcm`] is
+//! `crypto_aead_aes256gcm_*` (AES-NI + PCLMULQDQ on x86-64, RustCrypto's `aes-gcm` elsewhere).
 //!
 //! Why our own code: the RustCrypto crates reach their SIMD backends through a non-inlined
 //! `#[target_feature]` call per block batch (chacha20, poly1305) or have none (salsa20), and at
@@ -27,6 +28,7 @@
 #[cfg(feature = "alloc")]
 extern crate alloc;
 
+pub mod aes256gcm;
 pub mod chacha20;
 mod dispatch;
 pub mod poly1305;
@@ -60,7 +62,7 @@ pub enum CipherError {
         tag: usize,
     },
     /// More bytes than the stream cipher can encrypt under one nonce (ChaCha20's 32-bit block
-    /// counter: 256 GiB).
+    /// counter: 256 GiB; AES-256-GCM's: 64 GiB, or 64 GiB of associated data).
     #[error("{len} bytes is more than one nonce can encrypt")]
     TooLong {
         /// bytes given

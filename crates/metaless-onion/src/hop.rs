@@ -9,13 +9,11 @@
 //! The same key serves the request layer and the reply, so both ends derive it once.
 //! Everything here works in place on caller buffers with detached tags.
 
-use aes_gcm::Aes256Gcm;
-use aes_gcm::aead::{AeadInPlace, KeyInit};
 use alloc::vec::Vec;
 use blake2::digest::consts::U32;
 use blake2::{Blake2b, Digest};
 use hmac::{Hmac, Mac};
-use metaless_cipher::xchacha20poly1305;
+use metaless_cipher::{aes256gcm, xchacha20poly1305};
 use rand_core::{CryptoRng, RngCore};
 use sha2::Sha256;
 use zeroize::Zeroizing;
@@ -73,10 +71,7 @@ impl LayerKey {
             }
             EncType::AesGcm => {
                 let nonce: [u8; 12] = nonce.try_into().map_err(|_| OnionError::Decrypt)?;
-                Aes256Gcm::new(&(*self.key).into())
-                    .encrypt_in_place_detached(&nonce.into(), b"", buf)
-                    .ok()
-                    .map(Into::into)
+                aes256gcm::seal_in_place_detached(&self.key, &nonce, b"", buf).ok()
             }
         };
         // The ciphers only refuse inputs of gigabytes, far beyond the layer limit.
@@ -97,9 +92,7 @@ impl LayerKey {
             }
             EncType::AesGcm => {
                 let nonce: [u8; 12] = nonce.try_into().map_err(|_| OnionError::Decrypt)?;
-                Aes256Gcm::new(&(*self.key).into())
-                    .decrypt_in_place_detached(&nonce.into(), b"", buf, &tag.into())
-                    .is_ok()
+                aes256gcm::open_in_place_detached(&self.key, &nonce, b"", buf, &tag).is_ok()
             }
         };
         if ok { Ok(()) } else { Err(OnionError::Decrypt) }
