@@ -59,7 +59,7 @@ impl X25519Secret {
         crate::x25519::agree(&self.0, peer)
     }
 
-    /// [`Self::diffie_hellman`] with a peer whose Edwards form was worked out once.
+    /// [`Self::diffie_hellman`] with a peer prepared once ([`crate::x25519::PreparedPeer`]).
     ///
     /// ```
     /// use metaless_identity::{X25519Secret, x25519::PreparedPeer};
