@@ -13,8 +13,7 @@
 
 use alloc::vec::Vec;
 
-use aes_gcm::aead::{Aead, KeyInit};
-use aes_gcm::{Aes256Gcm, Nonce};
+use metaless_cipher::aes256gcm;
 use rand_core::CryptoRngCore;
 
 use crate::AttachmentError;
@@ -38,18 +37,17 @@ pub fn encrypt_profile_legacy(
     iv: [u8; PROFILE_IV_SIZE],
     picture: &[u8],
 ) -> Vec<u8> {
-    let cipher = Aes256Gcm::new(key.expose_secret().into());
     let mut out = Vec::with_capacity(PROFILE_IV_SIZE + picture.len() + PROFILE_TAG_SIZE);
     out.extend_from_slice(&iv);
     out.extend_from_slice(picture);
-    let tag = match aes_gcm::AeadInPlace::encrypt_in_place_detached(
-        &cipher,
-        Nonce::from_slice(&iv),
+    let tag = match aes256gcm::seal_in_place_detached(
+        key.expose_secret(),
+        &iv,
         &[],
         &mut out[PROFILE_IV_SIZE..],
     ) {
         Ok(tag) => tag,
-        // Only plaintexts over 2^36 bytes fail; a picture is a Vec in memory.
+        // Only plaintexts over 64 GiB fail; a picture is a Vec in memory.
         Err(_) => unreachable_gcm(),
     };
     out.extend_from_slice(&tag);
@@ -107,10 +105,14 @@ pub fn decrypt_profile_legacy(
         return Err(AttachmentError::Truncated);
     }
     let (iv, body) = blob.split_at(PROFILE_IV_SIZE);
-    let cipher = Aes256Gcm::new(key.expose_secret().into());
-    cipher
-        .decrypt(Nonce::from_slice(iv), body)
-        .map_err(|_| AttachmentError::WrongKey)
+    let (ct, tag) = body.split_at(body.len() - PROFILE_TAG_SIZE);
+    let iv: &[u8; PROFILE_IV_SIZE] = iv.try_into().map_err(|_| AttachmentError::Truncated)?;
+    let tag: &[u8; PROFILE_TAG_SIZE] = tag.try_into().map_err(|_| AttachmentError::Truncated)?;
+    // decrypted in place only once the tag verifies; a forgery drops the copy unread
+    let mut out = ct.to_vec();
+    aes256gcm::open_in_place_detached(key.expose_secret(), iv, &[], &mut out, tag)
+        .map_err(|_| AttachmentError::WrongKey)?;
+    Ok(out)
 }
 
 /// Decrypts a downloaded profile picture with its 32-byte profile key. `stream` says whether
