@@ -255,7 +255,7 @@ pub mod paths {
     pub use super::aes::AesBuild;
 
     /// Every AES-256-GCM build, the portable one first.
-    pub const AES_ALL: [AesBuild; 2] = [AesBuild::Soft, AesBuild::AesNi];
+    pub const AES_ALL: [AesBuild; 3] = [AesBuild::Soft, AesBuild::AesNi, AesBuild::Vaes];
 
     /// The AES-256-GCM build the dispatched functions use here.
     pub fn aes_best() -> AesBuild {
@@ -428,9 +428,10 @@ pub(crate) mod salsa {
 
 // ─── AES-256-GCM (aes256gcm.rs) ───────────────────────────────────────────────────────────────
 
-/// AES-256-GCM seal/open in a chosen build: on x86-64 with AES-NI, PCLMULQDQ, SSSE3 and
-/// SSE4.1 the `aes256gcm::x86` build (one `#[target_feature]` function per seal or open),
-/// otherwise RustCrypto's `aes-gcm` (`aes256gcm::soft`). Calling the `#[target_feature]`
+/// AES-256-GCM seal/open in a chosen build: on x86-64 with VAES and VPCLMULQDQ the
+/// `aes256gcm::x86_vaes` build, else with AES-NI, PCLMULQDQ, SSSE3 and SSE4.1 the
+/// `aes256gcm::x86` build (one `#[target_feature]` function per seal or open), otherwise
+/// RustCrypto's `aes-gcm` (`aes256gcm::soft`). Calling the `#[target_feature]`
 /// functions is the `unsafe` here.
 pub(crate) mod aes {
     use crate::CipherError;
@@ -438,6 +439,19 @@ pub(crate) mod aes {
 
     #[cfg(target_arch = "x86_64")]
     cpufeatures::new!(aesni_cpu, "aes", "pclmulqdq", "sse2", "ssse3", "sse4.1");
+    #[cfg(target_arch = "x86_64")]
+    cpufeatures::new!(
+        vaes_cpu,
+        "aes",
+        "pclmulqdq",
+        "sse2",
+        "ssse3",
+        "sse4.1",
+        "avx",
+        "avx2",
+        "vaes",
+        "vpclmulqdq"
+    );
 
     /// An AES-256-GCM build.
     #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -447,13 +461,21 @@ pub(crate) mod aes {
         /// x86-64 AES-NI + PCLMULQDQ: eight CTR blocks in flight, GHASH over eight blocks
         /// per reduction.
         AesNi,
+        /// The same with VAES and VPCLMULQDQ: two CTR blocks per 256-bit `vaesenc`, two
+        /// GHASH blocks per 256-bit `vpclmulqdq` (needs AVX2 and the OS's AVX-512 state).
+        Vaes,
     }
 
     /// The build this CPU gets.
     pub(crate) fn best() -> AesBuild {
         #[cfg(target_arch = "x86_64")]
-        if aesni_cpu::get() {
-            return AesBuild::AesNi;
+        {
+            if vaes_cpu::get() {
+                return AesBuild::Vaes;
+            }
+            if aesni_cpu::get() {
+                return AesBuild::AesNi;
+            }
         }
         AesBuild::Soft
     }
@@ -464,8 +486,10 @@ pub(crate) mod aes {
             AesBuild::Soft => true,
             #[cfg(target_arch = "x86_64")]
             AesBuild::AesNi => aesni_cpu::get(),
+            #[cfg(target_arch = "x86_64")]
+            AesBuild::Vaes => vaes_cpu::get(),
             #[cfg(not(target_arch = "x86_64"))]
-            AesBuild::AesNi => false,
+            AesBuild::AesNi | AesBuild::Vaes => false,
         }
     }
 
@@ -485,6 +509,12 @@ pub(crate) mod aes {
             AesBuild::AesNi if aesni_cpu::get() => {
                 Ok(unsafe { crate::aes256gcm::x86::seal(key, nonce, aad, buf) })
             }
+            #[cfg(target_arch = "x86_64")]
+            // SAFETY: likewise, `Vaes` only after `vaes_cpu::get()` confirmed those and AVX,
+            // AVX2, VAES and VPCLMULQDQ (with the OS's XSAVE support).
+            AesBuild::Vaes if vaes_cpu::get() => {
+                Ok(unsafe { crate::aes256gcm::x86_vaes::seal(key, nonce, aad, buf) })
+            }
             _ => soft::seal(key, nonce, aad, buf),
         }
     }
@@ -503,6 +533,11 @@ pub(crate) mod aes {
             // SAFETY: as in `seal`: only after `aesni_cpu::get()` confirmed every feature.
             AesBuild::AesNi if aesni_cpu::get() => unsafe {
                 crate::aes256gcm::x86::open(key, nonce, aad, buf, tag)
+            },
+            #[cfg(target_arch = "x86_64")]
+            // SAFETY: as in `seal`: only after `vaes_cpu::get()` confirmed every feature.
+            AesBuild::Vaes if vaes_cpu::get() => unsafe {
+                crate::aes256gcm::x86_vaes::open(key, nonce, aad, buf, tag)
             },
             _ => soft::open(key, nonce, aad, buf, tag),
         }
