@@ -27,13 +27,29 @@
 use crate::CipherError;
 
 /// Bytes of the key.
+///
+/// ```
+/// assert_eq!(metaless_cipher::aes256gcm::KEY_LEN, 32);
+/// ```
 pub const KEY_LEN: usize = 32;
 /// Bytes of the nonce (GCM's 96-bit IV: the counter block is `nonce ‖ be32(1)`).
+///
+/// ```
+/// assert_eq!(metaless_cipher::aes256gcm::NONCE_LEN, 12);
+/// ```
 pub const NONCE_LEN: usize = 12;
 /// Bytes of the tag.
+///
+/// ```
+/// assert_eq!(metaless_cipher::aes256gcm::TAG_LEN, 16);
+/// ```
 pub const TAG_LEN: usize = 16;
 
 /// Most plaintext bytes one nonce covers: 2³² − 2 counter blocks (SP 800-38D's 2³⁹ − 256 bits).
+///
+/// ```
+/// assert_eq!(metaless_cipher::aes256gcm::MAX_PLAINTEXT, 64 * 1024 * 1024 * 1024 - 32);
+/// ```
 pub const MAX_PLAINTEXT: u64 = (1 << 36) - 32;
 
 /// Most associated-data bytes (RustCrypto's limit, 2³⁶; GCM's own is 2⁶¹ − 1): every build
