@@ -6,8 +6,8 @@
 //!
 //! * **AVX-512 IFMA** (x86-64 with AVX-512F/VL/IFMA): the Montgomery ladder with its field
 //!   arithmetic four elements at a time in radix 2^51 on IFMA's 52-bit multiply-adds
-//!   (`x25519/ifma.rs`, [`scalarmult_ifma`]), then one serial inversion. About 0.4× libsodium
-//!   1.0.18's `crypto_scalarmult` (the `x25519` bench).
+//!   (`x25519/ifma.rs`, [`scalarmult_ifma`]), the final inversion on the same vectors. About
+//!   0.4× libsodium 1.0.18's `crypto_scalarmult` (the `x25519` bench).
 //! * **otherwise** the Edwards path ([`scalarmult_edwards`]): curve25519-dalek's serial ladder is
 //!   slower than its variable-base *Edwards* multiplication (AVX2 when the CPU has it), so the
 //!   peer's `u` is mapped to an Edwards point and multiplied there when that point exists:
@@ -38,8 +38,6 @@
 //! ```
 
 mod dispatch;
-#[cfg(target_arch = "x86_64")]
-mod fe51;
 #[cfg(target_arch = "x86_64")]
 mod ifma;
 
