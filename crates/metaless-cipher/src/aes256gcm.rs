@@ -218,7 +218,7 @@ pub(crate) mod soft {
 /// keystream (AES-NI's `ni8`, or VAES's two blocks per instruction).
 #[cfg(target_arch = "x86_64")]
 macro_rules! x86_build {
-    ($(#[$doc:meta])* $name:ident, $feat:literal, $ks8:path, $gh8:path) => {
+    ($(#[$doc:meta])* $name:ident, $feat:literal, $ks8:path, $ks16:path, $gh8:path) => {
 $(#[$doc])*
 pub(crate) mod $name {
     use core::arch::x86_64::*;
@@ -390,6 +390,30 @@ pub(crate) mod $name {
             *b = store(_mm_xor_si128(load(b), k));
         }
         *ctr = ctr.wrapping_add(8);
+    }
+
+    /// Sixteen blocks of keystream: two eight-block batches (the AES-NI build's sixteen
+    /// 128-bit states would not fit the sixteen `xmm` registers).
+    #[allow(dead_code)] // the VAES build makes its sixteen blocks in eight 256-bit registers
+    #[inline]
+    #[target_feature(enable = $feat)]
+    fn ni16(rk: &[__m128i; 15], base: __m128i, ctr: u32) -> [__m128i; 16] {
+        let (a, b) = (ni8(rk, base, ctr), ni8(rk, base, ctr.wrapping_add(8)));
+        let mut ks = [a[0]; 16];
+        ks[..8].copy_from_slice(&a);
+        ks[8..].copy_from_slice(&b);
+        ks
+    }
+
+    /// `xor8` over sixteen blocks with the build's sixteen-block keystream (`$ks16`).
+    #[inline]
+    #[target_feature(enable = $feat)]
+    fn xor16(rk: &[__m128i; 15], base: __m128i, ctr: &mut u32, blocks: &mut [[u8; 16]; 16]) {
+        let ks = $ks16(rk, base, *ctr);
+        for (b, k) in blocks.iter_mut().zip(ks) {
+            *b = store(_mm_xor_si128(load(b), k));
+        }
+        *ctr = ctr.wrapping_add(16);
     }
 
     /// The last `< 128` bytes (whole blocks and a partial one) in one zero-padded stack batch of
@@ -612,12 +636,23 @@ pub(crate) mod $name {
         ghash.padded(aad);
         let len = buf.len();
         let mut ctr = 2u32;
-        let (eights, tail) = buf.as_chunks_mut::<128>();
+        let (sixteens, rest) = buf.as_chunks_mut::<256>();
+        for b in sixteens {
+            let (b, _) = b.as_chunks_mut::<16>();
+            if let Ok(b) = <&mut [[u8; 16]; 16]>::try_from(b) {
+                // encrypted, then hashed while in L1; the next batch's rounds overlap this
+                // batch's multiplications in the out-of-order window
+                xor16(&rk, base, &mut ctr, b);
+                let (halves, _) = b.as_chunks::<8>();
+                for h in halves {
+                    ghash.eight(h);
+                }
+            }
+        }
+        let (eights, tail) = rest.as_chunks_mut::<128>();
         for e in eights {
             let (e, _) = e.as_chunks_mut::<16>();
             if let Ok(e) = <&mut [[u8; 16]; 8]>::try_from(e) {
-                // encrypted, then hashed while in L1; the next batch's rounds overlap this
-                // batch's multiplications in the out-of-order window
                 xor8(&rk, base, &mut ctr, e);
                 ghash.eight(e);
             }
@@ -647,7 +682,14 @@ pub(crate) mod $name {
             return Err(CipherError::Forged);
         }
         let mut ctr = 2u32;
-        let (eights, tail) = buf.as_chunks_mut::<128>();
+        let (sixteens, rest) = buf.as_chunks_mut::<256>();
+        for b in sixteens {
+            let (b, _) = b.as_chunks_mut::<16>();
+            if let Ok(b) = <&mut [[u8; 16]; 16]>::try_from(b) {
+                xor16(&rk, base, &mut ctr, b);
+            }
+        }
+        let (eights, tail) = rest.as_chunks_mut::<128>();
         for e in eights {
             let (e, _) = e.as_chunks_mut::<16>();
             if let Ok(e) = <&mut [[u8; 16]; 8]>::try_from(e) {
@@ -669,6 +711,7 @@ x86_build!(
     x86,
     "aes,pclmulqdq,sse2,ssse3,sse4.1",
     ni8,
+    ni16,
     clmul8
 );
 
@@ -680,6 +723,7 @@ x86_build!(
     x86_vaes,
     "aes,pclmulqdq,sse2,ssse3,sse4.1,avx,avx2,vaes,vpclmulqdq",
     super::vaes::keystream8,
+    super::vaes::keystream16,
     super::vaes::clmul8
 );
 
@@ -719,6 +763,35 @@ pub(crate) mod vaes {
     #[target_feature(enable = "aes,pclmulqdq,sse2,ssse3,sse4.1,avx,avx2,vaes,vpclmulqdq")]
     fn halves(v: __m256i) -> __m128i {
         _mm_xor_si128(_mm256_castsi256_si128(v), _mm256_extracti128_si256::<1>(v))
+    }
+
+    /// Counter blocks `ctr..ctr+16` encrypted, two per 256-bit register: eight registers in
+    /// flight, as many as `vaesenc`'s latency × throughput keeps busy.
+    #[inline]
+    #[target_feature(enable = "aes,pclmulqdq,sse2,ssse3,sse4.1,avx,avx2,vaes,vpclmulqdq")]
+    pub(crate) fn keystream16(rk: &[__m128i; 15], base: __m128i, ctr: u32) -> [__m128i; 16] {
+        let mut v = [_mm256_setzero_si256(); 8];
+        for (i, x) in v.iter_mut().enumerate() {
+            *x = pair(base, ctr.wrapping_add(2 * i as u32));
+        }
+        let k = _mm256_broadcastsi128_si256(rk[0]);
+        for x in v.iter_mut() {
+            *x = _mm256_xor_si256(*x, k);
+        }
+        for r in &rk[1..14] {
+            let k = _mm256_broadcastsi128_si256(*r);
+            for x in v.iter_mut() {
+                *x = _mm256_aesenc_epi128(*x, k);
+            }
+        }
+        let k = _mm256_broadcastsi128_si256(rk[14]);
+        let mut out = [_mm_setzero_si128(); 16];
+        for (i, x) in v.iter().enumerate() {
+            let x = _mm256_aesenclast_epi128(*x, k);
+            out[2 * i] = _mm256_castsi256_si128(x);
+            out[2 * i + 1] = _mm256_extracti128_si256::<1>(x);
+        }
+        out
     }
 
     /// Counter blocks `ctr..ctr+8` encrypted, two per 256-bit register.
