@@ -5,13 +5,14 @@
 //! What runs: on x86-64 CPUs with AES-NI and PCLMULQDQ, one `#[target_feature]` function per
 //! seal or open (`x86` below; `x86_vaes` where VAES and VPCLMULQDQ handle two blocks per
 //! 256-bit instruction): the key schedule per call (`aeskeygenassist`), eight CTR blocks
-//! in flight through the 14 rounds, and GHASH over eight blocks per step with the powers
+//! (sixteen with VAES) in flight through the 14 rounds, and GHASH over eight blocks per step
+//! with the powers
 //! H..H⁸ precomputed and one reduction per step (the aggregated method of Gueron and Kounavis'
 //! Intel white paper), computed in the POLYVAL domain (RFC 8452 Appendix A: GHASH is POLYVAL
 //! of the byte-reversed blocks under `H·x`), so each block is byte-reversed once (`pshufb`) and
 //! no bit reflection is needed. Elsewhere RustCrypto's `aes-gcm` (its fixsliced AES is constant
 //! time; a table AES would leak through the cache). The seal encrypts and authenticates each
-//! 128-byte stretch in the same loop; the open authenticates the whole ciphertext first and
+//! 256-byte stretch in the same loop; the open authenticates the whole ciphertext first and
 //! decrypts only if the tag matches, so a refused buffer is left exactly as it was given.
 //!
 //! ```
