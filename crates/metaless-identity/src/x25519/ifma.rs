@@ -18,9 +18,10 @@
 //!
 //! 1. `(D, C, A, B) · (A, B, A, B)` = `(DA, CB, AA, BB)`, where `(D, C, A, B)` is one blend of
 //!    `P + Q` and `P − Q`;
-//! 2. `(DA+CB, DA−CB, AA, E) · (DA+CB, DA−CB, BB, a24)` = `(x3', (DA−CB)², x2', a24·E)`, the
-//!    operands built from round 1 with one in-lane swap and blends;
-//! 3. `(0, x1, 0, E) · (·, (DA−CB)², ·, AA + a24·E)` = `(0, z3', 0, z2')`.
+//! 2. `(DA+CB, DA−CB, AA, E) · (DA+CB, DA−CB, BB, a24) + (0, 0, 0, AA)` =
+//!    `(x3', (DA−CB)², x2', AA + a24·E)`, the operands built from round 1 with one in-lane swap
+//!    and blends, the addend folded into the product's accumulators ([`mul_add`]);
+//! 3. `(0, x1, 0, E) · ` round 2 = `(0, z3', 0, z2')`.
 //!
 //! The next state is then one in-lane broadcast of each product. The final `x2 / z2` inverts on
 //! the same vectors ([`invert`], with a dedicated [`square`]). The only cross-lane moves are
@@ -143,8 +144,17 @@ fn permute<const IMM: i32>(a: &Fe4) -> Fe4 {
 #[inline]
 #[target_feature(enable = "avx512f,avx512vl,avx512ifma")]
 fn mul(a: &Fe4, b: &Fe4) -> Fe4 {
+    mul_add(a, b, &[_mm256_setzero_si256(); 5])
+}
+
+/// `a · b + c` lane-wise, carried: `c` (carried, limbs below 2^52) starts the low accumulators,
+/// so the sum costs no extra step on the ladder's critical path. Bounds as in [`mul`], plus
+/// 2^52 on each `z_k`, `k < 5`: `r_k` below 268 · 2^52 < 2^61.
+#[inline]
+#[target_feature(enable = "avx512f,avx512vl,avx512ifma")]
+fn mul_add(a: &Fe4, b: &Fe4, c: &Fe4) -> Fe4 {
     let zero = _mm256_setzero_si256();
-    let mut lo = [zero; 9];
+    let mut lo = [c[0], c[1], c[2], c[3], c[4], zero, zero, zero, zero];
     let mut hi = [zero; 9];
     for (i, a) in a.iter().enumerate() {
         for (j, b) in b.iter().enumerate() {
@@ -321,6 +331,7 @@ pub(super) fn scalarmult(scalar: &[u8; 32], u: &[u8; 32]) -> [u8; 32] {
         p[i] = lanes(x1[i], x1[i], one, one);
         q[i] = lanes(one, one, 0, 0);
     }
+    let zero5 = [zero; 5];
     let mut swap = 0u64;
     for t in (0..255).rev() {
         let bit = u64::from((k[t / 8] >> (t % 8)) & 1);
@@ -347,13 +358,12 @@ pub(super) fn scalarmult(scalar: &[u8; 32], u: &[u8; 32]) -> [u8; 32] {
         let diff = sub_raw(&m1s, &m1); // lane 1: DA − CB, lane 3: E = AA − BB
         let l2 = carry(blend::<0x30>(&blend::<0xCC>(&sum, &diff), &m1)); // (DA+CB, DA−CB, AA, E)
         let r2 = blend::<0xC0>(&blend::<0x30>(&l2, &m1s), &a24_lane3); // (DA+CB, DA−CB, BB, a24)
-        let m2 = mul(&l2, &r2); // (x3', (DA−CB)², x2', a24 E)
+        let aa_lane3 = blend::<0xC0>(&zero5, &shuffle::<0x4E>(&l2)); // (0, 0, 0, AA)
+        let m2 = mul_add(&l2, &r2, &aa_lane3); // (x3', (DA−CB)², x2', AA + a24 E)
 
         // Round 3.
-        let l2s = shuffle::<0x4E>(&l2); // (DA−CB, DA+CB, E, AA)
-        let r3 = carry(blend::<0xC0>(&m2, &add_raw(&l2s, &m2))); // lane 1: (DA−CB)², lane 3: AA + a24 E
         let l3 = blend::<0xC0>(&x1_lane1, &l2); // (0, x1, 0, E)
-        let m3 = mul(&l3, &r3); // (0, z3', 0, z2')
+        let m3 = mul(&l3, &m2); // (0, z3', 0, z2')
 
         p = shuffle::<0x44>(&m2); // (x3', x3', x2', x2')
         q = shuffle::<0xEE>(&m3); // (z3', z3', z2', z2')
