@@ -13,7 +13,7 @@
 //!   addition into a product here);
 //! * inside [`mul`] every accumulator stays below 2^61.
 //!
-//! The state is `P = (x3, x3, x2, x2)`, `Z = (z3, z3, z2, z2)` (lanes 0–3), and one ladder step is
+//! The state is `P = (x3, x3, x2, x2)`, `Q = (z3, z3, z2, z2)` (lanes 0–3), and one ladder step is
 //! three 4-way multiplications:
 //!
 //! 1. `(D, C, A, B) · (A, B, A, B)` = `(DA, CB, AA, BB)`, where `(D, C, A, B)` is one blend of
@@ -21,7 +21,7 @@
 //! 2. `(DA+CB, DA−CB, AA, E) · (DA+CB, DA−CB, BB, a24) + (0, 0, 0, AA)` =
 //!    `(x3', (DA−CB)², x2', AA + a24·E)`, the operands built from round 1 with one in-lane swap
 //!    and blends, the addend folded into the product's accumulators ([`mul_add`]);
-//! 3. `(0, x1, 0, E) · ` round 2 = `(0, z3', 0, z2')`.
+//! 3. `(0, x1, 0, E)` times round 2's product = `(0, z3', 0, z2')`.
 //!
 //! The next state is then one in-lane broadcast of each product. The final `x2 / z2` inverts on
 //! the same vectors ([`invert`], with a dedicated [`square`]). The only cross-lane moves are
