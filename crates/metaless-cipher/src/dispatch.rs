@@ -124,6 +124,22 @@ pub(crate) fn xchacha_open(
     call!(best(), xchacha_open(key, nonce, aad, buf, tag))
 }
 
+/// Poly1305 over `blocks` (a multiple of 4) in the AVX2 vector kernel, if this CPU has AVX2;
+/// `false` (nothing absorbed) otherwise. One cached cpuid check and one call per
+/// [`Poly1305::update`](crate::poly1305::Poly1305::update) of at least 256 bytes, so every
+/// caller gets it: the AEADs of every build, secretbox, the public incremental API.
+#[cfg(target_arch = "x86_64")]
+pub(crate) fn poly1305_blocks4(st: &mut crate::poly1305::State, blocks: &[[u8; 16]]) -> bool {
+    if avx2_cpu::get() {
+        // SAFETY: `avx2_cpu::get()` (cpuid + XSAVE state) confirmed AVX2, the only requirement
+        // of the `#[target_feature(enable = "avx2")]` kernel, which is otherwise safe Rust.
+        unsafe { crate::poly1305::x86::blocks4(st, blocks) };
+        true
+    } else {
+        false
+    }
+}
+
 /// HChaCha20: SSE2 on x86-64 (every build there has it), the generic code elsewhere.
 pub(crate) fn hchacha20(key: &[u8; 32], input: &[u8; 16]) -> [u8; 32] {
     #[cfg(target_arch = "x86_64")]
@@ -250,6 +266,31 @@ pub mod paths {
             return None;
         }
         Some(call!(build, xchacha_seal(key, nonce, aad, buf)))
+    }
+
+    /// The Poly1305 tag of `pieces` (fed to `update` one by one) in `build`: the scalar code
+    /// alone for `Generic` and `Sse2`, the AVX2 vector kernel for long runs in `Avx2` and
+    /// `Avx512` (the same kernel; the AEADs of every build use it when the CPU has AVX2).
+    ///
+    /// ```
+    /// use metaless_cipher::__paths::{poly1305, Build};
+    /// let data = [5u8; 1000];
+    /// let t = poly1305(Build::Generic, &[1u8; 32], &[&data[..3], &data[3..]]);
+    /// assert_eq!(t, Some(metaless_cipher::poly1305::tag(&[1u8; 32], &data)));
+    /// ```
+    pub fn poly1305(build: Build, key: &[u8; 32], pieces: &[&[u8]]) -> Option<[u8; 16]> {
+        if !available(build) {
+            return None;
+        }
+        let mac = crate::poly1305::Poly1305::new(key);
+        let mut mac = match build {
+            Build::Generic | Build::Sse2 => mac.scalar_only(),
+            Build::Avx2 | Build::Avx512 => mac,
+        };
+        for p in pieces {
+            mac.update(p);
+        }
+        Some(mac.finalize())
     }
 
     pub use super::aes::AesBuild;

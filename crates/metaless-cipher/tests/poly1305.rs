@@ -112,6 +112,8 @@ fn rfc8439_a_3() {
         let key: [u8; 32] = arr(&key);
         let want: [u8; 16] = arr(want);
         assert_eq!(tag(&key, &msg), want, "A.3 #{n}");
+        // each build: #2 and #3 (375 bytes) reach the AVX2 kernel
+        every_build(&key, &[&msg], &want).unwrap();
         // the same message a byte at a time
         let mut mac = Poly1305::new(&key);
         for b in &msg {
@@ -198,5 +200,80 @@ proptest! {
         key[..4].copy_from_slice(&key_ones.to_le_bytes());
         let data = vec![fill; len];
         prop_assert_eq!(tag(&key, &data), reference(&key, &data));
+    }
+}
+
+// ─── every build: the scalar code alone, and the AVX2 4-way kernel for long runs ─────────────
+
+use metaless_cipher::__paths as paths;
+
+/// The tag of `data` in every build this CPU runs, each asserted equal to `want`.
+fn every_build(key: &[u8; 32], pieces: &[&[u8]], want: &[u8; 16]) -> Result<(), TestCaseError> {
+    for build in paths::ALL {
+        if let Some(t) = paths::poly1305(build, key, pieces) {
+            prop_assert_eq!(&t, want, "{:?}", build);
+        }
+    }
+    Ok(())
+}
+
+#[test]
+fn rfc_vectors_in_every_build_and_long() {
+    // §2.5.2 in every build, and the same key over a long message (the vector path) against
+    // RustCrypto
+    let key: [u8; 32] = arr("85d6be7857556d337f4452fe42d506a80103808afb0db2fd4abff6af4149f51b");
+    let want: [u8; 16] = arr("a8061dc1305136c6c22b8baf0c0127a9");
+    every_build(&key, &[b"Cryptographic Forum Research Group"], &want).unwrap();
+    let long: Vec<u8> = (0..4099u32).map(|i| (i * 7 + 3) as u8).collect();
+    every_build(&key, &[&long], &reference(&key, &long)).unwrap();
+    // A.3 #11-style wrap: r = 1-ish key, all-ones blocks (h crosses 2^130 - 5 repeatedly)
+    let mut k = [0u8; 32];
+    k[0] = 1;
+    let ones = vec![0xffu8; 4096];
+    every_build(&k, &[&ones], &reference(&k, &ones)).unwrap();
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(384))]
+
+    /// Random keys, lengths 0..5000, random cuts: the scalar ↔ vector hand-over at every offset.
+    #[test]
+    fn every_build_matches_rustcrypto_in_pieces(
+        key in any::<[u8; 32]>(),
+        data in proptest::collection::vec(any::<u8>(), 0..5000),
+        cuts in proptest::collection::vec(0usize..5000, 0..6),
+    ) {
+        let want = reference(&key, &data);
+        every_build(&key, &[&data], &want)?;
+        let mut cuts: Vec<usize> = cuts.into_iter().map(|c| c.min(data.len())).collect();
+        cuts.sort_unstable();
+        let mut pieces = Vec::new();
+        let mut at = 0;
+        for c in cuts {
+            pieces.push(&data[at..c]);
+            at = c;
+        }
+        pieces.push(&data[at..]);
+        every_build(&key, &pieces, &want)?;
+    }
+
+    /// r at its clamped maximum (every key byte 0xff) and accumulators near 2¹³⁰ − 5
+    /// (all-0xff messages), lengths across the vector threshold, in every build.
+    #[test]
+    fn every_build_with_extreme_bytes(
+        low in any::<u32>(),
+        len in 0usize..5000,
+        fill in prop_oneof![Just(0xffu8), Just(0x00u8), Just(0xfeu8)],
+        head in 0usize..80,
+    ) {
+        let mut key = [0xffu8; 32];
+        key[..4].copy_from_slice(&low.to_le_bytes());
+        let data = vec![fill; len];
+        let want = reference(&key, &data);
+        let head = head.min(len);
+        every_build(&key, &[&data], &want)?;
+        every_build(&key, &[&data[..head], &data[head..]], &want)?;
+        let full = [0xffu8; 32];
+        every_build(&full, &[&data], &reference(&full, &data))?;
     }
 }
