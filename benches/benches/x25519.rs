@@ -3,7 +3,9 @@
 //! (u → Edwards, dalek's variable-base multiplication, back to u: `x25519::scalarmult_edwards`),
 //! the prepared-peer agreement (`x25519::agree_prepared`), curve25519-dalek's serial ladder and
 //! libsodium's `crypto_scalarmult`, each row timed interleaved with libsodium in the same run
-//! (`metaless_benches::compare`).
+//! (`metaless_benches::compare`). Criterion rows only: the prime-order subgroup check of a
+//! public key by the IFMA ladder (`x25519::in_prime_subgroup`) and by dalek's Edwards
+//! `[ℓ−1]P` (what metaless-envelope runs without IFMA).
 //!
 //! `cargo bench -p metaless-benches --bench x25519 -- --warm-up-time 0.3 --measurement-time 1`
 //! (criterion rows, then the libsodium table); `-- nomatch` skips the criterion rows.
@@ -11,7 +13,10 @@
 use std::hint::black_box;
 
 use criterion::Criterion;
+use curve25519_dalek::edwards::EdwardsPoint;
 use curve25519_dalek::montgomery::MontgomeryPoint;
+use curve25519_dalek::scalar::Scalar;
+use curve25519_dalek::traits::IsIdentity;
 use metaless_identity::x25519::{self, PreparedPeer};
 
 /// A fixed peer key (an honest public key: on the curve) and secret.
@@ -24,6 +29,13 @@ fn inputs() -> ([u8; 32], [u8; 32]) {
 /// The IFMA ladder, or the dispatched function on a CPU without it (the row says which).
 fn ifma_or_dispatched(secret: &[u8; 32], peer: &[u8; 32]) -> [u8; 32] {
     x25519::scalarmult_ifma(secret, peer).unwrap_or_else(|| x25519::scalarmult(secret, peer))
+}
+
+/// `[ℓ]P = O` by `[ℓ−1]P = −P` (dalek's variable-time multiplication): the check without IFMA.
+fn subgroup_edwards(point: &EdwardsPoint) -> bool {
+    (EdwardsPoint::vartime_double_scalar_mul_basepoint(&(-Scalar::ONE), point, &Scalar::ZERO)
+        + point)
+        .is_identity()
 }
 
 fn operations(c: &mut Criterion) {
@@ -47,6 +59,18 @@ fn operations(c: &mut Criterion) {
     g.bench_function("dalek_ladder", |b| {
         b.iter(|| MontgomeryPoint(*black_box(&peer)).mul_clamped(*black_box(&secret)))
     });
+    // The sender-key subgroup check: the IFMA ladder by ℓ, and the Edwards `[ℓ−1]P = −P` it
+    // replaces in metaless-envelope.
+    if x25519::in_prime_subgroup(&peer).is_some() {
+        g.bench_function("subgroup_ifma", |b| {
+            b.iter(|| x25519::in_prime_subgroup(black_box(&peer)))
+        });
+    }
+    if let Some(point) = MontgomeryPoint(peer).to_edwards(0) {
+        g.bench_function("subgroup_edwards_vartime", |b| {
+            b.iter(|| subgroup_edwards(black_box(&point)))
+        });
+    }
     g.finish();
 }
 

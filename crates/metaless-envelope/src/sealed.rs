@@ -24,7 +24,7 @@ use curve25519_dalek::scalar::Scalar;
 use curve25519_dalek::traits::IsIdentity;
 use ed25519_dalek::{Signature, VerifyingKey};
 use metaless_cipher::{salsa20, secretbox};
-use metaless_identity::x25519::{PreparedPeer, SharedSecret};
+use metaless_identity::x25519::{self, PreparedPeer, SharedSecret};
 use metaless_identity::{Keypair, SessionId, SessionIdPrefix, X25519Secret};
 use rand_core::{CryptoRng, RngCore};
 use sha2::Sha512;
@@ -136,10 +136,12 @@ pub fn encrypt_for_recipient_deterministic(
     seal_to(sender, recipient, message, ephemeral, Vec::new())
 }
 
-/// A recipient's X25519 key with its Edwards form worked out once, for a sender that seals to
-/// the same contact many times: [`encrypt_for_prepared`] then skips the key's decompression
-/// (an inversion and a square root) that every [`encrypt_for_recipient`] pays. The output is
-/// byte for byte what [`encrypt_for_recipient`] gives for the same ephemeral key.
+/// A recipient's X25519 key prepared once (a [`PreparedPeer`]), for a sender that seals to the
+/// same contact many times. Without AVX-512 IFMA its Edwards form is worked out here, so
+/// [`encrypt_for_prepared`] skips the key's decompression (an inversion and a square root) that
+/// every [`encrypt_for_recipient`] pays; with IFMA only the bytes are kept, as the IFMA ladder
+/// needs no conversion. The output is byte for byte what [`encrypt_for_recipient`] gives for
+/// the same ephemeral key.
 ///
 /// ```
 /// use metaless_envelope::{decrypt_incoming, encrypt_for_prepared, EnvelopeError, PreparedRecipient};
@@ -216,9 +218,9 @@ pub fn encrypt_for_prepared(
 /// How the recipient's key enters the X25519 agreement.
 #[derive(Clone, Copy)]
 enum Peer<'a> {
-    /// The 32 bytes as given (converted during the agreement).
+    /// The 32 bytes as given.
     Raw(&'a [u8; 32]),
-    /// Converted beforehand.
+    /// Prepared beforehand (the Edwards form on CPUs without IFMA).
     Prepared(&'a PreparedPeer),
 }
 
@@ -352,10 +354,10 @@ impl CheckedKey {
     /// Decompression, small-order and torsion checks, and both conversions: `None` for a key
     /// libsodium's `crypto_sign_ed25519_pk_to_curve25519` would refuse.
     pub(crate) fn check(key: &[u8; 32]) -> Option<Self> {
-        let point = account_point(key)?;
+        let (point, x25519) = account_point(key)?;
         Some(Self {
             verifying: VerifyingKey::from(point),
-            x25519: point.to_montgomery().to_bytes(),
+            x25519,
         })
     }
 }
@@ -450,18 +452,29 @@ pub(crate) fn open_and_verify(
     })
 }
 
-/// The point of an Ed25519 account key, if libsodium's `crypto_sign_ed25519_pk_to_curve25519`
-/// would accept it: decodes, not of small order, and in the prime-order subgroup.
-fn account_point(key: &[u8; 32]) -> Option<EdwardsPoint> {
+/// The point of an Ed25519 account key and its X25519 form, if libsodium's
+/// `crypto_sign_ed25519_pk_to_curve25519` would accept the key: decodes, not of small order,
+/// and in the prime-order subgroup.
+fn account_point(key: &[u8; 32]) -> Option<(EdwardsPoint, [u8; 32])> {
     let point = CompressedEdwardsY(*key).decompress()?;
     if point.is_small_order() {
         return None;
     }
-    // [ℓ]P = O  ⇔  [ℓ−1]P = −P; variable time is fine for a public key and much cheaper than
-    // the constant-time multiplication `is_torsion_free` does.
-    let times_l_minus_one =
-        EdwardsPoint::vartime_double_scalar_mul_basepoint(&(-Scalar::ONE), &point, &Scalar::ZERO);
-    (times_l_minus_one + point).is_identity().then_some(point)
+    // One conversion serves the subgroup check and the Session ID. Not small order, so u ≠ 0
+    // on the curve, as the IFMA ladder by ℓ requires.
+    let u = point.to_montgomery().to_bytes();
+    let in_subgroup = match x25519::in_prime_subgroup(&u) {
+        Some(inside) => inside,
+        // [ℓ]P = O  ⇔  [ℓ−1]P = −P; variable time is fine for a public key and much cheaper
+        // than the constant-time multiplication `is_torsion_free` does.
+        None => (EdwardsPoint::vartime_double_scalar_mul_basepoint(
+            &(-Scalar::ONE),
+            &point,
+            &Scalar::ZERO,
+        ) + point)
+            .is_identity(),
+    };
+    in_subgroup.then_some((point, u))
 }
 
 fn signature_verifies(key: &[u8; 32], message: &[u8], signature: &[u8; 64]) -> bool {
@@ -618,16 +631,15 @@ mod tests {
         assert!(decrypt_incoming(&carol, &seal_inner(&carol, &inner)).is_ok());
     }
 
-    #[test]
-    fn mixed_order_sender_key_is_refused_even_with_a_valid_signature() {
-        // A = a·B + T (T of order 8): verify_strict accepts signatures whose challenge k makes
-        // [k]T vanish, but libsodium refuses to turn A into an X25519 key, so no Session ID.
-        let bob = keys(2);
+    /// A message to `bob` from the sender key `A = a·B + T` (`T = EIGHT_TORSION[torsion]`)
+    /// with a signature that verifies under `A`: `verify_strict` accepts signatures whose
+    /// challenge k makes [k]T vanish (found by retrying), so only the subgroup check is left to
+    /// refuse it.
+    fn mixed_sender_message(bob: &Keypair, torsion: usize) -> Vec<u8> {
         let a = Scalar::from_bytes_mod_order([5u8; 32]);
-        let mixed = (EdwardsPoint::mul_base(&a) + EIGHT_TORSION[1])
+        let mixed = (EdwardsPoint::mul_base(&a) + EIGHT_TORSION[torsion])
             .compress()
             .to_bytes();
-        let mut found = false;
         for attempt in 0u8..64 {
             let message = [attempt; 8];
             let signed = [&message[..], &mixed, &bob.x25519_public()].concat();
@@ -641,18 +653,37 @@ mod tests {
             );
             let s = r + k * a;
             let signature = [&big_r[..], s.as_bytes()].concat();
-            if !signature_verifies(&mixed, &signed, signature.as_slice().try_into().unwrap()) {
-                continue;
+            if signature_verifies(&mixed, &signed, signature.as_slice().try_into().unwrap()) {
+                return seal_inner(bob, &[&message[..], &mixed, &signature].concat());
             }
-            let inner = [&message[..], &mixed, &signature].concat();
-            assert_eq!(
-                decrypt_incoming(&bob, &seal_inner(&bob, &inner)),
-                Err(EnvelopeError::InvalidSenderKey)
-            );
-            found = true;
-            break;
         }
-        assert!(found, "one challenge in eight kills the torsion part");
+        panic!("at least one challenge in eight kills the torsion part");
+    }
+
+    #[test]
+    fn mixed_order_sender_key_is_refused_even_with_a_valid_signature() {
+        // T of order 8: libsodium refuses to turn A into an X25519 key, so no Session ID.
+        let bob = keys(2);
+        assert_eq!(
+            decrypt_incoming(&bob, &mixed_sender_message(&bob, 1)),
+            Err(EnvelopeError::InvalidSenderKey)
+        );
+    }
+
+    #[test]
+    fn order_two_component_sender_key_is_refused_even_with_a_valid_signature() {
+        // T₂ = (0, 0) on the Montgomery side: [ℓ]A = T₂, whose u is 0 like the point at
+        // infinity's encoding, so a subgroup check on the encoded u would wrongly accept A.
+        let bob = keys(2);
+        let sealed = mixed_sender_message(&bob, 4);
+        assert_eq!(
+            decrypt_incoming(&bob, &sealed),
+            Err(EnvelopeError::InvalidSenderKey)
+        );
+        assert_eq!(
+            crate::SenderKeys::new(4).decrypt_incoming(&bob, &sealed),
+            Err(EnvelopeError::InvalidSenderKey)
+        );
     }
 
     #[test]

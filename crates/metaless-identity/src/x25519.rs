@@ -28,6 +28,10 @@
 //! 32-byte strings (half of which are twist points); the IFMA ladder is tested explicitly where
 //! the CPU has it.
 //!
+//! The IFMA ladder also answers whether a public point is in the prime-order subgroup
+//! ([`in_prime_subgroup`]: the ladder by the group order, a little over half the cost of the
+//! Edwards check by `[ℓ−1]P` in the `x25519` bench).
+//!
 //! ```
 //! use metaless_identity::x25519;
 //! let a = [7u8; 32];
@@ -170,6 +174,59 @@ pub fn scalarmult_ifma(secret: &[u8; 32], peer: &[u8; 32]) -> Option<[u8; 32]> {
     dispatch::ladder_ifma(secret, peer)
 }
 
+/// Whether the curve point with u-coordinate `u` is in the prime-order subgroup (`[ℓ]P = O`),
+/// by the AVX-512 IFMA ladder; `None` when this CPU lacks AVX-512F/VL/IFMA, so the caller checks
+/// another way (on the Edwards point, say). The sign lost in `u` does not matter: `±P` are in
+/// the subgroup together.
+///
+/// The ladder multiplies by ℓ itself (public and unclamped, 253 bits) and tests the projective
+/// result's `Z = 0`, the point at infinity. The encoded `u` of `[ℓ]P` would not do: for
+/// `P = Q + T₂` (`Q` in the subgroup, `T₂ = (0, 0)` of order 2) `[ℓ]P = T₂` encodes as 0 too.
+///
+/// `u` must belong to a point **on the curve** (not the twist) with `u ≠ 0`, such as the
+/// Montgomery form of a decompressed Edwards point that passed the small-order check:
+/// * `u = 0` is `(0, 0)`, but it is also what dalek's `to_montgomery` gives for the identity,
+///   and the x-only ladder's differential addition by a difference with `u = 0` degenerates to
+///   `(0 : 0)`. So 0 (and its non-canonical form p) is answered `Some(false)`, which is right
+///   for `(0, 0)` and wrong for the identity.
+/// * a twist `u` has no point on the curve to ask about; the answer is `Some(false)` (the twist's
+///   order, 4 times a prime other than ℓ, is prime to ℓ), which says nothing about the curve.
+///
+/// As in [`scalarmult`], the top bit is ignored and non-canonical values are reduced. The ladder
+/// is the constant-time one, though `u` is public here.
+///
+/// ```
+/// use curve25519_dalek::constants::EIGHT_TORSION;
+/// use curve25519_dalek::{EdwardsPoint, Scalar};
+/// use metaless_identity::x25519;
+/// let p = EdwardsPoint::mul_base(&Scalar::from(7u8));
+/// if let Some(inside) = x25519::in_prime_subgroup(&p.to_montgomery().to_bytes()) {
+///     assert!(inside);
+///     // P + T₂: [ℓ](P + T₂) = T₂ = (0, 0), not the point at infinity.
+///     let mixed = (p + EIGHT_TORSION[4]).to_montgomery().to_bytes();
+///     assert_eq!(x25519::in_prime_subgroup(&mixed), Some(false));
+/// }
+/// ```
+pub fn in_prime_subgroup(u: &[u8; 32]) -> Option<bool> {
+    if !dispatch::has_ifma() {
+        return None;
+    }
+    let mut low = *u;
+    low[31] &= 0x7f;
+    if low == [0u8; 32] || low == FIELD_PRIME {
+        return Some(false);
+    }
+    dispatch::order_ladder_ifma(u)
+}
+
+/// p = 2^255 − 19, little-endian: the one non-canonical encoding of 0 below 2^255.
+const FIELD_PRIME: [u8; 32] = {
+    let mut p = [0xffu8; 32];
+    p[0] = 0xed;
+    p[31] = 0x7f;
+    p
+};
+
 /// `X25519(secret, peer)` without IFMA: Edwards-form multiplication (dalek's, AVX2 when the CPU
 /// has it) when `peer` is on the curve, the Montgomery ladder when it is on the twist. What
 /// [`scalarmult`] runs on CPUs without AVX-512 IFMA.
@@ -216,6 +273,9 @@ pub fn scalarmult_base(secret: &[u8; 32]) -> [u8; 32] {
 mod tests {
     use super::*;
     use crate::hex;
+    use curve25519_dalek::constants::{ED25519_BASEPOINT_POINT, EIGHT_TORSION};
+    use curve25519_dalek::scalar::Scalar;
+    use curve25519_dalek::traits::IsIdentity;
     use proptest::prelude::*;
 
     fn arr(text: &str) -> [u8; 32] {
@@ -425,8 +485,76 @@ mod tests {
         }
     }
 
+    /// `[k]B` for a scalar from 32 bytes.
+    fn subgroup_point(bytes: [u8; 32]) -> EdwardsPoint {
+        EdwardsPoint::mul_base(&Scalar::from_bytes_mod_order(bytes))
+    }
+
+    /// [`in_prime_subgroup`] of an Edwards point's u, or `None` after saying the test is skipped.
+    fn subgroup(point: &EdwardsPoint) -> Option<bool> {
+        let out = in_prime_subgroup(&point.to_montgomery().to_bytes());
+        if out.is_none() {
+            std::eprintln!("skipped: no IFMA");
+        }
+        out
+    }
+
+    #[test]
+    fn subgroup_check_fixed_points() {
+        let Some(base) = subgroup(&ED25519_BASEPOINT_POINT) else {
+            return;
+        };
+        assert!(base);
+        // Honest X25519 keys are in the subgroup (clamped scalars are multiples of 8).
+        assert_eq!(
+            in_prime_subgroup(&scalarmult_base(&[0x17u8; 32])),
+            Some(true)
+        );
+        // Every nonzero torsion point alone, and on the basepoint: T₂ = EIGHT_TORSION[4] (the
+        // X = 0 trap), order 4 at 2 and 6, order 8 at the odd indices.
+        for torsion in &EIGHT_TORSION[1..] {
+            assert_eq!(subgroup(torsion), Some(false));
+            assert_eq!(subgroup(&(ED25519_BASEPOINT_POINT + torsion)), Some(false));
+        }
+        // u = 0 and its non-canonical form p; the top bit is ignored.
+        assert_eq!(in_prime_subgroup(&[0u8; 32]), Some(false));
+        assert_eq!(in_prime_subgroup(&FIELD_PRIME), Some(false));
+        let mut top = ED25519_BASEPOINT_POINT.to_montgomery().to_bytes();
+        top[31] |= 0x80;
+        assert_eq!(in_prime_subgroup(&top), Some(true));
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(256))]
+
+        #[test]
+        fn subgroup_points_are_in_the_subgroup(k in any::<[u8; 32]>()) {
+            let point = subgroup_point(k);
+            prop_assume!(!point.is_identity());
+            if let Some(inside) = subgroup(&point) {
+                prop_assert!(inside);
+            }
+        }
+
+        #[test]
+        fn every_torsion_component_is_refused(k in any::<[u8; 32]>()) {
+            let point = subgroup_point(k);
+            prop_assume!(!point.is_identity());
+            for (index, torsion) in EIGHT_TORSION.iter().enumerate().skip(1) {
+                if let Some(inside) = subgroup(&(point + torsion)) {
+                    prop_assert!(!inside, "torsion index {}", index);
+                }
+            }
+        }
+
+        #[test]
+        fn subgroup_check_agrees_with_dalek(k in any::<[u8; 32]>(), index in 0usize..8) {
+            let point = subgroup_point(k) + EIGHT_TORSION[index];
+            prop_assume!(!point.is_small_order());
+            if let Some(inside) = subgroup(&point) {
+                prop_assert_eq!(inside, point.is_torsion_free());
+            }
+        }
 
         #[test]
         fn random_strings_match_the_ladder(secret in any::<[u8; 32]>(), peer in any::<[u8; 32]>()) {

@@ -18,8 +18,9 @@ use crate::{EncType, OnionError, TAG_LEN};
 /// A service node as a path hop or destination: its Ed25519 key (how routing JSON names it) and
 /// its X25519 key (what layers are encrypted to), as in the network's node list.
 ///
-/// The Edwards form of the X25519 key is computed once here, so every layer encrypted to this
-/// node skips that conversion (see [`crate::x25519`]).
+/// The X25519 key is prepared once here (a [`PreparedPeer`]): on CPUs without AVX-512 IFMA its
+/// Edwards form is computed, so every layer encrypted to this node skips that conversion; with
+/// IFMA only the bytes are kept, as the IFMA ladder needs none (see [`crate::x25519`]).
 ///
 /// ```
 /// use metaless_identity::{Keypair, Seed};
@@ -32,7 +33,7 @@ use crate::{EncType, OnionError, TAG_LEN};
 #[derive(Clone)]
 pub struct Hop {
     ed25519: [u8; 32],
-    /// The X25519 key with its Edwards form worked out once.
+    /// The X25519 key, prepared once (its Edwards form without IFMA).
     prepared: PreparedPeer,
 }
 
@@ -63,7 +64,8 @@ impl Hop {
         self.prepared.public_key()
     }
 
-    /// `X25519(secret, self.x25519)` through the cached Edwards point when there is one.
+    /// `X25519(secret, self.x25519)`: the IFMA ladder, else the cached Edwards point when there
+    /// is one.
     fn agree(&self, secret: &EphemeralSecret) -> Result<Shared, OnionError> {
         secret.agree_prepared(&self.prepared)
     }

@@ -1,7 +1,7 @@
 //! Runtime CPU-feature dispatch to the AVX-512 IFMA ladder: the crate's one `unsafe`.
 //!
-//! `super::ifma::scalarmult` is a safe function compiled with
-//! `#[target_feature(enable = "avx512f,avx512vl,avx512ifma")]`; calling it is `unsafe` only
+//! `super::ifma::scalarmult` (and `times_order_is_infinity`) are safe functions compiled with
+//! `#[target_feature(enable = "avx512f,avx512vl,avx512ifma")]`; calling them is `unsafe` only
 //! because running those instructions on a CPU without them is undefined. Detection is
 //! `cpufeatures` (cpuid, and for AVX-512 the OS's XSAVE support of the ZMM/opmask state; the
 //! answer is cached in an atomic after the first call; no std).
@@ -37,5 +37,21 @@ pub(super) fn ladder_ifma(secret: &[u8; 32], peer: &[u8; 32]) -> Option<[u8; 32]
         }
     }
     let _ = (secret, peer);
+    None
+}
+
+/// Whether `[ℓ]u` is the point at infinity, by the IFMA ladder, or `None` when this CPU lacks
+/// AVX-512 IFMA/VL (`u` as `super::in_prime_subgroup` requires it).
+#[inline]
+pub(super) fn order_ladder_ifma(u: &[u8; 32]) -> Option<bool> {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if ifma_cpu::get() {
+            // SAFETY: as in `ladder_ifma`: the CPU has just been confirmed to execute
+            // AVX-512F/VL/IFMA, the called function's only requirement.
+            return Some(unsafe { super::ifma::times_order_is_infinity(u) });
+        }
+    }
+    let _ = u;
     None
 }

@@ -27,6 +27,9 @@
 //! the same vectors ([`invert`], with a dedicated [`square`]). The only cross-lane moves are
 //! round 1's `(A, B, A, B)` and the conditional swap.
 //!
+//! The same ladder, by the public group order ℓ (253 bits, unclamped) and without the final
+//! inversion, decides prime-order subgroup membership ([`times_order_is_infinity`]).
+//!
 //! Constant time: the conditional swap of `(x2, z2)` with `(x3, z3)` reverses the lanes of
 //! `(D, C, A, B)` (to `(B, A, C, D)`, which is what the swapped state gives) under a mask; the
 //! loop and every index are public and nothing branches on the scalar.
@@ -312,15 +315,20 @@ fn decode(u: &[u8; 32]) -> [u64; 5] {
     ]
 }
 
-/// `X25519(scalar, u)` of RFC 7748 §5: clamps `scalar`, runs the ladder on `u`, encodes `x2/z2`
-/// (all zeros when `z2 = 0`, as the RFC's `z2^(p−2)`).
+/// The group order ℓ = 2^252 + 27742317777372353535851937790883648493, little-endian: 253 bits.
+const ELL: [u8; 32] = [
+    0xed, 0xd3, 0xf5, 0x5c, 0x1a, 0x63, 0x12, 0x58, 0xd6, 0x9c, 0xf7, 0xa2, 0xde, 0xf9, 0xde, 0x14,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x10,
+];
+
+/// The Montgomery ladder over bits `BITS − 1 … 0` of `k` (taken as given, not clamped) on
+/// `x1`, ending with the last conditional swap: lane 2 of the returned `(P, Q)` is `(x2, z2)`,
+/// `[k]u` in projective form (`z2 = 0` for the point at infinity). `BITS` is a constant, so the
+/// loop's trip count says nothing about `k`; the swaps are masked as described in the module
+/// doc.
+#[inline]
 #[target_feature(enable = "avx512f,avx512vl,avx512ifma")]
-pub(super) fn scalarmult(scalar: &[u8; 32], u: &[u8; 32]) -> [u8; 32] {
-    let mut k = *scalar;
-    k[0] &= 248;
-    k[31] &= 127;
-    k[31] |= 64;
-    let x1 = decode(u);
+fn ladder<const BITS: usize>(k: &[u8; 32], x1: &[u64; 5]) -> (Fe4, Fe4) {
     let zero = _mm256_setzero_si256();
     let (mut x1_lane1, mut a24_lane3, mut p, mut q) = ([zero; 5], [zero; 5], [zero; 5], [zero; 5]);
     for i in 0..5 {
@@ -333,7 +341,7 @@ pub(super) fn scalarmult(scalar: &[u8; 32], u: &[u8; 32]) -> [u8; 32] {
     }
     let zero5 = [zero; 5];
     let mut swap = 0u64;
-    for t in (0..255).rev() {
+    for t in (0..BITS).rev() {
         let bit = u64::from((k[t / 8] >> (t % 8)) & 1);
         swap ^= bit;
         let mask = _mm256_set1_epi64x(0u64.wrapping_sub(swap) as i64);
@@ -368,8 +376,8 @@ pub(super) fn scalarmult(scalar: &[u8; 32], u: &[u8; 32]) -> [u8; 32] {
         p = shuffle::<0x44>(&m2); // (x3', x3', x2', x2')
         q = shuffle::<0xEE>(&m3); // (z3', z3', z2', z2')
     }
-    // The last swap (always 0 for a clamped scalar, kept for the RFC's form): lanes 2–3 of
-    // `P`, `Q` take lanes 0–1 under the mask.
+    // The last swap (always 0 for a clamped scalar, kept for the RFC's form; ℓ is odd, so the
+    // subgroup check needs it): lanes 2–3 of `P`, `Q` take lanes 0–1 under the mask.
     let mask = _mm256_set1_epi64x(0u64.wrapping_sub(swap) as i64);
     for x in p.iter_mut().chain(q.iter_mut()) {
         let t = _mm256_and_si256(
@@ -378,5 +386,27 @@ pub(super) fn scalarmult(scalar: &[u8; 32], u: &[u8; 32]) -> [u8; 32] {
         );
         *x = _mm256_xor_si256(*x, t);
     }
+    (p, q)
+}
+
+/// `X25519(scalar, u)` of RFC 7748 §5: clamps `scalar`, runs the ladder on `u`, encodes `x2/z2`
+/// (all zeros when `z2 = 0`, as the RFC's `z2^(p−2)`).
+#[target_feature(enable = "avx512f,avx512vl,avx512ifma")]
+pub(super) fn scalarmult(scalar: &[u8; 32], u: &[u8; 32]) -> [u8; 32] {
+    let mut k = *scalar;
+    k[0] &= 248;
+    k[31] &= 127;
+    k[31] |= 64;
+    let (p, q) = ladder::<255>(&k, &decode(u));
     encode_lane2(&mul(&p, &invert(&q))) // x2 / z2
+}
+
+/// Whether `[ℓ]u` is the point at infinity: the ladder by the unclamped, public ℓ, then
+/// `z2 = 0` tested on its canonical encoding (no inversion). Not `x2 / z2 = 0`, which the
+/// 2-torsion point `(0, 0)` gives too. Meaningful for `u ≠ 0` on the curve (see
+/// `super::in_prime_subgroup`).
+#[target_feature(enable = "avx512f,avx512vl,avx512ifma")]
+pub(super) fn times_order_is_infinity(u: &[u8; 32]) -> bool {
+    let (_, q) = ladder::<253>(&ELL, &decode(u));
+    encode_lane2(&q) == [0u8; 32]
 }
