@@ -34,6 +34,7 @@ pub const BLOCK_LEN: usize = 16;
 
 /// Whole blocks from which [`Poly1305::update`] hands them to the 4-way vector kernel (when the
 /// CPU has AVX2): below this the scalar code is as fast, counting the one-time r² … r⁴.
+#[cfg(target_arch = "x86_64")]
 const VECTOR_MIN_BLOCKS: usize = 16;
 
 /// The `r` half of a key after clamping, with the folded constant, and the running sum.

@@ -1,9 +1,10 @@
 //! X25519 for onion layers: single-use ephemeral secrets, and the agreement that refuses an
 //! all-zero result as libsodium does.
 //!
-//! The multiplication itself is [`metaless_identity::x25519`] (Edwards form for curve points,
-//! Montgomery ladder for twist points, identical to libsodium's `crypto_scalarmult`), re-exported
-//! here so onion users need not name the identity crate.
+//! The multiplication itself is [`metaless_identity::x25519`] (the AVX-512 IFMA Montgomery
+//! ladder where the CPU has it, else the Edwards form for curve points and dalek's ladder for
+//! twist points; identical to libsodium's `crypto_scalarmult`), re-exported here so onion users
+//! need not name the identity crate.
 //!
 //! ```
 //! use metaless_onion::x25519;
@@ -67,7 +68,8 @@ impl EphemeralSecret {
         agree(&self.0, peer)
     }
 
-    /// The agreement with a peer whose Edwards form was computed beforehand.
+    /// The agreement with a prepared peer (its Edwards form computed once where that is the
+    /// faster path; only its bytes on IFMA CPUs).
     pub(crate) fn agree_prepared(&self, peer: &PreparedPeer) -> Result<Shared, OnionError> {
         metaless_identity::x25519::agree_prepared(&self.0, peer).map_err(|_| OnionError::WeakKey)
     }

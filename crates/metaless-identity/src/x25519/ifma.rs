@@ -393,7 +393,8 @@ fn ladder<const BITS: usize>(k: &[u8; 32], x1: &[u64; 5]) -> (Fe4, Fe4) {
 /// (all zeros when `z2 = 0`, as the RFC's `z2^(p−2)`).
 #[target_feature(enable = "avx512f,avx512vl,avx512ifma")]
 pub(super) fn scalarmult(scalar: &[u8; 32], u: &[u8; 32]) -> [u8; 32] {
-    let mut k = *scalar;
+    // The clamped copy of the secret is wiped when it goes out of scope.
+    let mut k = zeroize::Zeroizing::new(*scalar);
     k[0] &= 248;
     k[31] &= 127;
     k[31] |= 64;
