@@ -13,17 +13,8 @@ use metaless_cipher::CipherError;
 use metaless_cipher::aes256gcm::{open, open_in_place_detached, seal, seal_in_place_detached};
 use proptest::prelude::*;
 
-fn unhex(s: &str) -> Vec<u8> {
-    let s: String = s.chars().filter(|c| !c.is_whitespace()).collect();
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
-        .collect()
-}
-
-fn arr<const N: usize>(s: &str) -> [u8; N] {
-    unhex(s).try_into().unwrap()
-}
+mod common;
+use common::{arr, unhex};
 
 /// The builds this CPU can run (the portable one always; AES-NI where cpuid says so).
 /// `METALESS_EXPECT_AESNI=1` makes a missing AES-NI build a failure instead of a skip.

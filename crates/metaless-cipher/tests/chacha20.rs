@@ -9,17 +9,8 @@ use metaless_cipher::CipherError;
 use metaless_cipher::chacha20::{block, hchacha20, xchacha20_xor_in_place, xor_in_place};
 use proptest::prelude::*;
 
-fn unhex(s: &str) -> Vec<u8> {
-    let s: String = s.chars().filter(|c| !c.is_whitespace()).collect();
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
-        .collect()
-}
-
-fn arr<const N: usize>(s: &str) -> [u8; N] {
-    unhex(s).try_into().unwrap()
-}
+mod common;
+use common::{arr, unhex};
 
 const KEY_SEQ: &str = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
 const SUNSCREEN: &[u8] = b"Ladies and Gentlemen of the class of '99: If I could offer you only one tip for the future, sunscreen would be it.";

@@ -7,17 +7,8 @@ use metaless_cipher::poly1305::{Poly1305, tag};
 use poly1305::universal_hash::KeyInit;
 use proptest::prelude::*;
 
-fn unhex(s: &str) -> Vec<u8> {
-    let s: String = s.chars().filter(|c| !c.is_whitespace()).collect();
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
-        .collect()
-}
-
-fn arr<const N: usize>(s: &str) -> [u8; N] {
-    unhex(s).try_into().unwrap()
-}
+mod common;
+use common::{arr, unhex};
 
 /// RFC 8439 §2.5.2: "Cryptographic Forum Research Group".
 #[test]
