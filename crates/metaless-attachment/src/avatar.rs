@@ -104,15 +104,9 @@ pub fn decrypt_profile_legacy(
     if blob.len() < PROFILE_MIN_BLOB {
         return Err(AttachmentError::Truncated);
     }
-    let (iv, body) = blob.split_at(PROFILE_IV_SIZE);
-    let (ct, tag) = body.split_at(body.len() - PROFILE_TAG_SIZE);
+    let (iv, sealed) = blob.split_at(PROFILE_IV_SIZE);
     let iv: &[u8; PROFILE_IV_SIZE] = iv.try_into().map_err(|_| AttachmentError::Truncated)?;
-    let tag: &[u8; PROFILE_TAG_SIZE] = tag.try_into().map_err(|_| AttachmentError::Truncated)?;
-    // decrypted in place only once the tag verifies; a forgery drops the copy unread
-    let mut out = ct.to_vec();
-    aes256gcm::open_in_place_detached(key.expose_secret(), iv, &[], &mut out, tag)
-        .map_err(|_| AttachmentError::WrongKey)?;
-    Ok(out)
+    aes256gcm::open(key.expose_secret(), iv, &[], sealed).map_err(|_| AttachmentError::WrongKey)
 }
 
 /// Decrypts a downloaded profile picture with its 32-byte profile key. `stream` says whether

@@ -30,6 +30,8 @@ extern crate alloc;
 
 pub mod aes256gcm;
 pub mod chacha20;
+#[cfg(feature = "alloc")]
+mod combined;
 mod dispatch;
 pub mod poly1305;
 pub mod salsa20;

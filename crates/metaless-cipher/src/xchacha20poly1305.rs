@@ -196,11 +196,9 @@ pub fn seal(
     plaintext: &[u8],
 ) -> Result<alloc::vec::Vec<u8>, CipherError> {
     check_len(1, plaintext.len())?;
-    let mut out = alloc::vec::Vec::with_capacity(plaintext.len() + TAG_LEN);
-    out.extend_from_slice(plaintext);
-    let tag = crate::dispatch::xchacha_seal(key, nonce, aad, &mut out);
-    out.extend_from_slice(&tag);
-    Ok(out)
+    crate::combined::seal(plaintext, |buf| {
+        Ok(crate::dispatch::xchacha_seal(key, nonce, aad, buf))
+    })
 }
 
 /// The plaintext of `ciphertext ‖ tag` (libsodium's combined
@@ -223,16 +221,7 @@ pub fn open(
     aad: &[u8],
     sealed: &[u8],
 ) -> Result<alloc::vec::Vec<u8>, CipherError> {
-    let Some(split) = sealed.len().checked_sub(TAG_LEN) else {
-        return Err(CipherError::TooShort {
-            len: sealed.len(),
-            tag: TAG_LEN,
-        });
-    };
-    let (ct, tag) = sealed.split_at(split);
-    let tag: &[u8; 16] = tag.try_into().map_err(|_| CipherError::Forged)?;
-    // the copy is decrypted in place only once the tag verifies; a forgery drops it unread
-    let mut out = ct.to_vec();
-    open_in_place_detached(key, nonce, aad, &mut out, tag)?;
-    Ok(out)
+    crate::combined::open(sealed, |buf, tag| {
+        open_in_place_detached(key, nonce, aad, buf, tag)
+    })
 }

@@ -402,17 +402,21 @@ mod tests {
         assert_ne!(ifma(&bob, &bob_public), Some(shared));
     }
 
+    /// The first entries of libsodium's small-order blocklist: u = 0, 1, the two order-8 points, p − 1.
+    const SMALL_ORDER: [&str; 5] = [
+        "0000000000000000000000000000000000000000000000000000000000000000",
+        "0100000000000000000000000000000000000000000000000000000000000000",
+        "e0eb7a7c3b41b8ae1656e3faf19fc46ada098deb9c32b1fd866205165f49b800",
+        "5f9c95bca3508c24b1d0b1559c83ef5b04445cc4581c8e86d8224eddd09f1157",
+        "ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
+    ];
+
     #[test]
     fn exceptional_inputs_match_the_ladder() {
         let mut peers: alloc::vec::Vec<[u8; 32]> = alloc::vec::Vec::new();
         // Small-order points (the libsodium blocklist) and u = 0, 1, p-1 (= -1), p, p+1, 2^255-1,
         // and with the top bit set.
-        for text in [
-            "0000000000000000000000000000000000000000000000000000000000000000",
-            "0100000000000000000000000000000000000000000000000000000000000000",
-            "e0eb7a7c3b41b8ae1656e3faf19fc46ada098deb9c32b1fd866205165f49b800",
-            "5f9c95bca3508c24b1d0b1559c83ef5b04445cc4581c8e86d8224eddd09f1157",
-            "ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
+        for text in SMALL_ORDER.into_iter().chain([
             "edffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
             "eeffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
             "ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
@@ -426,7 +430,7 @@ mod tests {
             "ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff",
             "0000000000000000000000000000000000000000000000000000000000000080",
             "0100000000000000000000000000000000000000000000000000000000000080",
-        ] {
+        ]) {
             peers.push(arr(text));
         }
         let mut no_ifma = false;
@@ -464,13 +468,7 @@ mod tests {
 
     #[test]
     fn small_order_points_give_zero_on_every_path() {
-        for text in [
-            "0000000000000000000000000000000000000000000000000000000000000000",
-            "0100000000000000000000000000000000000000000000000000000000000000",
-            "e0eb7a7c3b41b8ae1656e3faf19fc46ada098deb9c32b1fd866205165f49b800",
-            "5f9c95bca3508c24b1d0b1559c83ef5b04445cc4581c8e86d8224eddd09f1157",
-            "ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
-        ] {
+        for text in SMALL_ORDER {
             let peer = arr(text);
             for secret in [[0u8; 32], [0xffu8; 32], [0x11u8; 32]] {
                 assert_eq!(scalarmult(&secret, &peer), [0u8; 32]);
