@@ -29,7 +29,7 @@ fuzz_target!(|data: &[u8]| {
 
     let (keypair, me) = info(1);
     let (_, peer) = info(2);
-    let mut node = Node::new(NodeConfig {
+    let node = Node::new(NodeConfig {
         keypair,
         network: NetworkMap::new(vec![me.clone(), peer]),
         info: me,
