@@ -88,7 +88,8 @@ fn main() {
             println!(
                 "testnet_load: round {round} workers {w}: {:.0} onion requests/s, node CPU {:.3} ms/request \
                  ({:.2} cores busy), load generator {:.3} ms/request, latency median {:.1} ms p99 {:.1} ms, \
-                 {} requests, {} errors, {}/{} sampled replies opened with status 200",
+                 {} requests, {} errors, {}/{} sampled replies opened with status 200, \
+                 {} new client connections",
                 r.rate,
                 r.node_cpu_ms,
                 r.node_cores,
@@ -98,7 +99,8 @@ fn main() {
                 r.requests,
                 r.errors,
                 r.sample_ok,
-                r.sampled
+                r.sampled,
+                r.new_connections
             );
             results.push((w, r));
         }
@@ -189,6 +191,8 @@ struct Outcome {
     errors: u64,
     sampled: usize,
     sample_ok: usize,
+    /// Connections the load generator opened inside the window (its guards' are kept).
+    new_connections: u64,
 }
 
 /// utime + stime of a process, in seconds.
@@ -311,8 +315,10 @@ fn run(workers: usize, secs: f64, connections: usize) -> Outcome {
                     let p = &prepared[i];
                     let req = Transmit {
                         id: RequestId::from(i as u64),
+                        // A service node (not a seed): the transport keeps the connection, as
+                        // a client keeps its guard's.
                         to_node: Target {
-                            node: None,
+                            node: Some(metaless_swarm::NodeId::new(p.entry.pubkey_ed25519)),
                             base_url: format!("http://127.0.0.1:{}", p.entry.port),
                             path: ONION_PATH,
                         },
@@ -345,6 +351,7 @@ fn run(workers: usize, secs: f64, connections: usize) -> Outcome {
         tokio::time::sleep(WARM_UP).await;
         let (d0, e0) = (done.load(Ordering::SeqCst), errors.load(Ordering::SeqCst));
         let (node0, gen0, t0) = (cpu_seconds(&pid), cpu_seconds("self"), Instant::now());
+        let conns0 = transport.stats().connections;
         measuring.store(true, Ordering::SeqCst);
         tokio::time::sleep(Duration::from_secs_f64(secs)).await;
         measuring.store(false, Ordering::SeqCst);
@@ -354,6 +361,7 @@ fn run(workers: usize, secs: f64, connections: usize) -> Outcome {
             cpu_seconds("self"),
             t0.elapsed().as_secs_f64(),
         );
+        let new_connections = transport.stats().connections - conns0;
         stop.store(true, Ordering::SeqCst);
         for t in tasks {
             let _ = t.await;
@@ -384,6 +392,7 @@ fn run(workers: usize, secs: f64, connections: usize) -> Outcome {
             errors: e1 - e0,
             sampled: samples.len(),
             sample_ok,
+            new_connections,
         }
     });
     drop(child.stdin.take());
