@@ -272,8 +272,25 @@ impl SqliteStorage {
         })
     }
 
-    fn store_sql(&mut self, msg: &NewMessage) -> rusqlite::Result<(StoreOutcome, i64)> {
+    /// `keep_deleted`: a peer's replay, refused (nothing written) when the hash has a
+    /// tombstone and is not held ([`Storage::store_unless_deleted`]).
+    fn store_sql(
+        &mut self,
+        msg: &NewMessage,
+        keep_deleted: bool,
+    ) -> rusqlite::Result<(StoreOutcome, i64)> {
         let tx = self.w().transaction()?;
+        if keep_deleted
+            && let Some(expiry) = tx
+                .prepare_cached(
+                    "SELECT expiry FROM tombstones WHERE hash = ?1 \
+                     AND NOT EXISTS (SELECT 1 FROM messages WHERE hash = ?1)",
+                )?
+                .query_row(params![msg.hash], |r| r.get::<_, i64>(0))
+                .optional()?
+        {
+            return Ok((StoreOutcome::Deleted, expiry));
+        }
         if msg.replace_namespace {
             tx.prepare_cached(
                 "DELETE FROM messages WHERE owner = ?1 AND namespace = ?2 AND hash != ?3",
@@ -534,7 +551,11 @@ impl SqliteStorage {
 /// The SQL statements above, reported as the node reports storage failures.
 impl Storage for SqliteStorage {
     fn store(&mut self, msg: &NewMessage) -> Result<(StoreOutcome, i64), NodeError> {
-        self.store_sql(msg).map_err(db)
+        self.store_sql(msg, false).map_err(db)
+    }
+
+    fn store_unless_deleted(&mut self, msg: &NewMessage) -> Result<(StoreOutcome, i64), NodeError> {
+        self.store_sql(msg, true).map_err(db)
     }
 
     fn retrieve(

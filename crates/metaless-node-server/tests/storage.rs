@@ -316,6 +316,58 @@ fn tombstones_and_listing(db: &mut dyn Storage) {
     assert!(db.sync_list("", 10, 0).unwrap().0.is_empty());
 }
 
+/// A peer's replay of a deleted hash writes nothing (not even a public outbox's clearing);
+/// a held or unknown hash is stored as by `store`.
+fn replays_leave_deleted_messages_deleted(db: &mut dyn Storage) {
+    let a = msg(1, 0, "a", 1, 1_000, b"x");
+    assert_eq!(
+        db.store_unless_deleted(&a).unwrap(),
+        (StoreOutcome::New, 1_000)
+    );
+    assert_eq!(
+        db.store_unless_deleted(&a).unwrap(),
+        (StoreOutcome::Exists, 1_000)
+    );
+    db.delete_by_hash(&[1; 33], &["a".into()]).unwrap();
+    assert_eq!(
+        db.store_unless_deleted(&a).unwrap(),
+        (StoreOutcome::Deleted, 1_000)
+    );
+    assert_eq!(db.count().unwrap(), 0);
+    // Public outbox: the refused replay does not clear the message there.
+    let kept = msg(1, -21, "k", 1, 900, b"k");
+    let mut gone = msg(1, -21, "g", 1, 800, b"g");
+    gone.replace_namespace = true;
+    let mut kept_r = kept.clone();
+    kept_r.replace_namespace = true;
+    db.store(&gone).unwrap();
+    db.delete_by_hash(&[1; 33], &["g".into()]).unwrap();
+    db.store(&kept_r).unwrap();
+    assert_eq!(
+        db.store_unless_deleted(&gone).unwrap(),
+        (StoreOutcome::Deleted, 800)
+    );
+    let (held, _) = db.retrieve(&[1; 33], -21, None, None, None, 0).unwrap();
+    assert_eq!(
+        held.iter().map(|m| m.hash.as_str()).collect::<Vec<_>>(),
+        ["k"]
+    );
+    // A client's store of the hash clears the tombstone; a replay then extends as usual.
+    assert_eq!(db.store(&a).unwrap(), (StoreOutcome::New, 1_000));
+    let mut later = a.clone();
+    later.expiry_ms = 2_000;
+    assert_eq!(
+        db.store_unless_deleted(&later).unwrap(),
+        (StoreOutcome::Extended, 2_000)
+    );
+}
+
+#[test]
+fn replays_leave_deleted_messages_deleted_on_both_backends() {
+    replays_leave_deleted_messages_deleted(&mut MemoryStorage::new());
+    replays_leave_deleted_messages_deleted(&mut SqliteStorage::open_in_memory().unwrap());
+}
+
 #[test]
 fn tombstones_and_listing_on_both_backends() {
     tombstones_and_listing(&mut MemoryStorage::new());
@@ -488,6 +540,8 @@ semantics!(sqlite, SqliteStorage::open_in_memory().unwrap());
 /// operations meet each other's messages).
 #[derive(Debug, Clone)]
 enum Op {
+    /// A peer's replay: `store_unless_deleted`.
+    StoreReplayed(NewMessage),
     Store(NewMessage),
     Retrieve {
         owner: u8,
@@ -526,6 +580,17 @@ fn op() -> impl Strategy<Value = Op> {
                 timestamp_ms: ts,
                 expiry_ms: expiry,
                 data: vec![o; len],
+                replace_namespace: ns == -21,
+            })
+        ),
+        2 => (owner.clone(), ns(), hash(), time.clone(), time.clone()).prop_map(
+            |(o, ns, hash, ts, expiry)| Op::StoreReplayed(NewMessage {
+                owner: [o; 33],
+                namespace: ns,
+                hash,
+                timestamp_ms: ts,
+                expiry_ms: expiry,
+                data: vec![o; 3],
                 replace_namespace: ns == -21,
             })
         ),
@@ -573,6 +638,7 @@ fn op() -> impl Strategy<Value = Op> {
 fn apply(db: &mut dyn Storage, op: &Op) -> String {
     let answer = match op {
         Op::Store(m) => format!("{:?}", db.store(m).unwrap()),
+        Op::StoreReplayed(m) => format!("{:?}", db.store_unless_deleted(m).unwrap()),
         Op::Retrieve {
             owner,
             ns,

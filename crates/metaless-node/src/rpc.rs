@@ -300,18 +300,7 @@ impl RpcCtx<'_> {
     fn store(&mut self, request: &Request, s: &Store) -> Reply {
         let now = self.now();
         let hash = s.message_hash();
-        // A peer's late replay of a store must not bring back a message deleted here: it is
-        // answered as already stored, so the peer's retry queue lets it go.
-        if self.forwarded
-            && let Ok(states) = self.storage.hash_states(&[hash.as_str().to_owned()])
-            && let Some(crate::storage::HashState::Deleted { expiry_ms }) = states.values().next()
-        {
-            return Reply::json(
-                200,
-                server::store_entry(self.keypair, &hash, ms_u64(*expiry_ms), true),
-            );
-        }
-        let stored = self.storage.store(&NewMessage {
+        let msg = NewMessage {
             owner: s.pubkey.to_bytes(),
             namespace: s.namespace.value(),
             hash: hash.as_str().to_owned(),
@@ -319,7 +308,14 @@ impl RpcCtx<'_> {
             expiry_ms: ms_i64(s.expiry_ms),
             data: s.data.clone(),
             replace_namespace: s.namespace.is_public_outbox(),
-        });
+        };
+        // A peer's late replay of a store must not bring back a message deleted here: it is
+        // answered as already stored, so the peer's retry queue lets it go.
+        let stored = if self.forwarded {
+            self.storage.store_unless_deleted(&msg)
+        } else {
+            self.storage.store(&msg)
+        };
         let mut reply = SwarmReply::new();
         match stored {
             Ok((outcome, expiry)) => {

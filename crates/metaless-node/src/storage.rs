@@ -85,6 +85,9 @@ pub enum StoreOutcome {
     Extended,
     /// The hash existed with the same or a later expiry; nothing changed.
     Exists,
+    /// The hash was deleted here and stays deleted ([`Storage::store_unless_deleted`] only);
+    /// nothing was written.
+    Deleted,
 }
 
 /// Which expiry changes `update_expiry` may make (upstream `extend` / `shorten` flags).
@@ -255,6 +258,31 @@ pub trait Storage: core::fmt::Debug {
     /// assert_eq!(db.store(&m).unwrap(), (StoreOutcome::Extended, 20));
     /// ```
     fn store(&mut self, msg: &NewMessage) -> Result<(StoreOutcome, i64), NodeError>;
+
+    /// A swarm peer's replay of a store: as [`Storage::store`], except that a hash deleted
+    /// here (a tombstone) stays deleted — nothing is written and the answer is
+    /// [`StoreOutcome::Deleted`] with the tombstone's expiry — so a late replay cannot bring
+    /// a deleted message back. The default checks [`Storage::hash_states`] and then stores;
+    /// a store with transactions should do both in one (SQLite does: a replay is then one
+    /// transaction, not a read and a write).
+    ///
+    /// ```
+    /// use metaless_node::storage::{MemoryStorage, NewMessage, Storage, StoreOutcome};
+    /// let mut db = MemoryStorage::new();
+    /// let m = NewMessage { owner: [5; 33], namespace: 0, hash: "a".into(), timestamp_ms: 0,
+    ///     expiry_ms: 10, data: vec![1], replace_namespace: false };
+    /// assert_eq!(db.store_unless_deleted(&m).unwrap(), (StoreOutcome::New, 10));
+    /// db.delete_by_hash(&[5; 33], &["a".into()]).unwrap();
+    /// assert_eq!(db.store_unless_deleted(&m).unwrap(), (StoreOutcome::Deleted, 10));
+    /// assert!(db.retrieve(&[5; 33], 0, None, None, None, 0).unwrap().0.is_empty());
+    /// ```
+    fn store_unless_deleted(&mut self, msg: &NewMessage) -> Result<(StoreOutcome, i64), NodeError> {
+        let states = self.hash_states(core::slice::from_ref(&msg.hash))?;
+        if let Some(HashState::Deleted { expiry_ms }) = states.get(&msg.hash) {
+            return Ok((StoreOutcome::Deleted, *expiry_ms));
+        }
+        self.store(msg)
+    }
 
     /// Messages of `owner` in `namespace` stored after `last_hash` (all when `None` or unknown),
     /// oldest first, not expired at `now_ms`. Stops at `max_count` messages or when the running
@@ -1151,6 +1179,10 @@ impl core::fmt::Debug for Locked<'_> {
 impl Storage for Locked<'_> {
     fn store(&mut self, msg: &NewMessage) -> Result<(StoreOutcome, i64), NodeError> {
         self.get_mut().store(msg)
+    }
+    // Under one write lock: the check and the store are one change.
+    fn store_unless_deleted(&mut self, msg: &NewMessage) -> Result<(StoreOutcome, i64), NodeError> {
+        self.get_mut().store_unless_deleted(msg)
     }
     fn retrieve(
         &self,
