@@ -19,7 +19,7 @@ use metaless_identity::{Keypair, hex};
 
 use crate::limits::{MAX_OBSERVATIONS, MAX_ONION_HOPS, MAX_REQUEST_BODY_SIZE};
 use crate::network::{NetworkMap, NodeInfo};
-use crate::replication::{self, ReplicaOutcome, Retry};
+use crate::replication::{self, ForwardKeys, ReplicaOutcome, Retry};
 use crate::rpc::RpcCtx;
 use crate::storage::{Locked, MemoryStorage, Storage};
 use crate::sync::{CatchUp, CatchUpProgress, SyncStep};
@@ -146,7 +146,7 @@ impl Response {
 pub struct Replicate {
     /// The peer.
     pub to: NodeInfo,
-    /// The signed forward ([`crate::replication::sign_forward`]) to POST to its
+    /// The forward ([`crate::replication::ForwardKeys::seal`]) to POST to its
     /// `/storage_rpc/v1`.
     pub body: Vec<u8>,
 }
@@ -279,6 +279,8 @@ pub struct Node {
 /// What the handles of one node share.
 struct Inner {
     keypair: Keypair,
+    /// Pair keys for authenticating forwards to and from swarm peers.
+    forward_keys: ForwardKeys,
     /// Own entry and network map, replaced together.
     view: RwLock<Arc<View>>,
     /// Reads (`&self` calls) share it, changes take it alone, one [`Storage`] call at a time.
@@ -335,6 +337,7 @@ impl Node {
     pub fn new(config: NodeConfig) -> Self {
         Self {
             inner: Arc::new(Inner {
+                forward_keys: ForwardKeys::new(&config.keypair),
                 keypair: config.keypair,
                 view: RwLock::new(Arc::new(View {
                     info: config.info,
@@ -459,12 +462,16 @@ impl Node {
     }
 
     fn sync_step(&self, catch_up: CatchUp, not_before_ms: u64) -> SyncStep {
-        let body = replication::sign_forward(
-            &self.inner.keypair,
-            &catch_up.peer.pubkey_ed25519,
-            not_before_ms,
-            &catch_up.request_body(),
-        );
+        // A peer whose map entry has no usable X25519 key gets an empty body: it answers 400
+        // and the catch-up gives up on it, as on any peer that never answers usefully.
+        let body = self
+            .inner
+            .forward_keys
+            .seal(&catch_up.peer, not_before_ms, &catch_up.request_body())
+            .unwrap_or_else(|| {
+                tracing::warn!("cannot authenticate a catch-up to a peer: its X25519 key is a small-order point");
+                Vec::new()
+            });
         SyncStep {
             send: Replicate {
                 to: catch_up.peer.clone(),
@@ -682,14 +689,11 @@ impl Node {
     ) -> Action {
         if replication::is_forward(body) {
             let now = u64::try_from(now_ms).unwrap_or(0);
-            let me = view.info.pubkey_ed25519;
-            return match replication::open_forward(
-                body,
-                &me,
-                view.info.swarm_id,
-                &view.network,
-                now,
-            ) {
+            return match self
+                .inner
+                .forward_keys
+                .open(body, view.info.swarm_id, &view.network, now)
+            {
                 Ok((inner, _from)) => {
                     if let Some((status, body)) =
                         crate::sync::answer_sync(&Locked(&self.inner.storage), now_ms, &inner)
@@ -735,15 +739,13 @@ impl Node {
         let mut targets = Vec::new();
         for (body, _) in &bodies {
             for peer in &peers {
-                targets.push(Replicate {
-                    body: replication::sign_forward(
-                        &self.inner.keypair,
-                        &peer.pubkey_ed25519,
-                        now,
-                        body,
-                    ),
-                    to: peer.clone(),
-                });
+                // A peer it cannot seal for is left out: no answer, so it is queued for retry.
+                if let Some(sealed) = self.inner.forward_keys.seal(peer, now, body) {
+                    targets.push(Replicate {
+                        body: sealed,
+                        to: peer.clone(),
+                    });
+                }
             }
         }
         let waiting = Pending {
@@ -890,12 +892,14 @@ impl Node {
                 self.forget_retry(retry.id);
                 continue;
             };
-            let body = replication::sign_forward(
-                &self.inner.keypair,
-                &peer.pubkey_ed25519,
-                now,
-                &retry.body,
-            );
+            let Some(body) = self.inner.forward_keys.seal(&peer, now, &retry.body) else {
+                // Never deliverable: the map gives the peer no usable X25519 key.
+                tracing::warn!(
+                    "dropping a replay to a peer whose X25519 key is a small-order point"
+                );
+                self.forget_retry(retry.id);
+                continue;
+            };
             jobs.push(RetryJob {
                 retry,
                 send: Replicate { to: peer, body },

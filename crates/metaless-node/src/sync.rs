@@ -2,7 +2,7 @@
 //! assigned to a swarm) fetches from each swarm peer the messages it lacks, and learns the
 //! deletes it missed.
 //!
-//! Both requests travel as signed forwards ([`crate::replication::sign_forward`]) on
+//! Both requests travel as forwards ([`crate::replication::ForwardKeys::seal`]) on
 //! `/storage_rpc/v1`, so only a member of the same swarm can read a node's listing:
 //!
 //! - `{"method":"metaless_sync_list","params":{"after":HASH,"limit":N}}` → `{"entries":

@@ -247,8 +247,8 @@ fn pair() -> (Keypair, Keypair, metaless_node::Node) {
 }
 
 #[test]
-fn only_a_signed_forward_from_a_swarm_member_is_a_replay() {
-    use metaless_node::replication::sign_forward;
+fn only_an_authenticated_forward_from_a_swarm_member_is_a_replay() {
+    use metaless_node::replication::ForwardKeys;
     let (a, b, node) = pair();
     let user = account(3);
     let signer = Signer::session(&user);
@@ -261,33 +261,56 @@ fn only_a_signed_forward_from_a_swarm_member_is_a_replay() {
         };
         r
     };
-    // A member's signed replay is answered flat (no `swarm` nesting) with the wider window.
-    let r = post(sign_forward(&a, &b.ed25519_public(), now, &body));
+    let info = |k: &Keypair| NodeInfo {
+        pubkey_ed25519: k.ed25519_public(),
+        pubkey_x25519: k.x25519_public(),
+        swarm_id: 0,
+        ip: "127.0.0.1".into(),
+        port: 1,
+    };
+    let from_a = ForwardKeys::new(&a);
+    let seal = |keys: &ForwardKeys, to: &Keypair, t: u64| keys.seal(&info(to), t, &body).unwrap();
+    // A member's replay is answered flat (no `swarm` nesting) with the wider window.
+    let r = post(seal(&from_a, &b, now));
     assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
     let v: Value = serde_json::from_slice(&r.body).unwrap();
     assert!(v["deleted"].is_object() && v["signature"].is_string());
     assert!(v.get("swarm").is_none());
-    // Signed by a stranger, addressed to someone else, stale, or tampered: refused.
-    let r = post(sign_forward(&account(9), &b.ed25519_public(), now, &body));
+    // From a stranger, addressed to someone else, stale, tampered, or with a MAC made under
+    // another pair key: refused.
+    let r = post(seal(&ForwardKeys::new(&account(9)), &b, now));
     assert_eq!(
         (r.status, r.body.as_slice()),
         (401, &b"forwarded request: sender is not a swarm member"[..])
     );
-    let r = post(sign_forward(&a, &a.ed25519_public(), now, &body));
+    let r = post(seal(&from_a, &a, now));
     assert_eq!(r.status, 401);
-    let r = post(sign_forward(&a, &b.ed25519_public(), now - 120_000, &body));
+    let r = post(seal(&from_a, &b, now - 120_000));
     assert_eq!(
         (r.status, r.body.as_slice()),
         (401, &b"forwarded request: timestamp out of range"[..])
     );
-    let tampered = String::from_utf8(sign_forward(&a, &b.ed25519_public(), now, &body))
+    let bad_mac = b"forwarded request: invalid MAC";
+    let tampered = String::from_utf8(seal(&from_a, &b, now))
         .unwrap()
         .replace("delete_all", "delete_alk");
     let r = post(tampered.into_bytes());
-    assert_eq!(
-        (r.status, r.body.as_slice()),
-        (401, &b"forwarded request: invalid signature"[..])
-    );
+    assert_eq!((r.status, r.body.as_slice()), (401, &bad_mac[..]));
+    // The stranger claims to be a: its MAC is under the (stranger, b) pair key, not (a, b).
+    let forged = String::from_utf8(seal(&ForwardKeys::new(&account(9)), &b, now))
+        .unwrap()
+        .replace(
+            &metaless_identity::hex::encode(&account(9).ed25519_public()),
+            &metaless_identity::hex::encode(&a.ed25519_public()),
+        );
+    let r = post(forged.into_bytes());
+    assert_eq!((r.status, r.body.as_slice()), (401, &bad_mac[..]));
+    // A different `t` than the one the MAC covers.
+    let moved = String::from_utf8(seal(&from_a, &b, now))
+        .unwrap()
+        .replace(&format!("\"t\":{now}"), &format!("\"t\":{}", now + 1));
+    let r = post(moved.into_bytes());
+    assert_eq!((r.status, r.body.as_slice()), (401, &bad_mac[..]));
 }
 
 #[test]
