@@ -138,6 +138,10 @@ fn primitives(c: &mut Criterion) {
     group.bench_function("base64_decode_1KiB", |b| {
         b.iter(|| STANDARD.decode(black_box(&data_b64)).unwrap())
     });
+    // The node's decoder (the storage server's rules: padding optional, trailing bits ignored).
+    group.bench_function("b64_decode_server_rules_1KiB", |b| {
+        b.iter(|| metaless_swarm::b64::decode(black_box(data_b64.as_bytes())).unwrap())
+    });
     group.bench_function("json_write_store", |b| {
         b.iter(|| serde_json::to_vec(black_box(&params)).unwrap())
     });
