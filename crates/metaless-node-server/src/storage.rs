@@ -122,6 +122,13 @@ fn db(e: rusqlite::Error) -> NodeError {
     NodeError::storage(e)
 }
 
+/// WAL pages between automatic checkpoints (SQLite's default is 1,000; a WAL of at most ~32 MiB
+/// here). Stores rewrite the same few index leaves again and again, and a checkpoint copies
+/// each page once however often the WAL holds it and syncs the files once, so a longer
+/// interval costs less per store (node bench `sqlite_store_wal_normal_file`: ~55-61 µs at
+/// 1,000, ~46-52 µs at 8,000).
+const WAL_CHECKPOINT_PAGES: u32 = 8_000;
+
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS messages (
     id INTEGER PRIMARY KEY,
@@ -260,7 +267,9 @@ impl SqliteStorage {
             Durability::Normal => "NORMAL",
             Durability::Full => "FULL",
         };
-        conn.execute_batch(&format!("PRAGMA synchronous = {sync};"))?;
+        conn.execute_batch(&format!(
+            "PRAGMA synchronous = {sync}; PRAGMA wal_autocheckpoint = {WAL_CHECKPOINT_PAGES};"
+        ))?;
         conn.busy_timeout(std::time::Duration::from_secs(15))?;
         conn.execute_batch(SCHEMA)?;
         Ok(Self {
