@@ -223,17 +223,21 @@ fn forwarded_changes_get_the_wider_window_upstream_gives_them() {
     assert_eq!(claimed.status, 406);
 }
 
-/// A two-member swarm of raw cores: (a, b) and b's core.
-fn pair() -> (Keypair, Keypair, metaless_node::Node) {
-    use metaless_node::{NetworkMap, Node, NodeConfig, storage::MemoryStorage};
-    let (a, b) = (account(41), account(42));
-    let info = |k: &Keypair| NodeInfo {
+/// A member of [`pair`]'s swarm 0.
+fn info(k: &Keypair) -> NodeInfo {
+    NodeInfo {
         pubkey_ed25519: k.ed25519_public(),
         pubkey_x25519: k.x25519_public(),
         swarm_id: 0,
         ip: "127.0.0.1".into(),
         port: 1,
-    };
+    }
+}
+
+/// A two-member swarm of raw cores: (a, b) and b's core.
+fn pair() -> (Keypair, Keypair, metaless_node::Node) {
+    use metaless_node::{NetworkMap, Node, NodeConfig, storage::MemoryStorage};
+    let (a, b) = (account(41), account(42));
     let map = NetworkMap::new(vec![info(&a), info(&b)]);
     let node = Node::new(NodeConfig {
         keypair: account(42),
@@ -260,13 +264,6 @@ fn only_an_authenticated_forward_from_a_swarm_member_is_a_replay() {
             panic!("not a response")
         };
         r
-    };
-    let info = |k: &Keypair| NodeInfo {
-        pubkey_ed25519: k.ed25519_public(),
-        pubkey_x25519: k.x25519_public(),
-        swarm_id: 0,
-        ip: "127.0.0.1".into(),
-        port: 1,
     };
     let from_a = ForwardKeys::new(&a);
     let seal = |keys: &ForwardKeys, to: &Keypair, t: u64| keys.seal(&info(to), t, &body).unwrap();
