@@ -5,22 +5,13 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use metaless_identity::{Keypair, Seed};
 use metaless_node::replication::{ForwardKeys, is_forward};
 use metaless_node::storage::MemoryStorage;
-use metaless_node::{Action, NetworkMap, Node, NodeConfig, NodeInfo, Request};
+use metaless_node::{Action, NetworkMap, Node, NodeConfig, Request};
 
-fn info(seed: u8) -> (Keypair, NodeInfo) {
-    let k = Keypair::from_seed(&Seed::from_bytes([seed; 32]));
-    let i = NodeInfo {
-        pubkey_ed25519: k.ed25519_public(),
-        pubkey_x25519: k.x25519_public(),
-        swarm_id: 7,
-        ip: "127.0.0.1".into(),
-        port: u16::from(seed),
-    };
-    (k, i)
-}
+#[path = "common/member.rs"]
+mod member;
+use member::info;
 
 /// The seeds' forwards are sealed by member 2 at this time (the node's clock here), so they
 /// open; a fuzzed variant must not, unless its MAC is the one member 2 would make.
@@ -38,7 +29,9 @@ fuzz_target!(|data: &[u8]| {
         let field = |v: &serde_json::Value, k: &str| v["metaless_forward"][k].clone();
         let given: serde_json::Value = serde_json::from_slice(data).unwrap_or_default();
         let t = field(&given, "t").as_u64().unwrap_or_default();
-        let resealed = ForwardKeys::new(&peer_keys).seal(&me, t, body).unwrap_or_default();
+        let resealed = ForwardKeys::new(&peer_keys)
+            .seal(&me, t, body)
+            .unwrap_or_default();
         let resealed: serde_json::Value = serde_json::from_slice(&resealed).unwrap_or_default();
         assert_eq!(field(&given, "mac"), field(&resealed, "mac"));
     }

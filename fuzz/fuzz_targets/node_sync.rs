@@ -5,23 +5,14 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use metaless_identity::{Keypair, Seed};
 use metaless_node::replication::ReplicaOutcome;
 use metaless_node::storage::MemoryStorage;
 use metaless_node::sync::{CatchUpProgress, answer_sync};
-use metaless_node::{NetworkMap, Node, NodeConfig, NodeInfo};
+use metaless_node::{NetworkMap, Node, NodeConfig};
 
-fn info(seed: u8) -> (Keypair, NodeInfo) {
-    let k = Keypair::from_seed(&Seed::from_bytes([seed; 32]));
-    let i = NodeInfo {
-        pubkey_ed25519: k.ed25519_public(),
-        pubkey_x25519: k.x25519_public(),
-        swarm_id: 7,
-        ip: "127.0.0.1".into(),
-        port: u16::from(seed),
-    };
-    (k, i)
-}
+#[path = "common/member.rs"]
+mod member;
+use member::info;
 
 fuzz_target!(|data: &[u8]| {
     let db = MemoryStorage::new();
@@ -40,7 +31,10 @@ fuzz_target!(|data: &[u8]| {
     let mut step = node.catch_up_start(1_000).remove(0);
     // The same bytes as every answer of a short chain (listing, then fetches).
     for _ in 0..4 {
-        let outcome = ReplicaOutcome::Answered { status: 200, body: data.to_vec() };
+        let outcome = ReplicaOutcome::Answered {
+            status: 200,
+            body: data.to_vec(),
+        };
         match node.catch_up_answer(1_000, step, &outcome) {
             CatchUpProgress::Next(next) => step = next,
             _ => break,

@@ -138,12 +138,12 @@ impl ForwardKeys {
     /// ```
     pub fn seal(&self, to: &NodeInfo, now_ms: u64, body: &[u8]) -> Option<Vec<u8>> {
         let key = self.pair_key(&to.pubkey_ed25519, &to.pubkey_x25519)?;
-        let tag = forward_mac(&key, &self.ed25519, &to.pubkey_ed25519, now_ms, body)?;
+        let tag = forward_mac(&key, &self.ed25519, &to.pubkey_ed25519, now_ms, body)?.finalize();
         let v = json!({ KEY: {
             "from": hex::encode(&self.ed25519),
             "to": hex::encode(&to.pubkey_ed25519),
             "t": now_ms,
-            "mac": b64::encode(&tag),
+            "mac": b64::encode(&tag.into_bytes()),
             "body": String::from_utf8_lossy(body),
         }});
         Some(v.to_string().into_bytes())
@@ -210,9 +210,10 @@ impl ForwardKeys {
         let key = self
             .pair_key(&from, &sender.pubkey_x25519)
             .ok_or(ForwardError::BadMac)?;
-        let mut mac = keyed(key.as_slice()).ok_or(ForwardError::BadMac)?;
-        feed(&mut mac, &from, &to, t, &inner);
-        mac.verify_slice(&tag).map_err(|_| ForwardError::BadMac)?;
+        forward_mac(&key, &from, &to, t, &inner)
+            .ok_or(ForwardError::BadMac)?
+            .verify_slice(&tag)
+            .map_err(|_| ForwardError::BadMac)?;
         Ok((inner, from))
     }
 }
@@ -222,24 +223,21 @@ fn keyed(key: &[u8]) -> Option<Blake2bMac<U32>> {
     <Blake2bMac<U32> as KeyInit>::new_from_slice(key).ok()
 }
 
-fn feed(mac: &mut Blake2bMac<U32>, from: &[u8; 32], to: &[u8; 32], t: u64, body: &[u8]) {
-    mac.update(b"metaless-forward");
-    mac.update(from);
-    mac.update(to);
-    mac.update(&t.to_be_bytes());
-    mac.update(body);
-}
-
+/// The forward MAC of `body` from `from` to `to` at `t`, fed and ready to finalize or verify.
 fn forward_mac(
     key: &[u8; 32],
     from: &[u8; 32],
     to: &[u8; 32],
     t: u64,
     body: &[u8],
-) -> Option<[u8; 32]> {
+) -> Option<Blake2bMac<U32>> {
     let mut mac = keyed(key)?;
-    feed(&mut mac, from, to, t, body);
-    Some(mac.finalize().into_bytes().into())
+    mac.update(b"metaless-forward");
+    mac.update(from);
+    mac.update(to);
+    mac.update(&t.to_be_bytes());
+    mac.update(body);
+    Some(mac)
 }
 
 /// Why a forward was refused (answered 401 with [`ForwardError::text`]).
@@ -425,6 +423,20 @@ mod tests {
         bi.pubkey_x25519 = member(9).1.pubkey_x25519;
         let w = from_a.seal(&bi, 13, b"{}").unwrap();
         assert_eq!(at_b.open(&w, 3, &map, 13), Err(ForwardError::BadMac));
+    }
+
+    #[test]
+    fn a_sender_whose_map_key_is_small_order_is_refused() {
+        let ((a, mut ai), (b, bi)) = (member(1), member(2));
+        let w = ForwardKeys::new(&a).seal(&bi, 5, b"{}").unwrap();
+        // The map now lists a with the identity point as X25519 key: no pair key exists, so
+        // even a's genuine forward is refused (nobody can be told apart from a).
+        ai.pubkey_x25519 = [0; 32];
+        let map = NetworkMap::new(vec![ai, bi]);
+        assert_eq!(
+            ForwardKeys::new(&b).open(&w, 3, &map, 5),
+            Err(ForwardError::BadMac)
+        );
     }
 
     #[test]
