@@ -1213,6 +1213,42 @@ mod tests {
     }
 
     #[test]
+    fn a_peer_without_a_usable_x25519_key_gets_no_forward_and_no_retry() {
+        // Peer 2's map entry carries the identity point: no pair key, so nothing can be sealed
+        // to it. Its member entry in the store reply is a timeout, the replay is queued and then
+        // dropped when due (never deliverable), and a catch-up from it gets an empty request.
+        let mut broken = info(2, 7);
+        broken.pubkey_x25519 = [0; 32];
+        let map = [info(1, 7), broken.clone()];
+        let a = swarm_node(1, 7, MemoryStorage::new(), &map);
+        let now: i64 = 1_700_000_000_000;
+        let store = format!(
+            r#"{{"method":"store","params":{{"pubkey":"05{}","namespace":0,"timestamp":{now},"ttl":60000,"data":"aGVsbG8"}}}}"#,
+            "ab".repeat(32)
+        );
+        let Action::Replicate { ticket, targets } =
+            a.handle(now, Request::post(RPC_PATH, store.into_bytes()))
+        else {
+            panic!("a client's store replicates")
+        };
+        assert!(targets.is_empty());
+        let r = a.finish_replication(now, ticket, &[]);
+        assert_eq!(r.status, 200);
+        let v: Value = serde_json::from_slice(&r.body).unwrap();
+        let entry = &v["swarm"][hex::encode(&broken.pubkey_ed25519)];
+        assert_eq!(
+            (entry["failed"].as_bool(), entry["timeout"].as_bool()),
+            (Some(true), Some(true))
+        );
+        assert!(a.due_retries(now + 2_000, 10).is_empty());
+        let later = now + 2_000 + i64::try_from(replication::RETRY_LEASE_MS).unwrap() + 1;
+        assert!(a.due_retries(later, 10).is_empty());
+        let steps = a.catch_up_start(1_000);
+        assert_eq!(steps.len(), 1);
+        assert!(steps[0].send.body.is_empty());
+    }
+
+    #[test]
     fn oversized_routing_metadata_is_a_parse_error() {
         let node = doc_node();
         // u32 LE length ‖ blob ‖ routing JSON longer than its 4 KiB limit
