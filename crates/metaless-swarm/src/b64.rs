@@ -15,7 +15,7 @@ use base64::engine::general_purpose::{
     GeneralPurpose, GeneralPurposeConfig, STANDARD, STANDARD_NO_PAD,
 };
 
-/// Decodes digits whose padding [`digits`] already removed, ignoring unused trailing bits as
+/// Decodes digits whose padding [`unpadded`] already removed, ignoring unused trailing bits as
 /// oxenc does.
 const DIGITS: GeneralPurpose = GeneralPurpose::new(
     &alphabet::STANDARD,
@@ -46,8 +46,9 @@ const IS_DIGIT: [bool; 256] = {
     t
 };
 
-/// The base64 digits of `text` with any valid padding removed, or `None` if it is not base64.
-fn digits(text: &[u8]) -> Option<&[u8]> {
+/// `text` with any valid padding removed, or `None` if its length or padding rules it out (the
+/// digits themselves are not checked).
+fn unpadded(text: &[u8]) -> Option<&[u8]> {
     if text.len() % 4 == 1 {
         return None;
     }
@@ -59,19 +60,18 @@ fn digits(text: &[u8]) -> Option<&[u8]> {
             }
         }
     }
-    body.iter()
-        .all(|&c| IS_DIGIT[usize::from(c)])
-        .then_some(body)
+    Some(body)
 }
 
 /// Whether `text` is base64 by the storage server's rules.
 pub fn is_base64(text: &[u8]) -> bool {
-    digits(text).is_some()
+    unpadded(text).is_some_and(|body| body.iter().all(|&c| IS_DIGIT[usize::from(c)]))
 }
 
-/// Decodes by the storage server's rules; `None` if `text` is not base64.
+/// Decodes by the storage server's rules; `None` if `text` is not base64. The decoder refuses
+/// any byte outside the alphabet (a stray `=` included), so the digits are looked at once.
 pub fn decode(text: &[u8]) -> Option<Vec<u8>> {
-    DIGITS.decode(digits(text)?).ok()
+    DIGITS.decode(unpadded(text)?).ok()
 }
 
 #[cfg(test)]
