@@ -163,6 +163,96 @@ fn acknowledged_stores_survive_reopen() {
     }
 }
 
+/// The child of `acknowledged_stores_survive_a_kill_during_checkpoints`: stores messages into
+/// the database named by `METALESS_STORAGE_CHILD`, numbered from `METALESS_STORAGE_FROM`,
+/// printing each hash once its store has returned, until killed (bounded: 200,000 stores).
+/// Not a test of its own: without the variable it returns at once.
+#[test]
+#[ignore = "child process of acknowledged_stores_survive_a_kill_during_checkpoints"]
+fn storage_child_stores_until_killed() {
+    use std::io::Write;
+    let Ok(dir) = std::env::var("METALESS_STORAGE_CHILD") else {
+        return;
+    };
+    let from: usize = std::env::var("METALESS_STORAGE_FROM")
+        .unwrap()
+        .parse()
+        .unwrap();
+    let mut db = SqliteStorage::open(std::path::Path::new(&dir), Durability::Normal).unwrap();
+    let mut out = std::io::stdout().lock();
+    for i in from..from + 200_000 {
+        let hash = format!("k{i:07}");
+        db.store(&msg(7, 0, &hash, i as i64, i64::MAX, &[i as u8; 1_000]))
+            .unwrap();
+        writeln!(out, "ack {hash}").unwrap();
+        out.flush().unwrap();
+    }
+}
+
+/// A store acknowledged by a process killed by PID (SIGKILL) is in the database when it is
+/// opened again. The kills land 10–30 writes after a nudge of the background checkpointer
+/// (every 1,500 writes of a process), while it copies the WAL into the database file (a
+/// checkpoint of 1,500 writes' pages outlasts 30 more writes); three kills in a row on one
+/// database, each child recovering the last one's WAL first.
+#[test]
+fn acknowledged_stores_survive_a_kill_during_checkpoints() {
+    use std::io::BufRead;
+    let dir = tempfile::tempdir().unwrap();
+    let exe = std::env::current_exe().unwrap();
+    let mut acknowledged: Vec<String> = Vec::new();
+    for (round, kill_after) in [1_510usize, 3_020, 4_530].into_iter().enumerate() {
+        let mut child = std::process::Command::new(&exe)
+            .args([
+                "--exact",
+                "storage_child_stores_until_killed",
+                "--ignored",
+                "--nocapture",
+                "--test-threads=1",
+            ])
+            .env("METALESS_STORAGE_CHILD", dir.path())
+            .env("METALESS_STORAGE_FROM", (round * 1_000_000).to_string())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
+        let mut seen = 0;
+        while seen < kill_after {
+            let line = lines.next().expect("child ended early").unwrap();
+            if let Some(hash) = line.strip_prefix("ack ") {
+                acknowledged.push(hash.to_string());
+                seen += 1;
+            }
+        }
+        child.kill().unwrap();
+        // Acknowledgements already printed before the kill landed count too.
+        for line in lines {
+            match line {
+                Ok(l) => {
+                    if let Some(hash) = l.strip_prefix("ack ") {
+                        acknowledged.push(hash.to_string());
+                    }
+                }
+                Err(_) => break,
+            }
+        }
+        child.wait().unwrap();
+        let db = SqliteStorage::open(dir.path(), Durability::Normal).unwrap();
+        let held = db.get_expiries(&[7; 33], &acknowledged).unwrap();
+        let missing: Vec<&String> = acknowledged
+            .iter()
+            .filter(|h| !held.contains_key(*h))
+            .collect();
+        assert!(
+            missing.is_empty(),
+            "kill {round}: {} of {} acknowledged stores missing, e.g. {:?}",
+            missing.len(),
+            acknowledged.len(),
+            &missing[..missing.len().min(3)]
+        );
+    }
+}
+
 fn retry(to: u8, next_ms: u64) -> Retry {
     Retry {
         id: 0,
