@@ -256,6 +256,27 @@ pub fn scalarmult_ladder(secret: &[u8; 32], peer: &[u8; 32]) -> [u8; 32] {
     MontgomeryPoint(*peer).mul_clamped(*secret).to_bytes()
 }
 
+/// Whether [`ed25519_mul_base`] answers on this build and CPU.
+#[cfg(test)]
+pub(crate) fn ifma_available() -> bool {
+    cfg!(feature = "std") && dispatch::has_ifma()
+}
+
+/// Ed25519's `[k]B` compressed, by the AVX-512 IFMA table walk, for `k` below 2^255 (a
+/// reduced scalar); `None` without IFMA or without `std` (the table is built once and kept).
+/// `Keypair::sign` takes it for the nonce's point.
+pub(crate) fn ed25519_mul_base(k: &[u8; 32]) -> Option<[u8; 32]> {
+    #[cfg(feature = "std")]
+    {
+        dispatch::mul_base_ifma(k)
+    }
+    #[cfg(not(feature = "std"))]
+    {
+        let _ = k;
+        None
+    }
+}
+
 /// `X25519(secret, 9)`, the public key, by the precomputed Edwards basepoint table.
 ///
 /// ```
@@ -280,6 +301,60 @@ mod tests {
 
     fn arr(text: &str) -> [u8; 32] {
         hex::decode_array(text).unwrap()
+    }
+
+    /// `[k]B` by the IFMA table walk equals curve25519-dalek's for edge scalars (0, 1, small,
+    /// ℓ − 1, ℓ, all-`0x88` bytes but the top, all-`0x77`, 2^255 − 1) and random ones; checked only
+    /// where the CPU has IFMA (elsewhere `ed25519_mul_base` is `None`, which is asserted).
+    #[test]
+    fn ifma_mul_base_matches_dalek() {
+        let dalek = |k: &[u8; 32]| {
+            EdwardsPoint::mul_base(&Scalar::from_bytes_mod_order(*k))
+                .compress()
+                .to_bytes()
+        };
+        let Some(_) = ed25519_mul_base(&[1; 32]) else {
+            assert!(!dispatch::has_ifma() || cfg!(not(feature = "std")));
+            return;
+        };
+        let ell = Scalar::ZERO - Scalar::ONE;
+        let mut edges = alloc::vec![
+            [0u8; 32],
+            [0x88; 32],
+            [0x77; 32],
+            [0xff; 32],
+            *ell.as_bytes(),
+        ];
+        edges[1][31] = 0x78; // below 2^255, the walk's domain
+        edges[3][31] = 0x7f;
+        for small in [1u8, 2, 8, 9, 15, 16, 17, 255] {
+            let mut k = [0u8; 32];
+            k[0] = small;
+            edges.push(k);
+        }
+        let mut ell_plus = *ell.as_bytes();
+        ell_plus[0] += 1; // ℓ itself: the identity
+        edges.push(ell_plus);
+        for k in &edges {
+            assert_eq!(
+                ed25519_mul_base(k).unwrap(),
+                dalek(k),
+                "k = {}",
+                hex::encode(k)
+            );
+        }
+        assert_eq!(ed25519_mul_base(&ell_plus).unwrap(), dalek(&[0; 32]));
+    }
+
+    proptest! {
+        #[test]
+        fn ifma_mul_base_matches_dalek_on_random_scalars(mut k in any::<[u8; 32]>()) {
+            k[31] &= 0x7f;
+            if let Some(ours) = ed25519_mul_base(&k) {
+                let theirs = EdwardsPoint::mul_base(&Scalar::from_bytes_mod_order(k)).compress();
+                prop_assert_eq!(ours, theirs.to_bytes());
+            }
+        }
     }
 
     #[test]

@@ -44,3 +44,25 @@ fn libsodium_secret_keys_match_upstream_session_ids() {
         assert_eq!(kp.session_id(), expected);
     }
 }
+
+/// libsession-util's plain Ed25519 signature of "hello" (tests/test_ed25519.cpp), through
+/// `Keypair::sign` (the IFMA path on a CPU with AVX-512 IFMA) and verified back.
+#[test]
+fn ed25519_signature_matches_upstream() {
+    let v = vectors("identity.json");
+    let cases: Vec<_> = v["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["id"] == "ed25519_sign_hello")
+        .collect();
+    assert_eq!(cases.len(), 1);
+    for case in cases {
+        let kp =
+            Keypair::from_seed(&Seed::from_hex(case["ed25519_seed"].as_str().unwrap()).unwrap());
+        let message = case["message_utf8"].as_str().unwrap().as_bytes();
+        let sig = kp.sign(message);
+        assert_eq!(hex::encode(&sig), case["signature_hex"].as_str().unwrap());
+        assert!(metaless_identity::verify_ed25519(&kp.ed25519_public(), message, &sig).is_ok());
+    }
+}

@@ -55,3 +55,20 @@ pub(super) fn order_ladder_ifma(u: &[u8; 32]) -> Option<bool> {
     let _ = u;
     None
 }
+
+/// `[k]B` compressed (Ed25519's base point, `k` below 2^255) by the IFMA table walk, or `None`
+/// when this CPU lacks AVX-512 IFMA/VL.
+#[cfg(feature = "std")]
+#[inline]
+pub(super) fn mul_base_ifma(k: &[u8; 32]) -> Option<[u8; 32]> {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if ifma_cpu::get() {
+            // SAFETY: as in `ladder_ifma`: the CPU has just been confirmed to execute
+            // AVX-512F/VL/IFMA, the called function's only requirement.
+            return Some(unsafe { super::ifma::edwards::mul_base(k) });
+        }
+    }
+    let _ = k;
+    None
+}

@@ -30,6 +30,9 @@
 //! The same ladder, by the public group order ℓ (253 bits, unclamped) and without the final
 //! inversion, decides prime-order subgroup membership ([`times_order_is_infinity`]).
 //!
+//! [`edwards`] (with `std`) runs Ed25519's fixed-base multiplication on the same field, one
+//! extended point per vector, for signing.
+//!
 //! Constant time: the conditional swap of `(x2, z2)` with `(x3, z3)` reverses the lanes of
 //! `(D, C, A, B)` (to `(B, A, C, D)`, which is what the swapped state gives) under a mask; the
 //! loop and every index are public and nothing branches on the scalar.
@@ -258,13 +261,14 @@ fn invert(z: &Fe4) -> Fe4 {
     mul(&square_times(&z_250_0, 5), &z11) // 2^255 − 32 + 11
 }
 
-/// The canonical little-endian encoding of lane 2 of `f` (limbs below 2^52): fully reduced mod p.
+/// The canonical little-endian encoding of lane `L` of `f` (limbs below 2^52): fully reduced
+/// mod p.
 #[inline]
 #[target_feature(enable = "avx512f,avx512vl,avx512ifma")]
-fn encode_lane2(f: &Fe4) -> [u8; 32] {
+fn encode_lane<const L: i32>(f: &Fe4) -> [u8; 32] {
     let mut h = [0u64; 5];
     for (h, v) in h.iter_mut().zip(f) {
-        *h = _mm256_extract_epi64::<2>(*v) as u64;
+        *h = _mm256_extract_epi64::<L>(*v) as u64;
     }
     // Two serial carries: limbs below 2^51, value below 2^255 + 19 (so at most p + 37).
     for _ in 0..2 {
@@ -399,7 +403,7 @@ pub(super) fn scalarmult(scalar: &[u8; 32], u: &[u8; 32]) -> [u8; 32] {
     k[31] &= 127;
     k[31] |= 64;
     let (p, q) = ladder::<255>(&k, &decode(u));
-    encode_lane2(&mul(&p, &invert(&q))) // x2 / z2
+    encode_lane::<2>(&mul(&p, &invert(&q))) // x2 / z2
 }
 
 /// Whether `[ℓ]u` is the point at infinity: the ladder by the unclamped, public ℓ, then
@@ -409,5 +413,194 @@ pub(super) fn scalarmult(scalar: &[u8; 32], u: &[u8; 32]) -> [u8; 32] {
 #[target_feature(enable = "avx512f,avx512vl,avx512ifma")]
 pub(super) fn times_order_is_infinity(u: &[u8; 32]) -> bool {
     let (_, q) = ladder::<253>(&ELL, &decode(u));
-    encode_lane2(&q) == [0u8; 32]
+    encode_lane::<2>(&q) == [0u8; 32]
+}
+
+// Ed25519's fixed-base multiplication `[k]B`, for signing: the same four-lane field, one
+// twisted-Edwards point per `Fe4` (lanes X, Y, Z, T of extended coordinates), so a point
+// addition is two 4-way multiplications (Hisil–Wong–Carter–Dawson's parallel form, as
+// curve25519-dalek's AVX2 backend has it for variable-base multiplication). The table and the
+// signed radix-16 walk are those of ref10 / curve25519-dalek's basepoint table: 32 rows of
+// `[1..8]·256^j·B`, 64 constant-time row lookups and four doublings.
+#[cfg(feature = "std")]
+pub(super) mod edwards {
+    use super::*;
+
+    /// 2d, d = −121665/121666 the curve constant, radix 2^51.
+    const EDWARDS_2D: [u64; 5] = [
+        1_859_910_466_990_425,
+        932_731_440_258_426,
+        1_072_319_116_312_658,
+        1_815_898_335_770_999,
+        633_789_495_995_903,
+    ];
+
+    /// The base point's affine x (the even root) and y = 4/5 (RFC 8032 §5.1), radix 2^51.
+    const BASE_X: [u64; 5] = [
+        1_738_742_601_995_546,
+        1_146_398_526_822_698,
+        2_070_867_633_025_821,
+        562_264_141_797_630,
+        587_772_402_128_613,
+    ];
+    const BASE_Y: [u64; 5] = [
+        1_801_439_850_948_184,
+        1_351_079_888_211_148,
+        450_359_962_737_049,
+        900_719_925_474_099,
+        1_801_439_850_948_198,
+    ];
+
+    /// Four elements given limb by limb, one per lane.
+    #[inline]
+    #[target_feature(enable = "avx512f,avx512vl,avx512ifma")]
+    fn fe4(a: &[u64; 5], b: &[u64; 5], c: &[u64; 5], d: &[u64; 5]) -> Fe4 {
+        core::array::from_fn(|i| lanes(a[i], b[i], c[i], d[i]))
+    }
+
+    /// The small constant `n` as a field element.
+    const fn small(n: u64) -> [u64; 5] {
+        [n, 0, 0, 0, 0]
+    }
+
+    /// `(Y − X, Y + X, Z, T)` of an extended point `p` (carried), carried.
+    #[inline]
+    #[target_feature(enable = "avx512f,avx512vl,avx512ifma")]
+    fn diff_sum(p: &Fe4) -> Fe4 {
+        let swapped = shuffle::<0x4E>(p); // (Y, X, T, Z)
+        let minus = sub_raw(&swapped, p); // lane 0: Y − X
+        let plus = add_raw(&swapped, p); // lane 1: Y + X
+        carry(blend::<0xF0>(&blend::<0x0C>(&minus, &plus), p))
+    }
+
+    /// The form [`add`] takes a point in, `(Y − X, Y + X, 2Z, 2d·T)`, carried.
+    #[inline]
+    #[target_feature(enable = "avx512f,avx512vl,avx512ifma")]
+    fn to_cached(p: &Fe4) -> Fe4 {
+        let factors = fe4(&small(1), &small(1), &small(2), &EDWARDS_2D);
+        mul(&diff_sum(p), &factors)
+    }
+
+    /// `p + q`, `p` extended (carried), `q` in [`to_cached`]'s form (limbs below 2^52). The
+    /// formulas (a = −1, d not a square) are complete: they hold for `p = q` and the identity.
+    ///
+    /// `(A, B, D, C) = (Y1−X1, Y1+X1, Z1, T1) · (Y2−X2, Y2+X2, 2Z2, 2dT2)`; with `E = B − A`,
+    /// `F = D − C`, `G = D + C`, `H = B + A` the sum is `(E, G, F, E) · (F, H, G, H)` =
+    /// `(EF, GH, FG, EH)`.
+    #[inline]
+    #[target_feature(enable = "avx512f,avx512vl,avx512ifma")]
+    fn add(p: &Fe4, q: &Fe4) -> Fe4 {
+        let m = mul(&diff_sum(p), q);
+        let swapped = shuffle::<0x4E>(&m); // (B, A, C, D)
+        let sum = add_raw(&m, &swapped); // lane 1: H, lane 2: G
+        let diff = sub_raw(&swapped, &m); // lane 0: E, lane 3: F
+        let efgh = carry(blend::<0x3C>(&diff, &sum)); // (E, H, G, F)
+        mul(&permute::<0x38>(&efgh), &permute::<0x67>(&efgh))
+    }
+
+    /// `2p`, by the complete addition.
+    #[inline]
+    #[target_feature(enable = "avx512f,avx512vl,avx512ifma")]
+    fn double(p: &Fe4) -> Fe4 {
+        add(p, &to_cached(p))
+    }
+
+    /// Row `j` of the table: `[k]·256^j·B` for `k = 1..8`, in [`to_cached`]'s form.
+    type Row = [Fe4; 8];
+
+    /// The 32 rows, built once (~0.5 ms of vector arithmetic, no secret involved) and kept.
+    static BASE_TABLE: std::sync::OnceLock<alloc::boxed::Box<[Row; 32]>> =
+        std::sync::OnceLock::new();
+
+    #[target_feature(enable = "avx512f,avx512vl,avx512ifma")]
+    fn base_table() -> &'static [Row; 32] {
+        if let Some(table) = BASE_TABLE.get() {
+            return table;
+        }
+        let zero = [_mm256_setzero_si256(); 5];
+        let mut table = alloc::boxed::Box::new([[zero; 8]; 32]);
+        // (x, y, 1, x·y): the base point in extended coordinates.
+        let mut row_base = mul(
+            &fe4(&BASE_X, &BASE_Y, &small(1), &BASE_X),
+            &fe4(&small(1), &small(1), &small(1), &BASE_Y),
+        );
+        for row in table.iter_mut() {
+            let cached = to_cached(&row_base);
+            let mut multiple = row_base;
+            row[0] = cached;
+            for entry in row.iter_mut().skip(1) {
+                multiple = add(&multiple, &cached);
+                *entry = to_cached(&multiple);
+            }
+            for _ in 0..8 {
+                row_base = double(&row_base);
+            }
+        }
+        // A racing thread may have set it first; both built the same table.
+        BASE_TABLE.get_or_init(|| table)
+    }
+
+    /// `digit · row`, `digit` in −8..=8, without branching on or indexing by it: every entry is
+    /// read, the one wanted kept under a mask, then negated under a mask (`−(x, y)` = `(−x, y)`:
+    /// lanes 0 and 1 swap and `2d·T` changes sign).
+    #[inline]
+    #[target_feature(enable = "avx512f,avx512vl,avx512ifma")]
+    fn select(row: &Row, digit: i8) -> Fe4 {
+        use subtle::ConstantTimeEq;
+        let negative = (digit as u8) >> 7;
+        let magnitude = ((digit as u8) ^ 0u8.wrapping_sub(negative)).wrapping_add(negative);
+        let mut out = fe4(&small(1), &small(1), &small(2), &small(0)); // the identity
+        for (k, entry) in (1u8..).zip(row) {
+            let keep = u64::from(magnitude.ct_eq(&k).unwrap_u8()).wrapping_neg();
+            let mask = _mm256_set1_epi64x(keep as i64);
+            for (o, e) in out.iter_mut().zip(entry) {
+                *o = _mm256_xor_si256(*o, _mm256_and_si256(_mm256_xor_si256(*o, *e), mask));
+            }
+        }
+        let zero = [_mm256_setzero_si256(); 5];
+        // Lanes (1, 0, 2, 3), then lane 3 from 2p − 2dT (below 2^52: no carry needed).
+        let negated = blend::<0xC0>(&permute::<0xE1>(&out), &sub_raw(&zero, &out));
+        let mask = _mm256_set1_epi64x(u64::from(negative).wrapping_neg() as i64);
+        for (o, n) in out.iter_mut().zip(negated) {
+            *o = _mm256_xor_si256(*o, _mm256_and_si256(_mm256_xor_si256(*o, n), mask));
+        }
+        out
+    }
+
+    /// `[k]B` compressed (RFC 8032 §5.1.2: y, and x's parity in the top bit), for `k` below 2^255
+    /// (a reduced scalar). `k` is secret (a signature's nonce): its signed radix-16 digits are
+    /// computed without branches and wiped afterwards, and each picks its table entry by
+    /// [`select`].
+    #[target_feature(enable = "avx512f,avx512vl,avx512ifma")]
+    pub(in crate::x25519) fn mul_base(k: &[u8; 32]) -> [u8; 32] {
+        // Digits in 0..16, then carried into −8..8 (the last one takes the carry: k < 2^255
+        // keeps it at most 8).
+        let mut digits = zeroize::Zeroizing::new([0i8; 64]);
+        for (i, byte) in k.iter().enumerate() {
+            digits[2 * i] = (byte & 15) as i8;
+            digits[2 * i + 1] = (byte >> 4) as i8;
+        }
+        for i in 0..63 {
+            let carry = (digits[i] + 8) >> 4;
+            digits[i] -= carry << 4;
+            digits[i + 1] += carry;
+        }
+        let table = base_table();
+        let mut p = fe4(&small(0), &small(1), &small(1), &small(0)); // the identity
+        // Σ odd digits · 16^(i−1) · B, times 16, plus Σ even digits · 16^i · B: row i/2 either way.
+        for i in (1..64).step_by(2) {
+            p = add(&p, &select(&table[i / 2], digits[i]));
+        }
+        for _ in 0..4 {
+            p = double(&p);
+        }
+        for i in (0..64).step_by(2) {
+            p = add(&p, &select(&table[i / 2], digits[i]));
+        }
+        // (x, y, 1, t) = p / Z: Z's inverse (lane 2 of the lane-wise inverse) in every lane.
+        let affine = mul(&p, &permute::<0xAA>(&invert(&p)));
+        let mut out = encode_lane::<1>(&affine);
+        out[31] |= (encode_lane::<0>(&affine)[0] & 1) << 7;
+        out
+    }
 }
