@@ -205,7 +205,7 @@ pub struct BlindedKeypair {
 
 impl BlindedKeypair {
     fn from_secret(secret: Scalar) -> Self {
-        let public = EdwardsPoint::mul_base(&secret).compress().to_bytes();
+        let public = crate::x25519::mul_base_compressed(&secret);
         Self { public, secret }
     }
 
@@ -482,7 +482,7 @@ fn secret_scalar(keys: &Keypair) -> Zeroizing<Scalar> {
 
 /// `R ‖ S` with `R = r·B`, `S = r + SHA-512(R ‖ A' ‖ message)·a'`.
 fn sign_with_nonce(pair: &BlindedKeypair, r: &Scalar, message: &[u8]) -> [u8; 64] {
-    let big_r = EdwardsPoint::mul_base(r).compress().to_bytes();
+    let big_r = crate::x25519::mul_base_compressed(r);
     let hram: [u8; 64] = Sha512::new()
         .chain_update(big_r)
         .chain_update(pair.public)

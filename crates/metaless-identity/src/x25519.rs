@@ -256,6 +256,13 @@ pub fn scalarmult_ladder(secret: &[u8; 32], peer: &[u8; 32]) -> [u8; 32] {
     MontgomeryPoint(*peer).mul_clamped(*secret).to_bytes()
 }
 
+/// `[k]B` compressed: the IFMA table walk where it runs, curve25519-dalek's basepoint table
+/// elsewhere (the same bytes either way).
+pub(crate) fn mul_base_compressed(k: &curve25519_dalek::Scalar) -> [u8; 32] {
+    ed25519_mul_base(k.as_bytes())
+        .unwrap_or_else(|| EdwardsPoint::mul_base(k).compress().to_bytes())
+}
+
 /// Whether [`ed25519_mul_base`] answers on this build and CPU.
 #[cfg(test)]
 pub(crate) fn ifma_available() -> bool {
