@@ -58,31 +58,43 @@ pub fn allocations_during<T>(f: impl FnOnce() -> T) -> (T, (usize, usize)) {
 /// The median (ns) criterion recorded for `group/bench` in this run, read back from its
 /// `estimates.json`, so a bench can print its ratio to the primitives measured in the same run.
 ///
-/// Looks under `$CRITERION_HOME`, then `$CARGO_TARGET_DIR/criterion`, then the `criterion`
-/// folder beside the bench executable's profile directory.
+/// Looks where criterion may have written it — `$CRITERION_HOME`, `$CARGO_TARGET_DIR/criterion`,
+/// the `criterion` folder beside the bench executable's profile directory, and
+/// `./target/criterion` (criterion's choice when the binary runs outside cargo) — and takes the
+/// newest file, so a stale copy from an earlier run in another folder is never read.
 ///
 /// ```
 /// assert_eq!(metaless_benches::median_ns("no-such-group", "no-such-bench"), None);
 /// ```
 pub fn median_ns(group: &str, bench: &str) -> Option<f64> {
-    let base = std::env::var_os("CRITERION_HOME")
-        .map(std::path::PathBuf::from)
-        .or_else(|| {
-            std::env::var_os("CARGO_TARGET_DIR")
-                .map(|dir| std::path::PathBuf::from(dir).join("criterion"))
+    let mut roots: Vec<std::path::PathBuf> = Vec::new();
+    if let Some(home) = std::env::var_os("CRITERION_HOME") {
+        roots.push(home.into());
+    }
+    if let Some(dir) = std::env::var_os("CARGO_TARGET_DIR") {
+        roots.push(std::path::PathBuf::from(dir).join("criterion"));
+    }
+    // target/release/deps/<bench> → target/criterion
+    if let Some(dir) = std::env::current_exe()
+        .ok()
+        .and_then(|exe| Some(exe.parent()?.parent()?.parent()?.join("criterion")))
+    {
+        roots.push(dir);
+    }
+    roots.push(std::path::PathBuf::from("target").join("criterion"));
+    let newest = roots
+        .iter()
+        .map(|root| {
+            root.join(group)
+                .join(bench)
+                .join("new")
+                .join("estimates.json")
         })
-        .or_else(|| {
-            // target/release/deps/<bench> → target/criterion
-            let exe = std::env::current_exe().ok()?;
-            Some(exe.parent()?.parent()?.parent()?.join("criterion"))
-        })?;
-    let path = base
-        .join(group)
-        .join(bench)
-        .join("new")
-        .join("estimates.json");
+        .filter_map(|path| Some((std::fs::metadata(&path).ok()?.modified().ok()?, path)))
+        .max_by_key(|(modified, _)| *modified)?
+        .1;
     let json: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(path).ok()?).ok()?;
+        serde_json::from_str(&std::fs::read_to_string(newest).ok()?).ok()?;
     json["median"]["point_estimate"].as_f64()
 }
 
