@@ -82,6 +82,11 @@ pub fn median_ns(group: &str, bench: &str) -> Option<f64> {
         roots.push(dir);
     }
     roots.push(std::path::PathBuf::from("target").join("criterion"));
+    newest_median_ns(&roots, group, bench)
+}
+
+/// The median in the most recently written `group/bench` estimates under any of `roots`.
+fn newest_median_ns(roots: &[std::path::PathBuf], group: &str, bench: &str) -> Option<f64> {
     let newest = roots
         .iter()
         .map(|root| {
@@ -190,5 +195,33 @@ pub fn compare(
         baseline_ns,
         ratio: ours_ns / baseline_ns.max(1.0),
         ratio_range: range,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    fn write_estimate(root: &std::path::Path, median: f64) {
+        let dir = root.join("g").join("b").join("new");
+        std::fs::create_dir_all(&dir).unwrap();
+        let json = format!(r#"{{"median":{{"point_estimate":{median}}}}}"#);
+        std::fs::write(dir.join("estimates.json"), json).unwrap();
+    }
+
+    /// An older run's file in another folder loses to this run's, whichever folder is listed first.
+    #[test]
+    fn the_newest_estimates_are_read() {
+        let (old, new) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+        write_estimate(old.path(), 1.0);
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        write_estimate(new.path(), 2.0);
+        let roots = [old.path().to_path_buf(), new.path().to_path_buf()];
+        assert_eq!(newest_median_ns(&roots, "g", "b"), Some(2.0));
+        let reversed = [new.path().to_path_buf(), old.path().to_path_buf()];
+        assert_eq!(newest_median_ns(&reversed, "g", "b"), Some(2.0));
+        let missing = [old.path().join("nowhere")];
+        assert_eq!(newest_median_ns(&missing, "g", "b"), None);
     }
 }
